@@ -1,0 +1,167 @@
+//! `tongxin`: the node daemon and the alliance CLI.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+use tongxin_node::cli;
+
+#[derive(Parser)]
+#[command(
+    name = "tongxin",
+    version,
+    about = "Tongxin (同心): federated party-building alliance data exchange"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// The alliance authority's commands (run offline, next to the CA key).
+    Alliance {
+        #[command(subcommand)]
+        command: AllianceCommand,
+    },
+    /// Set up a node.
+    Node {
+        #[command(subcommand)]
+        command: NodeCommand,
+    },
+    /// Verify one signed message (file or stdin) and print its claims as JSON.
+    Verify {
+        /// The alliance root certificate.
+        #[arg(long)]
+        ca: PathBuf,
+        /// The CA's revocation list (crl.pem).
+        #[arg(long)]
+        revoked: Option<PathBuf>,
+        /// The CA-signed roster; with it, senders must be on it and rights are checked fully.
+        #[arg(long)]
+        roster: Option<PathBuf>,
+        /// The message (compact JWS); `-` or nothing reads stdin.
+        message: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum AllianceCommand {
+    /// Create the alliance root: DIR/ca.key (0600), DIR/ca.pem, an empty DIR/crl.pem.
+    Init {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Issue a node certificate for a CSR.
+    Issue {
+        /// The CA directory.
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long)]
+        csr: PathBuf,
+        #[arg(long)]
+        org_id: String,
+        /// street | community | building-alliance | new-employment | co-building-unit | org-department
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        out: PathBuf,
+        #[arg(long, default_value_t = tongxin_schema::pki::NODE_DAYS)]
+        days: u32,
+    },
+    /// Revoke a node certificate: updates DIR/revoked.json and re-signs DIR/crl.pem.
+    Revoke {
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long)]
+        cert: PathBuf,
+    },
+    /// Sign the alliance roster from an orgs file (TOML, [[org]] tables).
+    Roster {
+        #[arg(long)]
+        ca: PathBuf,
+        #[arg(long)]
+        orgs: PathBuf,
+        /// Where to write the signed roster (default DIR/roster.jws).
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+}
+
+#[derive(Subcommand)]
+enum NodeCommand {
+    /// Create DIR/node.key (0600), DIR/node.csr and a commented DIR/tongxin.toml.
+    Init {
+        #[arg(long)]
+        org_id: String,
+        #[arg(long)]
+        kind: String,
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Alliance { command } => match command {
+            AllianceCommand::Init { name, out } => cli::alliance::init(&name, &out),
+            AllianceCommand::Issue {
+                ca,
+                csr,
+                org_id,
+                kind,
+                out,
+                days,
+            } => cli::alliance::issue(&ca, &csr, &org_id, &kind, &out, days),
+            AllianceCommand::Revoke { ca, cert } => cli::alliance::revoke(&ca, &cert),
+            AllianceCommand::Roster { ca, orgs, out } => {
+                cli::alliance::roster(&ca, &orgs, out.as_deref()).map(|_| ())
+            }
+        },
+        Command::Node {
+            command:
+                NodeCommand::Init {
+                    org_id,
+                    kind,
+                    name,
+                    out,
+                },
+        } => cli::node_init::run(&org_id, &kind, &name, &out),
+        Command::Verify {
+            ca,
+            revoked,
+            roster,
+            message,
+        } => {
+            match cli::verify::run(
+                &ca,
+                revoked.as_deref(),
+                roster.as_deref(),
+                message.as_deref(),
+            ) {
+                Ok((text, true)) => {
+                    println!("{text}");
+                    Ok(())
+                }
+                Ok((text, false)) => {
+                    println!("{text}");
+                    return ExitCode::from(1);
+                }
+                Err(e) => Err(e),
+            }
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            ExitCode::from(2)
+        }
+    }
+}

@@ -1,0 +1,64 @@
+//! Writes the test vectors to `schema/vectors/` (PROTOCOL.md §9).
+//! Run: `cargo run -p tongxin-schema --example make-vectors`.
+
+use std::path::Path;
+
+use tongxin_schema::vectors::{TestAlliance, cases};
+
+fn main() -> Result<(), Box<dyn std::error::Error>> {
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_secs() as i64;
+    let a = TestAlliance::new(now)?;
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(dir.join("cases"))?;
+    std::fs::create_dir_all(dir.join("certs"))?;
+    std::fs::create_dir_all(dir.join("keys"))?;
+    std::fs::write(dir.join("root.pem"), a.ca_cert.to_pem()?)?;
+    std::fs::write(
+        dir.join("keys/root.key"),
+        a.ca_key.private_key_to_pem_pkcs8()?,
+    )?;
+    std::fs::write(dir.join("crl.pem"), &a.crl_pem)?;
+    std::fs::write(dir.join("roster.jws"), &a.roster_jws)?;
+    for n in a.nodes.iter().chain([&a.foreign]) {
+        let name = if std::ptr::eq(n, &a.foreign) {
+            "foreign-youyi-nanli".to_owned()
+        } else {
+            n.org_id.to_string()
+        };
+        std::fs::write(dir.join(format!("certs/{name}.pem")), n.cert.to_pem()?)?;
+        std::fs::write(
+            dir.join(format!("keys/{name}.key")),
+            n.key.private_key_to_pem_pkcs8()?,
+        )?;
+    }
+    let mut list = Vec::new();
+    for c in cases(&a) {
+        let file = format!("cases/{}.jws", c.name);
+        std::fs::write(dir.join(&file), &c.jws)?;
+        list.push(
+            serde_json::json!({ "name": c.name, "file": file, "expect": c.expect, "note": c.note }),
+        );
+    }
+    let manifest = serde_json::json!({
+        "description": "Tongxin protocol v1 test vectors. Verify each case as receiver `receiver` at time `now` with trust root `root`, revocation list `crl` and roster `roster`; `expect` is `ok` or the error code of PROTOCOL.md §8. TEST KEYS ONLY.",
+        "now": now,
+        "receiver": "youyi-nanli",
+        "root": "root.pem",
+        "crl": "crl.pem",
+        "roster": "roster.jws",
+        "cases": list,
+    });
+    std::fs::write(
+        dir.join("manifest.json"),
+        serde_json::to_string_pretty(&manifest)? + "\n",
+    )?;
+    println!(
+        "wrote {} cases to {}",
+        manifest["cases"].as_array().map_or(0, Vec::len),
+        dir.display()
+    );
+    Ok(())
+}

@@ -1,0 +1,704 @@
+//! The signed message (PROTOCOL.md §4): one JWS in compact serialisation, `alg` EdDSA, whose
+//! header carries the sender's certificate. A payload is handed out only inside
+//! [`Verified`], which only [`Verifier::verify`] makes.
+
+use std::collections::HashMap;
+use std::fmt;
+use std::str::FromStr;
+use std::sync::{Arc, RwLock};
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use serde::{Deserialize, Serialize};
+use uuid::Uuid;
+
+use crate::ids::{OrgId, OrgKind};
+use crate::pki::{self, CertInfo, PkiError, RevocationList, Root};
+use crate::roster::Roster;
+use crate::v1::{Body, Kind, Route};
+
+/// The protocol version this crate speaks.
+pub const VERSION: u64 = 1;
+/// The JOSE `typ` of a message.
+pub const TYP: &str = "tongxin+jwt";
+/// The largest message accepted, in bytes of compact JWS.
+pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// How far in the future `iat` may lie (clock skew between organisations).
+pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
+
+/// Who a message is for: `*` (the whole alliance) or one organisation.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Audience {
+    All,
+    Org(OrgId),
+}
+
+impl fmt::Display for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Audience::All => f.write_str("*"),
+            Audience::Org(o) => o.fmt(f),
+        }
+    }
+}
+
+impl FromStr for Audience {
+    type Err = crate::ids::IdError;
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        if s == "*" {
+            Ok(Audience::All)
+        } else {
+            s.parse().map(Audience::Org)
+        }
+    }
+}
+
+/// A sender's numbered stream: `all` (its broadcasts), `org.<recipient>` (its direct messages
+/// to one organisation), or `control` (unsequenced control kinds, `seq` 0).
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Stream {
+    All,
+    Direct(OrgId),
+    Control,
+}
+
+impl Stream {
+    /// The stream a message of `kind` to `aud` belongs on.
+    pub fn for_message(kind: Kind, aud: &Audience) -> Stream {
+        match (kind.rule().control, aud) {
+            (true, _) => Stream::Control,
+            (false, Audience::All) => Stream::All,
+            (false, Audience::Org(o)) => Stream::Direct(o.clone()),
+        }
+    }
+}
+
+impl fmt::Display for Stream {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stream::All => f.write_str("all"),
+            Stream::Direct(o) => write!(f, "org.{o}"),
+            Stream::Control => f.write_str("control"),
+        }
+    }
+}
+
+impl FromStr for Stream {
+    type Err = ();
+    fn from_str(s: &str) -> Result<Self, ()> {
+        match s {
+            "all" => Ok(Stream::All),
+            "control" => Ok(Stream::Control),
+            _ => s
+                .strip_prefix("org.")
+                .and_then(|o| o.parse().ok())
+                .map(Stream::Direct)
+                .ok_or(()),
+        }
+    }
+}
+
+/// The claims of a message, typed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    pub iss: OrgId,
+    pub aud: Audience,
+    pub jti: Uuid,
+    pub iat: i64,
+    pub stream: Stream,
+    pub seq: u64,
+    pub body: Body,
+}
+
+impl Message {
+    /// A new message with a fresh UUIDv7 id, on the stream its kind and audience imply.
+    pub fn new(iss: OrgId, aud: Audience, seq: u64, iat: i64, body: impl Into<Body>) -> Message {
+        let body = body.into();
+        let stream = Stream::for_message(body.kind(), &aud);
+        let seq = if stream == Stream::Control { 0 } else { seq };
+        Message {
+            iss,
+            aud,
+            jti: Uuid::now_v7(),
+            iat,
+            stream,
+            seq,
+            body,
+        }
+    }
+
+    pub fn kind(&self) -> Kind {
+        self.body.kind()
+    }
+
+    /// The AMQP routing key: `all.<kind>` or `org.<aud>.<kind>`.
+    pub fn routing_key(&self) -> String {
+        match &self.aud {
+            Audience::All => format!("all.{}", self.kind()),
+            Audience::Org(o) => format!("org.{o}.{}", self.kind()),
+        }
+    }
+}
+
+/// The claims exactly as on the wire.
+#[derive(Serialize)]
+struct ClaimsOut<'a> {
+    v: u64,
+    iss: &'a str,
+    aud: String,
+    jti: String,
+    iat: i64,
+    stream: String,
+    seq: u64,
+    kind: &'static str,
+    body: &'a Body,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ClaimsIn<'a> {
+    v: u64,
+    iss: String,
+    aud: String,
+    jti: String,
+    iat: i64,
+    stream: String,
+    seq: u64,
+    kind: String,
+    #[serde(borrow)]
+    body: &'a serde_json::value::RawValue,
+}
+
+/// Signs messages as one organisation.
+pub struct Signer {
+    info: CertInfo,
+    key: EncodingKey,
+    header: Header,
+}
+
+impl fmt::Debug for Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Signer")
+            .field("org_id", &self.info.org_id)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Signer {
+    /// A signer from a node's private key and certificate; the key must match the certificate.
+    pub fn new(key: &PKey<Private>, cert: &X509) -> Result<Signer, PkiError> {
+        if !pki::key_matches(key, cert)? {
+            return Err(PkiError::KeyMismatch);
+        }
+        Signer::with_info(key, cert, CertInfo::read(cert)?)
+    }
+
+    fn with_info(key: &PKey<Private>, cert: &X509, info: CertInfo) -> Result<Signer, PkiError> {
+        let mut header = Header::new(Algorithm::EdDSA);
+        header.typ = Some(TYP.to_owned());
+        header.kid = Some(info.fingerprint.clone());
+        header.x5c = Some(vec![STANDARD.encode(cert.to_der()?)]);
+        let key = EncodingKey::from_ed_der(&key.private_key_to_pkcs8()?);
+        Ok(Signer { info, key, header })
+    }
+
+    pub fn org_id(&self) -> &OrgId {
+        &self.info.org_id
+    }
+    pub fn kind(&self) -> OrgKind {
+        self.info.kind
+    }
+    pub fn cert_info(&self) -> &CertInfo {
+        &self.info
+    }
+
+    /// Signs `msg` as is. Signing does not check rights: a receiver does.
+    pub fn sign(&self, msg: &Message) -> Result<String, SignError> {
+        let claims = ClaimsOut {
+            v: VERSION,
+            iss: msg.iss.as_str(),
+            aud: msg.aud.to_string(),
+            jti: msg.jti.hyphenated().to_string(),
+            iat: msg.iat,
+            stream: msg.stream.to_string(),
+            seq: msg.seq,
+            kind: msg.kind().as_str(),
+            body: &msg.body,
+        };
+        let jws = jsonwebtoken::encode(&self.header, &claims, &self.key)
+            .map_err(|e| SignError(e.to_string()))?;
+        if jws.len() > MAX_MESSAGE_BYTES {
+            return Err(SignError(format!(
+                "message is {} bytes; the limit is {MAX_MESSAGE_BYTES}",
+                jws.len()
+            )));
+        }
+        Ok(jws)
+    }
+
+    /// Signs arbitrary claims with this key and certificate. For test vectors and hostile-input
+    /// tests that need well-signed but otherwise wrong messages; never for real traffic.
+    pub fn sign_raw_claims(
+        &self,
+        header: Option<&Header>,
+        claims: &serde_json::Value,
+    ) -> Result<String, SignError> {
+        jsonwebtoken::encode(header.unwrap_or(&self.header), claims, &self.key)
+            .map_err(|e| SignError(e.to_string()))
+    }
+
+    /// The header this signer puts on messages.
+    pub fn header(&self) -> &Header {
+        &self.header
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("cannot sign: {0}")]
+pub struct SignError(pub String);
+
+/// Why a message was refused. `code()` is the stable name used in logs, metrics, the
+/// dead-letter record and the test vectors.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum VerifyError {
+    #[error("message is {size} bytes; the limit is {limit}")]
+    TooLarge { size: usize, limit: usize },
+    #[error("malformed message: {0}")]
+    Malformed(String),
+    #[error("unsupported algorithm {0:?}; only EdDSA is accepted")]
+    Algorithm(String),
+    #[error("header typ is {0:?}, expected \"tongxin+jwt\"")]
+    WrongType(Option<String>),
+    #[error("header must carry exactly one certificate in x5c")]
+    MissingCertificate,
+    #[error("header kid {kid:?} is not the SHA-256 fingerprint of the x5c certificate")]
+    KidMismatch { kid: Option<String> },
+    #[error("sender certificate is unusable: {0}")]
+    BadCertificate(String),
+    #[error("sender certificate was not issued by this alliance's root")]
+    UnknownIssuer,
+    #[error("sender certificate (serial {serial}) is revoked")]
+    Revoked { serial: String },
+    #[error("sender certificate is not valid at {at}: valid from {not_before} to {not_after}")]
+    CertificateExpired {
+        at: i64,
+        not_before: i64,
+        not_after: i64,
+    },
+    #[error("signature does not verify")]
+    BadSignature,
+    #[error("claims are malformed: {0}")]
+    Claims(String),
+    #[error("unsupported protocol version {0}")]
+    UnsupportedVersion(u64),
+    #[error("iss {iss:?} differs from the certificate's org id {certificate:?}")]
+    IssuerMismatch { iss: String, certificate: String },
+    #[error("unknown message kind {0:?}")]
+    UnknownKind(String),
+    #[error("body of {kind} does not match its schema: {reason}")]
+    Body { kind: Kind, reason: String },
+    #[error("iat {iat} lies more than {MAX_CLOCK_SKEW_SECS} s after now ({now})")]
+    FromTheFuture { iat: i64, now: i64 },
+    #[error("stream/seq do not fit the kind and audience: {0}")]
+    Stream(String),
+    #[error("{org} is not on the alliance roster")]
+    NotOnRoster { org: String },
+    #[error("{org} is a {certificate} by its certificate but a {roster} on the roster")]
+    RosterKindMismatch {
+        org: String,
+        certificate: OrgKind,
+        roster: OrgKind,
+    },
+    #[error("a {sender_kind} may not send {kind}{detail}")]
+    NotPermitted {
+        kind: Kind,
+        sender_kind: OrgKind,
+        detail: String,
+    },
+    #[error("message is addressed to {aud}, not to this node")]
+    NotForUs { aud: String },
+}
+
+impl VerifyError {
+    pub fn code(&self) -> &'static str {
+        match self {
+            VerifyError::TooLarge { .. } => "too_large",
+            VerifyError::Malformed(_) => "malformed",
+            VerifyError::Algorithm(_) => "algorithm",
+            VerifyError::WrongType(_) => "wrong_type",
+            VerifyError::MissingCertificate => "missing_certificate",
+            VerifyError::KidMismatch { .. } => "kid_mismatch",
+            VerifyError::BadCertificate(_) => "bad_certificate",
+            VerifyError::UnknownIssuer => "unknown_issuer",
+            VerifyError::Revoked { .. } => "revoked",
+            VerifyError::CertificateExpired { .. } => "certificate_expired",
+            VerifyError::BadSignature => "bad_signature",
+            VerifyError::Claims(_) => "claims",
+            VerifyError::UnsupportedVersion(_) => "unsupported_version",
+            VerifyError::IssuerMismatch { .. } => "issuer_mismatch",
+            VerifyError::UnknownKind(_) => "unknown_kind",
+            VerifyError::Body { .. } => "body",
+            VerifyError::FromTheFuture { .. } => "from_the_future",
+            VerifyError::Stream(_) => "stream",
+            VerifyError::NotOnRoster { .. } => "not_on_roster",
+            VerifyError::RosterKindMismatch { .. } => "roster_kind_mismatch",
+            VerifyError::NotPermitted { .. } => "not_permitted",
+            VerifyError::NotForUs { .. } => "not_for_us",
+        }
+    }
+
+    /// Every code, for documentation and exhaustive tests.
+    pub const CODES: [&'static str; 22] = [
+        "too_large",
+        "malformed",
+        "algorithm",
+        "wrong_type",
+        "missing_certificate",
+        "kid_mismatch",
+        "bad_certificate",
+        "unknown_issuer",
+        "revoked",
+        "certificate_expired",
+        "bad_signature",
+        "claims",
+        "unsupported_version",
+        "issuer_mismatch",
+        "unknown_kind",
+        "body",
+        "from_the_future",
+        "stream",
+        "not_on_roster",
+        "roster_kind_mismatch",
+        "not_permitted",
+        "not_for_us",
+    ];
+}
+
+/// A value whose signature, certificate chain, revocation status and rights were checked.
+/// The original compact JWS travels with it, so it can be stored and forwarded unchanged.
+#[derive(Debug, Clone)]
+pub struct Verified<T> {
+    value: T,
+    sender: Arc<SenderCert>,
+    raw: String,
+}
+
+impl<T> Verified<T> {
+    pub fn value(&self) -> &T {
+        &self.value
+    }
+    pub fn into_value(self) -> T {
+        self.value
+    }
+    /// The compact JWS exactly as received.
+    pub fn raw(&self) -> &str {
+        &self.raw
+    }
+    pub fn sender(&self) -> &CertInfo {
+        &self.sender.info
+    }
+}
+
+impl<T> std::ops::Deref for Verified<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.value
+    }
+}
+
+/// A sender certificate that chains to the root, with its key ready to verify.
+pub struct SenderCert {
+    info: CertInfo,
+    key: DecodingKey,
+}
+
+impl fmt::Debug for SenderCert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.info.fmt(f)
+    }
+}
+
+/// Verifies messages for one alliance: its root, its current revocation list and roster, and
+/// optionally the receiving organisation (then `aud` must be `*` or that organisation).
+pub struct Verifier {
+    root: Root,
+    revoked: RevocationList,
+    roster: Option<Roster>,
+    receiver: Option<OrgId>,
+    /// Certificates already chained to the root, by fingerprint: one chain check per sender.
+    certs: RwLock<HashMap<String, Arc<SenderCert>>>,
+}
+
+impl fmt::Debug for Verifier {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Verifier")
+            .field("root", &self.root)
+            .field("revoked", &self.revoked.serials.len())
+            .field("receiver", &self.receiver)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Verifier {
+    pub fn new(root: Root) -> Verifier {
+        Verifier {
+            root,
+            revoked: RevocationList::default(),
+            roster: None,
+            receiver: None,
+            certs: RwLock::default(),
+        }
+    }
+
+    pub fn with_revocations(mut self, list: RevocationList) -> Verifier {
+        self.revoked = list;
+        self
+    }
+
+    pub fn with_roster(mut self, roster: Roster) -> Verifier {
+        self.roster = Some(roster);
+        self
+    }
+
+    pub fn for_receiver(mut self, org: OrgId) -> Verifier {
+        self.receiver = Some(org);
+        self
+    }
+
+    pub fn root(&self) -> &Root {
+        &self.root
+    }
+    pub fn roster(&self) -> Option<&Roster> {
+        self.roster.as_ref()
+    }
+    pub fn revocations(&self) -> &RevocationList {
+        &self.revoked
+    }
+
+    fn sender_cert(&self, header: &Header) -> Result<Arc<SenderCert>, VerifyError> {
+        let der = match header.x5c.as_deref() {
+            Some([one]) => STANDARD
+                .decode(one)
+                .map_err(|_| VerifyError::BadCertificate("x5c is not base64".into()))?,
+            _ => return Err(VerifyError::MissingCertificate),
+        };
+        let cert = X509::from_der(&der)
+            .map_err(|_| VerifyError::BadCertificate("x5c is not a DER certificate".into()))?;
+        let fp = pki::fingerprint(&cert).map_err(|e| VerifyError::BadCertificate(e.to_string()))?;
+        if header.kid.as_deref() != Some(fp.as_str()) {
+            return Err(VerifyError::KidMismatch {
+                kid: header.kid.clone(),
+            });
+        }
+        if let Some(found) = self.certs.read().ok().and_then(|c| c.get(&fp).cloned()) {
+            return Ok(found);
+        }
+        if !self.root.issued(&cert) {
+            return Err(VerifyError::UnknownIssuer);
+        }
+        let info = CertInfo::read(&cert).map_err(|e| VerifyError::BadCertificate(e.to_string()))?;
+        let sender = Arc::new(SenderCert {
+            key: DecodingKey::from_ed_der(&info.public_key),
+            info,
+        });
+        if let Ok(mut certs) = self.certs.write() {
+            certs.insert(fp, sender.clone());
+        }
+        Ok(sender)
+    }
+
+    /// Verifies one compact JWS at time `now` (Unix seconds).
+    pub fn verify(&self, jws: &str, now: i64) -> Result<Verified<Message>, VerifyError> {
+        if jws.len() > MAX_MESSAGE_BYTES {
+            return Err(VerifyError::TooLarge {
+                size: jws.len(),
+                limit: MAX_MESSAGE_BYTES,
+            });
+        }
+        let mut parts = jws.split('.');
+        let (Some(h64), Some(p64), Some(sig64), None) =
+            (parts.next(), parts.next(), parts.next(), parts.next())
+        else {
+            return Err(VerifyError::Malformed(
+                "not three dot-separated parts".into(),
+            ));
+        };
+        let header_json = URL_SAFE_NO_PAD
+            .decode(h64)
+            .map_err(|_| VerifyError::Malformed("header is not base64url".into()))?;
+        let alg = serde_json::from_slice::<serde_json::Value>(&header_json)
+            .map_err(|e| VerifyError::Malformed(format!("header is not JSON: {e}")))?
+            .get("alg")
+            .and_then(|a| a.as_str().map(str::to_owned))
+            .ok_or_else(|| VerifyError::Malformed("header has no alg".into()))?;
+        if alg != "EdDSA" {
+            return Err(VerifyError::Algorithm(alg));
+        }
+        let header: Header = serde_json::from_slice(&header_json)
+            .map_err(|e| VerifyError::Malformed(format!("header: {e}")))?;
+        if header.typ.as_deref() != Some(TYP) {
+            return Err(VerifyError::WrongType(header.typ));
+        }
+        if header.crit.is_some() {
+            return Err(VerifyError::Malformed(
+                "header has crit parameters this version does not know".into(),
+            ));
+        }
+        let sender = self.sender_cert(&header)?;
+        if self.revoked.contains(&sender.info.serial) {
+            return Err(VerifyError::Revoked {
+                serial: sender.info.serial.clone(),
+            });
+        }
+        let signed_len = h64.len() + 1 + p64.len();
+        let ok = jsonwebtoken::crypto::verify(
+            sig64,
+            &jws.as_bytes()[..signed_len],
+            &sender.key,
+            Algorithm::EdDSA,
+        )
+        .map_err(|_| VerifyError::BadSignature)?;
+        if !ok {
+            return Err(VerifyError::BadSignature);
+        }
+
+        let payload = URL_SAFE_NO_PAD
+            .decode(p64)
+            .map_err(|_| VerifyError::Malformed("payload is not base64url".into()))?;
+        let claims: ClaimsIn<'_> =
+            serde_json::from_slice(&payload).map_err(|e| VerifyError::Claims(e.to_string()))?;
+        if claims.v != VERSION {
+            return Err(VerifyError::UnsupportedVersion(claims.v));
+        }
+        let info = &sender.info;
+        if claims.iss != info.org_id.as_str() {
+            return Err(VerifyError::IssuerMismatch {
+                iss: claims.iss,
+                certificate: info.org_id.to_string(),
+            });
+        }
+        let kind: Kind = claims
+            .kind
+            .parse()
+            .map_err(|()| VerifyError::UnknownKind(claims.kind.clone()))?;
+        let body = Body::parse(kind, claims.body.get()).map_err(|e| VerifyError::Body {
+            kind,
+            reason: e.to_string(),
+        })?;
+        if claims.iat > now + MAX_CLOCK_SKEW_SECS {
+            return Err(VerifyError::FromTheFuture {
+                iat: claims.iat,
+                now,
+            });
+        }
+        if claims.iat < info.not_before
+            || claims.iat > info.not_after
+            || now < info.not_before - MAX_CLOCK_SKEW_SECS
+        {
+            return Err(VerifyError::CertificateExpired {
+                at: claims.iat,
+                not_before: info.not_before,
+                not_after: info.not_after,
+            });
+        }
+        let aud: Audience = claims
+            .aud
+            .parse()
+            .map_err(|e| VerifyError::Claims(format!("aud: {e}")))?;
+        let jti = Uuid::try_parse(&claims.jti)
+            .ok()
+            .filter(|u| u.get_version_num() == 7 && u.hyphenated().to_string() == claims.jti)
+            .ok_or_else(|| {
+                VerifyError::Claims(format!(
+                    "jti {:?} is not a lower-case hyphenated UUIDv7",
+                    claims.jti
+                ))
+            })?;
+        let stream: Stream = claims
+            .stream
+            .parse()
+            .map_err(|()| VerifyError::Stream(format!("unknown stream {:?}", claims.stream)))?;
+        let expected = Stream::for_message(kind, &aud);
+        if stream != expected {
+            return Err(VerifyError::Stream(format!(
+                "{kind} to {aud} belongs on stream {expected}, not {stream}"
+            )));
+        }
+        if (stream == Stream::Control) != (claims.seq == 0) {
+            return Err(VerifyError::Stream(format!(
+                "seq {} on stream {stream}",
+                claims.seq
+            )));
+        }
+
+        let rule = kind.rule();
+        let deny = |detail: String| VerifyError::NotPermitted {
+            kind,
+            sender_kind: info.kind,
+            detail,
+        };
+        if !rule.senders.contains(&info.kind) {
+            return Err(deny(String::new()));
+        }
+        let recipient_kinds = match (rule.route, &aud) {
+            (Route::Broadcast, Audience::All) => None,
+            (Route::Direct(kinds), Audience::Org(o)) if o != &info.org_id => Some((o, kinds)),
+            (Route::Direct(_), Audience::Org(_)) => return Err(deny(" to itself".into())),
+            (Route::Broadcast, Audience::Org(_)) => {
+                return Err(deny(" as a direct message".into()));
+            }
+            (Route::Direct(_), Audience::All) => return Err(deny(" to the whole alliance".into())),
+        };
+        if let Some(roster) = &self.roster {
+            let on_roster = roster
+                .org(&info.org_id)
+                .ok_or_else(|| VerifyError::NotOnRoster {
+                    org: info.org_id.to_string(),
+                })?;
+            if on_roster.kind != info.kind {
+                return Err(VerifyError::RosterKindMismatch {
+                    org: info.org_id.to_string(),
+                    certificate: info.kind,
+                    roster: on_roster.kind,
+                });
+            }
+            if let Some((to, kinds)) = recipient_kinds {
+                let to_kind = roster
+                    .org(to)
+                    .ok_or_else(|| VerifyError::NotOnRoster {
+                        org: to.to_string(),
+                    })?
+                    .kind;
+                if !kinds.contains(&to_kind) {
+                    return Err(deny(format!(" to a {to_kind}")));
+                }
+            }
+        }
+        if let (Some(me), Audience::Org(to)) = (&self.receiver, &aud)
+            && me != to
+        {
+            return Err(VerifyError::NotForUs {
+                aud: to.to_string(),
+            });
+        }
+
+        let message = Message {
+            iss: info.org_id.clone(),
+            aud,
+            jti,
+            iat: claims.iat,
+            stream,
+            seq: claims.seq,
+            body,
+        };
+        Ok(Verified {
+            value: message,
+            sender,
+            raw: jws.to_owned(),
+        })
+    }
+}

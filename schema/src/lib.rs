@@ -1,0 +1,20 @@
+//! `tongxin-schema`: the Tongxin wire protocol as a library, with no I/O.
+//!
+//! - [`ids`]: organisation ids, kinds and member references.
+//! - [`pki`]: the alliance root, node certificates, revocation lists (openssl).
+//! - [`v1`]: the message kinds of protocol version 1, their bodies and rights.
+//! - [`envelope`]: signing and verifying messages (JWS, EdDSA, jsonwebtoken).
+//! - [`roster`]: the CA-signed list of member organisations.
+//!
+//! The normative description is `schema/PROTOCOL.md`.
+
+pub mod envelope;
+pub mod ids;
+pub mod json_schema;
+pub mod pki;
+pub mod roster;
+pub mod v1;
+pub mod vectors;
+
+pub use envelope::{Audience, Message, Signer, Stream, Verified, Verifier, VerifyError};
+pub use ids::{MemberRef, OrgId, OrgKind};

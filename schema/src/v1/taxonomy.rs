@@ -1,0 +1,217 @@
+//! Fixed vocabularies of protocol v1 (PROTOCOL.md §5): offer categories, talent-pool skills,
+//! need levels, station kinds, and the micro-wish (微心愿) taxonomy of special groups.
+//!
+//! The source document names "4 major and 16 minor categories of special groups" served by the
+//! 微心愿·我帮办 project without listing them; the list below is ours, built from the groups the
+//! document does name (the elderly, infants and children, people in special difficulty) and the
+//! usual civil-affairs categories. Adding a category is a protocol change (a new `v`).
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+
+/// What an offer (资源清单 entry) provides.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum OfferCategory {
+    /// A place: a station (驿站), canteen, meeting room, study room.
+    Venue,
+    /// A service delivered by the organisation: repairs, haircuts, free clinics.
+    Service,
+    /// People with a skill from the talent pool (属地人才库) volunteering their time.
+    VolunteerSkill,
+    /// Goods: emergency supplies, umbrellas, medical supplies.
+    Material,
+    /// Money for a project.
+    Funding,
+}
+
+/// A professional skill in the talent pool (属地人才库).
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum Skill {
+    /// 医疗救护
+    MedicalAid,
+    /// 网络安全
+    NetworkSecurity,
+    /// 法律咨询
+    Legal,
+    /// 心理咨询
+    Psychological,
+    /// 健康教育
+    HealthEducation,
+    /// 养老照护
+    ElderlyCare,
+    /// 托育照护
+    ChildCare,
+    /// 家电维修
+    Repair,
+    /// 理发按摩
+    Hairdressing,
+    /// 文体活动
+    CultureSports,
+    /// 助残扶困
+    DisabilityAssistance,
+    /// Anything else; say what in the description.
+    Other,
+}
+
+/// Where a need is handled: 小事不出网格、大事不出村居、难事不出镇街.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+)]
+#[serde(rename_all = "kebab-case")]
+pub enum NeedLevel {
+    Grid,
+    Community,
+    Street,
+}
+
+/// The five station kinds of 初心家园 + 五大驿站, plus the other venues the district runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum StationKind {
+    /// 便民驿站
+    Convenience,
+    /// 书香驿站
+    Reading,
+    /// 运动驿站
+    Sports,
+    /// 零工驿站
+    OddJobs,
+    /// 社工驿站
+    SocialWork,
+    /// 睦邻食堂
+    Canteen,
+    /// 日间照料点
+    DayCare,
+    /// 学生自习室
+    StudyRoom,
+    /// 党群服务中心 and other venues
+    Other,
+}
+
+/// The four major special groups served by micro-wishes.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MicroWishGroup {
+    /// 老年人
+    Elderly,
+    /// 困境儿童
+    Children,
+    /// 残疾人
+    Disabled,
+    /// 困难家庭
+    HardshipFamily,
+}
+
+/// The sixteen minor categories; each belongs to exactly one major group.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum MicroWishCategory {
+    /// 独居老人
+    ElderlyLivingAlone,
+    /// 空巢老人
+    ElderlyEmptyNest,
+    /// 失能半失能老人
+    ElderlyDependent,
+    /// 高龄老人 (80+)
+    ElderlyOver80,
+    /// 留守儿童
+    ChildLeftBehind,
+    /// 孤儿与事实无人抚养儿童
+    ChildOrphan,
+    /// 困境家庭儿童
+    ChildInHardship,
+    /// 单亲家庭儿童
+    ChildSingleParent,
+    /// 肢体残疾
+    DisabledPhysical,
+    /// 视力残疾
+    DisabledVisual,
+    /// 听力言语残疾
+    DisabledHearingSpeech,
+    /// 智力精神残疾
+    DisabledIntellectualMental,
+    /// 低保家庭
+    HardshipSubsistence,
+    /// 特困供养人员
+    HardshipExtremePoverty,
+    /// 大病患者家庭
+    HardshipSeriousIllness,
+    /// 优抚对象家庭
+    HardshipEntitledGroups,
+}
+
+impl MicroWishCategory {
+    pub const ALL: [MicroWishCategory; 16] = [
+        Self::ElderlyLivingAlone,
+        Self::ElderlyEmptyNest,
+        Self::ElderlyDependent,
+        Self::ElderlyOver80,
+        Self::ChildLeftBehind,
+        Self::ChildOrphan,
+        Self::ChildInHardship,
+        Self::ChildSingleParent,
+        Self::DisabledPhysical,
+        Self::DisabledVisual,
+        Self::DisabledHearingSpeech,
+        Self::DisabledIntellectualMental,
+        Self::HardshipSubsistence,
+        Self::HardshipExtremePoverty,
+        Self::HardshipSeriousIllness,
+        Self::HardshipEntitledGroups,
+    ];
+
+    pub fn group(self) -> MicroWishGroup {
+        use MicroWishCategory::*;
+        match self {
+            ElderlyLivingAlone | ElderlyEmptyNest | ElderlyDependent | ElderlyOver80 => {
+                MicroWishGroup::Elderly
+            }
+            ChildLeftBehind | ChildOrphan | ChildInHardship | ChildSingleParent => {
+                MicroWishGroup::Children
+            }
+            DisabledPhysical
+            | DisabledVisual
+            | DisabledHearingSpeech
+            | DisabledIntellectualMental => MicroWishGroup::Disabled,
+            HardshipSubsistence
+            | HardshipExtremePoverty
+            | HardshipSeriousIllness
+            | HardshipEntitledGroups => MicroWishGroup::HardshipFamily,
+        }
+    }
+}
+
+/// Primary (A) or backup (B) holder of a post (AB角); B takes over in emergency mode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+pub enum PostRole {
+    A,
+    B,
+}
+
+/// 平时 / 急时.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "kebab-case")]
+pub enum Mode {
+    Routine,
+    Emergency,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::collections::HashMap;
+
+    #[test]
+    fn four_groups_of_four() {
+        let mut per_group: HashMap<MicroWishGroup, usize> = HashMap::new();
+        for c in MicroWishCategory::ALL {
+            *per_group.entry(c.group()).or_default() += 1;
+        }
+        assert_eq!(per_group.len(), 4);
+        assert!(per_group.values().all(|n| *n == 4));
+    }
+}

@@ -1,0 +1,663 @@
+//! Test vectors (PROTOCOL.md §9): a small alliance, and messages each paired with the verdict a
+//! conforming verifier must reach. `cargo run -p tongxin-schema --example make-vectors` writes
+//! them to `schema/vectors/`; our tests check both freshly made and checked-in vectors.
+//!
+//! Everything here, private keys included, is test material and must never be used for real.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use serde_json::{Value, json};
+use uuid::Uuid;
+
+use crate::envelope::{Audience, Message, Signer};
+use crate::ids::{OrgId, OrgKind};
+use crate::pki::{self, PkiError, RevocationList, Revoked, Root, Validity};
+use crate::roster::{Roster, RosterDoc, RosterOrg, sign_roster};
+use crate::v1::bodies::*;
+use crate::v1::taxonomy::*;
+use crate::v1::text::Text;
+
+/// A node of the test alliance.
+pub struct TestNode {
+    pub org_id: OrgId,
+    pub kind: OrgKind,
+    pub key: PKey<Private>,
+    pub cert: X509,
+    pub signer: Signer,
+}
+
+/// A test alliance with a few organisations, one revoked, one expired, one off the roster, and
+/// a node of a foreign alliance.
+pub struct TestAlliance {
+    pub now: i64,
+    pub ca_key: PKey<Private>,
+    pub ca_cert: X509,
+    pub root: Root,
+    pub nodes: Vec<TestNode>,
+    pub crl_pem: String,
+    pub roster_jws: String,
+    pub foreign: TestNode,
+}
+
+/// Organisations of the test alliance: (org id, kind, name).
+pub const ORGS: [(&str, OrgKind, &str); 7] = [
+    ("lunan-zzb", OrgKind::OrgDepartment, "路南区委组织部"),
+    ("xueyuan-nanlu", OrgKind::Street, "学院南路街道党工委"),
+    ("youyi-nanli", OrgKind::Community, "友谊南里社区大党委"),
+    ("loue-jia", OrgKind::BuildingAlliance, "楼e家党建联盟"),
+    ("revoked-unit", OrgKind::CoBuildingUnit, "已吊销的共建单位"),
+    (
+        "expired-unit",
+        OrgKind::CoBuildingUnit,
+        "证书过期的共建单位",
+    ),
+    ("not-on-roster", OrgKind::NewEmployment, "未列入名册的支部"),
+];
+
+fn node(
+    ca_key: &PKey<Private>,
+    ca: &X509,
+    id: &str,
+    kind: OrgKind,
+    name: &str,
+    validity: Validity,
+) -> Result<TestNode, PkiError> {
+    let org_id: OrgId = id.parse()?;
+    let key = pki::generate_key()?;
+    let csr = pki::make_csr(&key, &org_id, name)?;
+    let cert = pki::issue(ca_key, ca, &csr, &org_id, kind, validity)?;
+    let signer = Signer::new(&key, &cert)?;
+    Ok(TestNode {
+        org_id,
+        kind,
+        key,
+        cert,
+        signer,
+    })
+}
+
+impl TestAlliance {
+    pub fn new(now: i64) -> Result<TestAlliance, PkiError> {
+        let ca_key = pki::generate_key()?;
+        let ca_cert = pki::make_root(&ca_key, "路南区党建联盟 (test vectors)")?;
+        let root = Root::new(ca_cert.clone())?;
+        let mut nodes = Vec::new();
+        for (id, kind, name) in ORGS {
+            let validity = if id == "expired-unit" {
+                Validity {
+                    not_before: now - 30 * 86_400,
+                    not_after: now - 86_400,
+                }
+            } else {
+                Validity {
+                    not_before: now - 86_400,
+                    not_after: now + 3650 * 86_400,
+                }
+            };
+            nodes.push(node(&ca_key, &ca_cert, id, kind, name, validity)?);
+        }
+        let revoked_serial = pki::CertInfo::read(&nodes[4].cert)?.serial;
+        let crl = pki::make_crl(
+            &ca_key,
+            &ca_cert,
+            &[Revoked {
+                serial: revoked_serial,
+                org_id: "revoked-unit".into(),
+                revoked_at: now - 60,
+            }],
+            now - 60,
+        )?;
+        let crl_pem = String::from_utf8_lossy(&crl.to_pem()?).into_owned();
+        let orgs = nodes
+            .iter()
+            .filter(|n| n.org_id.as_str() != "not-on-roster")
+            .zip(ORGS)
+            .map(|(n, (_, _, name))| {
+                Ok(RosterOrg {
+                    id: n.org_id.clone(),
+                    name: Text::new(name).map_err(|e| PkiError::Crl(e.to_string()))?,
+                    kind: n.kind,
+                    parent: (n.kind == OrgKind::Community)
+                        .then(|| n.org_id.clone())
+                        .and(Some("xueyuan-nanlu".parse()?)),
+                    grids: vec![],
+                    certificate: String::from_utf8_lossy(&n.cert.to_pem()?).into_owned(),
+                })
+            })
+            .collect::<Result<Vec<_>, PkiError>>()?;
+        let orgs = orgs
+            .into_iter()
+            .map(|mut o| {
+                if o.kind != OrgKind::Community {
+                    o.parent = None;
+                }
+                o
+            })
+            .collect();
+        let doc = RosterDoc {
+            v: 1,
+            alliance: "路南区党建联盟 (test vectors)".into(),
+            serial: 1,
+            iat: now - 60,
+            orgs,
+        };
+        let roster_jws =
+            sign_roster(&ca_key, &ca_cert, &doc).map_err(|e| PkiError::Crl(e.to_string()))?;
+        let foreign_key = pki::generate_key()?;
+        let foreign_ca = pki::make_root(&foreign_key, "another alliance")?;
+        let foreign = node(
+            &foreign_key,
+            &foreign_ca,
+            "youyi-nanli",
+            OrgKind::Community,
+            "冒名的社区",
+            Validity::days(now - 86_400, 3650),
+        )?;
+        Ok(TestAlliance {
+            now,
+            ca_key,
+            ca_cert,
+            root,
+            nodes,
+            crl_pem,
+            roster_jws,
+            foreign,
+        })
+    }
+
+    pub fn node(&self, id: &str) -> &TestNode {
+        self.nodes
+            .iter()
+            .find(|n| n.org_id.as_str() == id)
+            .unwrap_or(&self.nodes[0])
+    }
+
+    /// The verifier a receiver (`youyi-nanli`, the community) uses for the vectors.
+    pub fn verifier(&self) -> Result<crate::Verifier, Box<dyn std::error::Error>> {
+        let crl = RevocationList::from_pem(&self.root, self.crl_pem.as_bytes())?;
+        let roster = Roster::verify(&self.root, &self.roster_jws)?;
+        Ok(crate::Verifier::new(self.root.clone())
+            .with_revocations(crl)
+            .with_roster(roster)
+            .for_receiver("youyi-nanli".parse()?))
+    }
+}
+
+/// One vector: a message and the verdict (`ok` or a [`crate::VerifyError::code`]).
+#[derive(Debug, Clone)]
+pub struct Case {
+    pub name: &'static str,
+    pub jws: String,
+    pub expect: &'static str,
+    pub note: &'static str,
+}
+
+fn b64(v: &Value) -> String {
+    URL_SAFE_NO_PAD.encode(v.to_string())
+}
+
+fn split(jws: &str) -> (String, Value, String) {
+    let mut p = jws.split('.');
+    let h = p.next().unwrap_or_default().to_owned();
+    let claims = p
+        .next()
+        .and_then(|c| URL_SAFE_NO_PAD.decode(c).ok())
+        .and_then(|c| serde_json::from_slice(&c).ok())
+        .unwrap_or(Value::Null);
+    (h, claims, p.next().unwrap_or_default().to_owned())
+}
+
+/// The sample offer of the vectors.
+pub fn sample_offer() -> OfferPublished {
+    OfferPublished {
+        offer_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0001),
+        title: Text::new("便民驿站 共享会议室").unwrap_or_else(|_| unreachable!()),
+        description: Text::new("工作日 9:00–17:00 可预约，容纳 20 人。")
+            .unwrap_or_else(|_| unreachable!()),
+        category: OfferCategory::Venue,
+        capacity: 20,
+        unit: Some(Text::new("seats").unwrap_or_else(|_| unreachable!())),
+        skills: vec![],
+        station: Some(StationKind::Convenience),
+        grids: vec![],
+        available_until: None,
+    }
+}
+
+/// Builds every case. Signatures are fresh each time (Ed25519 is deterministic, but keys are not).
+pub fn cases(a: &TestAlliance) -> Vec<Case> {
+    let now = a.now;
+    let street = a.node("xueyuan-nanlu");
+    let community = a.node("youyi-nanli");
+    let dept = a.node("lunan-zzb");
+    let msg = |n: &TestNode, aud: Audience, seq: u64, body: crate::v1::Body| {
+        let mut m = Message::new(n.org_id.clone(), aud, seq, now - 10, body);
+        m.jti = Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0100 + u128::from(seq));
+        m
+    };
+    let sign = |n: &TestNode, m: &Message| n.signer.sign(m).unwrap_or_default();
+    let mut out = Vec::new();
+    let mut case = |name, jws: String, expect, note| {
+        out.push(Case {
+            name,
+            jws,
+            expect,
+            note,
+        })
+    };
+
+    let offer = msg(street, Audience::All, 1, sample_offer().into());
+    let good = sign(street, &offer);
+    case(
+        "ok-offer-broadcast",
+        good.clone(),
+        "ok",
+        "a street broadcasts a venue offer",
+    );
+    let claim = NeedClaimed {
+        claim_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0201),
+        need_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0202),
+        offer_id: Some(sample_offer().offer_id),
+        note: None,
+    };
+    let direct = msg(
+        street,
+        Audience::Org(community.org_id.clone()),
+        1,
+        claim.clone().into(),
+    );
+    case(
+        "ok-claim-direct",
+        sign(street, &direct),
+        "ok",
+        "a direct message to the receiver",
+    );
+    let hello = msg(
+        street,
+        Audience::All,
+        0,
+        NodeHello {
+            software: Text::new("tongxin 0.1").unwrap_or_else(|_| unreachable!()),
+            heads: vec![StreamHead {
+                stream: "all".into(),
+                last_seq: 1,
+            }],
+        }
+        .into(),
+    );
+    case(
+        "ok-hello-control",
+        sign(street, &hello),
+        "ok",
+        "control kind: stream control, seq 0",
+    );
+    let roster = msg(
+        dept,
+        Audience::All,
+        1,
+        RosterPublished {
+            roster: a.roster_jws.clone(),
+        }
+        .into(),
+    );
+    case(
+        "ok-roster-from-authority",
+        sign(dept, &roster),
+        "ok",
+        "the organisation department publishes the roster",
+    );
+
+    // Tampering: change one claim, keep the signature.
+    let (h, claims, sig) = split(&good);
+    for (name, field, value) in [
+        ("tamper-v", "v", json!(2)),
+        ("tamper-iss", "iss", json!("loue-jia")),
+        ("tamper-aud", "aud", json!("loue-jia")),
+        (
+            "tamper-jti",
+            "jti",
+            json!("0192f1a4-0000-7000-8000-0000000000ff"),
+        ),
+        ("tamper-iat", "iat", json!(now - 11)),
+        ("tamper-stream", "stream", json!("org.youyi-nanli")),
+        ("tamper-seq", "seq", json!(2)),
+        ("tamper-kind", "kind", json!("offer.withdrawn")),
+        ("tamper-body", "body", {
+            let mut b = claims["body"].clone();
+            b["capacity"] = json!(2000);
+            b
+        }),
+    ] {
+        let mut c = claims.clone();
+        c[field] = value;
+        case(
+            name,
+            format!("{h}.{}.{sig}", b64(&c)),
+            "bad_signature",
+            "one claim changed after signing",
+        );
+    }
+    let mut flipped = sig.clone().into_bytes();
+    flipped[5] = if flipped[5] == b'A' { b'B' } else { b'A' };
+    case(
+        "tamper-signature",
+        format!("{h}.{}.{}", b64(&claims), String::from_utf8_lossy(&flipped)),
+        "bad_signature",
+        "one signature character changed",
+    );
+    let other_sig = split(&sign(
+        street,
+        &msg(street, Audience::All, 2, sample_offer().into()),
+    ))
+    .2;
+    case(
+        "signature-of-other-message",
+        format!("{h}.{}.{other_sig}", b64(&claims)),
+        "bad_signature",
+        "a valid signature, of another message",
+    );
+
+    // Headers.
+    let header = |f: &dyn Fn(&mut Value)| {
+        let mut hv: Value = serde_json::to_value(street.signer.header()).unwrap_or_default();
+        f(&mut hv);
+        hv
+    };
+    let unsigned = |hv: Value| format!("{}.{}.{sig}", b64(&hv), b64(&claims));
+    case(
+        "alg-none",
+        format!(
+            "{}.{}.",
+            b64(&header(&|h| h["alg"] = json!("none"))),
+            b64(&claims)
+        ),
+        "algorithm",
+        "alg none",
+    );
+    case(
+        "alg-hs256",
+        unsigned(header(&|h| h["alg"] = json!("HS256"))),
+        "algorithm",
+        "a symmetric algorithm",
+    );
+    case(
+        "typ-wrong",
+        unsigned(header(&|h| h["typ"] = json!("JWT"))),
+        "wrong_type",
+        "typ is not tongxin+jwt",
+    );
+    case(
+        "x5c-missing",
+        unsigned(header(&|h| {
+            h.as_object_mut().map(|o| o.remove("x5c"));
+        })),
+        "missing_certificate",
+        "no certificate",
+    );
+    case(
+        "kid-wrong",
+        unsigned(header(&|h| h["kid"] = json!("00".repeat(32)))),
+        "kid_mismatch",
+        "kid is not the certificate's fingerprint",
+    );
+    let community_x5c = serde_json::to_value(community.signer.header()).unwrap_or_default();
+    case(
+        "x5c-swapped",
+        unsigned(header(&|h| {
+            h["x5c"] = community_x5c["x5c"].clone();
+            h["kid"] = community_x5c["kid"].clone();
+        })),
+        "bad_signature",
+        "another member's certificate in the header",
+    );
+
+    // Trust.
+    let foreign = msg(&a.foreign, Audience::All, 1, sample_offer().into());
+    case(
+        "foreign-root",
+        sign(&a.foreign, &foreign),
+        "unknown_issuer",
+        "signed by a node of another alliance",
+    );
+    let revoked = a.node("revoked-unit");
+    case(
+        "revoked",
+        sign(
+            revoked,
+            &msg(revoked, Audience::All, 1, sample_offer().into()),
+        ),
+        "revoked",
+        "sender's certificate is on the CRL",
+    );
+    let expired = a.node("expired-unit");
+    case(
+        "expired-certificate",
+        sign(
+            expired,
+            &msg(expired, Audience::All, 1, sample_offer().into()),
+        ),
+        "certificate_expired",
+        "sender's certificate expired before iat",
+    );
+    let stranger = a.node("not-on-roster");
+    case(
+        "not-on-roster",
+        sign(
+            stranger,
+            &msg(stranger, Audience::All, 1, sample_offer().into()),
+        ),
+        "not_on_roster",
+        "a certificate of the alliance, but not on the roster",
+    );
+
+    // Claims signed properly but wrong.
+    let raw = |n: &TestNode, f: &dyn Fn(&mut Value)| {
+        let (_, mut c, _) = split(
+            &n.signer
+                .sign(&msg(n, Audience::All, 1, sample_offer().into()))
+                .unwrap_or_default(),
+        );
+        f(&mut c);
+        n.signer.sign_raw_claims(None, &c).unwrap_or_default()
+    };
+    case(
+        "version-2",
+        raw(street, &|c| c["v"] = json!(2)),
+        "unsupported_version",
+        "v is not 1",
+    );
+    case(
+        "kind-unknown",
+        raw(street, &|c| c["kind"] = json!("offer.deleted")),
+        "unknown_kind",
+        "kind not in v1",
+    );
+    case(
+        "body-missing-field",
+        raw(street, &|c| {
+            c["body"].as_object_mut().map(|o| o.remove("title"));
+        }),
+        "body",
+        "offer without a title",
+    );
+    case(
+        "body-extra-field",
+        raw(street, &|c| c["body"]["price"] = json!(1)),
+        "body",
+        "unknown body field",
+    );
+    case(
+        "body-wrong-type",
+        raw(street, &|c| c["body"]["capacity"] = json!("twenty")),
+        "body",
+        "capacity is a string",
+    );
+    case(
+        "iss-mismatch",
+        raw(street, &|c| c["iss"] = json!("loue-jia")),
+        "issuer_mismatch",
+        "iss is not the certificate's org",
+    );
+    case(
+        "iat-future",
+        raw(street, &|c| c["iat"] = json!(now + 3600)),
+        "from_the_future",
+        "iat an hour ahead",
+    );
+    case(
+        "jti-not-v7",
+        raw(street, &|c| {
+            c["jti"] = json!("6f1c2a7e-3b0d-4b8a-9f00-000000000001")
+        }),
+        "claims",
+        "jti is a UUIDv4",
+    );
+    case(
+        "claim-missing",
+        raw(street, &|c| {
+            c.as_object_mut().map(|o| o.remove("seq"));
+        }),
+        "claims",
+        "no seq",
+    );
+    case(
+        "claim-extra",
+        raw(street, &|c| c["exp"] = json!(now + 60)),
+        "claims",
+        "an unknown claim",
+    );
+    case(
+        "stream-wrong",
+        raw(street, &|c| c["stream"] = json!("org.youyi-nanli")),
+        "stream",
+        "a broadcast on a direct stream",
+    );
+    case(
+        "seq-zero",
+        raw(street, &|c| c["seq"] = json!(0)),
+        "stream",
+        "seq 0 outside the control stream",
+    );
+    case(
+        "not-for-us",
+        sign(
+            street,
+            &msg(
+                street,
+                Audience::Org("loue-jia".parse().unwrap_or_else(|_| unreachable!())),
+                1,
+                claim.clone().into(),
+            ),
+        ),
+        "not_for_us",
+        "direct message to another organisation",
+    );
+
+    // Rights.
+    case(
+        "rights-roster-from-community",
+        sign(
+            community,
+            &msg(
+                community,
+                Audience::All,
+                1,
+                RosterPublished {
+                    roster: a.roster_jws.clone(),
+                }
+                .into(),
+            ),
+        ),
+        "not_permitted",
+        "only the authority publishes the roster",
+    );
+    case(
+        "rights-direct-kind-broadcast",
+        raw(street, &|c| {
+            c["kind"] = json!("need.claimed");
+            c["body"] = serde_json::to_value(&claim).unwrap_or_default();
+        }),
+        "not_permitted",
+        "need.claimed sent to the whole alliance",
+    );
+    case(
+        "rights-report-to-street",
+        sign(
+            community,
+            &msg(
+                community,
+                Audience::Org(street.org_id.clone()),
+                1,
+                ReportSubmitted {
+                    report_id: Uuid::from_u128(7),
+                    member: "loue-jia:0192f1a4-0000-7000-8000-000000000003"
+                        .parse()
+                        .unwrap_or_else(|_| unreachable!()),
+                    display_name: None,
+                    skills: vec![Skill::Legal],
+                    grid: None,
+                }
+                .into(),
+            ),
+        ),
+        "not_permitted",
+        "a 双报到 report goes to a community, not a street",
+    );
+    case(
+        "rights-auditor-attests",
+        sign(
+            dept,
+            &msg(
+                dept,
+                Audience::Org(community.org_id.clone()),
+                1,
+                CheckinAttested {
+                    checkin_id: Uuid::from_u128(8),
+                    member: "youyi-nanli:0192f1a4-0000-7000-8000-000000000004"
+                        .parse()
+                        .unwrap_or_else(|_| unreachable!()),
+                    activity_id: None,
+                    checked_in_at: now - 7200,
+                    checked_out_at: now - 3600,
+                    minutes: 60,
+                    mode: Mode::Routine,
+                }
+                .into(),
+            ),
+        ),
+        "not_permitted",
+        "the organisation department does not attest check-ins",
+    );
+
+    // Shape.
+    case(
+        "oversized",
+        format!("{good}{}", "A".repeat(crate::envelope::MAX_MESSAGE_BYTES)),
+        "too_large",
+        "over 64 KiB",
+    );
+    case(
+        "two-parts",
+        good.rsplit_once('.')
+            .map(|(a, _)| a.to_owned())
+            .unwrap_or_default(),
+        "malformed",
+        "not three parts",
+    );
+    case(
+        "not-base64",
+        format!("{h}.@@@.{sig}"),
+        "bad_signature",
+        "payload is not base64url (the signature fails first)",
+    );
+    case(
+        "header-not-json",
+        format!("{}.{}.{sig}", URL_SAFE_NO_PAD.encode("{alg"), b64(&claims)),
+        "malformed",
+        "header is not JSON",
+    );
+    case("empty", String::new(), "malformed", "empty input");
+    out
+}
