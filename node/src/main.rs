@@ -30,6 +30,16 @@ enum Command {
         #[command(subcommand)]
         command: NodeCommand,
     },
+    /// Run a node: HTTP API and web UI, message exchange over the broker.
+    Run {
+        #[arg(long, env = "TONGXIN_CONFIG")]
+        config: PathBuf,
+    },
+    /// Manage the node's user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
     /// Verify one signed message (file or stdin) and print its claims as JSON.
     Verify {
         /// The alliance root certificate.
@@ -92,6 +102,21 @@ enum AllianceCommand {
 }
 
 #[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user, or set a new password and role for an existing one; the password is
+    /// read from stdin (one line).
+    Add {
+        #[arg(long, env = "TONGXIN_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        username: String,
+        /// admin | member | auditor
+        #[arg(long)]
+        role: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum NodeCommand {
     /// Create DIR/node.key (0600), DIR/node.csr and a commented DIR/tongxin.toml.
     Init {
@@ -133,6 +158,15 @@ fn main() -> ExitCode {
                     out,
                 },
         } => cli::node_init::run(&org_id, &kind, &name, &out),
+        Command::Run { config } => cli::run::run(&config),
+        Command::User {
+            command:
+                UserCommand::Add {
+                    config,
+                    username,
+                    role,
+                },
+        } => cli::user::add(&config, &username, &role),
         Command::Verify {
             ca,
             revoked,

@@ -388,6 +388,9 @@ pub struct Verified<T> {
 }
 
 impl<T> Verified<T> {
+    pub(crate) fn new(value: T, sender: Arc<SenderCert>, raw: String) -> Verified<T> {
+        Verified { value, sender, raw }
+    }
     pub fn value(&self) -> &T {
         &self.value
     }
@@ -414,6 +417,12 @@ impl<T> std::ops::Deref for Verified<T> {
 pub struct SenderCert {
     info: CertInfo,
     key: DecodingKey,
+}
+
+impl SenderCert {
+    pub fn info(&self) -> &CertInfo {
+        &self.info
+    }
 }
 
 impl fmt::Debug for SenderCert {
@@ -511,14 +520,13 @@ impl Verifier {
         Ok(sender)
     }
 
-    /// Verifies one compact JWS at time `now` (Unix seconds).
-    pub fn verify(&self, jws: &str, now: i64) -> Result<Verified<Message>, VerifyError> {
-        if jws.len() > MAX_MESSAGE_BYTES {
-            return Err(VerifyError::TooLarge {
-                size: jws.len(),
-                limit: MAX_MESSAGE_BYTES,
-            });
-        }
+    /// Checks size-independent JWS framing, the header, the sender certificate (chain and
+    /// revocation) and the signature; returns the header and the sender.
+    pub(crate) fn check_header_and_signature(
+        &self,
+        jws: &str,
+        typ: &str,
+    ) -> Result<(Header, Arc<SenderCert>), VerifyError> {
         let mut parts = jws.split('.');
         let (Some(h64), Some(p64), Some(sig64), None) =
             (parts.next(), parts.next(), parts.next(), parts.next())
@@ -540,7 +548,7 @@ impl Verifier {
         }
         let header: Header = serde_json::from_slice(&header_json)
             .map_err(|e| VerifyError::Malformed(format!("header: {e}")))?;
-        if header.typ.as_deref() != Some(TYP) {
+        if header.typ.as_deref() != Some(typ) {
             return Err(VerifyError::WrongType(header.typ));
         }
         if header.crit.is_some() {
@@ -565,7 +573,19 @@ impl Verifier {
         if !ok {
             return Err(VerifyError::BadSignature);
         }
+        Ok((header, sender))
+    }
 
+    /// Verifies one compact JWS at time `now` (Unix seconds).
+    pub fn verify(&self, jws: &str, now: i64) -> Result<Verified<Message>, VerifyError> {
+        if jws.len() > MAX_MESSAGE_BYTES {
+            return Err(VerifyError::TooLarge {
+                size: jws.len(),
+                limit: MAX_MESSAGE_BYTES,
+            });
+        }
+        let (_, sender) = self.check_header_and_signature(jws, TYP)?;
+        let p64 = jws.split('.').nth(1).unwrap_or_default();
         let payload = URL_SAFE_NO_PAD
             .decode(p64)
             .map_err(|_| VerifyError::Malformed("payload is not base64url".into()))?;

@@ -13,6 +13,7 @@ pub mod ids;
 pub mod json_schema;
 pub mod pki;
 pub mod roster;
+pub mod token;
 pub mod v1;
 pub mod vectors;
 

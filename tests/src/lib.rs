@@ -1,1 +1,517 @@
+//! Test harness: a fresh alliance (CA, certificates, roster) in a temporary directory, its own
+//! RabbitMQ vhost and broker users, optionally its own PostgreSQL database, and nodes started
+//! in-process through `Application::build`, the same path `tongxin run` takes. Everything a
+//! test creates is removed when it is dropped, and nothing else is touched.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // harness failures should panic the test
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use openssl::pkey::{PKey, Private};
+use openssl::x509::X509;
+use serde_json::{Value, json};
+use tokio::sync::watch;
+use tongxin_node::app::Application;
+use tongxin_node::config::Config;
+use tongxin_node::state::SharedNode;
+use tongxin_schema::pki::{self, Validity};
+use tongxin_schema::roster::{RosterDoc, RosterOrg, sign_roster};
+use tongxin_schema::v1::text::Text;
+use tongxin_schema::{OrgId, OrgKind};
+
+pub fn unique(prefix: &str) -> String {
+    format!("{prefix}-{:08x}", rand::random::<u32>())
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
+}
+
+pub fn rabbitmqctl(args: &[&str]) -> String {
+    let out = Command::new("rabbitmqctl")
+        .arg("-q")
+        .args(args)
+        .output()
+        .expect("rabbitmqctl");
+    assert!(
+        out.status.success(),
+        "rabbitmqctl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// One organisation of a test alliance.
+pub struct Org {
+    pub id: OrgId,
+    pub kind: OrgKind,
+    pub name: String,
+    pub parent: Option<OrgId>,
+    pub key: PKey<Private>,
+    pub cert: X509,
+    pub dir: PathBuf,
+}
+
+/// A test alliance: CA, organisations, roster, CRL, and its own broker vhost.
+pub struct Alliance {
+    pub dir: tempfile::TempDir,
+    pub ca_key: PKey<Private>,
+    pub ca_cert: X509,
+    pub orgs: Vec<Org>,
+    pub vhost: String,
+    pub broker_password: String,
+    users: Vec<String>,
+    databases: Vec<String>,
+    roster_serial: u64,
+}
+
+impl Alliance {
+    /// `orgs`: (id prefix, kind, name, parent id prefix). Ids get a random suffix, so tests
+    /// sharing the broker never share a user name.
+    pub fn new(orgs: &[(&str, OrgKind, &str, Option<&str>)]) -> Alliance {
+        let dir = tempfile::tempdir().unwrap();
+        let ca_key = pki::generate_key().unwrap();
+        let ca_cert = pki::make_root(&ca_key, "测试联盟").unwrap();
+        let suffix = format!("{:06x}", rand::random::<u32>() & 0xff_ffff);
+        let id = |p: &str| -> OrgId { format!("{p}-{suffix}").parse().unwrap() };
+        let mut list = Vec::new();
+        for (prefix, kind, name, parent) in orgs {
+            let org_id = id(prefix);
+            let key = pki::generate_key().unwrap();
+            let csr = pki::make_csr(&key, &org_id, name).unwrap();
+            let cert = pki::issue(
+                &ca_key,
+                &ca_cert,
+                &csr,
+                &org_id,
+                *kind,
+                Validity::days(now() - 60, 30),
+            )
+            .unwrap();
+            let odir = dir.path().join(org_id.as_str());
+            std::fs::create_dir_all(&odir).unwrap();
+            std::fs::write(
+                odir.join("node.key"),
+                key.private_key_to_pem_pkcs8().unwrap(),
+            )
+            .unwrap();
+            std::fs::write(odir.join("node.pem"), cert.to_pem().unwrap()).unwrap();
+            list.push(Org {
+                id: org_id,
+                kind: *kind,
+                name: name.to_string(),
+                parent: parent.map(id),
+                key,
+                cert,
+                dir: odir,
+            });
+        }
+        std::fs::write(dir.path().join("ca.pem"), ca_cert.to_pem().unwrap()).unwrap();
+        let vhost = unique("tx-test");
+        rabbitmqctl(&["add_vhost", &vhost]);
+        let mut a = Alliance {
+            dir,
+            ca_key,
+            ca_cert,
+            orgs: list,
+            vhost,
+            broker_password: unique("pw"),
+            users: vec![],
+            databases: vec![],
+            roster_serial: 0,
+        };
+        a.write_roster(|_| true);
+        a.write_crl(&[]);
+        let apply = repo_root().join("broker-config/apply");
+        let out = Command::new(&apply)
+            .args(["--vhost", &a.vhost, "--exchange-only"])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let ids: Vec<String> = a.orgs.iter().map(|o| o.id.to_string()).collect();
+        for id in ids {
+            let out = Command::new(&apply)
+                .args([
+                    "--vhost",
+                    &a.vhost,
+                    "--org",
+                    &id,
+                    "--password",
+                    &a.broker_password,
+                ])
+                .output()
+                .unwrap();
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            a.users.push(id);
+        }
+        a
+    }
+
+    pub fn org(&self, prefix: &str) -> &Org {
+        self.orgs
+            .iter()
+            .find(|o| o.id.as_str().starts_with(&format!("{prefix}-")))
+            .unwrap_or_else(|| panic!("no org {prefix}"))
+    }
+
+    pub fn ca_path(&self) -> PathBuf {
+        self.dir.path().join("ca.pem")
+    }
+
+    /// Signs a roster of the organisations `keep` selects, with the next serial.
+    pub fn write_roster(&mut self, keep: impl Fn(&Org) -> bool) -> String {
+        self.roster_serial += 1;
+        let orgs = self
+            .orgs
+            .iter()
+            .filter(|o| keep(o))
+            .map(|o| RosterOrg {
+                id: o.id.clone(),
+                name: Text::new(o.name.clone()).unwrap(),
+                kind: o.kind,
+                parent: o.parent.clone(),
+                grids: vec![],
+                certificate: String::from_utf8(o.cert.to_pem().unwrap()).unwrap(),
+            })
+            .collect();
+        let doc = RosterDoc {
+            v: 1,
+            alliance: "测试联盟".into(),
+            serial: self.roster_serial,
+            iat: now(),
+            orgs,
+        };
+        let jws = sign_roster(&self.ca_key, &self.ca_cert, &doc).unwrap();
+        std::fs::write(self.dir.path().join("roster.jws"), &jws).unwrap();
+        jws
+    }
+
+    pub fn write_crl(&self, revoked: &[&Org]) -> String {
+        let list: Vec<pki::Revoked> = revoked
+            .iter()
+            .map(|o| pki::Revoked {
+                serial: pki::CertInfo::read(&o.cert).unwrap().serial,
+                org_id: o.id.to_string(),
+                revoked_at: now() - 1,
+            })
+            .collect();
+        let pem = String::from_utf8(
+            pki::make_crl(&self.ca_key, &self.ca_cert, &list, now())
+                .unwrap()
+                .to_pem()
+                .unwrap(),
+        )
+        .unwrap();
+        std::fs::write(self.dir.path().join("crl.pem"), &pem).unwrap();
+        pem
+    }
+
+    /// A fresh PostgreSQL database for one node; dropped with the alliance.
+    pub fn postgres_db(&mut self) -> String {
+        let name = unique("tx_test").replace('-', "_");
+        let out = Command::new("psql")
+            .args([
+                "-h",
+                "127.0.0.1",
+                "-U",
+                "postgres",
+                "-w",
+                "-c",
+                &format!("CREATE DATABASE {name}"),
+                "postgres",
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        self.databases.push(name.clone());
+        format!("postgres://postgres@127.0.0.1:5432/{name}")
+    }
+
+    /// Writes the config of a node; `db` is a URL or None for SQLite in the node's directory.
+    pub fn config(&self, org: &Org, db: Option<&str>) -> PathBuf {
+        let path = org.dir.join("tongxin.toml");
+        let toml = format!(
+            r#"org_id = "{id}"
+kind = "{kind}"
+name = "{name}"
+data_dir = "."
+[pki]
+ca_cert = "{ca}"
+node_key = "node.key"
+node_cert = "node.pem"
+roster = "{roster}"
+crl = "{crl}"
+[database]
+url = "{db}"
+[broker]
+url = "amqp://{id}:{pw}@127.0.0.1:5672/{vhost}"
+prefetch = 256
+[http]
+listen = "127.0.0.1:0"
+[exchange]
+hello_interval_secs = 2
+gap_retry_secs = 2
+"#,
+            id = org.id,
+            kind = org.kind,
+            name = org.name,
+            ca = self.ca_path().display(),
+            roster = self.dir.path().join("roster.jws").display(),
+            crl = self.dir.path().join("crl.pem").display(),
+            db = db.unwrap_or("sqlite://tongxin.db"),
+            pw = self.broker_password,
+            vhost = self.vhost,
+        );
+        std::fs::write(&path, toml).unwrap();
+        path
+    }
+
+    /// Starts a node (SQLite unless `db` is given) and makes an admin account.
+    pub async fn start(&self, prefix: &str, db: Option<&str>) -> RunningNode {
+        let org = self.org(prefix);
+        let path = self.config(org, db);
+        let cfg = Config::load(&path).unwrap();
+        let app = Application::build(cfg).unwrap();
+        let node = app.node();
+        let stop = app.stopper();
+        let port = app.http_port();
+        let task = tokio::spawn(app.run_until_stopped());
+        let hash = tongxin_node::http::auth::hash_password("correct horse battery").unwrap();
+        node.store
+            .write(move |c| {
+                tongxin_node::store::rows::put_user(c, "admin", &hash, "admin", 0).map(|_| ())
+            })
+            .await
+            .unwrap();
+        let mut n = RunningNode {
+            org_id: org.id.clone(),
+            port,
+            node,
+            stop,
+            task: Some(task),
+            http: reqwest::Client::new(),
+            token: String::new(),
+        };
+        n.token = n.login("admin", "correct horse battery").await;
+        n
+    }
+
+    /// A broker user that is not a node (an attacker or a test publisher): may write to the
+    /// exchange, read nothing.
+    pub fn outsider(&mut self) -> (String, String) {
+        let user = unique("outsider");
+        let pw = unique("pw");
+        rabbitmqctl(&["add_user", &user, &pw]);
+        rabbitmqctl(&[
+            "set_permissions",
+            "-p",
+            &self.vhost,
+            &user,
+            "^$",
+            "^tongxin$",
+            "^$",
+        ]);
+        self.users.push(user.clone());
+        (user, pw)
+    }
+}
+
+impl Drop for Alliance {
+    fn drop(&mut self) {
+        for u in &self.users {
+            let _ = Command::new("rabbitmqctl")
+                .args(["-q", "delete_user", u])
+                .output();
+        }
+        let _ = Command::new("rabbitmqctl")
+            .args(["-q", "delete_vhost", &self.vhost])
+            .output();
+        for db in &self.databases {
+            let _ = Command::new("psql")
+                .args([
+                    "-h",
+                    "127.0.0.1",
+                    "-U",
+                    "postgres",
+                    "-w",
+                    "-c",
+                    &format!("DROP DATABASE IF EXISTS {db} WITH (FORCE)"),
+                    "postgres",
+                ])
+                .output();
+        }
+    }
+}
+
+/// A node running in this process.
+pub struct RunningNode {
+    pub org_id: OrgId,
+    pub port: u16,
+    pub node: SharedNode,
+    stop: watch::Sender<bool>,
+    task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
+    pub http: reqwest::Client,
+    pub token: String,
+}
+
+impl RunningNode {
+    pub fn url(&self, path: &str) -> String {
+        format!("http://127.0.0.1:{}{path}", self.port)
+    }
+
+    pub async fn login(&self, user: &str, password: &str) -> String {
+        let r = self
+            .http
+            .post(self.url("/api/v1/auth/token"))
+            .json(&json!({ "username": user, "password": password }))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "login failed");
+        r.json::<Value>().await.unwrap()["token"]
+            .as_str()
+            .unwrap()
+            .to_owned()
+    }
+
+    pub async fn get(&self, path: &str) -> Value {
+        let r = self
+            .http
+            .get(self.url(path))
+            .bearer_auth(&self.token)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status();
+        let body = r.json::<Value>().await.unwrap_or(Value::Null);
+        assert!(status.is_success(), "GET {path}: {status} {body}");
+        body
+    }
+
+    /// POSTs JSON; returns (status, body).
+    pub async fn post(&self, path: &str, body: Value) -> (u16, Value) {
+        let r = self
+            .http
+            .post(self.url(path))
+            .bearer_auth(&self.token)
+            .json(&body)
+            .send()
+            .await
+            .unwrap();
+        let status = r.status().as_u16();
+        (status, r.json::<Value>().await.unwrap_or(Value::Null))
+    }
+
+    pub async fn ok_post(&self, path: &str, body: Value) -> Value {
+        let (status, v) = self.post(path, body).await;
+        assert!((200..300).contains(&status), "POST {path}: {status} {v}");
+        v
+    }
+
+    /// Stops gracefully and waits.
+    pub async fn stop(mut self) {
+        let _ = self.stop.send(true);
+        if let Some(t) = self.task.take() {
+            t.await.unwrap().unwrap();
+        }
+    }
+
+    pub async fn ready(&self) -> bool {
+        self.http
+            .get(self.url("/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    }
+}
+
+/// Polls `check` until it returns Some, or panics after `secs` with `what`.
+pub async fn eventually<T, F, Fut>(secs: u64, what: &str, mut check: F) -> T
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = Option<T>>,
+{
+    let deadline = Instant::now() + Duration::from_secs(secs);
+    loop {
+        if let Some(v) = check().await {
+            return v;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {secs} s waiting for: {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+/// Publishes raw bytes to the alliance exchange as a broker user, with the given properties.
+pub async fn publish_raw(
+    vhost: &str,
+    user: &str,
+    password: &str,
+    routing_key: &str,
+    payload: &[u8],
+    props: lapin::BasicProperties,
+) -> anyhow::Result<()> {
+    let conn = lapin::Connection::connect(
+        &format!("amqp://{user}:{password}@127.0.0.1:5672/{vhost}"),
+        lapin::ConnectionProperties::default(),
+    )
+    .await?;
+    let ch = conn.create_channel().await?;
+    ch.confirm_select(Default::default()).await?;
+    ch.basic_publish(
+        "tongxin".into(),
+        routing_key.into(),
+        Default::default(),
+        payload,
+        props,
+    )
+    .await?
+    .await?;
+    ch.close(200, "done".into()).await?;
+    conn.close(200, "done".into()).await?;
+    Ok(())
+}
+
+/// AMQP properties as a node sets them.
+pub fn node_props(jti: &str, kind: &str, user_id: Option<&str>) -> lapin::BasicProperties {
+    let p = lapin::BasicProperties::default()
+        .with_message_id(jti.into())
+        .with_type(kind.into())
+        .with_content_type("application/jose".into())
+        .with_delivery_mode(2);
+    match user_id {
+        Some(u) => p.with_user_id(u.into()),
+        None => p,
+    }
+}
+
+/// A sample offer body for the API.
+pub fn offer_input(title: &str) -> Value {
+    json!({ "title": title, "description": "测试", "category": "venue", "capacity": 20, "unit": "seats", "station": "convenience" })
+}

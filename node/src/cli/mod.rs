@@ -2,6 +2,8 @@
 
 pub mod alliance;
 pub mod node_init;
+pub mod run;
+pub mod user;
 pub mod verify;
 
 use std::path::{Path, PathBuf};

@@ -1,0 +1,11 @@
+DROP TABLE claims;
+DROP TABLE needs;
+DROP TABLE offers;
+DROP TABLE users;
+DROP TABLE trust;
+DROP TABLE rejected;
+DROP TABLE received;
+DROP TABLE held;
+DROP TABLE in_streams;
+DROP TABLE out_streams;
+DROP TABLE outbox;

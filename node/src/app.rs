@@ -1,0 +1,70 @@
+//! `Application::build(config)`: the same path for `tongxin run` and for the tests.
+
+use std::sync::Arc;
+
+use anyhow::Context;
+use tokio::sync::watch;
+
+use crate::config::Config;
+use crate::state::{Node, SharedNode};
+
+pub struct Application {
+    node: SharedNode,
+    port: u16,
+    server: actix_web::dev::Server,
+    stop_tx: watch::Sender<bool>,
+    stop_rx: watch::Receiver<bool>,
+}
+
+impl Application {
+    /// Opens the node (keys, trust, database) and binds the HTTP listener.
+    pub fn build(cfg: Config) -> anyhow::Result<Application> {
+        let listen = cfg.http.listen.clone();
+        let node: SharedNode = Arc::new(Node::open(cfg)?);
+        let listener = std::net::TcpListener::bind(&listen)
+            .with_context(|| format!("cannot listen on {listen}"))?;
+        let port = listener.local_addr()?.port();
+        let server = crate::http::server(node.clone(), listener)?;
+        let (stop_tx, stop_rx) = watch::channel(false);
+        Ok(Application {
+            node,
+            port,
+            server,
+            stop_tx,
+            stop_rx,
+        })
+    }
+
+    pub fn http_port(&self) -> u16 {
+        self.port
+    }
+
+    pub fn node(&self) -> SharedNode {
+        self.node.clone()
+    }
+
+    /// A handle that stops the node gracefully.
+    pub fn stopper(&self) -> watch::Sender<bool> {
+        self.stop_tx.clone()
+    }
+
+    /// Serves HTTP and exchanges messages until stopped; then finishes the current batch,
+    /// flushes the outbox and closes.
+    pub async fn run_until_stopped(self) -> anyhow::Result<()> {
+        let handle = self.server.handle();
+        let bus = tokio::spawn(crate::bus::supervise(
+            self.node.clone(),
+            self.stop_rx.clone(),
+        ));
+        let mut stop = self.stop_rx.clone();
+        let server = tokio::spawn(self.server);
+        tracing::info!(org_id = %self.node.cfg.org_id, port = self.port, "node started");
+        let _ = stop.wait_for(|s| *s).await;
+        tracing::info!("stopping: finishing the batch, flushing the outbox");
+        let _ = bus.await;
+        handle.stop(true).await;
+        let _ = server.await;
+        tracing::info!("stopped");
+        Ok(())
+    }
+}

@@ -1,0 +1,167 @@
+//! The broker side (lapin on RabbitMQ, PROTOCOL.md §4.4): one connection, a consuming channel
+//! and a confirming publishing channel. A supervisor reconnects with capped backoff and never
+//! gives up; while the broker is away, HTTP keeps serving and writes queue in the outbox.
+
+mod consumer;
+mod publisher;
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::Context;
+use futures_lite::StreamExt;
+use lapin::options::{
+    BasicQosOptions, ConfirmSelectOptions, ExchangeDeclareOptions, QueueDeclareOptions,
+};
+use lapin::types::FieldTable;
+use lapin::{Connection, ConnectionProperties, ExchangeKind};
+use tokio::sync::watch;
+
+use crate::state::SharedNode;
+
+pub const EXCHANGE: &str = "tongxin";
+pub const CONTENT_TYPE: &str = "application/jose";
+
+pub fn queue_name(org: &str) -> String {
+    format!("node.{org}")
+}
+
+/// Runs until `stop` turns true: connect, serve, and on any failure reconnect.
+pub async fn supervise(node: SharedNode, mut stop: watch::Receiver<bool>) {
+    let mut backoff = Duration::from_millis(200);
+    loop {
+        if *stop.borrow() {
+            return;
+        }
+        match session(&node, &mut stop).await {
+            Ok(()) => return,
+            Err(e) => {
+                node.set_broker_ready(false);
+                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = backoff.as_millis() as u64, "broker session ended");
+            }
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(backoff) => {}
+            _ = stop.changed() => {}
+        }
+        backoff = (backoff * 2).min(Duration::from_secs(3));
+    }
+}
+
+async fn connect(node: &SharedNode) -> anyhow::Result<Connection> {
+    let url = &node.cfg.broker.url;
+    let props = ConnectionProperties::default()
+        .with_connection_name(format!("tongxin-{}", node.cfg.org_id).into());
+    if url.starts_with("amqps://") {
+        let read = |p: &std::path::Path| {
+            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+        };
+        let ca = node
+            .cfg
+            .broker
+            .tls_ca
+            .clone()
+            .unwrap_or_else(|| node.cfg.pki.ca_cert.clone());
+        let tls = lapin::tcp::OwnedTLSConfig {
+            identity: Some(lapin::tcp::OwnedIdentity::PKCS8 {
+                pem: read(&node.cfg.pki.node_cert)?,
+                key: read(&node.cfg.pki.node_key)?,
+            }),
+            cert_chain: Some(String::from_utf8(read(&ca)?).context("broker CA is not PEM")?),
+        };
+        Ok(
+            Connection::connect_with_config(url, props, tls, lapin::runtime::default_runtime()?)
+                .await?,
+        )
+    } else {
+        Ok(Connection::connect(url, props).await?)
+    }
+}
+
+/// One connection's life. Returns Ok only when asked to stop.
+async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
+    let conn = tokio::time::timeout(Duration::from_secs(10), connect(node))
+        .await
+        .context("connecting timed out")??;
+    let mut events = conn.events_listener();
+    let publish = conn.create_channel().await?;
+    publish
+        .confirm_select(ConfirmSelectOptions::default())
+        .await?;
+    // Nodes only check the topology broker-config/apply made; they may not declare it.
+    publish
+        .exchange_declare(
+            EXCHANGE.into(),
+            ExchangeKind::Topic,
+            ExchangeDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .context("exchange `tongxin` is missing: run broker-config/apply")?;
+    let queue = queue_name(node.cfg.org_id.as_str());
+    let consume = conn.create_channel().await?;
+    consume
+        .queue_declare(
+            queue.as_str().into(),
+            QueueDeclareOptions {
+                passive: true,
+                ..Default::default()
+            },
+            FieldTable::default(),
+        )
+        .await
+        .with_context(|| {
+            format!("queue {queue} is missing: run broker-config/apply for this node")
+        })?;
+    consume
+        .basic_qos(node.cfg.broker.prefetch, BasicQosOptions::default())
+        .await?;
+    let publisher = Arc::new(publisher::Publisher::new(node.clone(), publish.clone()));
+
+    node.set_broker_ready(true);
+    node.metrics
+        .add("tongxin_broker_reconnects_total", String::new(), 1);
+    tracing::info!(queue = %queue, "connected to the broker");
+    publisher.hello().await.ok();
+
+    let (inner_stop_tx, inner_stop) = watch::channel(false);
+    let mut consumer = tokio::spawn(consumer::run(
+        node.clone(),
+        consume.clone(),
+        queue,
+        publisher.clone(),
+        inner_stop.clone(),
+    ));
+    let mut relay = tokio::spawn(publisher.clone().relay(inner_stop.clone()));
+    let mut timers = tokio::spawn(publisher.clone().timers(inner_stop));
+
+    let result = tokio::select! {
+        r = &mut consumer => r.context("consumer task").and_then(|r| r),
+        r = &mut relay => r.context("relay task").and_then(|r| r),
+        r = &mut timers => r.context("timer task").and_then(|r| r),
+        e = async { loop { match events.next().await { Some(lapin::Event::Error(e)) => break e, Some(_) => {}, None => std::future::pending::<()>().await } } } => {
+            Err(anyhow::Error::from(e).context("broker connection failed"))
+        }
+        _ = stop.changed() => {
+            // Graceful: stop taking deliveries, finish the batch, flush the outbox, close.
+            let _ = inner_stop_tx.send(true);
+            let _ = (&mut consumer).await;
+            let _ = (&mut relay).await;
+            let _ = (&mut timers).await;
+            let _ = consume.close(200, "shutdown".into()).await;
+            let _ = publish.close(200, "shutdown".into()).await;
+            let _ = conn.close(200, "shutdown".into()).await;
+            node.set_broker_ready(false);
+            return Ok(());
+        }
+    };
+    let _ = inner_stop_tx.send(true);
+    consumer.abort();
+    relay.abort();
+    timers.abort();
+    let _ = conn.close(320, "reconnecting".into()).await;
+    result
+}

@@ -1,0 +1,257 @@
+//! Publishing: the outbox relay (publisher confirms, then rows marked sent), control messages
+//! (`node.hello`, `sync.requested`) and re-sends of retained messages.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{Context, bail};
+use lapin::Confirmation;
+use lapin::options::BasicPublishOptions;
+use lapin::protocol::basic::AMQPProperties;
+use lapin::{BasicProperties, Channel};
+use tokio::sync::watch;
+use tongxin_schema::OrgId;
+use tongxin_schema::envelope::{Audience, Message, Stream};
+use tongxin_schema::v1::bodies::{NodeHello, StreamHead, SyncRequested};
+use tongxin_schema::v1::text::Text;
+
+use super::{CONTENT_TYPE, EXCHANGE};
+use crate::state::SharedNode;
+use crate::store::{inbox, now_ms, outbox};
+
+const RELAY_BATCH: i64 = 500;
+const RESEND_BATCH: i64 = 2000;
+
+pub struct Publisher {
+    node: SharedNode,
+    channel: Channel,
+}
+
+impl Publisher {
+    pub fn new(node: SharedNode, channel: Channel) -> Publisher {
+        Publisher { node, channel }
+    }
+
+    fn properties(&self, jti: &str, kind: &str) -> AMQPProperties {
+        BasicProperties::default()
+            .with_message_id(jti.into())
+            .with_type(kind.into())
+            .with_app_id(self.node.cfg.org_id.as_str().into())
+            .with_user_id(self.node.cfg.org_id.as_str().into())
+            .with_content_type(CONTENT_TYPE.into())
+            .with_delivery_mode(2)
+    }
+
+    /// Publishes many messages, then waits for every confirm. Fails if any is nacked.
+    async fn publish_all(&self, items: &[(String, String, String, String)]) -> anyhow::Result<()> {
+        let mut pending = Vec::with_capacity(items.len());
+        for (routing_key, jti, kind, jws) in items {
+            let confirm = self
+                .channel
+                .basic_publish(
+                    EXCHANGE.into(),
+                    routing_key.as_str().into(),
+                    BasicPublishOptions {
+                        mandatory: true,
+                        ..Default::default()
+                    },
+                    jws.as_bytes(),
+                    self.properties(jti, kind),
+                )
+                .await?;
+            pending.push((routing_key, confirm));
+        }
+        for (routing_key, confirm) in pending {
+            match confirm.await? {
+                Confirmation::Ack(None) | Confirmation::NotRequested => {}
+                Confirmation::Ack(Some(_)) => {
+                    // No queue is bound for it: the recipient's queue was not set up. The
+                    // recipient will find the gap and ask again once it is.
+                    tracing::warn!(routing_key = %routing_key, "message was unroutable (no queue bound)");
+                }
+                Confirmation::Nack(_) => bail!("broker nacked a message to {routing_key}"),
+            }
+        }
+        Ok(())
+    }
+
+    /// Publishes the outbox until asked to stop; a final pass flushes what is left.
+    pub async fn relay(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+        loop {
+            let stopping = *stop.borrow();
+            let rows = self
+                .node
+                .store
+                .read(|c| outbox::unsent(c, RELAY_BATCH))
+                .await?;
+            if rows.is_empty() {
+                if stopping {
+                    return Ok(());
+                }
+                tokio::select! {
+                    _ = self.node.outbox_ready.notified() => {}
+                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
+                    _ = stop.changed() => {}
+                }
+                continue;
+            }
+            let items: Vec<_> = rows
+                .iter()
+                .map(|r| {
+                    (
+                        r.routing_key.clone(),
+                        r.jti.clone(),
+                        r.kind.clone(),
+                        r.jws.clone(),
+                    )
+                })
+                .collect();
+            self.publish_all(&items)
+                .await
+                .context("relaying the outbox")?;
+            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            self.node
+                .store
+                .write(move |c| outbox::mark_sent(c, &ids))
+                .await?;
+            for r in &rows {
+                self.node.metrics.add(
+                    "tongxin_messages_out_total",
+                    format!("kind=\"{}\"", r.kind),
+                    1,
+                );
+            }
+        }
+    }
+
+    /// Signs and publishes a control message (not sequenced, not in the outbox).
+    async fn control(
+        &self,
+        aud: Audience,
+        body: impl Into<tongxin_schema::v1::Body>,
+    ) -> anyhow::Result<()> {
+        let msg = Message::new(self.node.cfg.org_id.clone(), aud, 0, now_ms() / 1000, body);
+        let jws = self.node.signer.sign(&msg)?;
+        self.publish_all(&[(
+            msg.routing_key(),
+            msg.jti.hyphenated().to_string(),
+            msg.kind().to_string(),
+            jws,
+        )])
+        .await
+    }
+
+    /// Announces our stream heads so receivers notice messages lost at a stream's end.
+    pub async fn hello(&self) -> anyhow::Result<()> {
+        let heads = self.node.store.read(outbox::heads).await?;
+        let heads = heads
+            .into_iter()
+            .map(|(stream, last)| StreamHead {
+                stream,
+                last_seq: last as u64,
+            })
+            .take(1000)
+            .collect();
+        let software = Text::new(format!("tongxin {}", env!("CARGO_PKG_VERSION")))?;
+        self.control(Audience::All, NodeHello { software, heads })
+            .await
+    }
+
+    pub async fn request_sync(&self, from: OrgId, req: SyncRequested) -> anyhow::Result<()> {
+        tracing::info!(peer.org_id = %from, stream = %req.stream, from_seq = req.from_seq, to_seq = ?req.to_seq, "asking for missing messages");
+        self.node.metrics.add(
+            "tongxin_sync_requests_sent_total",
+            format!("peer=\"{from}\""),
+            1,
+        );
+        self.control(Audience::Org(from), req).await
+    }
+
+    /// Re-sends retained messages, unchanged, to the organisation that asked. Only our
+    /// broadcast stream and our direct stream to the requester may be asked for.
+    pub async fn resend(&self, requester: OrgId, req: SyncRequested) -> anyhow::Result<()> {
+        let allowed = [
+            Stream::All.to_string(),
+            Stream::Direct(requester.clone()).to_string(),
+        ];
+        if !allowed.contains(&req.stream) {
+            tracing::warn!(peer.org_id = %requester, stream = %req.stream, "refusing to re-send another organisation's stream");
+            return Ok(());
+        }
+        let from = req.from_seq.max(1) as i64;
+        let to = req
+            .to_seq
+            .map_or(i64::MAX, |t| t.min(i64::MAX as u64) as i64);
+        let stream = req.stream.clone();
+        let rows = self
+            .node
+            .store
+            .read(move |c| outbox::range(c, &stream, from, to, RESEND_BATCH))
+            .await?;
+        let items: Vec<_> = rows
+            .iter()
+            .map(|r| {
+                (
+                    format!("org.{requester}.{}", r.kind),
+                    r.jti.clone(),
+                    r.kind.clone(),
+                    r.jws.clone(),
+                )
+            })
+            .collect();
+        self.publish_all(&items).await?;
+        self.node.metrics.add(
+            "tongxin_resent_total",
+            format!("peer=\"{requester}\""),
+            items.len() as u64,
+        );
+        tracing::info!(peer.org_id = %requester, stream = %req.stream, count = items.len(), "re-sent messages");
+        Ok(())
+    }
+
+    /// Periodic work: `node.hello`, and asking again for gaps that stay open.
+    pub async fn timers(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
+        let cfg = &self.node.cfg.exchange;
+        let mut hello = tokio::time::interval(Duration::from_secs(cfg.hello_interval_secs.max(1)));
+        let mut gaps = tokio::time::interval(Duration::from_secs(cfg.gap_retry_secs.max(1)));
+        loop {
+            tokio::select! {
+                _ = hello.tick() => self.hello().await?,
+                _ = gaps.tick() => self.retry_gaps().await?,
+                _ = stop.changed() => return Ok(()),
+            }
+        }
+    }
+
+    async fn retry_gaps(&self) -> anyhow::Result<()> {
+        let retry_ms = self.node.cfg.exchange.gap_retry_secs as i64 * 1000;
+        let now = now_ms();
+        let due = self
+            .node
+            .store
+            .write(move |c| {
+                let mut due = Vec::new();
+                for mut st in inbox::gaps(c)? {
+                    if st.sync_requested_ms.is_none_or(|t| now - t >= retry_ms) {
+                        st.sync_requested_ms = Some(now);
+                        st.gap_since_ms.get_or_insert(now);
+                        inbox::save_stream(c, &st)?;
+                        due.push(st);
+                    }
+                }
+                Ok(due)
+            })
+            .await?;
+        for st in due {
+            if let Ok(iss) = st.iss.parse() {
+                let req = SyncRequested {
+                    stream: st.stream,
+                    from_seq: st.last_seq as u64 + 1,
+                    to_seq: Some(st.known_head as u64),
+                };
+                self.request_sync(iss, req).await?;
+            }
+        }
+        Ok(())
+    }
+}

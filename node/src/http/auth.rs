@@ -1,0 +1,119 @@
+//! Bearer tokens: `POST /api/v1/auth/token` issues an EdDSA JWT signed with the node key;
+//! every route states the roles it admits through the `Auth` extractor.
+
+use std::future::{Ready, ready};
+
+use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
+use argon2::Argon2;
+use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use tongxin_schema::token::{Role, UserClaims};
+
+use super::error::ApiError;
+use crate::state::SharedNode;
+use crate::store::now_ms;
+
+pub fn hash_password(password: &str) -> Result<String, String> {
+    let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
+    Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| e.to_string())
+}
+
+pub fn check_password(hash: &str, password: &str) -> bool {
+    PasswordHash::new(hash).is_ok_and(|h| {
+        Argon2::default()
+            .verify_password(password.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// A caller whose token verified; `claims.iss` is this node unless said otherwise.
+#[derive(Debug, Clone)]
+pub struct Auth {
+    pub claims: UserClaims,
+}
+
+impl Auth {
+    pub fn require(&self, roles: &[Role]) -> Result<(), ApiError> {
+        if roles.contains(&self.claims.role) {
+            Ok(())
+        } else {
+            Err(ApiError::forbidden(format!(
+                "this needs the role {}",
+                roles
+                    .iter()
+                    .map(|r| r.to_string())
+                    .collect::<Vec<_>>()
+                    .join(" or ")
+            )))
+        }
+    }
+}
+
+/// Reads the token from `Authorization: Bearer …` or, for the web UI, the `tongxin_token` cookie.
+pub fn token_from(req: &HttpRequest) -> Option<String> {
+    if let Some(h) = req
+        .headers()
+        .get("authorization")
+        .and_then(|h| h.to_str().ok())
+    {
+        return h.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
+    }
+    req.cookie("tongxin_token").map(|c| c.value().to_owned())
+}
+
+pub fn authenticate(node: &SharedNode, token: &str) -> Result<Auth, ApiError> {
+    let verified = node
+        .verifier()
+        .verify_user_token(token, now_ms() / 1000)
+        .map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
+    let claims = verified.into_value();
+    // Tokens of other nodes are only for members (check-in at any community, a later issue).
+    if claims.iss != node.cfg.org_id {
+        return Err(ApiError::unauthorized(format!(
+            "a token from {} is not valid here",
+            claims.iss
+        )));
+    }
+    Ok(Auth { claims })
+}
+
+impl FromRequest for Auth {
+    type Error = ApiError;
+    type Future = Ready<Result<Auth, ApiError>>;
+
+    fn from_request(req: &HttpRequest, _: &mut Payload) -> Self::Future {
+        let Some(node) = req.app_data::<web::Data<SharedNode>>() else {
+            return ready(Err(ApiError::unauthorized("no node")));
+        };
+        ready(match token_from(req) {
+            None => Err(ApiError::unauthorized(
+                "sign in: send Authorization: Bearer <token>",
+            )),
+            Some(t) => authenticate(node.get_ref(), &t),
+        })
+    }
+}
+
+/// Issues a token for a user of this node.
+pub fn issue(node: &SharedNode, username: &str, role: Role) -> Result<(String, i64), ApiError> {
+    let now = now_ms() / 1000;
+    let exp = now + node.cfg.http.token_ttl_secs;
+    let claims = UserClaims {
+        iss: node.cfg.org_id.clone(),
+        sub: username.to_owned(),
+        role,
+        iat: now,
+        exp,
+        member: None,
+    };
+    let token = node.signer.sign_user_token(&claims).map_err(|e| {
+        ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            e.to_string(),
+        )
+    })?;
+    Ok((token, exp))
+}

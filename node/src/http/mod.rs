@@ -1,0 +1,34 @@
+//! HTTP (actix-web): the JSON API under /api/v1, health and metrics, the web UI at /.
+
+pub mod api;
+pub mod auth;
+pub mod error;
+pub mod extract;
+
+use actix_web::{App, HttpServer, web};
+
+use crate::state::SharedNode;
+
+/// Binds the listener; the server runs when the returned future is awaited.
+pub fn server(
+    node: SharedNode,
+    listener: std::net::TcpListener,
+) -> std::io::Result<actix_web::dev::Server> {
+    let data = web::Data::new(node);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .app_data(web::PayloadConfig::new(extract::MAX_BODY))
+            .app_data(error::query_config())
+            .app_data(error::path_config())
+            .app_data(error::json_config())
+            .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("tongxin::http"))
+            .configure(api::routes)
+    })
+    .workers(2)
+    .shutdown_timeout(5)
+    .disable_signals()
+    .listen(listener)?
+    .run();
+    Ok(server)
+}

@@ -1,0 +1,183 @@
+//! The running node's shared state: identity, trust (root, CRL, roster), store, metrics.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, RwLock};
+
+use anyhow::Context;
+use openssl::x509::X509;
+use tokio::sync::Notify;
+use tongxin_schema::Verifier;
+use tongxin_schema::envelope::Signer;
+use tongxin_schema::pki::{self, RevocationList, Root};
+use tongxin_schema::roster::Roster;
+
+use crate::config::Config;
+use crate::metrics::Metrics;
+use crate::store::{AnyConnection, DbTarget, Store, StoreResult, now_ms, rows};
+
+pub struct Node {
+    pub cfg: Config,
+    pub signer: Signer,
+    pub root: Root,
+    trust: RwLock<Arc<Verifier>>,
+    pub store: Store,
+    pub metrics: Metrics,
+    broker_ready: AtomicBool,
+    /// Woken when something was written to the outbox.
+    pub outbox_ready: Notify,
+}
+
+pub type SharedNode = Arc<Node>;
+
+impl Node {
+    /// Loads keys and trust documents, opens and migrates the database.
+    pub fn open(cfg: Config) -> anyhow::Result<Node> {
+        let read = |p: &std::path::Path| {
+            std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
+        };
+        let root = Root::from_pem(&read(&cfg.pki.ca_cert)?)
+            .context("pki.ca_cert is not the alliance root certificate")?;
+        let key = pki::load_key(&read(&cfg.pki.node_key)?)
+            .context("pki.node_key is not an Ed25519 private key")?;
+        let cert = X509::from_pem(&read(&cfg.pki.node_cert)?)
+            .context("pki.node_cert is not a PEM certificate")?;
+        let info = root
+            .node_cert(&cert)
+            .context("pki.node_cert was not issued by the alliance root")?;
+        if info.org_id != cfg.org_id || info.kind != cfg.kind {
+            anyhow::bail!(
+                "the certificate is for {} ({}), but the config says {} ({})",
+                info.org_id,
+                info.kind,
+                cfg.org_id,
+                cfg.kind
+            );
+        }
+        let signer =
+            Signer::new(&key, &cert).context("pki.node_key does not belong to pki.node_cert")?;
+        let store = Store::open(
+            DbTarget {
+                url: cfg.database_url(),
+                sqlite_synchronous_full: cfg.database.sqlite_synchronous == "full",
+            },
+            cfg.database.api_pool,
+        )
+        .context("cannot open the database")?;
+
+        // Start from the newest of: the files in the config, what we stored before.
+        let file_roster = std::fs::read_to_string(&cfg.pki.roster)
+            .with_context(|| format!("cannot read {}", cfg.pki.roster.display()))?;
+        let mut roster = Roster::verify(&root, &file_roster)
+            .context("pki.roster is not a roster signed by the alliance root")?;
+        let mut crl = match &cfg.pki.crl {
+            Some(p) => RevocationList::from_pem(&root, &read(p)?)
+                .context("pki.crl is not a CRL of the alliance root")?,
+            None => RevocationList::default(),
+        };
+        store.write_blocking(|c| {
+            if let Some((_, doc)) = rows::trust_doc(c, "roster")?
+                && let Ok(stored) = Roster::verify(&root, &doc)
+                && stored.serial() > roster.serial()
+            {
+                roster = stored;
+            }
+            if let Some((_, doc)) = rows::trust_doc(c, "crl")?
+                && let Ok(stored) = RevocationList::from_pem(&root, doc.as_bytes())
+                && stored.issued_at > crl.issued_at
+            {
+                crl = stored;
+            }
+            Ok(())
+        })?;
+        if roster.org(&cfg.org_id).is_none() {
+            tracing::warn!(org_id = %cfg.org_id, "this organisation is not on the roster yet: other nodes will refuse its messages");
+        }
+        let verifier = Verifier::new(root.clone())
+            .with_revocations(crl)
+            .with_roster(roster)
+            .for_receiver(cfg.org_id.clone());
+        Ok(Node {
+            cfg,
+            signer,
+            root,
+            trust: RwLock::new(Arc::new(verifier)),
+            store,
+            metrics: Metrics::default(),
+            broker_ready: AtomicBool::new(false),
+            outbox_ready: Notify::new(),
+        })
+    }
+
+    pub fn verifier(&self) -> Arc<Verifier> {
+        match self.trust.read() {
+            Ok(v) => v.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    pub fn roster(&self) -> Roster {
+        // The verifier always holds a roster (Node::open sets one).
+        self.verifier()
+            .roster()
+            .cloned()
+            .unwrap_or_else(|| unreachable!("a node always has a roster"))
+    }
+
+    /// Accepts a roster if it is newer; stores it in the caller's transaction.
+    pub fn accept_roster(&self, conn: &mut AnyConnection, roster: Roster) -> StoreResult<bool> {
+        let current = self.verifier();
+        if current
+            .roster()
+            .is_some_and(|r| r.serial() >= roster.serial())
+        {
+            return Ok(false);
+        }
+        rows::put_trust_doc(
+            conn,
+            "roster",
+            roster.serial() as i64,
+            roster.jws(),
+            now_ms(),
+        )?;
+        self.swap(|v| v.with_roster(roster), &current);
+        Ok(true)
+    }
+
+    /// Accepts a CRL if it is newer; stores it in the caller's transaction.
+    pub fn accept_crl(
+        &self,
+        conn: &mut AnyConnection,
+        pem: &str,
+        crl: RevocationList,
+    ) -> StoreResult<bool> {
+        let current = self.verifier();
+        if current.revocations().issued_at >= crl.issued_at {
+            return Ok(false);
+        }
+        rows::put_trust_doc(conn, "crl", crl.issued_at, pem, now_ms())?;
+        self.swap(|v| v.with_revocations(crl), &current);
+        Ok(true)
+    }
+
+    fn swap(&self, change: impl FnOnce(Verifier) -> Verifier, current: &Verifier) {
+        let mut v = Verifier::new(self.root.clone())
+            .with_revocations(current.revocations().clone())
+            .for_receiver(self.cfg.org_id.clone());
+        if let Some(r) = current.roster() {
+            v = v.with_roster(r.clone());
+        }
+        let v = Arc::new(change(v));
+        match self.trust.write() {
+            Ok(mut t) => *t = v,
+            Err(poisoned) => *poisoned.into_inner() = v,
+        }
+    }
+
+    pub fn broker_ready(&self) -> bool {
+        self.broker_ready.load(Ordering::Relaxed)
+    }
+
+    pub fn set_broker_ready(&self, ready: bool) {
+        self.broker_ready.store(ready, Ordering::Relaxed);
+    }
+}

@@ -1,0 +1,231 @@
+//! Receiving side bookkeeping: per-(sender, stream) heads, held messages, the record of
+//! applied and rejected messages.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::{held, in_streams, received, rejected};
+use super::{AnyConnection, StoreResult, now_ms};
+
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct InStream {
+    pub iss: String,
+    pub stream: String,
+    /// Highest sequence applied, in order.
+    pub last_seq: i64,
+    /// Highest sequence known to exist (seen held, or announced by `node.hello`).
+    pub known_head: i64,
+    /// Since when (Unix ms) messages are missing, if they are.
+    pub gap_since_ms: Option<i64>,
+    pub sync_requested_ms: Option<i64>,
+    pub last_applied_ms: Option<i64>,
+}
+
+pub fn stream(conn: &mut AnyConnection, iss: &str, stream: &str) -> StoreResult<Option<InStream>> {
+    Ok(in_streams::table
+        .find((iss, stream))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn save_stream(conn: &mut AnyConnection, s: &InStream) -> StoreResult<()> {
+    let n = diesel::update(in_streams::table.find((&s.iss, &s.stream)))
+        .set((
+            in_streams::last_seq.eq(s.last_seq),
+            in_streams::known_head.eq(s.known_head),
+            in_streams::gap_since_ms.eq(s.gap_since_ms),
+            in_streams::sync_requested_ms.eq(s.sync_requested_ms),
+            in_streams::last_applied_ms.eq(s.last_applied_ms),
+        ))
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(in_streams::table)
+            .values((
+                in_streams::iss.eq(&s.iss),
+                in_streams::stream.eq(&s.stream),
+                in_streams::last_seq.eq(s.last_seq),
+                in_streams::known_head.eq(s.known_head),
+                in_streams::gap_since_ms.eq(s.gap_since_ms),
+                in_streams::sync_requested_ms.eq(s.sync_requested_ms),
+                in_streams::last_applied_ms.eq(s.last_applied_ms),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn all_streams(conn: &mut AnyConnection) -> StoreResult<Vec<InStream>> {
+    Ok(in_streams::table
+        .order((in_streams::iss, in_streams::stream))
+        .load(conn)?)
+}
+
+/// Streams with messages missing.
+pub fn gaps(conn: &mut AnyConnection) -> StoreResult<Vec<InStream>> {
+    Ok(in_streams::table
+        .filter(in_streams::known_head.gt(in_streams::last_seq))
+        .load(conn)?)
+}
+
+pub fn is_received(conn: &mut AnyConnection, jti: &str) -> StoreResult<bool> {
+    Ok(received::table.find(jti).count().get_result::<i64>(conn)? > 0)
+}
+
+pub fn record_received(
+    conn: &mut AnyConnection,
+    jti: &str,
+    iss: &str,
+    stream: &str,
+    seq: i64,
+    kind: &str,
+    jws: &str,
+) -> StoreResult<()> {
+    diesel::insert_into(received::table)
+        .values((
+            received::jti.eq(jti),
+            received::iss.eq(iss),
+            received::stream.eq(stream),
+            received::seq.eq(seq),
+            received::kind.eq(kind),
+            received::jws.eq(jws),
+            received::applied_ms.eq(now_ms()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn hold(
+    conn: &mut AnyConnection,
+    iss: &str,
+    stream: &str,
+    seq: i64,
+    jws: &str,
+) -> StoreResult<()> {
+    let exists: i64 = held::table
+        .find((iss, stream, seq))
+        .count()
+        .get_result(conn)?;
+    if exists == 0 {
+        diesel::insert_into(held::table)
+            .values((
+                held::iss.eq(iss),
+                held::stream.eq(stream),
+                held::seq.eq(seq),
+                held::jws.eq(jws),
+                held::received_ms.eq(now_ms()),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Removes and returns the held message `seq` of a stream, if any.
+pub fn take_held(
+    conn: &mut AnyConnection,
+    iss: &str,
+    stream: &str,
+    seq: i64,
+) -> StoreResult<Option<String>> {
+    let jws: Option<String> = held::table
+        .find((iss, stream, seq))
+        .select(held::jws)
+        .first(conn)
+        .optional()?;
+    if jws.is_some() {
+        diesel::delete(held::table.find((iss, stream, seq))).execute(conn)?;
+    }
+    Ok(jws)
+}
+
+/// Drops held messages at or below `seq` (they arrived again in order).
+pub fn drop_held_upto(
+    conn: &mut AnyConnection,
+    iss: &str,
+    stream: &str,
+    seq: i64,
+) -> StoreResult<()> {
+    diesel::delete(
+        held::table.filter(
+            held::iss
+                .eq(iss)
+                .and(held::stream.eq(stream))
+                .and(held::seq.le(seq)),
+        ),
+    )
+    .execute(conn)?;
+    Ok(())
+}
+
+pub fn held_count(conn: &mut AnyConnection) -> StoreResult<i64> {
+    Ok(held::table.count().get_result(conn)?)
+}
+
+#[derive(Debug, Clone)]
+pub struct NewRejection<'a> {
+    pub code: &'a str,
+    pub reason: &'a str,
+    pub iss: Option<&'a str>,
+    pub kind: Option<&'a str>,
+    pub jti: Option<&'a str>,
+    pub routing_key: &'a str,
+    pub user_id: Option<&'a str>,
+    pub raw: &'a str,
+}
+
+/// Keeps at most this much of a rejected message (it may be huge or hostile).
+const RAW_KEEP: usize = 8 * 1024;
+
+pub fn record_rejected(conn: &mut AnyConnection, r: &NewRejection<'_>) -> StoreResult<()> {
+    let mut end = r.raw.len().min(RAW_KEEP);
+    while !r.raw.is_char_boundary(end) {
+        end -= 1;
+    }
+    diesel::insert_into(rejected::table)
+        .values((
+            rejected::received_ms.eq(now_ms()),
+            rejected::code.eq(r.code),
+            rejected::reason.eq(r.reason),
+            rejected::iss.eq(r.iss),
+            rejected::kind.eq(r.kind),
+            rejected::jti.eq(r.jti),
+            rejected::routing_key.eq(r.routing_key),
+            rejected::user_id.eq(r.user_id),
+            rejected::raw.eq(&r.raw[..end]),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+pub struct Rejected {
+    pub id: i64,
+    pub received_ms: i64,
+    pub code: String,
+    pub reason: String,
+    pub iss: Option<String>,
+    pub kind: Option<String>,
+    pub jti: Option<String>,
+    pub routing_key: String,
+    pub user_id: Option<String>,
+    /// The first 8 KiB of the message as received.
+    pub raw: String,
+}
+
+pub fn list_rejected(
+    conn: &mut AnyConnection,
+    limit: i64,
+    code: Option<&str>,
+) -> StoreResult<Vec<Rejected>> {
+    let mut q = rejected::table
+        .order(rejected::id.desc())
+        .limit(limit)
+        .into_boxed();
+    if let Some(c) = code {
+        q = q.filter(rejected::code.eq(c.to_owned()));
+    }
+    Ok(q.load(conn)?)
+}
+
+pub fn received_count(conn: &mut AnyConnection) -> StoreResult<i64> {
+    Ok(received::table.count().get_result(conn)?)
+}

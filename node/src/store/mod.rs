@@ -1,0 +1,214 @@
+//! Storage (diesel): one code path for SQLite (default, bundled) and PostgreSQL.
+//!
+//! Writes go through a single writer connection, so sequence numbers are assigned in one
+//! place and SQLite never sees two writers; reads use a pool sized for the HTTP API. Every
+//! function takes `&mut AnyConnection`, so the inbox can apply an effect and record the
+//! sequence in one transaction. Errors here are `StoreError`; the HTTP layer maps them.
+
+pub mod inbox;
+pub mod outbox;
+pub mod rows;
+pub mod schema;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{self, ManageConnection};
+use diesel_migrations::{EmbeddedMigrations, MigrationHarness, embed_migrations};
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const PG_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    // SQLite accepts any path, so it must come last.
+    Sqlite(diesel::SqliteConnection),
+}
+
+/// Runs the same generic query on the inner connection, for what diesel's MultiConnection
+/// cannot express (ON CONFLICT, multi-row INSERT).
+#[macro_export]
+macro_rules! on_inner {
+    ($conn:expr, |$c:ident| $body:expr) => {
+        match $conn {
+            $crate::store::AnyConnection::Postgresql($c) => $body,
+            $crate::store::AnyConnection::Sqlite($c) => $body,
+        }
+    };
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database: {0}")]
+    Db(#[from] diesel::result::Error),
+    #[error("cannot connect to the database: {0}")]
+    Connect(String),
+    #[error("migrations failed: {0}")]
+    Migration(String),
+    #[error("the database task stopped: {0}")]
+    Task(String),
+    #[error("stored data is inconsistent: {0}")]
+    Corrupt(String),
+}
+
+impl StoreError {
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, StoreError::Db(diesel::result::Error::NotFound))
+    }
+}
+
+pub type StoreResult<T> = Result<T, StoreError>;
+
+/// Where a database lives and how SQLite syncs.
+#[derive(Debug, Clone)]
+pub struct DbTarget {
+    pub url: String,
+    pub sqlite_synchronous_full: bool,
+}
+
+impl DbTarget {
+    pub fn is_postgres(&self) -> bool {
+        self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")
+    }
+
+    /// Opens one connection; chooses the backend from the URL so that a PostgreSQL error is
+    /// reported as itself (MultiConnection's own `establish` would hide it).
+    pub fn connect(&self) -> StoreResult<AnyConnection> {
+        if self.is_postgres() {
+            let c = diesel::PgConnection::establish(&self.url)
+                .map_err(|e| StoreError::Connect(e.to_string()))?;
+            return Ok(AnyConnection::Postgresql(c));
+        }
+        let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
+        if let Some(dir) = std::path::Path::new(path)
+            .parent()
+            .filter(|d| !d.as_os_str().is_empty())
+        {
+            std::fs::create_dir_all(dir)
+                .map_err(|e| StoreError::Connect(format!("{}: {e}", dir.display())))?;
+        }
+        let mut c = diesel::SqliteConnection::establish(path)
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        let sync = if self.sqlite_synchronous_full {
+            "FULL"
+        } else {
+            "NORMAL"
+        };
+        c.batch_execute(&format!(
+            "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+        ))?;
+        Ok(AnyConnection::Sqlite(c))
+    }
+}
+
+struct Manager(DbTarget);
+
+impl ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = StoreError;
+    fn connect(&self) -> StoreResult<AnyConnection> {
+        self.0.connect()
+    }
+    fn is_valid(&self, conn: &mut AnyConnection) -> StoreResult<()> {
+        conn.batch_execute("SELECT 1").map_err(StoreError::from)
+    }
+    fn has_broken(&self, _: &mut AnyConnection) -> bool {
+        false
+    }
+}
+
+/// The node's database: one writer, a read pool.
+#[derive(Clone)]
+pub struct Store {
+    writer: Arc<Mutex<AnyConnection>>,
+    readers: r2d2::Pool<Manager>,
+    pub target: DbTarget,
+}
+
+impl Store {
+    /// Connects, runs pending migrations, and builds the read pool.
+    pub fn open(target: DbTarget, read_pool: u32) -> StoreResult<Store> {
+        let mut writer = target.connect()?;
+        run_migrations(&mut writer)?;
+        let readers = r2d2::Pool::builder()
+            .max_size(read_pool.max(1))
+            .connection_timeout(Duration::from_secs(5))
+            .build(Manager(target.clone()))
+            .map_err(|e| StoreError::Connect(e.to_string()))?;
+        Ok(Store {
+            writer: Arc::new(Mutex::new(writer)),
+            readers,
+            target,
+        })
+    }
+
+    /// Runs `f` in one write transaction, off the async executor.
+    pub async fn write<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
+    {
+        let writer = self.writer.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = writer
+                .lock()
+                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+            conn.transaction(f)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// Runs `f` on a pooled read connection, off the async executor.
+    pub async fn read<T, F>(&self, f: F) -> StoreResult<T>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
+    {
+        let pool = self.readers.clone();
+        tokio::task::spawn_blocking(move || {
+            let mut conn = pool.get().map_err(|e| StoreError::Connect(e.to_string()))?;
+            f(&mut conn)
+        })
+        .await
+        .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// A blocking write transaction, for the CLI.
+    pub fn write_blocking<T>(
+        &self,
+        f: impl FnOnce(&mut AnyConnection) -> StoreResult<T>,
+    ) -> StoreResult<T> {
+        let mut conn = self
+            .writer
+            .lock()
+            .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
+        conn.transaction(f)
+    }
+}
+
+pub fn migrations_for(conn: &AnyConnection) -> EmbeddedMigrations {
+    match conn {
+        AnyConnection::Postgresql(_) => PG_MIGRATIONS,
+        AnyConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    }
+}
+
+pub fn run_migrations(conn: &mut AnyConnection) -> StoreResult<()> {
+    let m = migrations_for(conn);
+    conn.run_pending_migrations(m)
+        .map_err(|e| StoreError::Migration(e.to_string()))?;
+    Ok(())
+}
+
+pub fn now_ms() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0)
+}
+
+diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

@@ -1,0 +1,141 @@
+//! The transactional outbox: a message is numbered, signed and stored in the same transaction
+//! as the domain change it announces; the relay publishes it later. Rows are kept after
+//! sending, to answer `sync.requested`.
+
+use diesel::prelude::*;
+use tongxin_schema::envelope::{Audience, Message, Signer, Stream};
+use tongxin_schema::v1::Body;
+
+use super::schema::{out_streams, outbox};
+use super::{AnyConnection, StoreError, StoreResult, now_ms};
+
+#[derive(Debug, Clone, Queryable)]
+pub struct OutRow {
+    pub id: i64,
+    pub seq: i64,
+    pub routing_key: String,
+    pub jti: String,
+    pub kind: String,
+    pub jws: String,
+}
+
+/// Numbers, signs and stores one message; returns it and its JWS.
+pub fn enqueue(
+    conn: &mut AnyConnection,
+    signer: &Signer,
+    aud: Audience,
+    body: impl Into<Body>,
+) -> StoreResult<(Message, String)> {
+    let body = body.into();
+    let stream = Stream::for_message(body.kind(), &aud);
+    if stream == Stream::Control {
+        return Err(StoreError::Corrupt(format!(
+            "{} is a control kind and is not sent through the outbox",
+            body.kind()
+        )));
+    }
+    let name = stream.to_string();
+    let last: Option<i64> = out_streams::table
+        .find(&name)
+        .select(out_streams::last_seq)
+        .first(conn)
+        .optional()?;
+    let seq = last.unwrap_or(0) + 1;
+    if last.is_some() {
+        diesel::update(out_streams::table.find(&name))
+            .set(out_streams::last_seq.eq(seq))
+            .execute(conn)?;
+    } else {
+        diesel::insert_into(out_streams::table)
+            .values((out_streams::stream.eq(&name), out_streams::last_seq.eq(seq)))
+            .execute(conn)?;
+    }
+    let msg = Message::new(
+        signer.org_id().clone(),
+        aud,
+        seq as u64,
+        now_ms() / 1000,
+        body,
+    );
+    let jws = signer
+        .sign(&msg)
+        .map_err(|e| StoreError::Corrupt(e.to_string()))?;
+    diesel::insert_into(outbox::table)
+        .values((
+            outbox::stream.eq(&name),
+            outbox::seq.eq(seq),
+            outbox::jti.eq(msg.jti.hyphenated().to_string()),
+            outbox::kind.eq(msg.kind().as_str()),
+            outbox::routing_key.eq(msg.routing_key()),
+            outbox::jws.eq(&jws),
+            outbox::created_ms.eq(now_ms()),
+        ))
+        .execute(conn)?;
+    Ok((msg, jws))
+}
+
+type OutCols = (
+    outbox::id,
+    outbox::seq,
+    outbox::routing_key,
+    outbox::jti,
+    outbox::kind,
+    outbox::jws,
+);
+const OUT_COLS: OutCols = (
+    outbox::id,
+    outbox::seq,
+    outbox::routing_key,
+    outbox::jti,
+    outbox::kind,
+    outbox::jws,
+);
+
+/// The oldest messages not yet confirmed by the broker.
+pub fn unsent(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<OutRow>> {
+    Ok(outbox::table
+        .filter(outbox::sent_ms.is_null())
+        .order(outbox::id)
+        .limit(limit)
+        .select(OUT_COLS)
+        .load(conn)?)
+}
+
+pub fn mark_sent(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<()> {
+    for chunk in ids.chunks(500) {
+        diesel::update(outbox::table.filter(outbox::id.eq_any(chunk)))
+            .set(outbox::sent_ms.eq(now_ms()))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Messages `from..=to` of one stream, for a re-send.
+pub fn range(
+    conn: &mut AnyConnection,
+    stream: &str,
+    from: i64,
+    to: i64,
+    limit: i64,
+) -> StoreResult<Vec<OutRow>> {
+    Ok(outbox::table
+        .filter(outbox::stream.eq(stream).and(outbox::seq.between(from, to)))
+        .order(outbox::seq)
+        .limit(limit)
+        .select(OUT_COLS)
+        .load(conn)?)
+}
+
+/// The last sequence number used on each stream.
+pub fn heads(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
+    Ok(out_streams::table
+        .select((out_streams::stream, out_streams::last_seq))
+        .load(conn)?)
+}
+
+pub fn depth(conn: &mut AnyConnection) -> StoreResult<i64> {
+    Ok(outbox::table
+        .filter(outbox::sent_ms.is_null())
+        .count()
+        .get_result(conn)?)
+}

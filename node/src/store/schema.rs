@@ -1,0 +1,147 @@
+//! Diesel table definitions, shared by SQLite and PostgreSQL (see migrations/).
+
+diesel::table! {
+    outbox (id) {
+        id -> BigInt,
+        stream -> Text,
+        seq -> BigInt,
+        jti -> Text,
+        kind -> Text,
+        routing_key -> Text,
+        jws -> Text,
+        created_ms -> BigInt,
+        sent_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    out_streams (stream) {
+        stream -> Text,
+        last_seq -> BigInt,
+    }
+}
+
+diesel::table! {
+    in_streams (iss, stream) {
+        iss -> Text,
+        stream -> Text,
+        last_seq -> BigInt,
+        known_head -> BigInt,
+        gap_since_ms -> Nullable<BigInt>,
+        sync_requested_ms -> Nullable<BigInt>,
+        last_applied_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    held (iss, stream, seq) {
+        iss -> Text,
+        stream -> Text,
+        seq -> BigInt,
+        jws -> Text,
+        received_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    received (jti) {
+        jti -> Text,
+        iss -> Text,
+        stream -> Text,
+        seq -> BigInt,
+        kind -> Text,
+        jws -> Text,
+        applied_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    rejected (id) {
+        id -> BigInt,
+        received_ms -> BigInt,
+        code -> Text,
+        reason -> Text,
+        iss -> Nullable<Text>,
+        kind -> Nullable<Text>,
+        jti -> Nullable<Text>,
+        routing_key -> Text,
+        user_id -> Nullable<Text>,
+        raw -> Text,
+    }
+}
+
+diesel::table! {
+    trust (name) {
+        name -> Text,
+        serial -> BigInt,
+        document -> Text,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    users (username) {
+        username -> Text,
+        password_hash -> Text,
+        role -> Text,
+        created_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    offers (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        org_kind -> Text,
+        title -> Text,
+        description -> Text,
+        category -> Text,
+        capacity -> BigInt,
+        unit -> Nullable<Text>,
+        skills -> Text,
+        station -> Nullable<Text>,
+        grids -> Text,
+        available_until -> Nullable<BigInt>,
+        status -> Text,
+        status_note -> Nullable<Text>,
+        published_ms -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    needs (org_id, id) {
+        org_id -> Text,
+        id -> Text,
+        org_kind -> Text,
+        title -> Text,
+        description -> Text,
+        level -> Text,
+        grid -> Nullable<Text>,
+        micro_wish -> Nullable<Text>,
+        wanted -> Nullable<Text>,
+        skills -> Text,
+        quantity -> BigInt,
+        due -> Nullable<BigInt>,
+        responsible_org -> Text,
+        status -> Text,
+        status_note -> Nullable<Text>,
+        published_ms -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    claims (claimant_org, id) {
+        claimant_org -> Text,
+        id -> Text,
+        need_org -> Text,
+        need_id -> Text,
+        offer_id -> Nullable<Text>,
+        note -> Nullable<Text>,
+        status -> Text,
+        decision_note -> Nullable<Text>,
+        created_ms -> BigInt,
+        decided_ms -> Nullable<BigInt>,
+    }
+}

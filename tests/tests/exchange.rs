@@ -1,0 +1,144 @@
+//! Three nodes of different kinds exchange offers, needs and claims over the real broker.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
+
+use serde_json::{Value, json};
+use tongxin_schema::OrgKind;
+use tongxin_tests::*;
+
+fn district() -> Alliance {
+    Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+        ("loue", OrgKind::BuildingAlliance, "楼e家党建联盟", None),
+    ])
+}
+
+async fn offers_at(n: &RunningNode, q: &str) -> Value {
+    n.get(&format!("/api/v1/offers?{q}")).await
+}
+
+async fn offers_need_claims_flow(db: Option<&str>, a: &Alliance) {
+    let street = a.start("street", None).await;
+    let community = a.start("community", db).await;
+    let loue = a.start("loue", None).await;
+    for n in [&street, &community, &loue] {
+        eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
+    }
+
+    // An offer published at the building alliance appears at the other two.
+    let offer = loue
+        .ok_post("/api/v1/offers", offer_input("楼宇共享会议室"))
+        .await;
+    let offer_id = offer["id"].as_str().unwrap().to_owned();
+    for n in [&street, &community] {
+        let got = eventually(10, "offer to arrive", || async {
+            let v = offers_at(n, "category=venue").await;
+            (v["total"] == 1).then_some(v)
+        })
+        .await;
+        assert_eq!(got["items"][0]["title"], "楼宇共享会议室");
+        assert_eq!(got["items"][0]["org_id"], loue.org_id.as_str());
+        assert_eq!(got["items"][0]["org_kind"], "building-alliance");
+    }
+    // Filters: kind of org and text.
+    assert_eq!(offers_at(&community, "org_kind=street").await["total"], 0);
+    assert_eq!(offers_at(&community, "q=会议室").await["total"], 1);
+    assert_eq!(offers_at(&community, "q=食堂").await["total"], 0);
+
+    // The community publishes a micro-wish; the building alliance claims it with its offer.
+    let need = community
+        .ok_post("/api/v1/needs", json!({ "title": "独居老人需要每周陪伴", "level": "grid", "micro_wish": "elderly-living-alone", "wanted": "volunteer-skill" }))
+        .await;
+    let need_id = need["id"].as_str().unwrap().to_owned();
+    let path = "/api/v1/needs?micro_wish=true";
+    eventually(10, "need to reach the building alliance", || async {
+        (loue.get(path).await["total"] == 1).then_some(())
+    })
+    .await;
+    let claim = loue
+        .ok_post(
+            &format!("/api/v1/needs/{}/{need_id}/claims", community.org_id),
+            json!({ "offer_id": offer_id, "note": "每周六上午" }),
+        )
+        .await;
+    let claim_id = claim["claim_id"].as_str().unwrap().to_owned();
+
+    // The owner sees the claim, accepts it; the claimant sees the decision.
+    eventually(10, "claim to reach the community", || async {
+        let v = community.get("/api/v1/claims").await;
+        (v["items"].as_array().unwrap().len() == 1).then_some(())
+    })
+    .await;
+    community
+        .ok_post(
+            &format!("/api/v1/claims/{}/{claim_id}/decision", loue.org_id),
+            json!({ "accepted": true }),
+        )
+        .await;
+    eventually(10, "decision to reach the claimant", || async {
+        let v = loue.get("/api/v1/claims").await;
+        (v["items"][0]["status"] == "accepted").then_some(())
+    })
+    .await;
+
+    // Fulfilled: everyone sees it.
+    community
+        .ok_post(
+            &format!("/api/v1/needs/{need_id}/fulfil"),
+            json!({ "claim_id": claim_id, "summary": "已完成" }),
+        )
+        .await;
+    for n in [&street, &loue] {
+        eventually(10, "fulfilment to arrive", || async {
+            let v = n.get("/api/v1/needs").await;
+            (v["items"][0]["status"] == "fulfilled").then_some(())
+        })
+        .await;
+    }
+
+    // Withdrawn offers are seen as withdrawn.
+    loue.ok_post(
+        &format!("/api/v1/offers/{offer_id}/withdraw"),
+        json!({ "reason": "装修" }),
+    )
+    .await;
+    eventually(10, "withdrawal to arrive", || async {
+        (offers_at(&street, "status=withdrawn").await["total"] == 1).then_some(())
+    })
+    .await;
+
+    // Nothing was rejected on the way, and stream health shows no gap.
+    for n in [&street, &community, &loue] {
+        assert_eq!(n.get("/api/v1/messages/rejected").await["items"], json!([]));
+        let s = n.get("/api/v1/streams").await;
+        assert!(
+            s["incoming"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|x| x["missing"] == 0),
+            "{s}"
+        );
+    }
+    for n in [street, community, loue] {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_share_offers_needs_and_claims_sqlite() {
+    let a = district();
+    offers_need_claims_flow(None, &a).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn three_nodes_with_the_community_on_postgres() {
+    let mut a = district();
+    let db = a.postgres_db();
+    offers_need_claims_flow(Some(&db), &a).await;
+}
