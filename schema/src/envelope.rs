@@ -24,8 +24,12 @@ use crate::v1::{Body, Kind, Route};
 pub const VERSION: u64 = 1;
 /// The JOSE `typ` of a message.
 pub const TYP: &str = "tongxin+jwt";
-/// The largest message accepted, in bytes of compact JWS.
+/// The largest message of an ordinary kind, in bytes of compact JWS.
 pub const MAX_MESSAGE_BYTES: usize = 64 * 1024;
+/// The largest message of a trust-document kind (`roster.published`, `revocation.published`),
+/// and so the largest message a verifier reads at all. A roster carries every member's
+/// certificate (about 1.9 KB each), which 64 KiB would cap at some 33 organisations.
+pub const MAX_TRUST_MESSAGE_BYTES: usize = 1024 * 1024;
 /// How far in the future `iat` may lie (clock skew between organisations).
 pub const MAX_CLOCK_SKEW_SECS: i64 = 300;
 
@@ -98,6 +102,14 @@ impl FromStr for Stream {
                 .map(Stream::Direct)
                 .ok_or(()),
         }
+    }
+}
+
+/// The size limit of a message of `kind`, in bytes of compact JWS (PROTOCOL.md §4.1).
+pub fn max_message_bytes(kind: Kind) -> usize {
+    match kind {
+        Kind::RosterPublished | Kind::RevocationPublished => MAX_TRUST_MESSAGE_BYTES,
+        _ => MAX_MESSAGE_BYTES,
     }
 }
 
@@ -215,8 +227,13 @@ impl Signer {
         &self.info
     }
 
-    /// Signs `msg` as is. Signing does not check rights: a receiver does.
+    /// Signs `msg` as is. Refuses a body that breaks the limits of its kind
+    /// ([`Body::check`]) and a message over its kind's size limit ([`max_message_bytes`]), since
+    /// every receiver would reject either. Signing does not check rights: a receiver does.
     pub fn sign(&self, msg: &Message) -> Result<String, SignError> {
+        msg.body
+            .check()
+            .map_err(|e| SignError(format!("body of {}: {e}", msg.kind())))?;
         let claims = ClaimsOut {
             v: VERSION,
             iss: msg.iss.as_str(),
@@ -230,9 +247,11 @@ impl Signer {
         };
         let jws = jsonwebtoken::encode(&self.header, &claims, &self.key)
             .map_err(|e| SignError(e.to_string()))?;
-        if jws.len() > MAX_MESSAGE_BYTES {
+        let limit = max_message_bytes(msg.kind());
+        if jws.len() > limit {
             return Err(SignError(format!(
-                "message is {} bytes; the limit is {MAX_MESSAGE_BYTES}",
+                "{} message is {} bytes; the limit is {limit}",
+                msg.kind(),
                 jws.len()
             )));
         }
@@ -577,11 +596,15 @@ impl Verifier {
     }
 
     /// Verifies one compact JWS at time `now` (Unix seconds).
+    ///
+    /// Size is checked twice: against [`MAX_TRUST_MESSAGE_BYTES`] before anything else, and
+    /// against the kind's own limit ([`max_message_bytes`]) as soon as the kind is known, before
+    /// the body is parsed (PROTOCOL.md §7.7 steps 1 and 21).
     pub fn verify(&self, jws: &str, now: i64) -> Result<Verified<Message>, VerifyError> {
-        if jws.len() > MAX_MESSAGE_BYTES {
+        if jws.len() > MAX_TRUST_MESSAGE_BYTES {
             return Err(VerifyError::TooLarge {
                 size: jws.len(),
-                limit: MAX_MESSAGE_BYTES,
+                limit: MAX_TRUST_MESSAGE_BYTES,
             });
         }
         let (_, sender) = self.check_header_and_signature(jws, TYP)?;
@@ -589,6 +612,9 @@ impl Verifier {
         let payload = URL_SAFE_NO_PAD
             .decode(p64)
             .map_err(|_| VerifyError::Malformed("payload is not base64url".into()))?;
+        if !crate::objects::is_object(&payload) {
+            return Err(VerifyError::Claims("the claims are not a JSON object".into()));
+        }
         let claims: ClaimsIn<'_> =
             serde_json::from_slice(&payload).map_err(|e| VerifyError::Claims(e.to_string()))?;
         if claims.v != VERSION {
@@ -605,10 +631,15 @@ impl Verifier {
             .kind
             .parse()
             .map_err(|()| VerifyError::UnknownKind(claims.kind.clone()))?;
-        let body = Body::parse(kind, claims.body.get()).map_err(|e| VerifyError::Body {
-            kind,
-            reason: e.to_string(),
-        })?;
+        let limit = max_message_bytes(kind);
+        if jws.len() > limit {
+            return Err(VerifyError::TooLarge {
+                size: jws.len(),
+                limit,
+            });
+        }
+        let body = Body::parse(kind, claims.body.get())
+            .map_err(|reason| VerifyError::Body { kind, reason })?;
         if claims.iat > now + MAX_CLOCK_SKEW_SECS {
             return Err(VerifyError::FromTheFuture {
                 iat: claims.iat,

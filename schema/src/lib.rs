@@ -11,6 +11,7 @@
 pub mod envelope;
 pub mod ids;
 pub mod json_schema;
+mod objects;
 pub mod pki;
 pub mod roster;
 pub mod token;

@@ -43,6 +43,7 @@ pub struct RosterDoc {
     /// Increases with every roster the authority publishes; a node keeps the highest.
     pub serial: u64,
     pub iat: i64,
+    #[serde(deserialize_with = "crate::objects::objects")]
     pub orgs: Vec<RosterOrg>,
 }
 
@@ -111,12 +112,16 @@ impl Roster {
         if !jsonwebtoken::crypto::verify(s, signed, &key, Algorithm::EdDSA).unwrap_or(false) {
             return Err(RosterError::BadSignature);
         }
-        let doc: RosterDoc = URL_SAFE_NO_PAD
+        let payload = URL_SAFE_NO_PAD
             .decode(p)
-            .map_err(|e| RosterError::Malformed(e.to_string()))
-            .and_then(|b| {
-                serde_json::from_slice(&b).map_err(|e| RosterError::Malformed(e.to_string()))
-            })?;
+            .map_err(|e| RosterError::Malformed(e.to_string()))?;
+        if !crate::objects::is_object(&payload) {
+            return Err(RosterError::Malformed(
+                "the payload is not a JSON object".into(),
+            ));
+        }
+        let doc: RosterDoc =
+            serde_json::from_slice(&payload).map_err(|e| RosterError::Malformed(e.to_string()))?;
         if doc.v != crate::envelope::VERSION {
             return Err(RosterError::Malformed(format!(
                 "unsupported roster version {}",

@@ -515,3 +515,100 @@ pub fn node_props(jti: &str, kind: &str, user_id: Option<&str>) -> lapin::BasicP
 pub fn offer_input(title: &str) -> Value {
     json!({ "title": title, "description": "测试", "category": "venue", "capacity": 20, "unit": "seats", "station": "convenience" })
 }
+
+/// Publishes `n` offers from a node straight through its domain layer (what the API does,
+/// without HTTP), `per_tx` to a transaction. Returns their titles.
+pub async fn publish_offers(node: &RunningNode, prefix: &str, n: usize, per_tx: usize) -> Vec<String> {
+    use tongxin_schema::v1::bodies::OfferPublished;
+    use tongxin_schema::v1::taxonomy::OfferCategory;
+    let mut titles = Vec::with_capacity(n);
+    let mut i = 0;
+    while i < n {
+        let chunk: Vec<OfferPublished> = (i..(i + per_tx).min(n))
+            .map(|k| OfferPublished {
+                offer_id: uuid::Uuid::now_v7(),
+                title: Text::new(format!("{prefix} {k:05}")).unwrap(),
+                description: Text::new("批量测试").unwrap(),
+                category: OfferCategory::Service,
+                capacity: 1 + k as u32,
+                unit: None,
+                skills: vec![],
+                station: None,
+                grids: vec![],
+                available_until: None,
+            })
+            .collect();
+        titles.extend(chunk.iter().map(|o| o.title.to_string()));
+        i += chunk.len();
+        let shared = node.node.clone();
+        node.node
+            .store
+            .write(move |c| {
+                for o in chunk {
+                    tongxin_node::domain::offers::publish(c, &shared.signer, o).map_err(|e| match e {
+                        tongxin_node::domain::ActionError::Store(s) => s,
+                        other => tongxin_node::store::StoreError::Corrupt(other.to_string()),
+                    })?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        node.node.outbox_ready.notify_one();
+    }
+    titles
+}
+
+/// All offer titles a node holds from `org`, sorted.
+pub async fn offer_titles(node: &RunningNode, org: &OrgId) -> Vec<String> {
+    let org = org.to_string();
+    let (_, rows) = node
+        .node
+        .store
+        .read(move |c| {
+            tongxin_node::store::rows::list_offers(
+                c,
+                &tongxin_node::store::rows::ListFilter { org: Some(org), limit: 1_000_000, ..Default::default() },
+            )
+        })
+        .await
+        .unwrap();
+    let mut t: Vec<String> = rows.into_iter().map(|r| r.title).collect();
+    t.sort();
+    t
+}
+
+/// The (last applied, known head) of `iss`'s stream at `node`.
+pub async fn stream_state(node: &RunningNode, iss: &OrgId, stream: &str) -> Option<(i64, i64)> {
+    let (iss, stream) = (iss.to_string(), stream.to_owned());
+    node.node
+        .store
+        .read(move |c| tongxin_node::store::inbox::stream(c, &iss, &stream))
+        .await
+        .unwrap()
+        .map(|s| (s.last_seq, s.known_head))
+}
+
+/// Messages in a queue, from the broker (quorum queue counts can lag a little: poll).
+pub fn queue_messages(vhost: &str, queue: &str) -> i64 {
+    rabbitmqctl(&["list_queues", "-p", vhost, "name", "messages"])
+        .lines()
+        .filter_map(|l| l.split_once('\t'))
+        .find(|(n, _)| *n == queue)
+        .and_then(|(_, c)| c.trim().parse().ok())
+        .unwrap_or(-1)
+}
+
+/// Closes a node's broker connection from the broker side.
+pub fn kill_connection(org: &OrgId) -> bool {
+    let name = format!("tongxin-{org}");
+    let list = rabbitmqctl(&["list_connections", "pid", "client_properties"]);
+    let mut killed = false;
+    for line in list.lines().filter(|l| l.contains(&name)) {
+        if let Some(pid) = line.split('\t').next() {
+            let _ = Command::new("rabbitmqctl").args(["-q", "close_connection", pid, "test: connection dropped"]).output();
+            killed = true;
+        }
+    }
+    killed
+}

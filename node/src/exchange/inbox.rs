@@ -81,7 +81,7 @@ fn apply_one(
     }
 
     let jti = m.jti.hyphenated().to_string();
-    if q::is_received(conn, &jti)? {
+    if q::is_received(conn, iss, &jti)? {
         node.metrics
             .add("tongxin_messages_duplicate_total", String::new(), 1);
         return Ok(Verdict::Ack);
@@ -193,7 +193,7 @@ fn drain_held(node: &Node, conn: &mut AnyConnection, st: &mut InStream) -> Store
             }
         };
         let jti = msg.jti.hyphenated().to_string();
-        if q::is_received(conn, &jti)? {
+        if q::is_received(conn, &st.iss, &jti)? {
             continue;
         }
         match effect(node, conn, &msg)? {

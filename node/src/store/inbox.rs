@@ -67,8 +67,8 @@ pub fn gaps(conn: &mut AnyConnection) -> StoreResult<Vec<InStream>> {
         .load(conn)?)
 }
 
-pub fn is_received(conn: &mut AnyConnection, jti: &str) -> StoreResult<bool> {
-    Ok(received::table.find(jti).count().get_result::<i64>(conn)? > 0)
+pub fn is_received(conn: &mut AnyConnection, iss: &str, jti: &str) -> StoreResult<bool> {
+    Ok(received::table.find((iss, jti)).count().get_result::<i64>(conn)? > 0)
 }
 
 pub fn record_received(

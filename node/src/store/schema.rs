@@ -44,9 +44,9 @@ diesel::table! {
 }
 
 diesel::table! {
-    received (jti) {
-        jti -> Text,
+    received (iss, jti) {
         iss -> Text,
+        jti -> Text,
         stream -> Text,
         seq -> BigInt,
         kind -> Text,

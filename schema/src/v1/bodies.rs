@@ -1,5 +1,10 @@
 //! The body of each v1 message kind (PROTOCOL.md §6). Times are Unix seconds (UTC).
 //! Every body rejects unknown fields: an extension is a new protocol version, not a guess.
+//!
+//! Limits serde cannot express (list lengths, numeric ranges, relations between fields) are
+//! checked by [`Check::check`], which `Body::parse` runs on every received body and
+//! `Signer::sign` on every sent one. The `#[schemars(...)]` attributes state the same limits in
+//! the JSON Schemas.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -8,6 +13,52 @@ use uuid::Uuid;
 use super::taxonomy::*;
 use super::text::{Description, Note, Text, Title};
 use crate::ids::{MemberRef, OrgId};
+use crate::objects::objects;
+
+/// Most skills in one list.
+pub const MAX_SKILLS: usize = 12;
+/// Most grid codes in an offer.
+pub const MAX_OFFER_GRIDS: usize = 64;
+/// Most grid codes in an emergency.
+pub const MAX_EMERGENCY_GRIDS: usize = 256;
+/// Most posts of an activity.
+pub const MAX_POSTS: usize = 50;
+/// Most stream heads in a `node.hello`.
+pub const MAX_HEADS: usize = 1000;
+/// Most rows of a participation report.
+pub const MAX_ROWS: usize = 2000;
+/// Most minutes one check-in may credit (a day).
+pub const MAX_CHECKIN_MINUTES: u32 = 1440;
+
+/// The limits of a body that its types do not enforce. The error names the field.
+pub trait Check {
+    fn check(&self) -> Result<(), String> {
+        Ok(())
+    }
+}
+
+fn at_most(field: &str, len: usize, max: usize) -> Result<(), String> {
+    if len > max {
+        return Err(format!("{field} has {len} entries; at most {max} are allowed"));
+    }
+    Ok(())
+}
+
+fn at_least_one(field: &str, value: u32) -> Result<(), String> {
+    if value < 1 {
+        return Err(format!("{field} must be at least 1"));
+    }
+    Ok(())
+}
+
+fn not_before(later: &str, later_at: i64, earlier: &str, earlier_at: i64) -> Result<(), String> {
+    if later_at < earlier_at {
+        return Err(format!(
+            "{later} ({later_at}) lies before {earlier} ({earlier_at})"
+        ));
+    }
+    Ok(())
+}
 
 /// A grid (网格) code as the owning community names it, e.g. `xyn-07`.
 pub type GridCode = Text<1, 64>;
@@ -42,7 +93,8 @@ pub struct StreamHead {
 pub struct NodeHello {
     pub software: Text<1, 100>,
     /// Heads of the sender's broadcast stream and of its direct stream to the receiver(s).
-    #[schemars(length(max = 1000))]
+    #[schemars(length(max = MAX_HEADS))]
+    #[serde(deserialize_with = "objects")]
     pub heads: Vec<StreamHead>,
 }
 
@@ -70,11 +122,11 @@ pub struct OfferPublished {
     pub capacity: u32,
     pub unit: Option<Text<1, 32>>,
     #[serde(default)]
-    #[schemars(length(max = 12))]
+    #[schemars(length(max = MAX_SKILLS))]
     pub skills: Vec<Skill>,
     pub station: Option<StationKind>,
     #[serde(default)]
-    #[schemars(length(max = 64))]
+    #[schemars(length(max = MAX_OFFER_GRIDS))]
     pub grids: Vec<GridCode>,
     pub available_until: Option<i64>,
 }
@@ -100,7 +152,7 @@ pub struct NeedPublished {
     pub micro_wish: Option<MicroWishCategory>,
     pub wanted: Option<OfferCategory>,
     #[serde(default)]
-    #[schemars(length(max = 12))]
+    #[schemars(length(max = MAX_SKILLS))]
     pub skills: Vec<Skill>,
     #[schemars(range(min = 1))]
     pub quantity: u32,
@@ -156,7 +208,7 @@ pub struct ReportSubmitted {
     /// Only what the member chose to share.
     pub display_name: Option<Text<1, 64>>,
     #[serde(default)]
-    #[schemars(length(max = 12))]
+    #[schemars(length(max = MAX_SKILLS))]
     pub skills: Vec<Skill>,
     pub grid: Option<GridCode>,
 }
@@ -178,7 +230,7 @@ pub struct Post {
     pub post_id: Uuid,
     pub title: Title,
     #[serde(default)]
-    #[schemars(length(max = 12))]
+    #[schemars(length(max = MAX_SKILLS))]
     pub skills: Vec<Skill>,
 }
 
@@ -196,7 +248,8 @@ pub struct ActivityPublished {
     pub capacity: u32,
     pub mode: Mode,
     #[serde(default)]
-    #[schemars(length(max = 50))]
+    #[schemars(length(max = MAX_POSTS))]
+    #[serde(deserialize_with = "objects")]
     pub posts: Vec<Post>,
 }
 
@@ -240,8 +293,8 @@ pub struct CheckinAttested {
     pub activity_id: Option<Uuid>,
     pub checked_in_at: i64,
     pub checked_out_at: i64,
-    /// Service minutes credited; at most the span between check-in and check-out.
-    #[schemars(range(max = 1440))]
+    /// Service minutes credited; at most the whole minutes between check-in and check-out.
+    #[schemars(range(max = MAX_CHECKIN_MINUTES))]
     pub minutes: u32,
     pub mode: Mode,
 }
@@ -254,10 +307,10 @@ pub struct EmergencyDeclared {
     pub title: Title,
     pub description: Description,
     #[serde(default)]
-    #[schemars(length(max = 256))]
+    #[schemars(length(max = MAX_EMERGENCY_GRIDS))]
     pub grids: Vec<GridCode>,
     #[serde(default)]
-    #[schemars(length(max = 12))]
+    #[schemars(length(max = MAX_SKILLS))]
     pub skills_wanted: Vec<Skill>,
 }
 
@@ -268,7 +321,7 @@ pub struct EmergencyVolunteered {
     pub emergency_id: Uuid,
     pub member: MemberRef,
     #[serde(default)]
-    #[schemars(length(max = 12))]
+    #[schemars(length(max = MAX_SKILLS))]
     pub skills: Vec<Skill>,
     pub role: Option<PostRole>,
 }
@@ -311,6 +364,111 @@ pub struct ParticipationReported {
     pub side: ParticipationSide,
     pub period_start: i64,
     pub period_end: i64,
-    #[schemars(length(max = 2000))]
+    #[schemars(length(max = MAX_ROWS))]
+    #[serde(deserialize_with = "objects")]
     pub rows: Vec<ParticipationRow>,
+}
+
+impl Check for RosterPublished {}
+impl Check for RevocationPublished {}
+impl Check for SyncRequested {}
+impl Check for OfferWithdrawn {}
+impl Check for NeedClaimed {}
+impl Check for NeedClaimDecided {}
+impl Check for NeedFulfilled {}
+impl Check for NeedEscalated {}
+impl Check for ReportDecided {}
+impl Check for ActivityCancelled {}
+impl Check for SignupRequested {}
+impl Check for PlacementDecided {}
+impl Check for EmergencyClosed {}
+
+impl Check for NodeHello {
+    fn check(&self) -> Result<(), String> {
+        at_most("heads", self.heads.len(), MAX_HEADS)
+    }
+}
+
+impl Check for OfferPublished {
+    fn check(&self) -> Result<(), String> {
+        at_least_one("capacity", self.capacity)?;
+        at_most("skills", self.skills.len(), MAX_SKILLS)?;
+        at_most("grids", self.grids.len(), MAX_OFFER_GRIDS)
+    }
+}
+
+impl Check for NeedPublished {
+    fn check(&self) -> Result<(), String> {
+        at_most("skills", self.skills.len(), MAX_SKILLS)?;
+        at_least_one("quantity", self.quantity)
+    }
+}
+
+impl Check for ReportSubmitted {
+    fn check(&self) -> Result<(), String> {
+        at_most("skills", self.skills.len(), MAX_SKILLS)
+    }
+}
+
+impl Check for ActivityPublished {
+    fn check(&self) -> Result<(), String> {
+        not_before("ends_at", self.ends_at, "starts_at", self.starts_at)?;
+        at_least_one("capacity", self.capacity)?;
+        at_most("posts", self.posts.len(), MAX_POSTS)?;
+        for (i, post) in self.posts.iter().enumerate() {
+            at_most(&format!("posts[{i}].skills"), post.skills.len(), MAX_SKILLS)?;
+        }
+        Ok(())
+    }
+}
+
+impl Check for CheckinAttested {
+    fn check(&self) -> Result<(), String> {
+        not_before(
+            "checked_out_at",
+            self.checked_out_at,
+            "checked_in_at",
+            self.checked_in_at,
+        )?;
+        if self.minutes > MAX_CHECKIN_MINUTES {
+            return Err(format!(
+                "minutes is {}; at most {MAX_CHECKIN_MINUTES} are allowed",
+                self.minutes
+            ));
+        }
+        // i128: the difference of two arbitrary i64 does not fit an i64.
+        let span = (i128::from(self.checked_out_at) - i128::from(self.checked_in_at)) / 60;
+        if i128::from(self.minutes) > span {
+            return Err(format!(
+                "minutes is {} but checked_in_at to checked_out_at spans only {span} whole minute(s)",
+                self.minutes
+            ));
+        }
+        Ok(())
+    }
+}
+
+impl Check for EmergencyDeclared {
+    fn check(&self) -> Result<(), String> {
+        at_most("grids", self.grids.len(), MAX_EMERGENCY_GRIDS)?;
+        at_most("skills_wanted", self.skills_wanted.len(), MAX_SKILLS)
+    }
+}
+
+impl Check for EmergencyVolunteered {
+    fn check(&self) -> Result<(), String> {
+        at_most("skills", self.skills.len(), MAX_SKILLS)
+    }
+}
+
+impl Check for ParticipationReported {
+    fn check(&self) -> Result<(), String> {
+        not_before(
+            "period_end",
+            self.period_end,
+            "period_start",
+            self.period_start,
+        )?;
+        at_most("rows", self.rows.len(), MAX_ROWS)
+    }
 }

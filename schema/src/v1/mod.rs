@@ -81,9 +81,25 @@ macro_rules! kinds {
                 match self { $( Body::$variant(_) => Kind::$variant ),* }
             }
 
-            /// Parses the JSON of a body of kind `kind`.
-            pub fn parse(kind: Kind, json: &str) -> Result<Body, serde_json::Error> {
-                match kind { $( Kind::$variant => serde_json::from_str(json).map(Body::$variant) ),* }
+            /// Parses and checks the JSON of a body of kind `kind`: it must be a JSON object
+            /// (not an array of the fields), match the kind's type, and pass [`Body::check`].
+            /// The error names the offending field where there is one.
+            pub fn parse(kind: Kind, json: &str) -> Result<Body, String> {
+                if !crate::objects::is_object(json.as_bytes()) {
+                    return Err("the body is not a JSON object".into());
+                }
+                let body = match kind {
+                    $( Kind::$variant => serde_json::from_str(json).map(Body::$variant) ),*
+                }
+                .map_err(|e| e.to_string())?;
+                body.check()?;
+                Ok(body)
+            }
+
+            /// The limits of §6.2 that the types do not enforce (list lengths, ranges, the order
+            /// of times); see [`bodies::Check`].
+            pub fn check(&self) -> Result<(), String> {
+                match self { $( Body::$variant(b) => bodies::Check::check(b) ),* }
             }
         }
 

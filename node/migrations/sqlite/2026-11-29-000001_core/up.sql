@@ -40,14 +40,16 @@ CREATE TABLE held (
     PRIMARY KEY (iss, stream, seq)
 );
 
+-- Keyed by (iss, jti): one organisation cannot shadow another's message by reusing its jti.
 CREATE TABLE received (
-    jti TEXT PRIMARY KEY NOT NULL,
     iss TEXT NOT NULL,
+    jti TEXT NOT NULL,
     stream TEXT NOT NULL,
     seq BIGINT NOT NULL,
     kind TEXT NOT NULL,
     jws TEXT NOT NULL,
-    applied_ms BIGINT NOT NULL
+    applied_ms BIGINT NOT NULL,
+    PRIMARY KEY (iss, jti)
 );
 CREATE INDEX received_by_stream ON received (iss, stream, seq);
 

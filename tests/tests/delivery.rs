@@ -1,0 +1,98 @@
+//! Nothing lost, nothing applied twice: a node offline while others publish, and broker
+//! connections dropped mid-stream.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
+
+use tongxin_schema::OrgKind;
+use tongxin_tests::*;
+
+fn trio() -> Alliance {
+    Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        ("community", OrgKind::Community, "友谊南里社区大党委", Some("street")),
+        ("loue", OrgKind::BuildingAlliance, "楼e家党建联盟", None),
+    ])
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_stopped_node_gets_all_1000_messages_once_after_restart() {
+    let a = trio();
+    let street = a.start("street", None).await;
+    let loue = a.start("loue", None).await;
+    let community = a.start("community", None).await;
+    eventually(10, "community ready", || async { community.ready().await.then_some(()) }).await;
+    community.stop().await;
+
+    let from_street = publish_offers(&street, "街道", 500, 50).await;
+    let from_loue = publish_offers(&loue, "楼宇", 500, 50).await;
+    eventually(30, "outboxes drained", || async {
+        let depth = |n: &RunningNode| {
+            let n = n.node.clone();
+            async move { n.store.read(tongxin_node::store::outbox::depth).await.unwrap() }
+        };
+        (depth(&street).await == 0 && depth(&loue).await == 0).then_some(())
+    })
+    .await;
+
+    let community = a.start("community", None).await;
+    for (sender, titles) in [(&street, &from_street), (&loue, &from_loue)] {
+        let mut expected = titles.clone();
+        expected.sort();
+        let got = eventually(60, "catch-up", || async {
+            let t = offer_titles(&community, &sender.org_id).await;
+            (t.len() >= expected.len()).then_some(t)
+        })
+        .await;
+        assert_eq!(got, expected, "content from {}", sender.org_id);
+        assert_eq!(stream_state(&community, &sender.org_id, "all").await, Some((500, 500)));
+    }
+    let received = community.node.store.read(tongxin_node::store::inbox::received_count).await.unwrap();
+    assert_eq!(received, 1000, "each message recorded once");
+    assert_eq!(community.get("/api/v1/messages/rejected").await["items"].as_array().unwrap().len(), 0);
+    for n in [street, loue, community] {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn dropped_broker_connections_lose_and_duplicate_nothing() {
+    let a = trio();
+    let street = a.start("street", None).await;
+    let community = a.start("community", None).await;
+    for n in [&street, &community] {
+        eventually(10, "ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    let killer = {
+        let (s, c) = (street.org_id.clone(), community.org_id.clone());
+        tokio::spawn(async move {
+            let mut kills = 0;
+            for round in 0..4 {
+                tokio::time::sleep(std::time::Duration::from_millis(700)).await;
+                // Alternate: the receiver's connection, then the sender's.
+                if kill_connection(if round % 2 == 0 { &c } else { &s }) {
+                    kills += 1;
+                }
+            }
+            kills
+        })
+    };
+    let titles = publish_offers(&street, "断线", 2000, 20).await;
+    let kills = killer.await.unwrap();
+    assert!(kills >= 2, "the test must actually drop connections (dropped {kills})");
+
+    let mut expected = titles;
+    expected.sort();
+    let got = eventually(60, "all 2000 offers after reconnects", || async {
+        let t = offer_titles(&community, &street.org_id).await;
+        (t.len() >= expected.len()).then_some(t)
+    })
+    .await;
+    assert_eq!(got, expected);
+    assert_eq!(stream_state(&community, &street.org_id, "all").await, Some((2000, 2000)));
+    assert_eq!(community.node.store.read(tongxin_node::store::inbox::received_count).await.unwrap(), 2000);
+    eventually(20, "ready again", || async { (community.ready().await && street.ready().await).then_some(()) }).await;
+    let reconnects = community.node.metrics.get("tongxin_broker_reconnects_total", "");
+    assert!(reconnects >= 2, "community reconnected {reconnects} times");
+    for n in [street, community] {
+        n.stop().await;
+    }
+}
