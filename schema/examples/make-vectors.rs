@@ -5,13 +5,31 @@ use std::path::Path;
 
 use tongxin_schema::vectors::{TestAlliance, cases};
 
+/// The directories under `schema/vectors/` that this program writes, and removes first.
+const GENERATED_DIRS: [&str; 3] = ["cases", "certs", "keys"];
+/// The files directly under `schema/vectors/` that this program writes.
+const GENERATED_FILES: [&str; 4] = ["root.pem", "crl.pem", "roster.jws", "manifest.json"];
+
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs() as i64;
     let a = TestAlliance::new(now)?;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
-    let _ = std::fs::remove_dir_all(&dir);
+    // Remove only what this program writes: `check_with_pyjwt.py` (and anything else kept by
+    // hand) stays.
+    for sub in GENERATED_DIRS {
+        match std::fs::remove_dir_all(dir.join(sub)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
+    for file in GENERATED_FILES {
+        match std::fs::remove_file(dir.join(file)) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
+            _ => {}
+        }
+    }
     std::fs::create_dir_all(dir.join("cases"))?;
     std::fs::create_dir_all(dir.join("certs"))?;
     std::fs::create_dir_all(dir.join("keys"))?;

@@ -3,7 +3,9 @@
 
 use serde_json::{Value, json};
 
-use crate::envelope::{MAX_CLOCK_SKEW_SECS, MAX_MESSAGE_BYTES, TYP, VERSION};
+use crate::envelope::{
+    MAX_CLOCK_SKEW_SECS, MAX_MESSAGE_BYTES, MAX_TRUST_MESSAGE_BYTES, TYP, VERSION,
+};
 use crate::v1::{Kind, body_schemas};
 
 /// (file name, pretty JSON) for every schema file.
@@ -32,7 +34,7 @@ fn claims_schema() -> Value {
     json!({
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": "Tongxin v1 message claims (JWS payload)",
-        "description": format!("The compact JWS is at most {MAX_MESSAGE_BYTES} bytes. `body` follows v1/<kind>.json. iat may lie at most {MAX_CLOCK_SKEW_SECS} s in the future."),
+        "description": format!("The payload is a JSON object. The compact JWS is at most {MAX_MESSAGE_BYTES} bytes, or {MAX_TRUST_MESSAGE_BYTES} for roster.published and revocation.published. `body` is a JSON object that follows v1/<kind>.json. iat may lie at most {MAX_CLOCK_SKEW_SECS} s in the future."),
         "type": "object",
         "additionalProperties": false,
         "required": ["v", "iss", "aud", "jti", "iat", "stream", "seq", "kind", "body"],

@@ -11,7 +11,7 @@ use openssl::x509::X509;
 use serde_json::{Value, json};
 use uuid::Uuid;
 
-use crate::envelope::{Audience, Message, Signer};
+use crate::envelope::{Audience, MAX_TRUST_MESSAGE_BYTES, Message, Signer};
 use crate::ids::{OrgId, OrgKind};
 use crate::pki::{self, PkiError, RevocationList, Revoked, Root, Validity};
 use crate::roster::{Roster, RosterDoc, RosterOrg, sign_roster};
@@ -174,6 +174,36 @@ impl TestAlliance {
             .unwrap_or(&self.nodes[0])
     }
 
+    /// A roster of this alliance (serial 2) with `extra` more co-building units `unit-001`, …,
+    /// each with a fresh certificate from the root: about 1.8 KB per organisation once carried
+    /// in `roster.published`.
+    pub fn large_roster(&self, extra: usize) -> Result<String, Box<dyn std::error::Error>> {
+        let mut doc = Roster::verify(&self.root, &self.roster_jws)?.doc().clone();
+        for i in 1..=extra {
+            let id = format!("unit-{i:03}");
+            let name = format!("共建单位 {i:03}");
+            let validity = Validity::days(self.now - 86_400, 3650);
+            let n = node(
+                &self.ca_key,
+                &self.ca_cert,
+                &id,
+                OrgKind::CoBuildingUnit,
+                &name,
+                validity,
+            )?;
+            doc.orgs.push(RosterOrg {
+                id: n.org_id,
+                name: Text::new(name)?,
+                kind: n.kind,
+                parent: None,
+                grids: vec![],
+                certificate: String::from_utf8(n.cert.to_pem()?)?,
+            });
+        }
+        doc.serial = 2;
+        Ok(sign_roster(&self.ca_key, &self.ca_cert, &doc)?)
+    }
+
     /// The verifier a receiver (`youyi-nanli`, the community) uses for the vectors.
     pub fn verifier(&self) -> Result<crate::Verifier, Box<dyn std::error::Error>> {
         let crl = RevocationList::from_pem(&self.root, self.crl_pem.as_bytes())?;
@@ -227,17 +257,35 @@ pub fn sample_offer() -> OfferPublished {
 }
 
 /// Builds every case. Signatures are fresh each time (Ed25519 is deterministic, but keys are not).
+///
+/// Every message gets its own `jti` (`0192f1a4-0000-7000-8000-000000000101`, `…102`, … in the
+/// order they are made), and every case that carries claims is cut from its own message, so no
+/// two cases share a `jti`: an implementation that deduplicates on (`iss`, `jti`) can run them
+/// all through one node.
 pub fn cases(a: &TestAlliance) -> Vec<Case> {
     let now = a.now;
     let street = a.node("xueyuan-nanlu");
     let community = a.node("youyi-nanli");
     let dept = a.node("lunan-zzb");
+    let last_jti = std::cell::Cell::new(0x0192_f1a4_0000_7000_8000_0000_0000_0100_u128);
+    let fresh_jti = || {
+        last_jti.set(last_jti.get() + 1);
+        Uuid::from_u128(last_jti.get())
+    };
     let msg = |n: &TestNode, aud: Audience, seq: u64, body: crate::v1::Body| {
         let mut m = Message::new(n.org_id.clone(), aud, seq, now - 10, body);
-        m.jti = Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0100 + u128::from(seq));
+        m.jti = fresh_jti();
         m
     };
     let sign = |n: &TestNode, m: &Message| n.signer.sign(m).unwrap_or_default();
+    // A new, well-signed offer from the street: the material of the tampering, header and
+    // shape cases.
+    let fresh_offer = || {
+        sign(
+            street,
+            &msg(street, Audience::All, 1, sample_offer().into()),
+        )
+    };
     let mut out = Vec::new();
     let mut case = |name, jws: String, expect, note| {
         out.push(Case {
@@ -249,10 +297,9 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
     };
 
     let offer = msg(street, Audience::All, 1, sample_offer().into());
-    let good = sign(street, &offer);
     case(
         "ok-offer-broadcast",
-        good.clone(),
+        sign(street, &offer),
         "ok",
         "a street broadcasts a venue offer",
     );
@@ -308,30 +355,49 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         "ok",
         "the organisation department publishes the roster",
     );
+    let large = msg(
+        dept,
+        Audience::All,
+        2,
+        RosterPublished {
+            roster: a.large_roster(40).unwrap_or_default(),
+        }
+        .into(),
+    );
+    case(
+        "ok-roster-over-64k",
+        sign(dept, &large),
+        "ok",
+        "a roster of 46 organisations, about 80 KB: trust documents may reach 1 MiB",
+    );
 
     // Tampering: change one claim, keep the signature.
-    let (h, claims, sig) = split(&good);
-    for (name, field, value) in [
-        ("tamper-v", "v", json!(2)),
-        ("tamper-iss", "iss", json!("loue-jia")),
-        ("tamper-aud", "aud", json!("loue-jia")),
-        (
-            "tamper-jti",
-            "jti",
-            json!("0192f1a4-0000-7000-8000-0000000000ff"),
-        ),
-        ("tamper-iat", "iat", json!(now - 11)),
-        ("tamper-stream", "stream", json!("org.youyi-nanli")),
-        ("tamper-seq", "seq", json!(2)),
-        ("tamper-kind", "kind", json!("offer.withdrawn")),
-        ("tamper-body", "body", {
-            let mut b = claims["body"].clone();
-            b["capacity"] = json!(2000);
-            b
-        }),
+    for (name, field) in [
+        ("tamper-v", "v"),
+        ("tamper-iss", "iss"),
+        ("tamper-aud", "aud"),
+        ("tamper-jti", "jti"),
+        ("tamper-iat", "iat"),
+        ("tamper-stream", "stream"),
+        ("tamper-seq", "seq"),
+        ("tamper-kind", "kind"),
+        ("tamper-body", "body"),
     ] {
-        let mut c = claims.clone();
-        c[field] = value;
+        let (h, mut c, sig) = split(&fresh_offer());
+        c[field] = match field {
+            "v" => json!(2),
+            "iss" | "aud" => json!("loue-jia"),
+            "jti" => json!(fresh_jti().hyphenated().to_string()),
+            "iat" => json!(now - 11),
+            "stream" => json!("org.youyi-nanli"),
+            "seq" => json!(2),
+            "kind" => json!("offer.withdrawn"),
+            _ => {
+                let mut b = c["body"].clone();
+                b["capacity"] = json!(2000);
+                b
+            }
+        };
         case(
             name,
             format!("{h}.{}.{sig}", b64(&c)),
@@ -339,6 +405,7 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
             "one claim changed after signing",
         );
     }
+    let (h, claims, sig) = split(&fresh_offer());
     let mut flipped = sig.clone().into_bytes();
     flipped[5] = if flipped[5] == b'A' { b'B' } else { b'A' };
     case(
@@ -347,11 +414,8 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         "bad_signature",
         "one signature character changed",
     );
-    let other_sig = split(&sign(
-        street,
-        &msg(street, Audience::All, 2, sample_offer().into()),
-    ))
-    .2;
+    let (h, claims, _) = split(&fresh_offer());
+    let other_sig = split(&fresh_offer()).2;
     case(
         "signature-of-other-message",
         format!("{h}.{}.{other_sig}", b64(&claims)),
@@ -365,13 +429,17 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         f(&mut hv);
         hv
     };
-    let unsigned = |hv: Value| format!("{}.{}.{sig}", b64(&hv), b64(&claims));
+    // The street's signature of its own claims, under another header.
+    let unsigned = |hv: Value| {
+        let (_, claims, sig) = split(&fresh_offer());
+        format!("{}.{}.{sig}", b64(&hv), b64(&claims))
+    };
     case(
         "alg-none",
         format!(
             "{}.{}.",
             b64(&header(&|h| h["alg"] = json!("none"))),
-            b64(&claims)
+            b64(&split(&fresh_offer()).1)
         ),
         "algorithm",
         "alg none",
@@ -495,6 +563,68 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         "capacity is a string",
     );
     case(
+        "body-capacity-zero",
+        raw(street, &|c| c["body"]["capacity"] = json!(0)),
+        "body",
+        "capacity below its minimum of 1",
+    );
+    case(
+        "body-too-many-skills",
+        raw(street, &|c| c["body"]["skills"] = json!(vec![Skill::Legal; 13])),
+        "body",
+        "13 skills; at most 12",
+    );
+    case(
+        "body-array",
+        raw(street, &|c| {
+            let b = c["body"].clone();
+            c["body"] = [
+                "offer_id",
+                "title",
+                "description",
+                "category",
+                "capacity",
+                "unit",
+                "skills",
+                "station",
+                "grids",
+                "available_until",
+            ]
+            .iter()
+            .map(|f| b[*f].clone())
+            .collect();
+        }),
+        "body",
+        "the body as an array of its fields in declaration order, not an object",
+    );
+    let checkin = CheckinAttested {
+        checkin_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0301),
+        member: "youyi-nanli:0192f1a4-0000-7000-8000-000000000004"
+            .parse()
+            .unwrap_or_else(|_| unreachable!()),
+        activity_id: None,
+        checked_in_at: now - 7200,
+        checked_out_at: now - 3600,
+        minutes: 60,
+        mode: Mode::Routine,
+    };
+    let (_, mut c, _) = split(&sign(
+        street,
+        &msg(
+            street,
+            Audience::Org(community.org_id.clone()),
+            1,
+            checkin.clone().into(),
+        ),
+    ));
+    c["body"]["minutes"] = json!(61);
+    case(
+        "body-minutes-over-span",
+        street.signer.sign_raw_claims(None, &c).unwrap_or_default(),
+        "body",
+        "a check-in crediting 61 minutes for one hour",
+    );
+    case(
         "iss-mismatch",
         raw(street, &|c| c["iss"] = json!("loue-jia")),
         "issuer_mismatch",
@@ -527,6 +657,19 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         raw(street, &|c| c["exp"] = json!(now + 60)),
         "claims",
         "an unknown claim",
+    );
+    case(
+        "claims-array",
+        raw(street, &|c| {
+            *c = [
+                "v", "iss", "aud", "jti", "iat", "stream", "seq", "kind", "body",
+            ]
+            .iter()
+            .map(|f| c[*f].clone())
+            .collect();
+        }),
+        "claims",
+        "the claims as an array of the nine values, not an object",
     );
     case(
         "stream-wrong",
@@ -613,18 +756,7 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
                 dept,
                 Audience::Org(community.org_id.clone()),
                 1,
-                CheckinAttested {
-                    checkin_id: Uuid::from_u128(8),
-                    member: "youyi-nanli:0192f1a4-0000-7000-8000-000000000004"
-                        .parse()
-                        .unwrap_or_else(|_| unreachable!()),
-                    activity_id: None,
-                    checked_in_at: now - 7200,
-                    checked_out_at: now - 3600,
-                    minutes: 60,
-                    mode: Mode::Routine,
-                }
-                .into(),
+                checkin.into(),
             ),
         ),
         "not_permitted",
@@ -634,24 +766,35 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
     // Shape.
     case(
         "oversized",
-        format!("{good}{}", "A".repeat(crate::envelope::MAX_MESSAGE_BYTES)),
+        raw(street, &|c| c["body"]["description"] = json!("x".repeat(70_000))),
         "too_large",
-        "over 64 KiB",
+        "a well-signed offer of about 96 KB (its description alone 70,000 characters): over the \
+         64 KiB of an ordinary kind. The size limit of the kind is checked before the body.",
+    );
+    let good = fresh_offer();
+    case(
+        "oversized-any-kind",
+        format!("{good}{}", "A".repeat(MAX_TRUST_MESSAGE_BYTES)),
+        "too_large",
+        "over 1 MiB: refused before anything else, whatever the kind",
     );
     case(
         "two-parts",
-        good.rsplit_once('.')
+        fresh_offer()
+            .rsplit_once('.')
             .map(|(a, _)| a.to_owned())
             .unwrap_or_default(),
         "malformed",
         "not three parts",
     );
+    let (h, _, sig) = split(&fresh_offer());
     case(
         "not-base64",
         format!("{h}.@@@.{sig}"),
         "bad_signature",
         "payload is not base64url (the signature fails first)",
     );
+    let (_, claims, sig) = split(&fresh_offer());
     case(
         "header-not-json",
         format!("{}.{}.{sig}", URL_SAFE_NO_PAD.encode("{alg"), b64(&claims)),

@@ -96,3 +96,69 @@ async fn dropped_broker_connections_lose_and_duplicate_nothing() {
         n.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_message_is_asked_for_and_re_sent() {
+    let a = trio();
+    let street = a.start("street", None).await;
+    let community = a.start("community", None).await;
+    for n in [&street, &community] {
+        eventually(10, "ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    // Message 1 is written and marked sent without reaching the broker: lost in transit.
+    let lost = {
+        let s = street.node.clone();
+        street
+            .node
+            .store
+            .write(move |c| {
+                let (m, _) = tongxin_node::store::outbox::enqueue(c, &s.signer, tongxin_schema::Audience::All, tongxin_schema::vectors::sample_offer())?;
+                let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 10)?.iter().map(|r| r.id).collect();
+                tongxin_node::store::outbox::mark_sent(c, &ids)?;
+                Ok(m)
+            })
+            .await
+            .unwrap()
+    };
+    assert_eq!(lost.seq, 1);
+    publish_offers(&street, "之后", 2, 1).await;
+    // The community holds 2 and 3, asks for 1, gets it, applies all three in order.
+    eventually(20, "gap closed", || async { (stream_state(&community, &street.org_id, "all").await == Some((3, 3))).then_some(()) }).await;
+    let titles = offer_titles(&community, &street.org_id).await;
+    assert_eq!(titles.len(), 3, "{titles:?}");
+    assert!(titles.contains(&"便民驿站 共享会议室".to_owned()));
+    assert!(community.node.metrics.get("tongxin_sync_requests_sent_total", &format!("peer=\"{}\"", street.org_id)) >= 1);
+    assert!(street.node.metrics.get("tongxin_resent_total", &format!("peer=\"{}\"", community.org_id)) >= 1);
+    for n in [street, community] {
+        n.stop().await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_lost_last_message_is_found_through_hello() {
+    let a = trio();
+    let street = a.start("street", None).await;
+    let community = a.start("community", None).await;
+    for n in [&street, &community] {
+        eventually(10, "ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    publish_offers(&street, "之前", 1, 1).await;
+    eventually(10, "first applied", || async { (stream_state(&community, &street.org_id, "all").await == Some((1, 1))).then_some(()) }).await;
+    // The last message is lost: no later message reveals the gap, node.hello does.
+    let s = street.node.clone();
+    street
+        .node
+        .store
+        .write(move |c| {
+            tongxin_node::store::outbox::enqueue(c, &s.signer, tongxin_schema::Audience::All, tongxin_schema::vectors::sample_offer())?;
+            let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 10)?.iter().map(|r| r.id).collect();
+            tongxin_node::store::outbox::mark_sent(c, &ids)
+        })
+        .await
+        .unwrap();
+    eventually(20, "tail gap closed", || async { (stream_state(&community, &street.org_id, "all").await == Some((2, 2))).then_some(()) }).await;
+    assert_eq!(offer_titles(&community, &street.org_id).await.len(), 2);
+    for n in [street, community] {
+        n.stop().await;
+    }
+}
