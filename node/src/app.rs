@@ -21,6 +21,7 @@ impl Application {
     pub fn build(cfg: Config) -> anyhow::Result<Application> {
         let listen = cfg.http.listen.clone();
         let node: SharedNode = Arc::new(Node::open(cfg)?);
+        announce_trust(&node)?;
         let listener = std::net::TcpListener::bind(&listen)
             .with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr()?.port();
@@ -67,4 +68,39 @@ impl Application {
         tracing::info!("stopped");
         Ok(())
     }
+}
+
+/// The alliance authority's node broadcasts the roster and CRL it holds whenever they are
+/// newer than what it last announced; other nodes accept them only if the CA signed them.
+fn announce_trust(node: &SharedNode) -> anyhow::Result<()> {
+    use tongxin_schema::OrgKind;
+    use tongxin_schema::envelope::Audience;
+    use tongxin_schema::v1::bodies::{RevocationPublished, RosterPublished};
+
+    use crate::store::{now_ms, outbox, rows};
+    if node.cfg.kind != OrgKind::OrgDepartment {
+        return Ok(());
+    }
+    let v = node.verifier();
+    let roster = v.roster().map(|r| (r.serial() as i64, r.jws().to_owned()));
+    let crl = match &node.cfg.pki.crl {
+        Some(p) => Some((v.revocations().issued_at, std::fs::read_to_string(p)?)),
+        None => None,
+    };
+    node.store.write_blocking(|c| {
+        if let Some((serial, jws)) = roster
+            && rows::trust_doc(c, "roster_announced")?.is_none_or(|(s, _)| s < serial)
+        {
+            outbox::enqueue(c, &node.signer, Audience::All, RosterPublished { roster: jws })?;
+            rows::put_trust_doc(c, "roster_announced", serial, "", now_ms())?;
+        }
+        if let Some((issued, pem)) = crl
+            && rows::trust_doc(c, "crl_announced")?.is_none_or(|(s, _)| s < issued)
+        {
+            outbox::enqueue(c, &node.signer, Audience::All, RevocationPublished { crl_pem: pem })?;
+            rows::put_trust_doc(c, "crl_announced", issued, "", now_ms())?;
+        }
+        Ok(())
+    })?;
+    Ok(())
 }

@@ -1,38 +1,45 @@
 //! Writes the test vectors to `schema/vectors/` (PROTOCOL.md §9).
 //! Run: `cargo run -p tongxin-schema --example make-vectors`.
+//!
+//! Only what this program generates is replaced: `check_with_pyjwt.py`, kept by hand in the same
+//! directory, stays. (`tests/make_vectors.rs` includes this file to check that.)
 
 use std::path::Path;
 
 use tongxin_schema::vectors::{TestAlliance, cases};
 
-/// The directories under `schema/vectors/` that this program writes, and removes first.
-const GENERATED_DIRS: [&str; 3] = ["cases", "certs", "keys"];
+/// The directories under `schema/vectors/` that this program writes, and empties first.
+pub const GENERATED_DIRS: [&str; 3] = ["cases", "certs", "keys"];
 /// The files directly under `schema/vectors/` that this program writes.
-const GENERATED_FILES: [&str; 4] = ["root.pem", "crl.pem", "roster.jws", "manifest.json"];
+pub const GENERATED_FILES: [&str; 4] = ["root.pem", "crl.pem", "roster.jws", "manifest.json"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)?
         .as_secs() as i64;
-    let a = TestAlliance::new(now)?;
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
-    // Remove only what this program writes: `check_with_pyjwt.py` (and anything else kept by
-    // hand) stays.
+    let n = regenerate(&dir, now)?;
+    println!("wrote {n} cases to {}", dir.display());
+    Ok(())
+}
+
+/// Replaces the generated vectors in `dir` by a fresh alliance at `now`; returns the number of
+/// cases. Removes only [`GENERATED_DIRS`] and [`GENERATED_FILES`].
+pub fn regenerate(dir: &Path, now: i64) -> Result<usize, Box<dyn std::error::Error>> {
+    let ignore_missing = |r: std::io::Result<()>| match r {
+        Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(e),
+        _ => Ok(()),
+    };
     for sub in GENERATED_DIRS {
-        match std::fs::remove_dir_all(dir.join(sub)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => {}
-        }
+        ignore_missing(std::fs::remove_dir_all(dir.join(sub)))?;
     }
     for file in GENERATED_FILES {
-        match std::fs::remove_file(dir.join(file)) {
-            Err(e) if e.kind() != std::io::ErrorKind::NotFound => return Err(e.into()),
-            _ => {}
-        }
+        ignore_missing(std::fs::remove_file(dir.join(file)))?;
     }
-    std::fs::create_dir_all(dir.join("cases"))?;
-    std::fs::create_dir_all(dir.join("certs"))?;
-    std::fs::create_dir_all(dir.join("keys"))?;
+    let a = TestAlliance::new(now)?;
+    for sub in GENERATED_DIRS {
+        std::fs::create_dir_all(dir.join(sub))?;
+    }
     std::fs::write(dir.join("root.pem"), a.ca_cert.to_pem()?)?;
     std::fs::write(
         dir.join("keys/root.key"),
@@ -60,6 +67,7 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
             serde_json::json!({ "name": c.name, "file": file, "expect": c.expect, "note": c.note }),
         );
     }
+    let count = list.len();
     let manifest = serde_json::json!({
         "description": "Tongxin protocol v1 test vectors. Verify each case as receiver `receiver` at time `now` with trust root `root`, revocation list `crl` and roster `roster`; `expect` is `ok` or the error code of PROTOCOL.md §8. TEST KEYS ONLY.",
         "now": now,
@@ -73,10 +81,5 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
         dir.join("manifest.json"),
         serde_json::to_string_pretty(&manifest)? + "\n",
     )?;
-    println!(
-        "wrote {} cases to {}",
-        manifest["cases"].as_array().map_or(0, Vec::len),
-        dir.display()
-    );
-    Ok(())
+    Ok(count)
 }

@@ -613,7 +613,9 @@ impl Verifier {
             .decode(p64)
             .map_err(|_| VerifyError::Malformed("payload is not base64url".into()))?;
         if !crate::objects::is_object(&payload) {
-            return Err(VerifyError::Claims("the claims are not a JSON object".into()));
+            return Err(VerifyError::Claims(
+                "the claims are not a JSON object".into(),
+            ));
         }
         let claims: ClaimsIn<'_> =
             serde_json::from_slice(&payload).map_err(|e| VerifyError::Claims(e.to_string()))?;
@@ -751,5 +753,18 @@ impl Verifier {
             sender,
             raw: jws.to_owned(),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn serde_alone_would_take_an_array_for_the_claims() {
+        // Why `verify` checks for an object before parsing `ClaimsIn` (PROTOCOL.md §4.3).
+        let array = r#"[1, "a", "*", "j", 0, "all", 1, "offer.published", {}]"#;
+        assert!(serde_json::from_str::<ClaimsIn<'_>>(array).is_ok());
+        assert!(!crate::objects::is_object(array.as_bytes()));
     }
 }

@@ -71,8 +71,16 @@ mod tests {
         // What serde alone would accept:
         assert!(serde_json::from_str::<Pair>(r#"[1, "x"]"#).is_ok());
         let ok: Holder = serde_json::from_str(r#"{"items": [{"a": 1, "b": "x"}]}"#).unwrap();
-        assert_eq!(ok.items, [Pair { a: 1, b: "x".into() }]);
+        assert_eq!(
+            ok.items,
+            [Pair {
+                a: 1,
+                b: "x".into()
+            }]
+        );
         assert!(serde_json::from_str::<Holder>(r#"{"items": [[1, "x"]]}"#).is_err());
-        assert!(serde_json::from_str::<Holder>(r#"{"items": [{"a": 1, "b": "x", "c": 0}]}"#).is_err());
+        assert!(
+            serde_json::from_str::<Holder>(r#"{"items": [{"a": 1, "b": "x", "c": 0}]}"#).is_err()
+        );
     }
 }

@@ -95,6 +95,7 @@ impl Verifier {
         let claims: UserClaims = URL_SAFE_NO_PAD
             .decode(payload)
             .ok()
+            .filter(|p| crate::objects::is_object(p))
             .and_then(|p| serde_json::from_slice(&p).ok())
             .ok_or_else(|| VerifyError::Claims("not user token claims".into()))?;
         if claims.iss != sender.info().org_id {

@@ -570,7 +570,9 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
     );
     case(
         "body-too-many-skills",
-        raw(street, &|c| c["body"]["skills"] = json!(vec![Skill::Legal; 13])),
+        raw(street, &|c| {
+            c["body"]["skills"] = json!(vec![Skill::Legal; 13])
+        }),
         "body",
         "13 skills; at most 12",
     );
@@ -766,7 +768,9 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
     // Shape.
     case(
         "oversized",
-        raw(street, &|c| c["body"]["description"] = json!("x".repeat(70_000))),
+        raw(street, &|c| {
+            c["body"]["description"] = json!("x".repeat(70_000))
+        }),
         "too_large",
         "a well-signed offer of about 96 KB (its description alone 70,000 characters): over the \
          64 KiB of an ordinary kind. The size limit of the kind is checked before the body.",

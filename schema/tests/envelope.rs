@@ -100,3 +100,290 @@ fn error_codes_are_listed() {
         }
     }
 }
+
+/// The claims of a freshly signed sample offer from the street, as JSON.
+fn offer_claims(a: &TestAlliance) -> serde_json::Value {
+    use base64::Engine;
+    let street = a.node("xueyuan-nanlu");
+    let m = Message::new(
+        street.org_id.clone(),
+        Audience::All,
+        1,
+        a.now,
+        sample_offer(),
+    );
+    let jws = street.signer.sign(&m).unwrap();
+    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(jws.split('.').nth(1).unwrap())
+        .unwrap();
+    serde_json::from_slice(&payload).unwrap()
+}
+
+#[test]
+fn claims_and_bodies_must_be_json_objects() {
+    let a = TestAlliance::new(now()).unwrap();
+    let v = a.verifier().unwrap();
+    let street = a.node("xueyuan-nanlu");
+    let c = offer_claims(&a);
+    let sign = |c: &serde_json::Value| street.signer.sign_raw_claims(None, c).unwrap();
+    assert!(v.verify(&sign(&c), a.now).is_ok());
+
+    let names = [
+        "v", "iss", "aud", "jti", "iat", "stream", "seq", "kind", "body",
+    ];
+    let as_array: serde_json::Value = names.iter().map(|n| c[*n].clone()).collect();
+    let err = v.verify(&sign(&as_array), a.now).unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Claims(ref r) if r.contains("not a JSON object")),
+        "{err}"
+    );
+
+    let fields = [
+        "offer_id",
+        "title",
+        "description",
+        "category",
+        "capacity",
+        "unit",
+        "skills",
+        "station",
+        "grids",
+        "available_until",
+    ];
+    let mut body_array = c.clone();
+    body_array["body"] = fields.iter().map(|f| c["body"][*f].clone()).collect();
+    let err = v.verify(&sign(&body_array), a.now).unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Body { kind: Kind::OfferPublished, ref reason } if reason.contains("not a JSON object")),
+        "{err}"
+    );
+}
+
+#[test]
+fn body_limits_are_enforced_by_verify_and_sign() {
+    let a = TestAlliance::new(now()).unwrap();
+    let v = a.verifier().unwrap();
+    let street = a.node("xueyuan-nanlu");
+    let mut c = offer_claims(&a);
+    c["body"]["skills"] = serde_json::json!(["legal"; 13].to_vec());
+    let err = v
+        .verify(&street.signer.sign_raw_claims(None, &c).unwrap(), a.now)
+        .unwrap_err();
+    assert!(
+        matches!(err, VerifyError::Body { ref reason, .. } if reason.starts_with("skills")),
+        "{err}"
+    );
+    let mut zero = sample_offer();
+    zero.capacity = 0;
+    let m = Message::new(street.org_id.clone(), Audience::All, 1, a.now, zero);
+    let err = street.signer.sign(&m).unwrap_err();
+    assert!(err.to_string().contains("capacity"), "{err}");
+}
+
+#[test]
+fn roster_documents_must_be_json_objects() {
+    use base64::Engine;
+    use tongxin_schema::roster::{Roster, RosterError};
+    let a = TestAlliance::new(now()).unwrap();
+    let b64 = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+    let (h, p, _) = {
+        let mut it = a.roster_jws.split('.');
+        (it.next().unwrap(), it.next().unwrap(), it.next().unwrap())
+    };
+    let doc: serde_json::Value = serde_json::from_slice(&b64.decode(p).unwrap()).unwrap();
+    let key = jsonwebtoken::EncodingKey::from_ed_der(&a.ca_key.private_key_to_pkcs8().unwrap());
+    let resign = |payload: &serde_json::Value| {
+        let p = b64.encode(payload.to_string());
+        let sig = jsonwebtoken::crypto::sign(
+            format!("{h}.{p}").as_bytes(),
+            &key,
+            jsonwebtoken::Algorithm::EdDSA,
+        )
+        .unwrap();
+        format!("{h}.{p}.{sig}")
+    };
+    assert!(Roster::verify(&a.root, &resign(&doc)).is_ok());
+
+    let names = ["v", "alliance", "serial", "iat", "orgs"];
+    let as_array: serde_json::Value = names.iter().map(|n| doc[*n].clone()).collect();
+    let err = Roster::verify(&a.root, &resign(&as_array)).unwrap_err();
+    assert!(
+        matches!(err, RosterError::Malformed(ref r) if r.contains("not a JSON object")),
+        "{err}"
+    );
+
+    let entry = ["id", "name", "kind", "parent", "grids", "certificate"];
+    let mut nested = doc.clone();
+    nested["orgs"] = doc["orgs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|o| {
+            entry
+                .iter()
+                .map(|f| o[*f].clone())
+                .collect::<serde_json::Value>()
+        })
+        .collect();
+    let err = Roster::verify(&a.root, &resign(&nested)).unwrap_err();
+    assert!(
+        matches!(err, RosterError::Malformed(ref r) if r.contains("a JSON object")),
+        "{err}"
+    );
+}
+
+#[test]
+fn trust_documents_may_exceed_64k_up_to_1_mib() {
+    use tongxin_schema::envelope::{MAX_MESSAGE_BYTES, MAX_TRUST_MESSAGE_BYTES};
+    use tongxin_schema::roster::Roster;
+    use tongxin_schema::v1::bodies::{RevocationPublished, RosterPublished};
+    let a = TestAlliance::new(now()).unwrap();
+    let v = a.verifier().unwrap();
+    let dept = a.node("lunan-zzb");
+    let roster = a.large_roster(110).unwrap();
+    assert_eq!(Roster::verify(&a.root, &roster).unwrap().orgs().len(), 116);
+    let m = Message::new(
+        dept.org_id.clone(),
+        Audience::All,
+        1,
+        a.now,
+        RosterPublished { roster },
+    );
+    let jws = dept.signer.sign(&m).unwrap();
+    assert!(jws.len() > 190_000 && jws.len() < 250_000, "{}", jws.len());
+    assert_eq!(v.verify(&jws, a.now).unwrap().value(), &m);
+
+    let crl = Message::new(
+        dept.org_id.clone(),
+        Audience::All,
+        2,
+        a.now,
+        RevocationPublished {
+            crl_pem: "x".repeat(MAX_MESSAGE_BYTES),
+        },
+    );
+    assert!(v.verify(&dept.signer.sign(&crl).unwrap(), a.now).is_ok());
+    let too_big = Message::new(
+        dept.org_id.clone(),
+        Audience::All,
+        3,
+        a.now,
+        RevocationPublished {
+            crl_pem: "x".repeat(MAX_TRUST_MESSAGE_BYTES),
+        },
+    );
+    assert!(dept.signer.sign(&too_big).is_err());
+}
+
+#[test]
+fn other_kinds_stay_within_64k() {
+    use tongxin_schema::envelope::{MAX_MESSAGE_BYTES, MAX_TRUST_MESSAGE_BYTES};
+    use tongxin_schema::v1::bodies::{ParticipationReported, ParticipationRow, ParticipationSide};
+    use tongxin_schema::v1::taxonomy::Mode;
+    let a = TestAlliance::new(now()).unwrap();
+    let v = a.verifier().unwrap();
+    let street = a.node("xueyuan-nanlu");
+
+    // Well signed, over 64 KiB, under 1 MiB: refused once the kind is known, before the body.
+    let mut c = offer_claims(&a);
+    c["body"]["description"] = serde_json::json!("x".repeat(70_000));
+    let jws = street.signer.sign_raw_claims(None, &c).unwrap();
+    assert_eq!(
+        v.verify(&jws, a.now).unwrap_err(),
+        VerifyError::TooLarge {
+            size: jws.len(),
+            limit: MAX_MESSAGE_BYTES
+        }
+    );
+    let junk = format!("{jws}{}", "A".repeat(MAX_TRUST_MESSAGE_BYTES));
+    assert_eq!(
+        v.verify(&junk, a.now).unwrap_err(),
+        VerifyError::TooLarge {
+            size: junk.len(),
+            limit: MAX_TRUST_MESSAGE_BYTES
+        }
+    );
+
+    // A body within its own limits can still be too large to send as one message.
+    let report = ParticipationReported {
+        report_id: uuid::Uuid::now_v7(),
+        side: ParticipationSide::Host,
+        period_start: a.now - 86_400,
+        period_end: a.now,
+        rows: vec![
+            ParticipationRow {
+                counterpart: "loue-jia".parse().unwrap(),
+                mode: Mode::Routine,
+                members: 10,
+                checkins: 20,
+                minutes: 1200,
+            };
+            1500
+        ],
+    };
+    let m = Message::new(
+        street.org_id.clone(),
+        Audience::Org("lunan-zzb".parse().unwrap()),
+        1,
+        a.now,
+        report,
+    );
+    let err = street.signer.sign(&m).unwrap_err();
+    assert!(err.to_string().contains("65536"), "{err}");
+}
+
+#[test]
+fn every_vector_has_its_own_jti() {
+    use base64::Engine;
+    let a = TestAlliance::new(now()).unwrap();
+    let mut seen = std::collections::HashMap::new();
+    for c in cases(&a) {
+        let claims = c
+            .jws
+            .split('.')
+            .nth(1)
+            .and_then(|p| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(p)
+                    .ok()
+            })
+            .and_then(|p| serde_json::from_slice::<serde_json::Value>(&p).ok());
+        let jti = claims.as_ref().and_then(|c| {
+            c.get("jti")
+                .or_else(|| c.get(3)) // the claims-array case
+                .and_then(|j| j.as_str().map(str::to_owned))
+        });
+        if let Some(jti) = jti
+            && let Some(other) = seen.insert(jti.clone(), c.name)
+        {
+            panic!("{} and {other} share jti {jti}", c.name);
+        }
+    }
+    assert!(seen.len() >= 40, "only {} jtis", seen.len());
+}
+
+#[test]
+fn user_token_claims_must_be_a_json_object() {
+    use tongxin_schema::token::{Role, USER_TYP, UserClaims};
+    let a = TestAlliance::new(now()).unwrap();
+    let v = a.verifier().unwrap();
+    let street = a.node("xueyuan-nanlu");
+    let claims = UserClaims {
+        iss: street.org_id.clone(),
+        sub: "u1".into(),
+        role: Role::Admin,
+        iat: a.now,
+        exp: a.now + 3600,
+        member: None,
+    };
+    let token = street.signer.sign_user_token(&claims).unwrap();
+    assert_eq!(v.verify_user_token(&token, a.now).unwrap().value(), &claims);
+    let mut header = street.signer.header().clone();
+    header.typ = Some(USER_TYP.to_owned());
+    let array = serde_json::json!([claims.iss, "u1", "admin", a.now, a.now + 3600]);
+    let token = street.signer.sign_raw_claims(Some(&header), &array).unwrap();
+    assert!(matches!(
+        v.verify_user_token(&token, a.now),
+        Err(VerifyError::Claims(_))
+    ));
+}

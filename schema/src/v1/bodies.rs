@@ -39,7 +39,9 @@ pub trait Check {
 
 fn at_most(field: &str, len: usize, max: usize) -> Result<(), String> {
     if len > max {
-        return Err(format!("{field} has {len} entries; at most {max} are allowed"));
+        return Err(format!(
+            "{field} has {len} entries; at most {max} are allowed"
+        ));
     }
     Ok(())
 }

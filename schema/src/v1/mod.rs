@@ -169,6 +169,250 @@ mod tests {
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
+    const ID: &str = "0192f1a4-0000-7000-8000-000000000001";
+    const MEMBER: &str = "youyi-nanli:0192f1a4-0000-7000-8000-000000000004";
+
+    /// A valid body of `kind` with `edit` applied, parsed.
+    fn parse_edited(kind: Kind, edit: impl FnOnce(&mut serde_json::Value)) -> Result<Body, String> {
+        let mut v = match kind {
+            Kind::NodeHello => serde_json::json!({ "software": "x", "heads": [] }),
+            Kind::OfferPublished => serde_json::json!({
+                "offer_id": ID, "title": "t", "description": "", "category": "venue", "capacity": 1
+            }),
+            Kind::NeedPublished => serde_json::json!({
+                "need_id": ID, "title": "t", "description": "", "level": "grid", "quantity": 1
+            }),
+            Kind::ReportSubmitted => serde_json::json!({ "report_id": ID, "member": MEMBER }),
+            Kind::ActivityPublished => serde_json::json!({
+                "activity_id": ID, "title": "t", "description": "", "place": "p",
+                "starts_at": 1000, "ends_at": 1000, "capacity": 1, "mode": "routine"
+            }),
+            Kind::CheckinAttested => serde_json::json!({
+                "checkin_id": ID, "member": MEMBER, "checked_in_at": 1000,
+                "checked_out_at": 1000 + 1440 * 60, "minutes": 1440, "mode": "routine"
+            }),
+            Kind::EmergencyDeclared => {
+                serde_json::json!({ "emergency_id": ID, "title": "t", "description": "" })
+            }
+            Kind::EmergencyVolunteered => {
+                serde_json::json!({ "emergency_id": ID, "member": MEMBER })
+            }
+            Kind::ParticipationReported => serde_json::json!({
+                "report_id": ID, "side": "host", "period_start": 1000, "period_end": 1000, "rows": []
+            }),
+            _ => unreachable!("no sample for {kind}"),
+        };
+        edit(&mut v);
+        Body::parse(kind, &v.to_string())
+    }
+
+    fn list(n: usize, item: serde_json::Value) -> serde_json::Value {
+        serde_json::Value::Array(vec![item; n])
+    }
+
+    #[test]
+    fn body_limits_are_enforced_and_name_the_field() {
+        use serde_json::json;
+        let head = json!({ "stream": "all", "last_seq": 1 });
+        let post = json!({ "post_id": ID, "title": "p" });
+        let row = json!({ "counterpart": "loue-jia", "mode": "routine", "members": 1, "checkins": 1, "minutes": 60 });
+        type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+        let set = |field: &'static str, value: serde_json::Value| -> Edit {
+            Box::new(move |v: &mut serde_json::Value| v[field] = value.clone())
+        };
+        // (kind, field, edit at the limit, edit one past it)
+        let cases: Vec<(Kind, &str, Edit, Edit)> = vec![
+            (
+                Kind::NodeHello,
+                "heads",
+                set("heads", list(1000, head.clone())),
+                set("heads", list(1001, head)),
+            ),
+            (
+                Kind::OfferPublished,
+                "capacity",
+                set("capacity", json!(1)),
+                set("capacity", json!(0)),
+            ),
+            (
+                Kind::OfferPublished,
+                "skills",
+                set("skills", list(12, json!("legal"))),
+                set("skills", list(13, json!("legal"))),
+            ),
+            (
+                Kind::OfferPublished,
+                "grids",
+                set("grids", list(64, json!("g"))),
+                set("grids", list(65, json!("g"))),
+            ),
+            (
+                Kind::NeedPublished,
+                "quantity",
+                set("quantity", json!(1)),
+                set("quantity", json!(0)),
+            ),
+            (
+                Kind::NeedPublished,
+                "skills",
+                set("skills", list(12, json!("legal"))),
+                set("skills", list(13, json!("legal"))),
+            ),
+            (
+                Kind::ReportSubmitted,
+                "skills",
+                set("skills", list(12, json!("legal"))),
+                set("skills", list(13, json!("legal"))),
+            ),
+            (
+                Kind::ActivityPublished,
+                "capacity",
+                set("capacity", json!(1)),
+                set("capacity", json!(0)),
+            ),
+            (
+                Kind::ActivityPublished,
+                "posts",
+                set("posts", list(50, post.clone())),
+                set("posts", list(51, post.clone())),
+            ),
+            (
+                Kind::ActivityPublished,
+                "posts[1].skills",
+                set(
+                    "posts",
+                    json!([post, { "post_id": ID, "title": "p", "skills": list(12, json!("legal")) }]),
+                ),
+                set(
+                    "posts",
+                    json!([post, { "post_id": ID, "title": "p", "skills": list(13, json!("legal")) }]),
+                ),
+            ),
+            (
+                Kind::ActivityPublished,
+                "ends_at",
+                set("ends_at", json!(1000)),
+                set("ends_at", json!(999)),
+            ),
+            (
+                Kind::CheckinAttested,
+                "checked_out_at",
+                set("checked_out_at", json!(1000 + 1440 * 60)),
+                Box::new(|v| {
+                    v["checked_out_at"] = json!(999);
+                    v["minutes"] = json!(0);
+                }),
+            ),
+            (
+                Kind::CheckinAttested,
+                "minutes",
+                set("minutes", json!(1440)),
+                Box::new(|v| {
+                    v["checked_out_at"] = json!(1000 + 1441 * 60);
+                    v["minutes"] = json!(1441);
+                }),
+            ),
+            (
+                Kind::CheckinAttested,
+                "minutes",
+                set("checked_out_at", json!(1000 + 1440 * 60 + 59)),
+                set("checked_out_at", json!(1000 + 1440 * 60 - 1)),
+            ),
+            (
+                Kind::EmergencyDeclared,
+                "grids",
+                set("grids", list(256, json!("g"))),
+                set("grids", list(257, json!("g"))),
+            ),
+            (
+                Kind::EmergencyDeclared,
+                "skills_wanted",
+                set("skills_wanted", list(12, json!("legal"))),
+                set("skills_wanted", list(13, json!("legal"))),
+            ),
+            (
+                Kind::EmergencyVolunteered,
+                "skills",
+                set("skills", list(12, json!("legal"))),
+                set("skills", list(13, json!("legal"))),
+            ),
+            (
+                Kind::ParticipationReported,
+                "rows",
+                set("rows", list(2000, row.clone())),
+                set("rows", list(2001, row)),
+            ),
+            (
+                Kind::ParticipationReported,
+                "period_end",
+                set("period_end", json!(1000)),
+                set("period_end", json!(999)),
+            ),
+        ];
+        for (kind, field, at_limit, past_limit) in cases {
+            let ok = parse_edited(kind, at_limit);
+            assert!(ok.is_ok(), "{kind} {field} at its limit: {ok:?}");
+            let err = parse_edited(kind, past_limit).expect_err(field);
+            assert!(
+                err.starts_with(field),
+                "{kind}: {err:?} should name {field}"
+            );
+        }
+    }
+
+    #[test]
+    fn checkin_spans_use_whole_minutes_without_overflow() {
+        use serde_json::json;
+        let extreme = parse_edited(Kind::CheckinAttested, |v| {
+            v["checked_in_at"] = json!(i64::MIN);
+            v["checked_out_at"] = json!(i64::MAX);
+            v["minutes"] = json!(1440);
+        });
+        assert!(extreme.is_ok(), "{extreme:?}");
+        let zero = parse_edited(Kind::CheckinAttested, |v| {
+            v["checked_out_at"] = json!(1000);
+            v["minutes"] = json!(0);
+        });
+        assert!(zero.is_ok(), "{zero:?}");
+    }
+
+    #[test]
+    fn bodies_and_their_entries_must_be_objects() {
+        use serde_json::json;
+        let offer = [ID, "t", "", "venue"]
+            .iter()
+            .map(|s| json!(s))
+            .chain([
+                json!(1),
+                json!(null),
+                json!([]),
+                json!(null),
+                json!([]),
+                json!(null),
+            ])
+            .collect::<Vec<_>>();
+        let err = Body::parse(Kind::OfferPublished, &json!(offer).to_string()).unwrap_err();
+        assert!(err.contains("not a JSON object"), "{err}");
+        let err = Body::parse(Kind::OfferPublished, " [1]").unwrap_err();
+        assert!(err.contains("not a JSON object"), "{err}");
+        // Nested structs too: a stream head, a post, a participation row.
+        let hello = parse_edited(Kind::NodeHello, |v| v["heads"] = json!([["all", 1]]));
+        assert!(hello.unwrap_err().contains("a JSON object"));
+        let activity = parse_edited(Kind::ActivityPublished, |v| {
+            v["posts"] = json!([[ID, "p", []]])
+        });
+        assert!(activity.unwrap_err().contains("a JSON object"));
+        let report = parse_edited(Kind::ParticipationReported, |v| {
+            v["rows"] = json!([["loue-jia", "routine", 1, 1, 60]])
+        });
+        assert!(report.unwrap_err().contains("a JSON object"));
+        assert!(
+            parse_edited(Kind::NodeHello, |v| v["heads"] =
+                json!([{ "stream": "all", "last_seq": 1 }]))
+            .is_ok()
+        );
+    }
+
     #[test]
     fn the_auditor_does_not_attest_what_it_audits() {
         assert!(
