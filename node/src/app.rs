@@ -91,13 +91,23 @@ fn announce_trust(node: &SharedNode) -> anyhow::Result<()> {
         if let Some((serial, jws)) = roster
             && rows::trust_doc(c, "roster_announced")?.is_none_or(|(s, _)| s < serial)
         {
-            outbox::enqueue(c, &node.signer, Audience::All, RosterPublished { roster: jws })?;
+            outbox::enqueue(
+                c,
+                &node.signer,
+                Audience::All,
+                RosterPublished { roster: jws },
+            )?;
             rows::put_trust_doc(c, "roster_announced", serial, "", now_ms())?;
         }
         if let Some((issued, pem)) = crl
             && rows::trust_doc(c, "crl_announced")?.is_none_or(|(s, _)| s < issued)
         {
-            outbox::enqueue(c, &node.signer, Audience::All, RevocationPublished { crl_pem: pem })?;
+            outbox::enqueue(
+                c,
+                &node.signer,
+                Audience::All,
+                RevocationPublished { crl_pem: pem },
+            )?;
             rows::put_trust_doc(c, "crl_announced", issued, "", now_ms())?;
         }
         Ok(())

@@ -381,7 +381,10 @@ fn user_token_claims_must_be_a_json_object() {
     let mut header = street.signer.header().clone();
     header.typ = Some(USER_TYP.to_owned());
     let array = serde_json::json!([claims.iss, "u1", "admin", a.now, a.now + 3600]);
-    let token = street.signer.sign_raw_claims(Some(&header), &array).unwrap();
+    let token = street
+        .signer
+        .sign_raw_claims(Some(&header), &array)
+        .unwrap();
     assert!(matches!(
         v.verify_user_token(&token, a.now),
         Err(VerifyError::Claims(_))

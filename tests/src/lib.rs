@@ -518,7 +518,12 @@ pub fn offer_input(title: &str) -> Value {
 
 /// Publishes `n` offers from a node straight through its domain layer (what the API does,
 /// without HTTP), `per_tx` to a transaction. Returns their titles.
-pub async fn publish_offers(node: &RunningNode, prefix: &str, n: usize, per_tx: usize) -> Vec<String> {
+pub async fn publish_offers(
+    node: &RunningNode,
+    prefix: &str,
+    n: usize,
+    per_tx: usize,
+) -> Vec<String> {
     use tongxin_schema::v1::bodies::OfferPublished;
     use tongxin_schema::v1::taxonomy::OfferCategory;
     let mut titles = Vec::with_capacity(n);
@@ -545,10 +550,12 @@ pub async fn publish_offers(node: &RunningNode, prefix: &str, n: usize, per_tx: 
             .store
             .write(move |c| {
                 for o in chunk {
-                    tongxin_node::domain::offers::publish(c, &shared.signer, o).map_err(|e| match e {
-                        tongxin_node::domain::ActionError::Store(s) => s,
-                        other => tongxin_node::store::StoreError::Corrupt(other.to_string()),
-                    })?;
+                    tongxin_node::domain::offers::publish(c, &shared.signer, o).map_err(
+                        |e| match e {
+                            tongxin_node::domain::ActionError::Store(s) => s,
+                            other => tongxin_node::store::StoreError::Corrupt(other.to_string()),
+                        },
+                    )?;
                 }
                 Ok(())
             })
@@ -568,7 +575,11 @@ pub async fn offer_titles(node: &RunningNode, org: &OrgId) -> Vec<String> {
         .read(move |c| {
             tongxin_node::store::rows::list_offers(
                 c,
-                &tongxin_node::store::rows::ListFilter { org: Some(org), limit: 1_000_000, ..Default::default() },
+                &tongxin_node::store::rows::ListFilter {
+                    org: Some(org),
+                    limit: 1_000_000,
+                    ..Default::default()
+                },
             )
         })
         .await
@@ -606,7 +617,9 @@ pub fn kill_connection(org: &OrgId) -> bool {
     let mut killed = false;
     for line in list.lines().filter(|l| l.contains(&name)) {
         if let Some(pid) = line.split('\t').next() {
-            let _ = Command::new("rabbitmqctl").args(["-q", "close_connection", pid, "test: connection dropped"]).output();
+            let _ = Command::new("rabbitmqctl")
+                .args(["-q", "close_connection", pid, "test: connection dropped"])
+                .output();
             killed = true;
         }
     }

@@ -8,7 +8,12 @@ use tongxin_tests::*;
 fn trio() -> Alliance {
     Alliance::new(&[
         ("street", OrgKind::Street, "学院南路街道党工委", None),
-        ("community", OrgKind::Community, "友谊南里社区大党委", Some("street")),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
         ("loue", OrgKind::BuildingAlliance, "楼e家党建联盟", None),
     ])
 }
@@ -19,7 +24,10 @@ async fn a_stopped_node_gets_all_1000_messages_once_after_restart() {
     let street = a.start("street", None).await;
     let loue = a.start("loue", None).await;
     let community = a.start("community", None).await;
-    eventually(10, "community ready", || async { community.ready().await.then_some(()) }).await;
+    eventually(10, "community ready", || async {
+        community.ready().await.then_some(())
+    })
+    .await;
     community.stop().await;
 
     let from_street = publish_offers(&street, "街道", 500, 50).await;
@@ -27,7 +35,12 @@ async fn a_stopped_node_gets_all_1000_messages_once_after_restart() {
     eventually(30, "outboxes drained", || async {
         let depth = |n: &RunningNode| {
             let n = n.node.clone();
-            async move { n.store.read(tongxin_node::store::outbox::depth).await.unwrap() }
+            async move {
+                n.store
+                    .read(tongxin_node::store::outbox::depth)
+                    .await
+                    .unwrap()
+            }
         };
         (depth(&street).await == 0 && depth(&loue).await == 0).then_some(())
     })
@@ -43,11 +56,25 @@ async fn a_stopped_node_gets_all_1000_messages_once_after_restart() {
         })
         .await;
         assert_eq!(got, expected, "content from {}", sender.org_id);
-        assert_eq!(stream_state(&community, &sender.org_id, "all").await, Some((500, 500)));
+        assert_eq!(
+            stream_state(&community, &sender.org_id, "all").await,
+            Some((500, 500))
+        );
     }
-    let received = community.node.store.read(tongxin_node::store::inbox::received_count).await.unwrap();
+    let received = community
+        .node
+        .store
+        .read(tongxin_node::store::inbox::received_count)
+        .await
+        .unwrap();
     assert_eq!(received, 1000, "each message recorded once");
-    assert_eq!(community.get("/api/v1/messages/rejected").await["items"].as_array().unwrap().len(), 0);
+    assert_eq!(
+        community.get("/api/v1/messages/rejected").await["items"]
+            .as_array()
+            .unwrap()
+            .len(),
+        0
+    );
     for n in [street, loue, community] {
         n.stop().await;
     }
@@ -77,7 +104,10 @@ async fn dropped_broker_connections_lose_and_duplicate_nothing() {
     };
     let titles = publish_offers(&street, "断线", 2000, 20).await;
     let kills = killer.await.unwrap();
-    assert!(kills >= 2, "the test must actually drop connections (dropped {kills})");
+    assert!(
+        kills >= 2,
+        "the test must actually drop connections (dropped {kills})"
+    );
 
     let mut expected = titles;
     expected.sort();
@@ -87,10 +117,27 @@ async fn dropped_broker_connections_lose_and_duplicate_nothing() {
     })
     .await;
     assert_eq!(got, expected);
-    assert_eq!(stream_state(&community, &street.org_id, "all").await, Some((2000, 2000)));
-    assert_eq!(community.node.store.read(tongxin_node::store::inbox::received_count).await.unwrap(), 2000);
-    eventually(20, "ready again", || async { (community.ready().await && street.ready().await).then_some(()) }).await;
-    let reconnects = community.node.metrics.get("tongxin_broker_reconnects_total", "");
+    assert_eq!(
+        stream_state(&community, &street.org_id, "all").await,
+        Some((2000, 2000))
+    );
+    assert_eq!(
+        community
+            .node
+            .store
+            .read(tongxin_node::store::inbox::received_count)
+            .await
+            .unwrap(),
+        2000
+    );
+    eventually(20, "ready again", || async {
+        (community.ready().await && street.ready().await).then_some(())
+    })
+    .await;
+    let reconnects = community
+        .node
+        .metrics
+        .get("tongxin_broker_reconnects_total", "");
     assert!(reconnects >= 2, "community reconnected {reconnects} times");
     for n in [street, community] {
         n.stop().await;
@@ -112,8 +159,16 @@ async fn a_lost_message_is_asked_for_and_re_sent() {
             .node
             .store
             .write(move |c| {
-                let (m, _) = tongxin_node::store::outbox::enqueue(c, &s.signer, tongxin_schema::Audience::All, tongxin_schema::vectors::sample_offer())?;
-                let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 10)?.iter().map(|r| r.id).collect();
+                let (m, _) = tongxin_node::store::outbox::enqueue(
+                    c,
+                    &s.signer,
+                    tongxin_schema::Audience::All,
+                    tongxin_schema::vectors::sample_offer(),
+                )?;
+                let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 10)?
+                    .iter()
+                    .map(|r| r.id)
+                    .collect();
                 tongxin_node::store::outbox::mark_sent(c, &ids)?;
                 Ok(m)
             })
@@ -123,12 +178,25 @@ async fn a_lost_message_is_asked_for_and_re_sent() {
     assert_eq!(lost.seq, 1);
     publish_offers(&street, "之后", 2, 1).await;
     // The community holds 2 and 3, asks for 1, gets it, applies all three in order.
-    eventually(20, "gap closed", || async { (stream_state(&community, &street.org_id, "all").await == Some((3, 3))).then_some(()) }).await;
+    eventually(20, "gap closed", || async {
+        (stream_state(&community, &street.org_id, "all").await == Some((3, 3))).then_some(())
+    })
+    .await;
     let titles = offer_titles(&community, &street.org_id).await;
     assert_eq!(titles.len(), 3, "{titles:?}");
     assert!(titles.contains(&"便民驿站 共享会议室".to_owned()));
-    assert!(community.node.metrics.get("tongxin_sync_requests_sent_total", &format!("peer=\"{}\"", street.org_id)) >= 1);
-    assert!(street.node.metrics.get("tongxin_resent_total", &format!("peer=\"{}\"", community.org_id)) >= 1);
+    assert!(
+        community.node.metrics.get(
+            "tongxin_sync_requests_sent_total",
+            &format!("peer=\"{}\"", street.org_id)
+        ) >= 1
+    );
+    assert!(
+        street.node.metrics.get(
+            "tongxin_resent_total",
+            &format!("peer=\"{}\"", community.org_id)
+        ) >= 1
+    );
     for n in [street, community] {
         n.stop().await;
     }
@@ -143,20 +211,34 @@ async fn a_lost_last_message_is_found_through_hello() {
         eventually(10, "ready", || async { n.ready().await.then_some(()) }).await;
     }
     publish_offers(&street, "之前", 1, 1).await;
-    eventually(10, "first applied", || async { (stream_state(&community, &street.org_id, "all").await == Some((1, 1))).then_some(()) }).await;
+    eventually(10, "first applied", || async {
+        (stream_state(&community, &street.org_id, "all").await == Some((1, 1))).then_some(())
+    })
+    .await;
     // The last message is lost: no later message reveals the gap, node.hello does.
     let s = street.node.clone();
     street
         .node
         .store
         .write(move |c| {
-            tongxin_node::store::outbox::enqueue(c, &s.signer, tongxin_schema::Audience::All, tongxin_schema::vectors::sample_offer())?;
-            let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 10)?.iter().map(|r| r.id).collect();
+            tongxin_node::store::outbox::enqueue(
+                c,
+                &s.signer,
+                tongxin_schema::Audience::All,
+                tongxin_schema::vectors::sample_offer(),
+            )?;
+            let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 10)?
+                .iter()
+                .map(|r| r.id)
+                .collect();
             tongxin_node::store::outbox::mark_sent(c, &ids)
         })
         .await
         .unwrap();
-    eventually(20, "tail gap closed", || async { (stream_state(&community, &street.org_id, "all").await == Some((2, 2))).then_some(()) }).await;
+    eventually(20, "tail gap closed", || async {
+        (stream_state(&community, &street.org_id, "all").await == Some((2, 2))).then_some(())
+    })
+    .await;
     assert_eq!(offer_titles(&community, &street.org_id).await.len(), 2);
     for n in [street, community] {
         n.stop().await;

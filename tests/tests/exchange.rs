@@ -148,7 +148,12 @@ async fn the_authority_broadcasts_a_new_roster_and_revocations() {
     let mut a = Alliance::new(&[
         ("zzb", OrgKind::OrgDepartment, "区委组织部", None),
         ("community", OrgKind::Community, "友谊南里社区大党委", None),
-        ("newcomer", OrgKind::NewEmployment, "户外工作者流动党员党支部", None),
+        (
+            "newcomer",
+            OrgKind::NewEmployment,
+            "户外工作者流动党员党支部",
+            None,
+        ),
     ]);
     // The community starts with a roster that does not list the newcomer.
     a.write_roster(|o| !o.id.as_str().starts_with("newcomer-"));
@@ -160,13 +165,20 @@ async fn the_authority_broadcasts_a_new_roster_and_revocations() {
     let zzb = a.start("zzb", None).await;
     eventually(15, "the newer roster at the community", || async {
         let v = community.get("/api/v1/orgs").await;
-        (v["serial"].as_u64() > first["serial"].as_u64() && v["orgs"].as_array().unwrap().len() == 3).then_some(())
+        (v["serial"].as_u64() > first["serial"].as_u64()
+            && v["orgs"].as_array().unwrap().len() == 3)
+            .then_some(())
     })
     .await;
     // The newcomer's offers are now accepted.
     let newcomer = a.start("newcomer", None).await;
-    newcomer.ok_post("/api/v1/offers", offer_input("骑手爱心驿站")).await;
-    eventually(15, "newcomer's offer", || async { (community.get("/api/v1/offers").await["total"] == 1).then_some(()) }).await;
+    newcomer
+        .ok_post("/api/v1/offers", offer_input("骑手爱心驿站"))
+        .await;
+    eventually(15, "newcomer's offer", || async {
+        (community.get("/api/v1/offers").await["total"] == 1).then_some(())
+    })
+    .await;
     // Revoke the newcomer: the authority restarts with the new CRL and announces it.
     zzb.stop().await;
     a.write_crl(&[a.org("newcomer")]);
@@ -179,7 +191,12 @@ async fn the_authority_broadcasts_a_new_roster_and_revocations() {
     publish_offers(&newcomer, "吊销之后", 1, 1).await;
     eventually(15, "refused as revoked", || async {
         let r = community.get("/api/v1/messages/rejected").await;
-        r["items"].as_array().unwrap().iter().any(|x| x["code"] == "revoked").then_some(())
+        r["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|x| x["code"] == "revoked")
+            .then_some(())
     })
     .await;
     assert_eq!(community.get("/api/v1/offers").await["total"], 1);

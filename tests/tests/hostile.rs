@@ -19,7 +19,12 @@ struct Setup {
 async fn setup() -> Setup {
     let mut a = Alliance::new(&[
         ("street", OrgKind::Street, "学院南路街道党工委", None),
-        ("community", OrgKind::Community, "友谊南里社区大党委", Some("street")),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
         ("revoked", OrgKind::CoBuildingUnit, "被吊销的共建单位", None),
     ]);
     a.write_crl(&[a.org("revoked")]);
@@ -29,7 +34,12 @@ async fn setup() -> Setup {
     for n in [&street, &community] {
         eventually(10, "ready", || async { n.ready().await.then_some(()) }).await;
     }
-    Setup { a, community, street, outsider }
+    Setup {
+        a,
+        community,
+        street,
+        outsider,
+    }
 }
 
 fn signer(org: &Org) -> Signer {
@@ -37,13 +47,22 @@ fn signer(org: &Org) -> Signer {
 }
 
 fn offer_from(s: &Signer, seq: u64) -> (Message, String) {
-    let m = Message::new(s.org_id().clone(), Audience::All, seq, now(), sample_offer());
+    let m = Message::new(
+        s.org_id().clone(),
+        Audience::All,
+        seq,
+        now(),
+        sample_offer(),
+    );
     let jws = s.sign(&m).unwrap();
     (m, jws)
 }
 
 async fn rejected(n: &RunningNode) -> Vec<Value> {
-    n.get("/api/v1/messages/rejected").await["items"].as_array().unwrap().clone()
+    n.get("/api/v1/messages/rejected").await["items"]
+        .as_array()
+        .unwrap()
+        .clone()
 }
 
 /// Waits until `code` is listed at the community and the dead-letter queue holds `dead`.
@@ -54,8 +73,15 @@ async fn expect_rejected(s: &Setup, code: &str, dead: i64) {
         r.iter().any(|x| x["code"] == code).then_some(())
     })
     .await;
-    eventually(15, "dead-lettered", || async { (queue_messages(&s.a.vhost, &dlq) == dead).then_some(()) }).await;
-    assert_eq!(s.community.get("/api/v1/offers").await["total"], 0, "state changed after {code}");
+    eventually(15, "dead-lettered", || async {
+        (queue_messages(&s.a.vhost, &dlq) == dead).then_some(())
+    })
+    .await;
+    assert_eq!(
+        s.community.get("/api/v1/offers").await["total"],
+        0,
+        "state changed after {code}"
+    );
     assert!(s.community.ready().await, "node unhealthy after {code}");
 }
 
@@ -72,67 +98,194 @@ async fn hostile_messages_are_refused_and_change_nothing() {
     let foreign_ca = pki::make_root(&foreign_ca_key, "另一个联盟").unwrap();
     let key = pki::generate_key().unwrap();
     let csr = pki::make_csr(&key, &street_org.id, "冒名").unwrap();
-    let cert = pki::issue(&foreign_ca_key, &foreign_ca, &csr, &street_org.id, OrgKind::Street, Validity::days(now() - 60, 10)).unwrap();
+    let cert = pki::issue(
+        &foreign_ca_key,
+        &foreign_ca,
+        &csr,
+        &street_org.id,
+        OrgKind::Street,
+        Validity::days(now() - 60, 10),
+    )
+    .unwrap();
     let (m, jws) = offer_from(&Signer::new(&key, &cert).unwrap(), 1);
-    publish_raw(&vhost, out_user, out_pw, &m.routing_key(), jws.as_bytes(), node_props(&m.jti.to_string(), "offer.published", Some(out_user))).await.unwrap();
+    publish_raw(
+        &vhost,
+        out_user,
+        out_pw,
+        &m.routing_key(),
+        jws.as_bytes(),
+        node_props(&m.jti.to_string(), "offer.published", Some(out_user)),
+    )
+    .await
+    .unwrap();
     expect_rejected(&s, "unknown_issuer", 1).await;
 
     // 2. From a revoked node, over its own broker user.
     let revoked = s.a.org("revoked");
     let (m, jws) = offer_from(&signer(revoked), 1);
-    publish_raw(&vhost, revoked.id.as_str(), &s.a.broker_password, &m.routing_key(), jws.as_bytes(), node_props(&m.jti.to_string(), "offer.published", Some(revoked.id.as_str())))
-        .await
-        .unwrap();
+    publish_raw(
+        &vhost,
+        revoked.id.as_str(),
+        &s.a.broker_password,
+        &m.routing_key(),
+        jws.as_bytes(),
+        node_props(
+            &m.jti.to_string(),
+            "offer.published",
+            Some(revoked.id.as_str()),
+        ),
+    )
+    .await
+    .unwrap();
     expect_rejected(&s, "revoked", 2).await;
 
     // 3. A genuine street message re-published by an outsider: the broker user is not iss.
     let (m, jws) = offer_from(&street_signer, 1);
-    publish_raw(&vhost, out_user, out_pw, &m.routing_key(), jws.as_bytes(), node_props(&m.jti.to_string(), "offer.published", Some(out_user))).await.unwrap();
+    publish_raw(
+        &vhost,
+        out_user,
+        out_pw,
+        &m.routing_key(),
+        jws.as_bytes(),
+        node_props(&m.jti.to_string(), "offer.published", Some(out_user)),
+    )
+    .await
+    .unwrap();
     expect_rejected(&s, "user_id_mismatch", 3).await;
 
     // 4. The street's own broker user, but without the user_id property.
-    publish_raw(&vhost, street_org.id.as_str(), &s.a.broker_password, &m.routing_key(), jws.as_bytes(), node_props(&m.jti.to_string(), "offer.published", None))
-        .await
-        .unwrap();
+    publish_raw(
+        &vhost,
+        street_org.id.as_str(),
+        &s.a.broker_password,
+        &m.routing_key(),
+        jws.as_bytes(),
+        node_props(&m.jti.to_string(), "offer.published", None),
+    )
+    .await
+    .unwrap();
     expect_rejected(&s, "user_id_missing", 4).await;
 
     // 5. Wrong content type.
-    let mut props = node_props(&m.jti.to_string(), "offer.published", Some(street_org.id.as_str()));
+    let mut props = node_props(
+        &m.jti.to_string(),
+        "offer.published",
+        Some(street_org.id.as_str()),
+    );
     props = props.with_content_type("application/json".into());
-    publish_raw(&vhost, street_org.id.as_str(), &s.a.broker_password, &m.routing_key(), jws.as_bytes(), props).await.unwrap();
+    publish_raw(
+        &vhost,
+        street_org.id.as_str(),
+        &s.a.broker_password,
+        &m.routing_key(),
+        jws.as_bytes(),
+        props,
+    )
+    .await
+    .unwrap();
     expect_rejected(&s, "content_type", 5).await;
 
     // 6. A replay: the street's real message 1, applied, then sent again by the street's user.
     let (real, real_jws) = offer_from(&street_signer, 1);
-    let props = || node_props(&real.jti.to_string(), "offer.published", Some(street_org.id.as_str()));
-    publish_raw(&vhost, street_org.id.as_str(), &s.a.broker_password, &real.routing_key(), real_jws.as_bytes(), props()).await.unwrap();
-    eventually(10, "real message applied", || async { (s.community.get("/api/v1/offers").await["total"] == 1).then_some(()) }).await;
-    publish_raw(&vhost, street_org.id.as_str(), &s.a.broker_password, &real.routing_key(), real_jws.as_bytes(), props()).await.unwrap();
-    eventually(10, "duplicate counted", || async {
-        (s.community.node.metrics.get("tongxin_messages_duplicate_total", "") >= 1).then_some(())
+    let props = || {
+        node_props(
+            &real.jti.to_string(),
+            "offer.published",
+            Some(street_org.id.as_str()),
+        )
+    };
+    publish_raw(
+        &vhost,
+        street_org.id.as_str(),
+        &s.a.broker_password,
+        &real.routing_key(),
+        real_jws.as_bytes(),
+        props(),
+    )
+    .await
+    .unwrap();
+    eventually(10, "real message applied", || async {
+        (s.community.get("/api/v1/offers").await["total"] == 1).then_some(())
     })
     .await;
-    assert_eq!(s.community.get("/api/v1/offers").await["total"], 1, "a replay applied twice");
+    publish_raw(
+        &vhost,
+        street_org.id.as_str(),
+        &s.a.broker_password,
+        &real.routing_key(),
+        real_jws.as_bytes(),
+        props(),
+    )
+    .await
+    .unwrap();
+    eventually(10, "duplicate counted", || async {
+        (s.community
+            .node
+            .metrics
+            .get("tongxin_messages_duplicate_total", "")
+            >= 1)
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        s.community.get("/api/v1/offers").await["total"],
+        1,
+        "a replay applied twice"
+    );
 
     // 7. Another message with the same seq (a new jti): a conflict, refused.
     let (conflict, conflict_jws) = offer_from(&street_signer, 1);
-    publish_raw(&vhost, street_org.id.as_str(), &s.a.broker_password, &conflict.routing_key(), conflict_jws.as_bytes(), node_props(&conflict.jti.to_string(), "offer.published", Some(street_org.id.as_str())))
-        .await
-        .unwrap();
+    publish_raw(
+        &vhost,
+        street_org.id.as_str(),
+        &s.a.broker_password,
+        &conflict.routing_key(),
+        conflict_jws.as_bytes(),
+        node_props(
+            &conflict.jti.to_string(),
+            "offer.published",
+            Some(street_org.id.as_str()),
+        ),
+    )
+    .await
+    .unwrap();
     let dlq = format!("node.{}.dead", s.community.org_id);
-    eventually(15, "seq conflict", || async { rejected(&s.community).await.iter().any(|x| x["code"] == "seq_conflict").then_some(()) }).await;
-    eventually(15, "dead-lettered", || async { (queue_messages(&s.a.vhost, &dlq) == 6).then_some(()) }).await;
+    eventually(15, "seq conflict", || async {
+        rejected(&s.community)
+            .await
+            .iter()
+            .any(|x| x["code"] == "seq_conflict")
+            .then_some(())
+    })
+    .await;
+    eventually(15, "dead-lettered", || async {
+        (queue_messages(&s.a.vhost, &dlq) == 6).then_some(())
+    })
+    .await;
     assert_eq!(s.community.get("/api/v1/offers").await["total"], 1);
 
     // The list names what it refused.
     let r = rejected(&s.community).await;
     let codes: Vec<&str> = r.iter().map(|x| x["code"].as_str().unwrap()).collect();
-    for code in ["unknown_issuer", "revoked", "user_id_mismatch", "user_id_missing", "content_type", "seq_conflict"] {
+    for code in [
+        "unknown_issuer",
+        "revoked",
+        "user_id_mismatch",
+        "user_id_missing",
+        "content_type",
+        "seq_conflict",
+    ] {
         assert!(codes.contains(&code), "{code} not listed: {codes:?}");
     }
     // Members may not see it.
     let (status, _) = {
-        let r = s.community.http.get(s.community.url("/api/v1/messages/rejected")).send().await.unwrap();
+        let r = s
+            .community
+            .http
+            .get(s.community.url("/api/v1/messages/rejected"))
+            .send()
+            .await
+            .unwrap();
         (r.status().as_u16(), ())
     };
     assert_eq!(status, 401);

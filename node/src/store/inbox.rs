@@ -68,7 +68,11 @@ pub fn gaps(conn: &mut AnyConnection) -> StoreResult<Vec<InStream>> {
 }
 
 pub fn is_received(conn: &mut AnyConnection, iss: &str, jti: &str) -> StoreResult<bool> {
-    Ok(received::table.find((iss, jti)).count().get_result::<i64>(conn)? > 0)
+    Ok(received::table
+        .find((iss, jti))
+        .count()
+        .get_result::<i64>(conn)?
+        > 0)
 }
 
 pub fn record_received(
