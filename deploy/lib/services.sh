@@ -58,3 +58,8 @@ ensure_postgres() {
 ensure_pyjwt() {
   /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || apt_install python3-jwt python3-cryptography
 }
+
+ensure_chromium() {
+  # The web UI test renders pages in a real headless browser.
+  command -v chromium >/dev/null || apt_install chromium
+}

@@ -5,18 +5,14 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tongxin_schema::OrgId;
 use tongxin_schema::token::Role;
-use tongxin_schema::v1::bodies::{
-    NeedClaimDecided, NeedClaimed, NeedEscalated, NeedFulfilled, NeedPublished, OfferPublished,
-    OfferWithdrawn,
-};
 use tongxin_schema::v1::taxonomy::*;
 use tongxin_schema::v1::text::{Description, Note, Text, Title};
 use uuid::Uuid;
 
+use super::actions;
 use super::auth::{self, Auth};
 use super::error::ApiError;
 use super::extract::ValidJson;
-use crate::domain::{needs, offers};
 use crate::state::SharedNode;
 use crate::store::rows::{self, ClaimRow, ListFilter, NeedRow, OfferRow};
 use crate::store::{inbox, outbox};
@@ -203,7 +199,7 @@ pub async fn list_offers(
 pub struct OfferInput {
     pub offer_id: Option<Uuid>,
     pub title: Title,
-    #[serde(default = "empty_description")]
+    #[serde(default = "actions::empty_description")]
     pub description: Description,
     pub category: OfferCategory,
     pub capacity: u32,
@@ -216,20 +212,6 @@ pub struct OfferInput {
     pub available_until: Option<i64>,
 }
 
-fn empty_description() -> Description {
-    Text::new("").unwrap_or_else(|_| unreachable!("a description may be empty"))
-}
-
-fn check_lists(skills: usize, grids: usize) -> Result<(), ApiError> {
-    if skills > 12 {
-        return Err(ApiError::invalid("skills", "at most 12"));
-    }
-    if grids > 64 {
-        return Err(ApiError::invalid("grids", "at most 64"));
-    }
-    Ok(())
-}
-
 #[utoipa::path(post, path = "/api/v1/offers", tag = "offers", security(("bearer" = [])),
     request_body(content = Object, description = "OfferInput (see components.schemas.OfferInput)"),
     responses((status = 201, description = "the offer, published to the alliance"), (status = 422, description = "a field is invalid; the message names it")))]
@@ -239,35 +221,7 @@ pub async fn create_offer(
     body: ValidJson<OfferInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
-    let i = body.into_inner();
-    if i.capacity == 0 {
-        return Err(ApiError::invalid("capacity", "must be at least 1"));
-    }
-    check_lists(i.skills.len(), i.grids.len())?;
-    let offer = OfferPublished {
-        offer_id: i.offer_id.unwrap_or_else(Uuid::now_v7),
-        title: i.title,
-        description: i.description,
-        category: i.category,
-        capacity: i.capacity,
-        unit: i.unit,
-        skills: i.skills,
-        station: i.station,
-        grids: i.grids,
-        available_until: i.available_until,
-    };
-    let (org, id) = (node.cfg.org_id.to_string(), offer.offer_id.to_string());
-    let n = node.get_ref().clone();
-    node.store
-        .write(move |c| Ok(offers::publish(c, &n.signer, offer)))
-        .await?
-        .map_err(ApiError::from)?;
-    node.outbox_ready.notify_one();
-    let row = node
-        .store
-        .read(move |c| rows::find_offer(c, &org, &id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("offer"))?;
+    let row = actions::create_offer(&node, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(offer_json(&row)))
 }
 
@@ -275,10 +229,6 @@ pub async fn create_offer(
 #[serde(deny_unknown_fields)]
 pub struct ReasonInput {
     pub reason: Option<Note>,
-}
-
-fn uuid_path(field: &'static str, s: &str) -> Result<Uuid, ApiError> {
-    Uuid::try_parse(s).map_err(|_| ApiError::not_found(format!("{field} {s:?}")))
 }
 
 #[utoipa::path(post, path = "/api/v1/offers/{id}/withdraw", tag = "offers", security(("bearer" = [])),
@@ -292,17 +242,7 @@ pub async fn withdraw_offer(
     body: ValidJson<ReasonInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
-    let offer_id = uuid_path("offer", &path)?;
-    let w = OfferWithdrawn {
-        offer_id,
-        reason: body.into_inner().reason,
-    };
-    let n = node.get_ref().clone();
-    node.store
-        .write(move |c| Ok(offers::withdraw(c, &n.signer, w)))
-        .await?
-        .map_err(ApiError::from)?;
-    node.outbox_ready.notify_one();
+    let offer_id = actions::withdraw_offer(&node, &path, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({ "withdrawn": offer_id })))
 }
 
@@ -329,7 +269,7 @@ pub async fn list_needs(
 pub struct NeedInput {
     pub need_id: Option<Uuid>,
     pub title: Title,
-    #[serde(default = "empty_description")]
+    #[serde(default = "actions::empty_description")]
     pub description: Description,
     pub level: NeedLevel,
     pub grid: Option<Text<1, 64>>,
@@ -350,36 +290,7 @@ pub async fn create_need(
     body: ValidJson<NeedInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
-    let i = body.into_inner();
-    check_lists(i.skills.len(), 0)?;
-    let quantity = i.quantity.unwrap_or(1);
-    if quantity == 0 {
-        return Err(ApiError::invalid("quantity", "must be at least 1"));
-    }
-    let need = NeedPublished {
-        need_id: i.need_id.unwrap_or_else(Uuid::now_v7),
-        title: i.title,
-        description: i.description,
-        level: i.level,
-        grid: i.grid,
-        micro_wish: i.micro_wish,
-        wanted: i.wanted,
-        skills: i.skills,
-        quantity,
-        due: i.due,
-    };
-    let (org, id) = (node.cfg.org_id.to_string(), need.need_id.to_string());
-    let n = node.get_ref().clone();
-    node.store
-        .write(move |c| Ok(needs::publish(c, &n.signer, need)))
-        .await?
-        .map_err(ApiError::from)?;
-    node.outbox_ready.notify_one();
-    let row = node
-        .store
-        .read(move |c| rows::find_need(c, &org, &id))
-        .await?
-        .ok_or_else(|| ApiError::not_found("need"))?;
+    let row = actions::create_need(&node, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(need_json(&row)))
 }
 
@@ -402,24 +313,7 @@ pub async fn claim_need(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
     let (org, id) = path.into_inner();
-    let need_org: OrgId = org
-        .parse()
-        .map_err(|_| ApiError::not_found(format!("organisation {org:?}")))?;
-    let need_id = uuid_path("need", &id)?;
-    let i = body.into_inner();
-    let claim = NeedClaimed {
-        claim_id: Uuid::now_v7(),
-        need_id,
-        offer_id: i.offer_id,
-        note: i.note,
-    };
-    let claim_id = claim.claim_id;
-    let n = node.get_ref().clone();
-    node.store
-        .write(move |c| Ok(needs::claim(c, &n.signer, &need_org, claim)))
-        .await?
-        .map_err(ApiError::from)?;
-    node.outbox_ready.notify_one();
+    let claim_id = actions::claim_need(&node, &org, &id, body.into_inner()).await?;
     Ok(HttpResponse::Created().json(json!({ "claim_id": claim_id })))
 }
 
@@ -442,25 +336,10 @@ pub async fn decide_claim(
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
     let (org, id) = path.into_inner();
-    let claimant: OrgId = org
-        .parse()
-        .map_err(|_| ApiError::not_found(format!("organisation {org:?}")))?;
-    let claim_id = uuid_path("claim", &id)?;
     let i = body.into_inner();
-    // need_id is filled in from the stored claim.
-    let d = NeedClaimDecided {
-        claim_id,
-        need_id: Uuid::nil(),
-        accepted: i.accepted,
-        note: i.note,
-    };
-    let n = node.get_ref().clone();
-    node.store
-        .write(move |c| Ok(needs::decide(c, &n.signer, &claimant, d)))
-        .await?
-        .map_err(ApiError::from)?;
-    node.outbox_ready.notify_one();
-    Ok(HttpResponse::Ok().json(json!({ "claim_id": claim_id, "accepted": i.accepted })))
+    let accepted = i.accepted;
+    let claim_id = actions::decide_claim(&node, &org, &id, i).await?;
+    Ok(HttpResponse::Ok().json(json!({ "claim_id": claim_id, "accepted": accepted })))
 }
 
 #[derive(Deserialize, schemars::JsonSchema)]
@@ -481,19 +360,7 @@ pub async fn fulfil_need(
     body: ValidJson<FulfilInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
-    let need_id = uuid_path("need", &path)?;
-    let i = body.into_inner();
-    let f = NeedFulfilled {
-        need_id,
-        claim_id: i.claim_id,
-        summary: i.summary,
-    };
-    let n = node.get_ref().clone();
-    node.store
-        .write(move |c| Ok(needs::fulfil(c, &n.signer, f)))
-        .await?
-        .map_err(ApiError::from)?;
-    node.outbox_ready.notify_one();
+    let need_id = actions::fulfil_need(&node, &path, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({ "fulfilled": need_id })))
 }
 
@@ -514,29 +381,7 @@ pub async fn escalate_need(
     body: ValidJson<EscalateInput>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
-    let need_id = uuid_path("need", &path)?;
-    let roster = node.roster();
-    let parent = roster
-        .org(&node.cfg.org_id)
-        .and_then(|o| o.parent.clone())
-        .ok_or_else(|| {
-            ApiError::invalid(
-                "to_org",
-                "this organisation has no parent street on the roster",
-            )
-        })?;
-    let e = NeedEscalated {
-        need_id,
-        to_level: NeedLevel::Street,
-        to_org: parent.clone(),
-        reason: body.into_inner().reason,
-    };
-    let n = node.get_ref().clone();
-    node.store
-        .write(move |c| Ok(needs::escalate(c, &n.signer, &roster, e)))
-        .await?
-        .map_err(ApiError::from)?;
-    node.outbox_ready.notify_one();
+    let (need_id, parent) = actions::escalate_need(&node, &path, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(json!({ "escalated": need_id, "to_org": parent })))
 }
 

@@ -1,9 +1,11 @@
 //! HTTP (actix-web): the JSON API under /api/v1, health and metrics, the web UI at /.
 
+pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod ui;
 
 use actix_web::{App, HttpServer, web};
 
@@ -24,6 +26,7 @@ pub fn server(
             .app_data(error::json_config())
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("tongxin::http"))
             .configure(api::routes)
+            .configure(ui::routes)
     })
     .workers(2)
     .shutdown_timeout(5)

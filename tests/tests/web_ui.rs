@@ -1,0 +1,288 @@
+//! The web UI: sign-in, lists with filters, forms that publish through the same actions as
+//! the API, escaping of hostile text, both languages, and a real headless Chromium render.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
+
+use std::process::Command;
+
+use tongxin_schema::OrgKind;
+use tongxin_tests::*;
+
+fn browser_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::limited(5))
+        .build()
+        .unwrap()
+}
+
+async fn sign_in(n: &RunningNode, c: &reqwest::Client) {
+    let r = c
+        .post(n.url("/login"))
+        .form(&[("username", "admin"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.url().path().ends_with("/offers"),
+        "login did not land on /offers: {}",
+        r.url()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn staff_use_the_web_ui_and_hostile_text_stays_text() {
+    let a = Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+    ]);
+    let street = a.start("street", None).await;
+    let community = a.start("community", None).await;
+    let c = browser_client();
+
+    // Not signed in: sent to the sign-in page; wrong password: told so.
+    let r = c.get(community.url("/offers")).send().await.unwrap();
+    assert!(r.url().path().ends_with("/login"));
+    let r = c
+        .post(community.url("/login"))
+        .form(&[("username", "admin"), ("password", "nope")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("wrong username or password")
+    );
+
+    sign_in(&community, &c).await;
+    let html = c
+        .get(community.url("/offers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("资源清单"), "zh-CN by default");
+    assert!(html.contains("lang=\"zh-CN\""));
+    let html = c
+        .get(community.url("/offers?lang=en"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Offers") && html.contains("lang=\"en\""));
+    let html = c
+        .get(community.url("/needs"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("Needs"), "the language choice is remembered");
+
+    // Publish through the form, with a hostile title.
+    let hostile = "<script>alert('x')</script>活动室";
+    let r = c
+        .post(community.url("/offers"))
+        .form(&[
+            ("title", hostile),
+            ("description", "<img src=x onerror=alert(1)>"),
+            ("category", "venue"),
+            ("capacity", "12"),
+            ("unit", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Saved and sent to the alliance."), "{html}");
+    let shown = html
+        .lines()
+        .find(|l| l.contains("活动室"))
+        .unwrap_or_default()
+        .to_owned();
+    assert!(
+        shown.contains("&#60;script&#62;alert(") || shown.contains("&lt;script&gt;alert("),
+        "title not escaped: {shown}"
+    );
+    assert!(!html.contains("<script>alert"), "raw script in the page");
+    assert!(!html.contains("<img src=x"), "raw img in the page");
+
+    // Invalid input: the field is named, nothing is published.
+    let r = c
+        .post(community.url("/offers"))
+        .form(&[("title", "x"), ("category", "venue"), ("capacity", "many")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("capacity: must be a whole number")
+    );
+    let r = c
+        .post(community.url("/offers"))
+        .form(&[("title", "  "), ("category", "venue"), ("capacity", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("title:"));
+    assert_eq!(community.get("/api/v1/offers").await["total"], 1);
+
+    // The street sees it, escaped too, and can filter.
+    eventually(10, "offer at the street", || async {
+        (street.get("/api/v1/offers").await["total"] == 1).then_some(())
+    })
+    .await;
+    let sc = browser_client();
+    sign_in(&street, &sc).await;
+    let html = sc
+        .get(street.url("/offers?category=venue&q=活动室"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("活动室") && !html.contains("<script>alert"));
+    let html = sc
+        .get(street.url("/offers?category=funding"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(!html.contains("活动室"));
+
+    // A need published at the community, claimed from the street's page, accepted.
+    let r = c
+        .post(community.url("/needs"))
+        .form(&[
+            ("title", "楼道照明维修"),
+            ("level", "community"),
+            ("micro_wish", ""),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("Saved"));
+    let need = eventually(10, "need at the street", || async {
+        let v = street.get("/api/v1/needs").await;
+        (v["total"] == 1).then(|| v["items"][0]["id"].as_str().unwrap().to_owned())
+    })
+    .await;
+    let r = sc
+        .post(street.url(&format!("/needs/{}/{need}/claim", community.org_id)))
+        .form(&[("offer_id", ""), ("note", "周六上午")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("已保存"));
+    eventually(10, "claim at the community", || async {
+        let html = c
+            .get(community.url("/claims"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        html.contains(street.org_id.as_str()).then_some(())
+    })
+    .await;
+    let claim_id = community.get("/api/v1/claims").await["items"][0]["id"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    c.post(community.url(&format!("/claims/{}/{claim_id}/decide", street.org_id)))
+        .form(&[("accepted", "true")])
+        .send()
+        .await
+        .unwrap();
+    eventually(10, "decision at the street", || async {
+        (street.get("/api/v1/claims").await["items"][0]["status"] == "accepted").then_some(())
+    })
+    .await;
+
+    // Pages for admins only, and the roster.
+    for p in [
+        "/roster",
+        "/exchange",
+        "/claims",
+        "/needs?level=community&micro_wish=true",
+    ] {
+        let r = c.get(community.url(p)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "{p}");
+    }
+    assert!(
+        c.get(community.url("/roster"))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+            .contains("学院南路街道党工委")
+    );
+
+    // A real browser renders the signed-in page (headless Chromium from Debian).
+    if let Some(dom) = chromium_dom(&community) {
+        assert!(dom.contains("资源清单"), "{dom}");
+        assert!(
+            dom.contains("&lt;script&gt;"),
+            "Chromium shows the hostile title as text"
+        );
+    } else {
+        panic!("chromium is not installed: tests/run installs it (apt-get install chromium)");
+    }
+    street.stop().await;
+    community.stop().await;
+}
+
+/// Signs in with a real headless Chromium through an auto-submitting form, then dumps the DOM
+/// of the page it lands on.
+fn chromium_dom(n: &RunningNode) -> Option<String> {
+    let bin = ["/usr/bin/chromium", "/usr/bin/chromium-browser"]
+        .into_iter()
+        .find(|p| std::path::Path::new(p).exists())?;
+    let dir = tempfile::tempdir().unwrap();
+    let page = dir.path().join("login.html");
+    std::fs::write(
+        &page,
+        format!(
+            r#"<form id=f method=post action="{}"><input name=username value=admin><input name=password value="correct horse battery"></form><script>document.getElementById('f').submit()</script>"#,
+            n.url("/login")
+        ),
+    )
+    .unwrap();
+    let out = Command::new(bin)
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-quic",
+            "--no-first-run",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            &format!("--user-data-dir={}", dir.path().join("profile").display()),
+            "--virtual-time-budget=5000",
+            "--dump-dom",
+            &format!("file://{}", page.display()),
+        ])
+        .output()
+        .unwrap();
+    Some(String::from_utf8_lossy(&out.stdout).into_owned())
+}
