@@ -281,9 +281,12 @@ fn reject(conn: &mut AnyConnection, inc: &Incoming, code: &str, reason: &str) ->
 /// The effect of one in-order message on this node's state.
 fn effect(node: &Node, conn: &mut AnyConnection, m: &Message) -> StoreResult<Result<(), Refusal>> {
     let me = &node.cfg.org_id;
-    let kind = node
+    // The sender's kind as the roster states it (the verifier checked it matches the
+    // certificate). Borrowed from the shared verifier: cloning the roster per message is costly.
+    let verifier = node.verifier();
+    let kind = verifier
         .roster()
-        .org(&m.iss)
+        .and_then(|r| r.org(&m.iss))
         .map(|o| o.kind)
         .unwrap_or(node.cfg.kind);
     match &m.body {

@@ -565,9 +565,24 @@ pub fn openapi_json() -> serde_json::Value {
         ("ReasonInput", schemars::schema_for!(ReasonInput)),
     ];
     for (name, schema) in schemas {
-        doc["components"]["schemas"][name] = schema.to_value();
+        let mut v = schema.to_value();
+        // Shared definitions move to components, where OpenAPI resolves references.
+        if let Some(defs) = v
+            .as_object_mut()
+            .and_then(|o| o.remove("$defs"))
+            .and_then(|d| d.as_object().cloned())
+        {
+            for (def, body) in defs {
+                doc["components"]["schemas"][def] = body;
+            }
+        }
+        if let Some(o) = v.as_object_mut() {
+            o.remove("$schema");
+        }
+        doc["components"]["schemas"][name] = v;
     }
-    doc
+    let text = doc.to_string().replace("#/$defs/", "#/components/schemas/");
+    serde_json::from_str(&text).unwrap_or(doc)
 }
 
 pub async fn openapi() -> HttpResponse {

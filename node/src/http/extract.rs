@@ -63,14 +63,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for ValidJson<T> {
                 ));
             }
             let bytes = bytes.await.map_err(|e| {
-                if e.to_string().contains("overflow") || e.to_string().contains("larger") {
-                    ApiError::new(
+                use actix_web::error::PayloadError;
+                match e.as_error::<PayloadError>() {
+                    Some(PayloadError::Overflow) => ApiError::new(
                         StatusCode::PAYLOAD_TOO_LARGE,
                         "too_large",
                         "request body is over 64 KiB",
-                    )
-                } else {
-                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string())
+                    ),
+                    _ => ApiError::new(StatusCode::BAD_REQUEST, "invalid_body", e.to_string()),
                 }
             })?;
             parse(&bytes).map(ValidJson)

@@ -1,0 +1,211 @@
+//! The HTTP API's contract: OpenAPI document, JSON errors naming the field, roles on routes.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
+
+use serde_json::{Value, json};
+use tongxin_schema::OrgKind;
+use tongxin_tests::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn openapi_errors_and_roles() {
+    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let n = a.start("community", None).await;
+
+    // OpenAPI lists every route, and the request bodies' schemas.
+    let doc: Value = n
+        .http
+        .get(n.url("/api/v1/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    for p in [
+        "/api/v1/auth/token",
+        "/api/v1/offers",
+        "/api/v1/needs",
+        "/api/v1/needs/{org}/{id}/claims",
+        "/api/v1/claims/{claimant}/{id}/decision",
+        "/api/v1/messages/rejected",
+        "/api/v1/streams",
+    ] {
+        assert!(doc["paths"][p].is_object(), "{p} missing from OpenAPI");
+    }
+    let title = &doc["components"]["schemas"]["OfferInput"]["properties"]["title"];
+    let def = title["$ref"]
+        .as_str()
+        .unwrap()
+        .strip_prefix("#/components/schemas/")
+        .unwrap();
+    assert_eq!(doc["components"]["schemas"][def]["maxLength"], 200);
+    assert!(
+        !doc.to_string().contains("#/$defs/"),
+        "references must resolve inside the document"
+    );
+
+    // Invalid input: 4xx, JSON error naming the field, nothing published.
+    for (body, status, needle) in [
+        (
+            json!({ "title": "x", "category": "venue", "capacity": 0 }),
+            422,
+            "capacity",
+        ),
+        (
+            json!({ "title": "x", "category": "palace", "capacity": 1 }),
+            422,
+            "category",
+        ),
+        (
+            json!({ "title": "x".repeat(201), "category": "venue", "capacity": 1 }),
+            422,
+            "title",
+        ),
+        (
+            json!({ "title": "x", "category": "venue", "capacity": "1" }),
+            422,
+            "capacity",
+        ),
+        (
+            json!({ "title": "x", "category": "venue", "capacity": 1, "price": 3 }),
+            422,
+            "price",
+        ),
+        (json!({ "category": "venue", "capacity": 1 }), 422, "title"),
+    ] {
+        let (s, v) = n.post("/api/v1/offers", body.clone()).await;
+        assert_eq!(s, status, "{body} → {v}");
+        assert_eq!(v["error"]["code"], "invalid_input");
+        assert!(
+            v["error"]["message"].as_str().unwrap().contains(needle),
+            "{body} → {v}"
+        );
+    }
+    let r = n
+        .http
+        .post(n.url("/api/v1/offers"))
+        .bearer_auth(&n.token)
+        .header("content-type", "application/json")
+        .body("{not json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 400);
+    let r = n
+        .http
+        .post(n.url("/api/v1/offers"))
+        .bearer_auth(&n.token)
+        .header("content-type", "application/json")
+        .body(vec![b' '; 70 * 1024])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 413);
+    let (s, _) = n
+        .post("/api/v1/offers/not-a-uuid/withdraw", json!({}))
+        .await;
+    assert_eq!(s, 404);
+    let (s, v) = n
+        .post(
+            &format!("/api/v1/offers/{}/withdraw", uuid::Uuid::now_v7()),
+            json!({}),
+        )
+        .await;
+    assert_eq!((s, v["error"]["code"].as_str()), (404, Some("not_found")));
+    let r = n
+        .http
+        .get(n.url("/api/v1/offers?limit=0"))
+        .bearer_auth(&n.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422);
+    assert_eq!(n.get("/api/v1/offers").await["total"], 0);
+
+    // Roles: member and auditor accounts, and no token at all.
+    let node = n.node.clone();
+    node.store
+        .write(|c| {
+            for (u, r) in [("m", "member"), ("au", "auditor")] {
+                let h = tongxin_node::http::auth::hash_password("long enough password").unwrap();
+                tongxin_node::store::rows::put_user(c, u, &h, r, 0)?;
+            }
+            Ok(())
+        })
+        .await
+        .unwrap();
+    let member = n.login("m", "long enough password").await;
+    let auditor = n.login("au", "long enough password").await;
+    let status = |method: &'static str, path: &'static str, token: Option<String>| {
+        let (http, url) = (n.http.clone(), n.url(path));
+        async move {
+            let mut req = if method == "GET" {
+                http.get(url)
+            } else {
+                http.post(url)
+                    .json(&json!({ "title": "t", "category": "venue", "capacity": 1 }))
+            };
+            if let Some(t) = token {
+                req = req.bearer_auth(t);
+            }
+            req.send().await.unwrap().status().as_u16()
+        }
+    };
+    assert_eq!(status("GET", "/api/v1/offers", None).await, 401);
+    assert_eq!(
+        status("GET", "/api/v1/offers", Some("garbage".into())).await,
+        401
+    );
+    assert_eq!(
+        status("GET", "/api/v1/offers", Some(member.clone())).await,
+        200
+    );
+    assert_eq!(
+        status("POST", "/api/v1/offers", Some(member.clone())).await,
+        403
+    );
+    assert_eq!(
+        status("POST", "/api/v1/offers", Some(auditor.clone())).await,
+        403
+    );
+    assert_eq!(
+        status("GET", "/api/v1/streams", Some(auditor.clone())).await,
+        200
+    );
+    assert_eq!(
+        status("GET", "/api/v1/streams", Some(member.clone())).await,
+        403
+    );
+    assert_eq!(
+        status("GET", "/api/v1/messages/rejected", Some(auditor)).await,
+        403
+    );
+    assert_eq!(
+        status("POST", "/api/v1/offers", Some(n.token.clone())).await,
+        201
+    );
+    let r = n
+        .http
+        .post(n.url("/api/v1/auth/token"))
+        .json(&json!({ "username": "admin", "password": "wrong" }))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 401);
+
+    // Health and metrics.
+    assert_eq!(
+        n.http.get(n.url("/healthz")).send().await.unwrap().status(),
+        200
+    );
+    let metrics = n
+        .http
+        .get(n.url("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(metrics.contains("tongxin_outbox_depth"));
+    n.stop().await;
+}
