@@ -457,7 +457,7 @@ pub struct Verifier {
     revoked: RevocationList,
     roster: Option<Roster>,
     receiver: Option<OrgId>,
-    /// Certificates already chained to the root, by fingerprint: one chain check per sender.
+    /// Certificates already chained to the root, by their x5c text: one chain check per sender.
     certs: RwLock<HashMap<String, Arc<SenderCert>>>,
 }
 
@@ -508,12 +508,21 @@ impl Verifier {
     }
 
     fn sender_cert(&self, header: &Header) -> Result<Arc<SenderCert>, VerifyError> {
-        let der = match header.x5c.as_deref() {
-            Some([one]) => STANDARD
-                .decode(one)
-                .map_err(|_| VerifyError::BadCertificate("x5c is not base64".into()))?,
-            _ => return Err(VerifyError::MissingCertificate),
+        let Some([x5c]) = header.x5c.as_deref() else {
+            return Err(VerifyError::MissingCertificate);
         };
+        // The same sender sends the same x5c text every time: look it up before decoding.
+        if let Some(found) = self.certs.read().ok().and_then(|c| c.get(x5c).cloned()) {
+            if header.kid.as_deref() != Some(found.info.fingerprint.as_str()) {
+                return Err(VerifyError::KidMismatch {
+                    kid: header.kid.clone(),
+                });
+            }
+            return Ok(found);
+        }
+        let der = STANDARD
+            .decode(x5c)
+            .map_err(|_| VerifyError::BadCertificate("x5c is not base64".into()))?;
         let cert = X509::from_der(&der)
             .map_err(|_| VerifyError::BadCertificate("x5c is not a DER certificate".into()))?;
         let fp = pki::fingerprint(&cert).map_err(|e| VerifyError::BadCertificate(e.to_string()))?;
@@ -521,9 +530,6 @@ impl Verifier {
             return Err(VerifyError::KidMismatch {
                 kid: header.kid.clone(),
             });
-        }
-        if let Some(found) = self.certs.read().ok().and_then(|c| c.get(&fp).cloned()) {
-            return Ok(found);
         }
         if !self.root.issued(&cert) {
             return Err(VerifyError::UnknownIssuer);
@@ -534,7 +540,12 @@ impl Verifier {
             info,
         });
         if let Ok(mut certs) = self.certs.write() {
-            certs.insert(fp, sender.clone());
+            // Bounded: an attacker must not grow it without limit with fresh certificates
+            // (only certificates the root issued get here, but stay careful).
+            if certs.len() >= 10_000 {
+                certs.clear();
+            }
+            certs.insert(x5c.clone(), sender.clone());
         }
         Ok(sender)
     }

@@ -1,5 +1,7 @@
 //! Applying a batch of verified messages in one transaction.
 
+use std::collections::HashMap;
+
 use tongxin_schema::envelope::{Message, Stream, Verified};
 use tongxin_schema::pki::RevocationList;
 use tongxin_schema::roster::Roster;
@@ -29,10 +31,41 @@ pub fn apply_batch(
     follow: &mut FollowUp,
 ) -> StoreResult<Vec<Verdict>> {
     let mut verdicts = Vec::with_capacity(batch.len());
+    let mut streams = Streams::default();
     for inc in batch {
-        verdicts.push(apply_one(node, conn, inc, follow)?);
+        verdicts.push(apply_one(node, conn, inc, follow, &mut streams)?);
     }
+    streams.flush(conn)?;
     Ok(verdicts)
+}
+
+/// Stream rows read once per batch and written back once at its end.
+#[derive(Default)]
+struct Streams {
+    rows: HashMap<(String, String), InStream>,
+}
+
+impl Streams {
+    fn load(&mut self, conn: &mut AnyConnection, iss: &str, stream: &str) -> StoreResult<InStream> {
+        let key = (iss.to_owned(), stream.to_owned());
+        if let Some(st) = self.rows.get(&key) {
+            return Ok(st.clone());
+        }
+        let st = q::stream(conn, iss, stream)?.unwrap_or_else(|| new_stream(iss, stream));
+        self.rows.insert(key, st.clone());
+        Ok(st)
+    }
+
+    fn store(&mut self, st: InStream) {
+        self.rows.insert((st.iss.clone(), st.stream.clone()), st);
+    }
+
+    fn flush(self, conn: &mut AnyConnection) -> StoreResult<()> {
+        for st in self.rows.values() {
+            q::save_stream(conn, st)?;
+        }
+        Ok(())
+    }
 }
 
 fn new_stream(iss: &str, stream: &str) -> InStream {
@@ -52,6 +85,7 @@ fn apply_one(
     conn: &mut AnyConnection,
     inc: &Incoming,
     follow: &mut FollowUp,
+    streams: &mut Streams,
 ) -> StoreResult<Verdict> {
     let m = &inc.msg;
     let iss = m.iss.as_str();
@@ -62,14 +96,13 @@ fn apply_one(
                 Stream::Direct(node.cfg.org_id.clone()).to_string(),
             ];
             for head in hello.heads.iter().filter(|h| mine.contains(&h.stream)) {
-                let mut st = q::stream(conn, iss, &head.stream)?
-                    .unwrap_or_else(|| new_stream(iss, &head.stream));
+                let mut st = streams.load(conn, iss, &head.stream)?;
                 let announced = head.last_seq as i64;
                 if announced > st.known_head {
                     st.known_head = announced;
                 }
                 note_gap(node, &mut st, follow);
-                q::save_stream(conn, &st)?;
+                streams.store(st);
             }
             return Ok(Verdict::Ack);
         }
@@ -88,7 +121,7 @@ fn apply_one(
     }
     let stream = m.stream.to_string();
     let seq = m.seq as i64;
-    let mut st = q::stream(conn, iss, &stream)?.unwrap_or_else(|| new_stream(iss, &stream));
+    let mut st = streams.load(conn, iss, &stream)?;
     if seq <= st.last_seq {
         let reason = format!("{iss} already used seq {seq} on stream {stream} for another message");
         reject(conn, inc, "seq_conflict", &reason)?;
@@ -105,7 +138,7 @@ fn apply_one(
         q::hold(conn, iss, &stream, seq, inc.msg.raw())?;
         st.known_head = st.known_head.max(seq);
         note_gap(node, &mut st, follow);
-        q::save_stream(conn, &st)?;
+        streams.store(st);
         node.metrics
             .add("tongxin_messages_held_total", String::new(), 1);
         return Ok(Verdict::Ack);
@@ -135,13 +168,15 @@ fn apply_one(
         .observe_apply_latency((now_ms() as f64 / 1000.0 - m.iat as f64).max(0.0));
     st.last_seq = seq;
     st.last_applied_ms = Some(now_ms());
-    drain_held(node, conn, &mut st)?;
+    if st.known_head > st.last_seq {
+        drain_held(node, conn, &mut st)?;
+    }
     st.known_head = st.known_head.max(st.last_seq);
     if st.known_head == st.last_seq {
         st.gap_since_ms = None;
         st.sync_requested_ms = None;
     }
-    q::save_stream(conn, &st)?;
+    streams.store(st);
     Ok(verdict)
 }
 
