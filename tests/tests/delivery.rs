@@ -244,3 +244,56 @@ async fn a_lost_last_message_is_found_through_hello() {
         n.stop().await;
     }
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_a_broker_a_node_serves_queues_writes_and_recovers_by_itself() {
+    let a = trio();
+    let street = a.start("street", None).await;
+    let community = a.start("community", None).await;
+    for n in [&street, &community] {
+        eventually(10, "ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    // Lock the street out of the broker: its connection dies and reconnecting fails.
+    rabbitmqctl(&[
+        "change_password",
+        street.org_id.as_str(),
+        "not-the-password",
+    ]);
+    assert!(kill_connection(&street.org_id));
+    eventually(15, "street not ready", || async {
+        (!street.ready().await).then_some(())
+    })
+    .await;
+    let r = street.http.get(street.url("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 503);
+    assert_eq!(
+        r.json::<serde_json::Value>().await.unwrap(),
+        serde_json::json!({ "database": true, "broker": false })
+    );
+
+    // Still serving, still accepting writes, which wait in the outbox.
+    street
+        .ok_post("/api/v1/offers", offer_input("断网期间发布"))
+        .await;
+    assert_eq!(street.get("/api/v1/node").await["outbox_depth"], 1);
+    assert_eq!(street.get("/api/v1/offers").await["total"], 1);
+
+    // The broker lets it in again: it reconnects by itself and the offer goes out.
+    rabbitmqctl(&[
+        "change_password",
+        street.org_id.as_str(),
+        &a.broker_password,
+    ]);
+    eventually(20, "street ready again", || async {
+        street.ready().await.then_some(())
+    })
+    .await;
+    eventually(20, "offer delivered", || async {
+        (community.get("/api/v1/offers").await["total"] == 1).then_some(())
+    })
+    .await;
+    assert_eq!(street.get("/api/v1/node").await["outbox_depth"], 0);
+    for n in [street, community] {
+        n.stop().await;
+    }
+}
