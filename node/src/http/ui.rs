@@ -158,6 +158,7 @@ struct OffersPage {
     filter_q: String,
     is_admin: bool,
     me: String,
+    names: HashMap<String, String>,
 }
 
 #[derive(Template)]
@@ -175,6 +176,36 @@ struct NeedsPage {
     is_admin: bool,
     me: String,
     my_offers: Vec<(String, String)>,
+    names: HashMap<String, String>,
+}
+
+/// Organisation display names from the roster, for lists that store only ids.
+fn org_names(node: &SharedNode) -> HashMap<String, String> {
+    node.verifier()
+        .roster()
+        .map(|r| {
+            r.orgs()
+                .iter()
+                .map(|o| (o.id.to_string(), o.name.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn name_of<'a>(names: &'a HashMap<String, String>, id: &'a str) -> &'a str {
+    names.get(id).map(String::as_str).unwrap_or(id)
+}
+
+impl OffersPage {
+    fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
+        name_of(&self.names, id)
+    }
+}
+
+impl NeedsPage {
+    fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
+        name_of(&self.names, id)
+    }
 }
 
 #[derive(Template)]
@@ -430,6 +461,7 @@ pub async fn offers(
             filter_q: f.text.unwrap_or_default(),
             is_admin: a.claims.role == Role::Admin,
             me: node.cfg.org_id.to_string(),
+            names: org_names(&node),
         },
         cookie,
     )
@@ -486,6 +518,7 @@ pub async fn needs(
             is_admin: a.claims.role == Role::Admin,
             me,
             my_offers: mine.into_iter().map(|o| (o.id, o.title)).collect(),
+            names: org_names(&node),
         },
         cookie,
     )
