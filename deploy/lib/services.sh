@@ -14,7 +14,9 @@ apt_install() {
 
 ensure_build_deps() {
   local missing=()
-  for pkg in pkg-config libssl-dev libpq-dev; do
+  # openssl (the command) and iproute2 (ss): broker-config/tls-broker, used by the TLS and
+  # federation tests.
+  for pkg in pkg-config libssl-dev libpq-dev openssl iproute2; do
     dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
   done
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi

@@ -89,6 +89,12 @@ fn apply_one(
 ) -> StoreResult<Verdict> {
     let m = &inc.msg;
     let iss = m.iss.as_str();
+    // Our queue is bound to all.#, so our own broadcasts come back: their effect is already
+    // here (applying a late copy could undo a later local change), and our own hello must
+    // not make us ask ourselves for a re-send.
+    if m.iss == node.cfg.org_id {
+        return Ok(Verdict::Ack);
+    }
     match &m.body {
         Body::NodeHello(hello) => {
             let mine = [
