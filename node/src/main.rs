@@ -40,6 +40,11 @@ enum Command {
         #[command(subcommand)]
         command: UserCommand,
     },
+    /// The node's database.
+    Db {
+        #[command(subcommand)]
+        command: DbCommand,
+    },
     /// Verify one signed message (file or stdin) and print its claims as JSON.
     Verify {
         /// The alliance root certificate.
@@ -117,6 +122,20 @@ enum UserCommand {
 }
 
 #[derive(Subcommand)]
+enum DbCommand {
+    /// Copy a stopped node's database into a new, empty one (e.g. SQLite to PostgreSQL),
+    /// keeping every row and id; then point `database.url` at it.
+    Copy {
+        #[arg(long, env = "TONGXIN_CONFIG")]
+        config: PathBuf,
+        /// The target database: postgres://user@host/dbname or sqlite://FILE. It must be empty;
+        /// its tables are created.
+        #[arg(long)]
+        to: String,
+    },
+}
+
+#[derive(Subcommand)]
 enum NodeCommand {
     /// Create DIR/node.key (0600), DIR/node.csr and a commented DIR/tongxin.toml.
     Init {
@@ -167,6 +186,9 @@ fn main() -> ExitCode {
                     role,
                 },
         } => cli::user::add(&config, &username, &role),
+        Command::Db {
+            command: DbCommand::Copy { config, to },
+        } => cli::db::copy(&config, &to).map(|_| ()),
         Command::Verify {
             ca,
             revoked,

@@ -1,0 +1,548 @@
+//! `tongxin db copy`: moves a stopped node's database to another backend (SQLite to
+//! PostgreSQL, or any backend to any), keeping every row and id, so the node continues its
+//! streams with the next sequence number and its peers see nothing but a restart.
+//!
+//! Safety rules: the source must not be in use (a SQLite source is locked exclusively for the
+//! whole copy, which fails at once while a node has it open; a PostgreSQL source must have no
+//! other session), the target must be empty, and the copy is one transaction on the target.
+//! The source is only read.
+
+use std::fmt;
+use std::path::Path;
+
+use anyhow::{Context, bail};
+use diesel::connection::{DefaultLoadingMode, SimpleConnection};
+use diesel::prelude::*;
+use diesel::sql_types::{BigInt, Text};
+use diesel_migrations::MigrationHarness;
+
+use crate::config::Config;
+use crate::on_inner;
+use crate::store::schema::{
+    claims, held, in_streams, needs, offers, out_streams, outbox, received, rejected, trust, users,
+};
+use crate::store::{AnyConnection, DbTarget, migrations_for, run_migrations};
+
+/// Rows per INSERT statement (the widest table, offers, binds 16 values a row).
+const BATCH: usize = 256;
+
+/// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
+/// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
+pub const TABLES: [&str; 11] = [
+    "outbox",
+    "out_streams",
+    "in_streams",
+    "held",
+    "received",
+    "rejected",
+    "trust",
+    "users",
+    "offers",
+    "needs",
+    "claims",
+];
+
+// One struct per table, loaded with the table's default SELECT (all columns, in order): adding
+// a column to schema.rs without adding it here fails to compile instead of losing the column.
+// `treat_none_as_default_value = false` writes NULL explicitly, so a batch is one statement.
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
+struct Outbox {
+    id: i64,
+    stream: String,
+    seq: i64,
+    jti: String,
+    kind: String,
+    routing_key: String,
+    jws: String,
+    created_ms: i64,
+    sent_ms: Option<i64>,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = out_streams, treat_none_as_default_value = false)]
+struct OutStream {
+    stream: String,
+    last_seq: i64,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = in_streams, treat_none_as_default_value = false)]
+struct InStream {
+    iss: String,
+    stream: String,
+    last_seq: i64,
+    known_head: i64,
+    gap_since_ms: Option<i64>,
+    sync_requested_ms: Option<i64>,
+    last_applied_ms: Option<i64>,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = held, treat_none_as_default_value = false)]
+struct Held {
+    iss: String,
+    stream: String,
+    seq: i64,
+    jws: String,
+    received_ms: i64,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = received, treat_none_as_default_value = false)]
+struct Received {
+    iss: String,
+    jti: String,
+    stream: String,
+    seq: i64,
+    kind: String,
+    jws: String,
+    applied_ms: i64,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = rejected, treat_none_as_default_value = false)]
+struct Rejected {
+    id: i64,
+    received_ms: i64,
+    code: String,
+    reason: String,
+    iss: Option<String>,
+    kind: Option<String>,
+    jti: Option<String>,
+    routing_key: String,
+    user_id: Option<String>,
+    raw: String,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = trust, treat_none_as_default_value = false)]
+struct Trust {
+    name: String,
+    serial: i64,
+    document: String,
+    updated_ms: i64,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
+struct User {
+    username: String,
+    password_hash: String,
+    role: String,
+    created_ms: i64,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = offers, treat_none_as_default_value = false)]
+struct Offer {
+    org_id: String,
+    id: String,
+    org_kind: String,
+    title: String,
+    description: String,
+    category: String,
+    capacity: i64,
+    unit: Option<String>,
+    skills: String,
+    station: Option<String>,
+    grids: String,
+    available_until: Option<i64>,
+    status: String,
+    status_note: Option<String>,
+    published_ms: i64,
+    updated_ms: i64,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = needs, treat_none_as_default_value = false)]
+struct Need {
+    org_id: String,
+    id: String,
+    org_kind: String,
+    title: String,
+    description: String,
+    level: String,
+    grid: Option<String>,
+    micro_wish: Option<String>,
+    wanted: Option<String>,
+    skills: String,
+    quantity: i64,
+    due: Option<i64>,
+    responsible_org: String,
+    status: String,
+    status_note: Option<String>,
+    published_ms: i64,
+    updated_ms: i64,
+}
+
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = claims, treat_none_as_default_value = false)]
+struct Claim {
+    claimant_org: String,
+    id: String,
+    need_org: String,
+    need_id: String,
+    offer_id: Option<String>,
+    note: Option<String>,
+    status: String,
+    decision_note: Option<String>,
+    created_ms: i64,
+    decided_ms: Option<i64>,
+}
+
+/// What `copy` did: rows per table, and where to.
+#[derive(Debug, Clone)]
+pub struct CopyReport {
+    pub org_id: String,
+    pub from: String,
+    pub to: String,
+    pub tables: Vec<(&'static str, u64)>,
+}
+
+impl CopyReport {
+    pub fn rows(&self, table: &str) -> Option<u64> {
+        self.tables
+            .iter()
+            .find(|(t, _)| *t == table)
+            .map(|(_, n)| *n)
+    }
+}
+
+impl fmt::Display for CopyReport {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        writeln!(
+            f,
+            "copied the database of {} from {} to {}:",
+            self.org_id, self.from, self.to
+        )?;
+        for (table, n) in &self.tables {
+            writeln!(f, "  {table:<12} {n:>9} rows")?;
+        }
+        writeln!(
+            f,
+            "Now point the node at the new database: set `url` under [database] in its \
+             tongxin.toml, or TONGXIN_DATABASE_URL, to the URL given to --to ({}), then start it. \
+             Keep the old database until the node runs well on the new one, and never run a node \
+             on both.",
+            self.to
+        )
+    }
+}
+
+/// Copies the database of the node configured in `config` (as `tongxin run` would open it,
+/// `TONGXIN_DATABASE_URL` included) into the empty database at `to`, prints and returns the
+/// row counts.
+pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
+    let cfg = Config::load(config)?;
+    let from_url = cfg.database_url();
+    let source_target = DbTarget {
+        url: from_url.clone(),
+        sqlite_synchronous_full: true,
+    };
+    let target = DbTarget {
+        url: to.to_owned(),
+        sqlite_synchronous_full: true,
+    };
+    if to.trim().is_empty() {
+        bail!("--to must be a database URL (postgres://user@host/dbname or sqlite://FILE)");
+    }
+    if same_database(&from_url, to) {
+        bail!(
+            "--to names the node's own database ({}); give a new, empty database",
+            redact(&from_url)
+        );
+    }
+
+    // The source: it must exist and nobody may be using it.
+    if !source_target.is_postgres() {
+        let path = sqlite_path(&from_url);
+        if !Path::new(path).is_file() {
+            bail!(
+                "the node's database {path} does not exist (check data_dir and database.url in {})",
+                config.display()
+            );
+        }
+    }
+    let mut source = source_target
+        .connect()
+        .with_context(|| format!("cannot open the node's database {}", redact(&from_url)))?;
+    claim_source(&mut source, &from_url)?;
+    let pending = source
+        .has_pending_migration(migrations_for(&source))
+        .map_err(|e| anyhow::anyhow!("cannot read the migrations of the node's database: {e}"))?;
+    if pending {
+        bail!(
+            "the node's database {} is not migrated to this version of tongxin: start the node \
+             once with this version (it migrates on start), stop it, then copy",
+            redact(&from_url)
+        );
+    }
+    let unknown: Vec<String> = list_tables(&mut source)?
+        .into_iter()
+        .filter(|t| !TABLES.contains(&t.as_str()) && !is_bookkeeping(t))
+        .collect();
+    if !unknown.is_empty() {
+        bail!(
+            "the node's database has tables this tongxin cannot copy ({}); use the tongxin that \
+             made it",
+            unknown.join(", ")
+        );
+    }
+
+    // The target: migrated, and empty.
+    let mut dest = target
+        .connect()
+        .with_context(|| format!("cannot open the target database {}", redact(to)))?;
+    let foreign: Vec<String> = list_tables(&mut dest)?
+        .into_iter()
+        .filter(|t| !TABLES.contains(&t.as_str()) && !is_bookkeeping(t))
+        .collect();
+    if !foreign.is_empty() {
+        bail!(
+            "the target database {} holds other tables ({}); refusing to copy into it. Give an \
+             empty database",
+            redact(to),
+            foreign.join(", ")
+        );
+    }
+    run_migrations(&mut dest)
+        .with_context(|| format!("cannot create the tables in {}", redact(to)))?;
+    let held_rows: Vec<String> = row_counts(&mut dest)?
+        .into_iter()
+        .filter(|(_, n)| *n > 0)
+        .map(|(t, n)| format!("{t}: {n}"))
+        .collect();
+    if !held_rows.is_empty() {
+        bail!(
+            "the target database {} already holds data (rows in {}); refusing to copy into it. \
+             Give an empty database (e.g. `createdb NEW` for PostgreSQL, a new file for SQLite)",
+            redact(to),
+            held_rows.join(", ")
+        );
+    }
+
+    // One read transaction on the source, one write transaction on the target.
+    let tables = source.transaction(|src| {
+        dest.transaction(|dst| -> anyhow::Result<Vec<(&'static str, u64)>> {
+            let tables = copy_all(src, dst)?;
+            if let AnyConnection::Postgresql(_) = dst {
+                for table in ["outbox", "rejected"] {
+                    // The next generated id follows the highest copied one.
+                    dst.batch_execute(&format!(
+                        "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
+                         COALESCE(MAX(id), 0) + 1, false) FROM {table}"
+                    ))?;
+                }
+            }
+            Ok(tables)
+        })
+    })?;
+    let copied = row_counts(&mut dest)?;
+    for (table, n) in &tables {
+        let there = copied.iter().find(|(t, _)| t == table).map(|(_, c)| *c);
+        if there != Some(*n as i64) {
+            bail!("after the copy, {table} in the target holds {there:?} rows, not {n}");
+        }
+    }
+    let report = CopyReport {
+        org_id: cfg.org_id.to_string(),
+        from: redact(&from_url),
+        to: redact(to),
+        tables,
+    };
+    print!("{report}");
+    Ok(report)
+}
+
+/// Loads `$table` from `$src` as `$row` and inserts it into `$dst`, `BATCH` rows a statement.
+macro_rules! copy_table {
+    ($src:expr, $dst:expr, $table:ident, $row:ty) => {{
+        let mut n: u64 = 0;
+        let mut batch: Vec<$row> = Vec::with_capacity(BATCH);
+        let rows = $table::table.load_iter::<$row, DefaultLoadingMode>($src)?;
+        for row in rows {
+            batch.push(row?);
+            if batch.len() == BATCH {
+                n += insert_batch!($dst, $table, &batch);
+                batch.clear();
+            }
+        }
+        if !batch.is_empty() {
+            n += insert_batch!($dst, $table, &batch);
+        }
+        (stringify!($table), n)
+    }};
+}
+
+macro_rules! insert_batch {
+    ($dst:expr, $table:ident, $batch:expr) => {
+        on_inner!($dst, |c| diesel::insert_into($table::table)
+            .values($batch)
+            .execute(c))? as u64
+    };
+}
+
+fn copy_all(
+    src: &mut AnyConnection,
+    dst: &mut AnyConnection,
+) -> anyhow::Result<Vec<(&'static str, u64)>> {
+    let tables = vec![
+        copy_table!(src, dst, outbox, Outbox),
+        copy_table!(src, dst, out_streams, OutStream),
+        copy_table!(src, dst, in_streams, InStream),
+        copy_table!(src, dst, held, Held),
+        copy_table!(src, dst, received, Received),
+        copy_table!(src, dst, rejected, Rejected),
+        copy_table!(src, dst, trust, Trust),
+        copy_table!(src, dst, users, User),
+        copy_table!(src, dst, offers, Offer),
+        copy_table!(src, dst, needs, Need),
+        copy_table!(src, dst, claims, Claim),
+    ];
+    debug_assert_eq!(tables.len(), TABLES.len());
+    Ok(tables)
+}
+
+/// Makes sure no node uses the source. SQLite: takes an exclusive lock held until the
+/// connection closes (`locking_mode=EXCLUSIVE`); it fails while any other connection has the
+/// file open, and keeps a node from starting on it during the copy. PostgreSQL: refuses if any
+/// other session is connected to the database.
+fn claim_source(conn: &mut AnyConnection, url: &str) -> anyhow::Result<()> {
+    match conn {
+        AnyConnection::Sqlite(c) => {
+            let locked = c.batch_execute(
+                "PRAGMA busy_timeout = 2000; PRAGMA locking_mode = EXCLUSIVE; \
+                 BEGIN EXCLUSIVE; COMMIT;",
+            );
+            if let Err(e) = locked {
+                bail!(
+                    "the node's database {} is in use ({e}): stop the node first (e.g. `systemctl \
+                     stop tongxin@ORG`), and close any other program that has it open",
+                    sqlite_path(url)
+                );
+            }
+        }
+        AnyConnection::Postgresql(c) => {
+            #[derive(QueryableByName)]
+            struct Count {
+                #[diesel(sql_type = BigInt)]
+                n: i64,
+            }
+            let others = diesel::sql_query(
+                "SELECT COUNT(*) AS n FROM pg_stat_activity \
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .get_result::<Count>(c)?
+            .n;
+            if others > 0 {
+                bail!(
+                    "{others} other session(s) are connected to the node's database {}: stop the \
+                     node first (e.g. `systemctl stop tongxin@ORG`) and close other clients",
+                    redact(url)
+                );
+            }
+        }
+    }
+    Ok(())
+}
+
+fn list_tables(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
+    #[derive(QueryableByName)]
+    struct Name {
+        #[diesel(sql_type = Text)]
+        name: String,
+    }
+    let sql = match conn {
+        AnyConnection::Sqlite(_) => "SELECT name FROM sqlite_master WHERE type = 'table'",
+        AnyConnection::Postgresql(_) => {
+            "SELECT tablename AS name FROM pg_tables WHERE schemaname = current_schema()"
+        }
+    };
+    Ok(diesel::sql_query(sql)
+        .load::<Name>(conn)?
+        .into_iter()
+        .map(|n| n.name)
+        .collect())
+}
+
+fn is_bookkeeping(table: &str) -> bool {
+    table == "__diesel_schema_migrations" || table.starts_with("sqlite_")
+}
+
+fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64)>> {
+    Ok(vec![
+        ("outbox", outbox::table.count().get_result(conn)?),
+        ("out_streams", out_streams::table.count().get_result(conn)?),
+        ("in_streams", in_streams::table.count().get_result(conn)?),
+        ("held", held::table.count().get_result(conn)?),
+        ("received", received::table.count().get_result(conn)?),
+        ("rejected", rejected::table.count().get_result(conn)?),
+        ("trust", trust::table.count().get_result(conn)?),
+        ("users", users::table.count().get_result(conn)?),
+        ("offers", offers::table.count().get_result(conn)?),
+        ("needs", needs::table.count().get_result(conn)?),
+        ("claims", claims::table.count().get_result(conn)?),
+    ])
+}
+
+fn sqlite_path(url: &str) -> &str {
+    url.strip_prefix("sqlite://").unwrap_or(url)
+}
+
+fn same_database(a: &str, b: &str) -> bool {
+    let norm = |u: &str| -> String {
+        if u.starts_with("postgres://") || u.starts_with("postgresql://") {
+            u.replacen("postgresql://", "postgres://", 1)
+        } else {
+            let p = Path::new(sqlite_path(u));
+            p.canonicalize()
+                .map(|p| p.display().to_string())
+                .unwrap_or_else(|_| p.display().to_string())
+        }
+    };
+    norm(a) == norm(b)
+}
+
+/// The URL with any password replaced by `***`, for messages and logs.
+pub fn redact(url: &str) -> String {
+    let Some((scheme, rest)) = url.split_once("://") else {
+        return url.to_owned();
+    };
+    let (authority, tail) = match rest.find('/') {
+        Some(i) => rest.split_at(i),
+        None => (rest, ""),
+    };
+    match authority.rsplit_once('@') {
+        Some((userinfo, host)) => match userinfo.split_once(':') {
+            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
+            None => url.to_owned(),
+        },
+        None => url.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn passwords_are_redacted() {
+        assert_eq!(
+            redact("postgres://tx:s3cret@db.example:5432/tongxin"),
+            "postgres://tx:***@db.example:5432/tongxin"
+        );
+        assert_eq!(
+            redact("postgres://tx@db.example/tongxin"),
+            "postgres://tx@db.example/tongxin"
+        );
+        assert_eq!(redact("sqlite:///var/lib/x.db"), "sqlite:///var/lib/x.db");
+    }
+
+    #[test]
+    fn the_same_database_is_recognised() {
+        assert!(same_database("postgresql://a@h/db", "postgres://a@h/db"));
+        assert!(!same_database("sqlite:///tmp/a.db", "postgres://a@h/db"));
+    }
+}
