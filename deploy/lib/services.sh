@@ -23,6 +23,10 @@ ensure_build_deps() {
   command -v cargo >/dev/null || { echo "cargo is not installed: install Rust (rustup) first" >&2; exit 1; }
 }
 
+ensure_rabbitmq_package() {
+  command -v rabbitmq-server >/dev/null || apt_install rabbitmq-server
+}
+
 rabbit_up() { rabbitmqctl -q status >/dev/null 2>&1; }
 
 ensure_rabbitmq() {
