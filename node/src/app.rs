@@ -83,8 +83,13 @@ fn announce_trust(node: &SharedNode) -> anyhow::Result<()> {
     }
     let v = node.verifier();
     let roster = v.roster().map(|r| (r.serial() as i64, r.jws().to_owned()));
+    // The date and the document announced must be the same CRL: the file's.
     let crl = match &node.cfg.pki.crl {
-        Some(p) => Some((v.revocations().issued_at, std::fs::read_to_string(p)?)),
+        Some(p) => {
+            let pem = std::fs::read_to_string(p)?;
+            let list = tongxin_schema::pki::RevocationList::from_pem(&node.root, pem.as_bytes())?;
+            Some((list.issued_at, pem))
+        }
         None => None,
     };
     node.store.write_blocking(|c| {

@@ -123,13 +123,13 @@ impl Node {
             .unwrap_or_else(|| unreachable!("a node always has a roster"))
     }
 
-    /// Accepts a roster if it is newer; stores it in the caller's transaction.
-    pub fn accept_roster(&self, conn: &mut AnyConnection, roster: Roster) -> StoreResult<bool> {
-        let current = self.verifier();
-        if current
-            .roster()
-            .is_some_and(|r| r.serial() >= roster.serial())
-        {
+    /// Stores a roster in the caller's transaction if it is newer than both the stored and
+    /// the current one. The verifier changes only once that transaction has committed
+    /// (`install_roster`), so a rolled-back batch cannot leave memory ahead of the database.
+    pub fn store_roster(&self, conn: &mut AnyConnection, roster: &Roster) -> StoreResult<bool> {
+        let stored = rows::trust_doc(conn, "roster")?.map_or(0, |(serial, _)| serial);
+        let current = self.verifier().roster().map_or(0, |r| r.serial() as i64);
+        if roster.serial() as i64 <= stored.max(current) {
             return Ok(false);
         }
         rows::put_trust_doc(
@@ -139,24 +139,42 @@ impl Node {
             roster.jws(),
             now_ms(),
         )?;
-        self.swap(|v| v.with_roster(roster), &current);
         Ok(true)
     }
 
-    /// Accepts a CRL if it is newer; stores it in the caller's transaction.
-    pub fn accept_crl(
+    /// Stores a CRL in the caller's transaction if it is newer (see `store_roster`).
+    pub fn store_crl(
         &self,
         conn: &mut AnyConnection,
         pem: &str,
-        crl: RevocationList,
+        crl: &RevocationList,
     ) -> StoreResult<bool> {
-        let current = self.verifier();
-        if current.revocations().issued_at >= crl.issued_at {
+        let stored = rows::trust_doc(conn, "crl")?.map_or(0, |(issued, _)| issued);
+        let current = self.verifier().revocations().issued_at;
+        if crl.issued_at <= stored.max(current) {
             return Ok(false);
         }
         rows::put_trust_doc(conn, "crl", crl.issued_at, pem, now_ms())?;
-        self.swap(|v| v.with_revocations(crl), &current);
         Ok(true)
+    }
+
+    /// Uses a committed roster from now on (if it is still the newest).
+    pub fn install_roster(&self, roster: Roster) {
+        let current = self.verifier();
+        if current
+            .roster()
+            .is_none_or(|r| r.serial() < roster.serial())
+        {
+            self.swap(|v| v.with_roster(roster), &current);
+        }
+    }
+
+    /// Uses a committed CRL from now on (if it is still the newest).
+    pub fn install_crl(&self, crl: RevocationList) {
+        let current = self.verifier();
+        if current.revocations().issued_at < crl.issued_at {
+            self.swap(|v| v.with_revocations(crl), &current);
+        }
     }
 
     fn swap(&self, change: impl FnOnce(Verifier) -> Verifier, current: &Verifier) {

@@ -209,3 +209,27 @@ async fn openapi_errors_and_roles() {
     assert!(metrics.contains("tongxin_outbox_depth"));
     n.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_node_cannot_send_what_its_kind_may_not() {
+    // The organisation department publishes no needs: every receiver would refuse the
+    // message, and its broadcast stream would be stuck behind it for good.
+    let a = Alliance::new(&[("zzb", OrgKind::OrgDepartment, "区委组织部", None)]);
+    let n = a.start("zzb", None).await;
+    let (s, v) = n
+        .post(
+            "/api/v1/needs",
+            json!({ "title": "不该发布", "level": "grid" }),
+        )
+        .await;
+    assert_eq!(s, 403, "{v}");
+    assert!(
+        v["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("may not send need.published")
+    );
+    assert_eq!(n.get("/api/v1/needs").await["total"], 0, "nothing written");
+    assert_eq!(n.get("/api/v1/node").await["outbox_depth"], 0);
+    n.stop().await;
+}

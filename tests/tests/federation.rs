@@ -26,7 +26,7 @@ async fn outbox_empty(n: &RunningNode) -> bool {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_federated_brokers_carry_offers_and_claims_both_ways_and_survive_a_cut() {
+async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_survive_a_cut() {
     let a = Alliance::new(&[
         ("street", OrgKind::Street, "学院南路街道党工委", None),
         (
@@ -123,6 +123,44 @@ async fn two_federated_brokers_carry_offers_and_claims_both_ways_and_survive_a_c
         (street.get("/api/v1/claims").await["items"][0]["status"] == "accepted").then_some(())
     })
     .await;
+    // Check-ins both ways: each side attests a member of the other's service.
+    for (host, home) in [(&street, &community), (&community, &street)] {
+        let (signer_node, home_id) = (host.node.clone(), home.org_id.clone());
+        host.node
+            .store
+            .write(move |c| {
+                let t = now();
+                let checkin = tongxin_schema::v1::bodies::CheckinAttested {
+                    checkin_id: uuid::Uuid::now_v7(),
+                    member: tongxin_schema::MemberRef::new(home_id.clone(), uuid::Uuid::now_v7()),
+                    activity_id: None,
+                    checked_in_at: t - 7200,
+                    checked_out_at: t - 3600,
+                    minutes: 60,
+                    mode: tongxin_schema::v1::taxonomy::Mode::Routine,
+                };
+                tongxin_node::store::outbox::enqueue(
+                    c,
+                    &signer_node.signer,
+                    tongxin_schema::Audience::Org(home_id),
+                    checkin,
+                )
+                .map(|_| ())
+            })
+            .await
+            .unwrap();
+        host.node.outbox_ready.notify_one();
+    }
+    for n in [&street, &community] {
+        eventually(15, "check-in across the federation", || async {
+            (n.node
+                .metrics
+                .get("tongxin_messages_in_total", "kind=\"checkin.attested\"")
+                == 1)
+                .then_some(())
+        })
+        .await;
+    }
     // Two-way links with max-hops 1 send nothing back: no delivery arrived twice.
     assert_eq!((duplicates(&street), duplicates(&community)), (0, 0));
     let heads_before = (

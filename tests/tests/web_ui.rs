@@ -286,3 +286,36 @@ fn chromium_dom(n: &RunningNode) -> Option<String> {
         .unwrap();
     Some(String::from_utf8_lossy(&out.stdout).into_owned())
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forms_from_another_origin_are_refused() {
+    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let community = a.start("community", None).await;
+    let c = browser_client();
+    sign_in(&community, &c).await;
+    // Another node on the same host is the same site: SameSite=Lax lets its forms through,
+    // the Origin check does not.
+    let r = c
+        .post(community.url("/offers"))
+        .header("origin", "http://127.0.0.1:1")
+        .form(&[("title", "伪造"), ("category", "venue"), ("capacity", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("cross-site request refused")
+    );
+    let r = c
+        .post(community.url("/offers"))
+        .header("origin", community.url(""))
+        .form(&[("title", "本站"), ("category", "venue"), ("capacity", "1")])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("已保存"));
+    assert_eq!(community.get("/api/v1/offers").await["total"], 1);
+    community.stop().await;
+}

@@ -20,6 +20,7 @@ use crate::metrics::label;
 use crate::state::SharedNode;
 use crate::store::inbox::{NewRejection, record_rejected};
 use crate::store::now_ms;
+use tongxin_schema::v1::Kind;
 
 enum Checked {
     Ok(Box<Incoming>),
@@ -128,13 +129,37 @@ pub async fn run(
     }
 }
 
+/// Applies deliveries in sub-batches that end after a trust document (roster, CRL), so the
+/// messages after it are verified against it once it has committed.
 async fn process(
     node: &SharedNode,
     publisher: &Publisher,
-    deliveries: Vec<Delivery>,
+    mut rest: Vec<Delivery>,
 ) -> anyhow::Result<()> {
-    // Verification is CPU work: keep it out of the write transaction.
-    let checked: Vec<Checked> = deliveries.iter().map(|d| check(node, d)).collect();
+    while !rest.is_empty() {
+        // Verification is CPU work: keep it out of the write transaction.
+        let mut checked = Vec::with_capacity(rest.len());
+        for d in &rest {
+            let c = check(node, d);
+            let trust = matches!(&c, Checked::Ok(inc) if matches!(inc.msg.kind(), Kind::RosterPublished | Kind::RevocationPublished));
+            checked.push(c);
+            if trust {
+                break;
+            }
+        }
+        let tail = rest.split_off(checked.len());
+        process_batch(node, publisher, rest, checked).await?;
+        rest = tail;
+    }
+    Ok(())
+}
+
+async fn process_batch(
+    node: &SharedNode,
+    publisher: &Publisher,
+    deliveries: Vec<Delivery>,
+    checked: Vec<Checked>,
+) -> anyhow::Result<()> {
     let n = node.clone();
     let (verdicts, follow, checked) = node
         .store
@@ -208,6 +233,13 @@ async fn process(
         last.ack(BasicAckOptions { multiple: true }).await?;
     }
 
+    // Committed: trust documents take effect now.
+    if let Some(r) = follow.roster {
+        node.install_roster(r);
+    }
+    if let Some(c) = follow.crl {
+        node.install_crl(c);
+    }
     for (to, req) in follow.sync_requests {
         publisher.request_sync(to, req).await?;
     }

@@ -25,11 +25,18 @@ const RESEND_BATCH: i64 = 2000;
 pub struct Publisher {
     node: SharedNode,
     channel: Channel,
+    /// When each (requester, stream) was last answered: a peer (or a hostile member) asking
+    /// again and again gets at most one re-send per interval.
+    last_resend: std::sync::Mutex<std::collections::HashMap<(OrgId, String), std::time::Instant>>,
 }
 
 impl Publisher {
     pub fn new(node: SharedNode, channel: Channel) -> Publisher {
-        Publisher { node, channel }
+        Publisher {
+            node,
+            channel,
+            last_resend: Default::default(),
+        }
     }
 
     fn properties(&self, jti: &str, kind: &str) -> AMQPProperties {
@@ -143,7 +150,7 @@ impl Publisher {
 
     /// Announces our stream heads so receivers notice messages lost at a stream's end.
     pub async fn hello(&self) -> anyhow::Result<()> {
-        let heads = self.node.store.read(outbox::heads).await?;
+        let heads = self.node.store.read(outbox::sent_heads).await?;
         let heads = heads
             .into_iter()
             .map(|(stream, last)| StreamHead {
@@ -177,6 +184,15 @@ impl Publisher {
         if !allowed.contains(&req.stream) {
             tracing::warn!(peer.org_id = %requester, stream = %req.stream, "refusing to re-send another organisation's stream");
             return Ok(());
+        }
+        let interval = Duration::from_secs(self.node.cfg.exchange.gap_retry_secs.max(1)) / 2;
+        if let Ok(mut last) = self.last_resend.lock() {
+            let key = (requester.clone(), req.stream.clone());
+            if last.get(&key).is_some_and(|t| t.elapsed() < interval) {
+                tracing::debug!(peer.org_id = %requester, stream = %req.stream, "re-send asked for again too soon; ignored");
+                return Ok(());
+            }
+            last.insert(key, std::time::Instant::now());
         }
         let from = req.from_seq.max(1) as i64;
         let to = req
@@ -232,7 +248,10 @@ impl Publisher {
             .write(move |c| {
                 let mut due = Vec::new();
                 for mut st in inbox::gaps(c)? {
-                    if st.sync_requested_ms.is_none_or(|t| now - t >= retry_ms) {
+                    // Ask again only when nothing arrived since: while re-sent messages are
+                    // still coming in, asking again would only send them twice.
+                    let stalled = st.last_applied_ms.is_none_or(|t| now - t >= retry_ms);
+                    if stalled && st.sync_requested_ms.is_none_or(|t| now - t >= retry_ms) {
                         st.sync_requested_ms = Some(now);
                         st.gap_since_ms.get_or_insert(now);
                         inbox::save_stream(c, &st)?;

@@ -150,7 +150,7 @@ fn apply_one(
         return Ok(Verdict::Ack);
     }
 
-    let verdict = match effect(node, conn, m)? {
+    let verdict = match effect(node, conn, m, follow)? {
         Ok(()) => {
             node.metrics.add(
                 "tongxin_messages_in_total",
@@ -175,7 +175,7 @@ fn apply_one(
     st.last_seq = seq;
     st.last_applied_ms = Some(now_ms());
     if st.known_head > st.last_seq {
-        drain_held(node, conn, &mut st)?;
+        drain_held(node, conn, &mut st, follow)?;
     }
     st.known_head = st.known_head.max(st.last_seq);
     if st.known_head == st.last_seq {
@@ -210,7 +210,12 @@ fn note_gap(node: &Node, st: &mut InStream, follow: &mut FollowUp) {
 }
 
 /// Applies held messages that are now next in line.
-fn drain_held(node: &Node, conn: &mut AnyConnection, st: &mut InStream) -> StoreResult<()> {
+fn drain_held(
+    node: &Node,
+    conn: &mut AnyConnection,
+    st: &mut InStream,
+    follow: &mut FollowUp,
+) -> StoreResult<()> {
     while let Some(jws) = q::take_held(conn, &st.iss, &st.stream, st.last_seq + 1)? {
         let seq = st.last_seq + 1;
         st.last_seq = seq;
@@ -237,7 +242,7 @@ fn drain_held(node: &Node, conn: &mut AnyConnection, st: &mut InStream) -> Store
         if q::is_received(conn, &st.iss, &jti)? {
             continue;
         }
-        match effect(node, conn, &msg)? {
+        match effect(node, conn, &msg, follow)? {
             Ok(()) => node.metrics.add(
                 "tongxin_messages_in_total",
                 format!("kind=\"{}\"", msg.kind()),
@@ -320,7 +325,12 @@ fn reject(conn: &mut AnyConnection, inc: &Incoming, code: &str, reason: &str) ->
 }
 
 /// The effect of one in-order message on this node's state.
-fn effect(node: &Node, conn: &mut AnyConnection, m: &Message) -> StoreResult<Result<(), Refusal>> {
+fn effect(
+    node: &Node,
+    conn: &mut AnyConnection,
+    m: &Message,
+    follow: &mut FollowUp,
+) -> StoreResult<Result<(), Refusal>> {
     let me = &node.cfg.org_id;
     // The sender's kind as the roster states it (the verifier checked it matches the
     // certificate). Borrowed from the shared verifier: cloning the roster per message is costly.
@@ -333,7 +343,9 @@ fn effect(node: &Node, conn: &mut AnyConnection, m: &Message) -> StoreResult<Res
     match &m.body {
         Body::RosterPublished(b) => match Roster::verify(&node.root, &b.roster) {
             Ok(r) => {
-                node.accept_roster(conn, r)?;
+                if node.store_roster(conn, &r)? {
+                    follow.roster = Some(r);
+                }
                 Ok(Ok(()))
             }
             Err(e) => Ok(Err(Refusal::new("bad_roster", e.to_string()))),
@@ -341,7 +353,9 @@ fn effect(node: &Node, conn: &mut AnyConnection, m: &Message) -> StoreResult<Res
         Body::RevocationPublished(b) => {
             match RevocationList::from_pem(&node.root, b.crl_pem.as_bytes()) {
                 Ok(crl) => {
-                    node.accept_crl(conn, &b.crl_pem, crl)?;
+                    if node.store_crl(conn, &b.crl_pem, &crl)? {
+                        follow.crl = Some(crl);
+                    }
                     Ok(Ok(()))
                 }
                 Err(e) => Ok(Err(Refusal::new("bad_crl", e.to_string()))),

@@ -24,4 +24,7 @@ pub struct FollowUp {
     pub sync_requests: Vec<(OrgId, SyncRequested)>,
     /// `requester` asked us to re-send.
     pub resends: Vec<(OrgId, SyncRequested)>,
+    /// Trust documents stored in the batch, to install once it has committed.
+    pub roster: Option<tongxin_schema::roster::Roster>,
+    pub crl: Option<tongxin_schema::pki::RevocationList>,
 }

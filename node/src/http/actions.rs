@@ -61,8 +61,8 @@ pub async fn create_offer(node: &SharedNode, i: OfferInput) -> Result<OfferRow, 
     let (org, id) = (node.cfg.org_id.to_string(), offer.offer_id.to_string());
     let n = node.clone();
     node.store
-        .write(move |c| Ok(offers::publish(c, &n.signer, offer)))
-        .await?
+        .transact(move |c| offers::publish(c, &n.signer, offer))
+        .await
         .map_err(ApiError::from)?;
     node.outbox_ready.notify_one();
     node.store
@@ -79,8 +79,8 @@ pub async fn withdraw_offer(node: &SharedNode, id: &str, i: ReasonInput) -> Resu
     };
     let n = node.clone();
     node.store
-        .write(move |c| Ok(offers::withdraw(c, &n.signer, w)))
-        .await?
+        .transact(move |c| offers::withdraw(c, &n.signer, w))
+        .await
         .map_err(ApiError::from)?;
     node.outbox_ready.notify_one();
     Ok(offer_id)
@@ -107,8 +107,8 @@ pub async fn create_need(node: &SharedNode, i: NeedInput) -> Result<NeedRow, Api
     let (org, id) = (node.cfg.org_id.to_string(), need.need_id.to_string());
     let n = node.clone();
     node.store
-        .write(move |c| Ok(needs::publish(c, &n.signer, need)))
-        .await?
+        .transact(move |c| needs::publish(c, &n.signer, need))
+        .await
         .map_err(ApiError::from)?;
     node.outbox_ready.notify_one();
     node.store
@@ -134,8 +134,8 @@ pub async fn claim_need(
     let claim_id = claim.claim_id;
     let n = node.clone();
     node.store
-        .write(move |c| Ok(needs::claim(c, &n.signer, &need_org, claim)))
-        .await?
+        .transact(move |c| needs::claim(c, &n.signer, &need_org, claim))
+        .await
         .map_err(ApiError::from)?;
     node.outbox_ready.notify_one();
     Ok(claim_id)
@@ -158,8 +158,8 @@ pub async fn decide_claim(
     };
     let n = node.clone();
     node.store
-        .write(move |c| Ok(needs::decide(c, &n.signer, &claimant, d)))
-        .await?
+        .transact(move |c| needs::decide(c, &n.signer, &claimant, d))
+        .await
         .map_err(ApiError::from)?;
     node.outbox_ready.notify_one();
     Ok(claim_id)
@@ -174,8 +174,8 @@ pub async fn fulfil_need(node: &SharedNode, id: &str, i: FulfilInput) -> Result<
     };
     let n = node.clone();
     node.store
-        .write(move |c| Ok(needs::fulfil(c, &n.signer, f)))
-        .await?
+        .transact(move |c| needs::fulfil(c, &n.signer, f))
+        .await
         .map_err(ApiError::from)?;
     node.outbox_ready.notify_one();
     Ok(need_id)
@@ -205,8 +205,8 @@ pub async fn escalate_need(
     };
     let n = node.clone();
     node.store
-        .write(move |c| Ok(needs::escalate(c, &n.signer, &roster, e)))
-        .await?
+        .transact(move |c| needs::escalate(c, &n.signer, &roster, e))
+        .await
         .map_err(ApiError::from)?;
     node.outbox_ready.notify_one();
     Ok((need_id, parent))

@@ -33,30 +33,11 @@ pub struct TokenRequest {
     responses((status = 200, description = "{ token, expires_at, role, org_id }"), (status = 401, description = "wrong username or password")))]
 pub async fn token(node: Node, body: ValidJson<TokenRequest>) -> Result<HttpResponse, ApiError> {
     let body = body.into_inner();
-    let username = body.username.to_string();
-    let user = node
-        .store
-        .read(move |c| rows::find_user(c, &username))
-        .await?;
-    // Same answer and similar time whether the user exists or not.
-    let ok = match &user {
-        Some(u) => auth::check_password(&u.password_hash, body.password.as_str()),
-        None => {
-            let _ = auth::check_password(
-                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$9hBpGzeqjf6hXvnZ8Uj5Ig",
-                body.password.as_str(),
-            );
-            false
-        }
-    };
-    let user = user
-        .filter(|_| ok)
-        .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
-    let role: Role = user
-        .role
-        .parse()
-        .map_err(|e: String| ApiError::unauthorized(e))?;
-    let (token, exp) = auth::issue(&node, &user.username, role)?;
+    let (username, role) =
+        auth::sign_in(&node, body.username.to_string(), body.password.to_string())
+            .await?
+            .ok_or_else(|| ApiError::unauthorized("wrong username or password"))?;
+    let (token, exp) = auth::issue(&node, &username, role)?;
     Ok(HttpResponse::Ok().json(
         json!({ "token": token, "expires_at": exp, "role": role, "org_id": node.cfg.org_id }),
     ))
@@ -413,6 +394,12 @@ pub async fn rejected(
     let limit = q.limit.unwrap_or(100);
     if !(1..=1000).contains(&limit) {
         return Err(ApiError::invalid("limit", "must be between 1 and 1000"));
+    }
+    if q.code
+        .as_ref()
+        .is_some_and(|c| c.len() > 64 || c.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid("code", "not a reason code"));
     }
     let code = q.code.clone();
     let items = node

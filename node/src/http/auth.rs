@@ -28,6 +28,41 @@ pub fn check_password(hash: &str, password: &str) -> bool {
     })
 }
 
+/// Checks a sign-in off the HTTP workers (argon2 is deliberately slow). An unknown user costs
+/// the same as a wrong password, so timing does not tell which usernames exist.
+pub async fn sign_in(
+    node: &SharedNode,
+    username: String,
+    password: String,
+) -> Result<Option<(String, Role)>, ApiError> {
+    let user = node
+        .store
+        .read(move |c| crate::store::rows::find_user(c, &username))
+        .await?;
+    let hash = user.as_ref().map(|u| u.password_hash.clone());
+    let ok = actix_web::web::block(move || match hash {
+        Some(h) => check_password(&h, &password),
+        None => {
+            let _ = check_password(
+                "$argon2id$v=19$m=19456,t=2,p=1$c2FsdHNhbHQ$9hBpGzeqjf6hXvnZ8Uj5Ig",
+                &password,
+            );
+            false
+        }
+    })
+    .await
+    .unwrap_or(false);
+    Ok(user
+        .filter(|_| ok)
+        .and_then(|u| u.role.parse().ok().map(|r| (u.username, r))))
+}
+
+/// The UI's cookie is named per node: nodes on one host (same site, other ports) must not
+/// overwrite each other's sign-in.
+pub fn cookie_name(node: &SharedNode) -> String {
+    format!("tongxin_{}", node.cfg.org_id)
+}
+
 /// A caller whose token verified; `claims.iss` is this node unless said otherwise.
 #[derive(Debug, Clone)]
 pub struct Auth {
@@ -51,8 +86,8 @@ impl Auth {
     }
 }
 
-/// Reads the token from `Authorization: Bearer …` or, for the web UI, the `tongxin_token` cookie.
-pub fn token_from(req: &HttpRequest) -> Option<String> {
+/// Reads the token from `Authorization: Bearer …` or, for the web UI, this node's cookie.
+pub fn token_from(req: &HttpRequest, node: &SharedNode) -> Option<String> {
     if let Some(h) = req
         .headers()
         .get("authorization")
@@ -60,7 +95,7 @@ pub fn token_from(req: &HttpRequest) -> Option<String> {
     {
         return h.strip_prefix("Bearer ").map(|t| t.trim().to_owned());
     }
-    req.cookie("tongxin_token").map(|c| c.value().to_owned())
+    req.cookie(&cookie_name(node)).map(|c| c.value().to_owned())
 }
 
 pub fn authenticate(node: &SharedNode, token: &str) -> Result<Auth, ApiError> {
@@ -87,7 +122,7 @@ impl FromRequest for Auth {
         let Some(node) = req.app_data::<web::Data<SharedNode>>() else {
             return ready(Err(ApiError::unauthorized("no node")));
         };
-        ready(match token_from(req) {
+        ready(match token_from(req, node.get_ref()) {
             None => Err(ApiError::unauthorized(
                 "sign in: send Authorization: Bearer <token>",
             )),

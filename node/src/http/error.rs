@@ -69,6 +69,9 @@ impl ResponseError for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
+        if let StoreError::NotPermitted(m) = e {
+            return ApiError::forbidden(m);
+        }
         // Logged once here, at the boundary; the client gets no internals.
         tracing::error!(error = %e, "storage error");
         match e {

@@ -313,8 +313,24 @@ fn urlencode(s: &str) -> String {
         .collect()
 }
 
+/// Forms are only accepted from this node's own pages. SameSite=Lax cookies are not enough:
+/// other nodes on the same host (other ports) are the same site.
+fn same_origin(req: &HttpRequest) -> bool {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    else {
+        // Browsers send Origin with cross-origin POSTs; a client without one must still hold
+        // the cookie, which a cross-site page cannot read.
+        return true;
+    };
+    let host = req.connection_info().host().to_owned();
+    origin == format!("http://{host}") || origin == format!("https://{host}")
+}
+
 fn signed_in(req: &HttpRequest, node: &SharedNode) -> Option<Auth> {
-    auth::token_from(req).and_then(|t| auth::authenticate(node, &t).ok())
+    auth::token_from(req, node).and_then(|t| auth::authenticate(node, &t).ok())
 }
 
 /// Builds a JSON body from form fields (numbers and flags typed) and parses it exactly as the
@@ -364,34 +380,26 @@ pub async fn login(
     form: web::Form<HashMap<String, String>>,
 ) -> HttpResponse {
     let (t, _) = lang(&req, &HashMap::new());
+    // Sign-in is not checked for origin: a forged sign-in needs this node's credentials and
+    // changes nothing; every action form is checked (admin_action).
     let (user, pw) = (
         form.get("username").cloned().unwrap_or_default(),
         form.get("password").cloned().unwrap_or_default(),
     );
-    let found = {
-        let u = user.clone();
-        node.store.read(move |c| rows::find_user(c, &u)).await
+    let (username, role) = match auth::sign_in(&node, user, pw).await {
+        Ok(Some(found)) => found,
+        Ok(None) => {
+            return back(
+                "/login",
+                Err(ApiError::unauthorized("wrong username or password")),
+                t,
+            );
+        }
+        Err(e) => return back("/login", Err(e), t),
     };
-    let Ok(Some(row)) = found else {
-        return back(
-            "/login",
-            Err(ApiError::unauthorized("wrong username or password")),
-            t,
-        );
-    };
-    if !auth::check_password(&row.password_hash, &pw) {
-        return back(
-            "/login",
-            Err(ApiError::unauthorized("wrong username or password")),
-            t,
-        );
-    }
-    let Ok(role) = row.role.parse::<Role>() else {
-        return back("/login", Err(ApiError::unauthorized("bad role")), t);
-    };
-    match auth::issue(&node, &row.username, role) {
+    match auth::issue(&node, &username, role) {
         Ok((token, _)) => {
-            let cookie = Cookie::build("tongxin_token", token)
+            let cookie = Cookie::build(auth::cookie_name(&node), token)
                 .path("/")
                 .http_only(true)
                 .same_site(SameSite::Lax)
@@ -404,9 +412,11 @@ pub async fn login(
     }
 }
 
-pub async fn logout() -> HttpResponse {
+pub async fn logout(node: Node) -> HttpResponse {
     let mut r = redirect("/login");
-    let mut c = Cookie::build("tongxin_token", "").path("/").finish();
+    let mut c = Cookie::build(auth::cookie_name(&node), "")
+        .path("/")
+        .finish();
     c.make_removal();
     let _ = r.add_cookie(&c);
     r
@@ -425,8 +435,11 @@ macro_rules! require_sign_in {
     };
 }
 
+/// A query parameter, if present, non-empty and free of control characters.
 fn opt(q: &HashMap<String, String>, k: &str) -> Option<String> {
-    q.get(k).filter(|v| !v.is_empty()).cloned()
+    q.get(k)
+        .filter(|v| !v.is_empty() && !v.chars().any(char::is_control))
+        .cloned()
 }
 
 pub async fn offers(
@@ -621,6 +634,13 @@ where
     let Some(a) = signed_in(&req, &node) else {
         return redirect("/login");
     };
+    if !same_origin(&req) {
+        return back(
+            to,
+            Err(ApiError::forbidden("cross-site request refused")),
+            t,
+        );
+    }
     if let Err(e) = a.require(&[Role::Admin]) {
         return back(to, Err(e), t);
     }

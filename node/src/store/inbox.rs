@@ -179,22 +179,38 @@ pub struct NewRejection<'a> {
 /// Keeps at most this much of a rejected message (it may be huge or hostile).
 const RAW_KEEP: usize = 8 * 1024;
 
+/// Text from outside may hold NUL, which PostgreSQL refuses in TEXT columns: one such message
+/// would fail every batch it is in. Stored as U+FFFD instead.
+fn storable(s: &str) -> std::borrow::Cow<'_, str> {
+    if s.contains('\0') {
+        s.replace('\0', "\u{FFFD}").into()
+    } else {
+        s.into()
+    }
+}
+
 pub fn record_rejected(conn: &mut AnyConnection, r: &NewRejection<'_>) -> StoreResult<()> {
     let mut end = r.raw.len().min(RAW_KEEP);
     while !r.raw.is_char_boundary(end) {
         end -= 1;
     }
+    let (reason, raw, routing_key) = (
+        storable(r.reason),
+        storable(&r.raw[..end]),
+        storable(r.routing_key),
+    );
+    let user_id = r.user_id.map(storable);
     diesel::insert_into(rejected::table)
         .values((
             rejected::received_ms.eq(now_ms()),
             rejected::code.eq(r.code),
-            rejected::reason.eq(r.reason),
+            rejected::reason.eq(reason.as_ref()),
             rejected::iss.eq(r.iss),
             rejected::kind.eq(r.kind),
             rejected::jti.eq(r.jti),
-            rejected::routing_key.eq(r.routing_key),
-            rejected::user_id.eq(r.user_id),
-            rejected::raw.eq(&r.raw[..end]),
+            rejected::routing_key.eq(routing_key.as_ref()),
+            rejected::user_id.eq(user_id.as_deref()),
+            rejected::raw.eq(raw.as_ref()),
         ))
         .execute(conn)?;
     Ok(())

@@ -52,6 +52,8 @@ pub enum StoreError {
     Task(String),
     #[error("stored data is inconsistent: {0}")]
     Corrupt(String),
+    #[error("{0}")]
+    NotPermitted(String),
 }
 
 impl StoreError {
@@ -151,12 +153,33 @@ impl Store {
         T: Send + 'static,
         F: FnOnce(&mut AnyConnection) -> StoreResult<T> + Send + 'static,
     {
+        self.transact(f).await
+    }
+
+    /// `write` with the caller's error type. The transaction commits only if `f` returns Ok:
+    /// a refused action leaves nothing behind.
+    pub async fn transact<T, E, F>(&self, f: F) -> Result<T, E>
+    where
+        T: Send + 'static,
+        E: From<diesel::result::Error> + From<StoreError> + Send + 'static,
+        F: FnOnce(&mut AnyConnection) -> Result<T, E> + Send + 'static,
+    {
         let writer = self.writer.clone();
+        let target = self.target.clone();
         tokio::task::spawn_blocking(move || {
             let mut conn = writer
                 .lock()
-                .map_err(|_| StoreError::Task("writer lock poisoned".into()))?;
-            conn.transaction(f)
+                .unwrap_or_else(|poisoned| poisoned.into_inner());
+            let result = conn.transaction(f);
+            // A lost PostgreSQL connection would fail every later write: replace it.
+            if result.is_err()
+                && conn.batch_execute("SELECT 1").is_err()
+                && let Ok(fresh) = target.connect()
+            {
+                tracing::warn!("the database connection was lost; reconnected");
+                *conn = fresh;
+            }
+            result
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?

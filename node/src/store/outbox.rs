@@ -27,6 +27,16 @@ pub fn enqueue(
     body: impl Into<Body>,
 ) -> StoreResult<(Message, String)> {
     let body = body.into();
+    let rule = body.kind().rule();
+    // A message every receiver would refuse would block this stream at all of them (the
+    // gap could never close): refuse it here instead.
+    if !rule.senders.contains(&signer.kind()) {
+        return Err(StoreError::NotPermitted(format!(
+            "a {} may not send {}",
+            signer.kind(),
+            body.kind()
+        )));
+    }
     let stream = Stream::for_message(body.kind(), &aud);
     if stream == Stream::Control {
         return Err(StoreError::Corrupt(format!(
@@ -131,6 +141,21 @@ pub fn heads(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
     Ok(out_streams::table
         .select((out_streams::stream, out_streams::last_seq))
         .load(conn)?)
+}
+
+/// The last sequence number the broker has confirmed on each stream: what `node.hello`
+/// announces (announcing unsent ones would make every peer ask for them at once).
+pub fn sent_heads(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
+    use diesel::dsl::max;
+    let rows: Vec<(String, Option<i64>)> = outbox::table
+        .filter(outbox::sent_ms.is_not_null())
+        .group_by(outbox::stream)
+        .select((outbox::stream, max(outbox::seq)))
+        .load(conn)?;
+    Ok(rows
+        .into_iter()
+        .filter_map(|(s, m)| m.map(|m| (s, m)))
+        .collect())
 }
 
 pub fn depth(conn: &mut AnyConnection) -> StoreResult<i64> {
