@@ -526,6 +526,16 @@ pub async fn publish_offers(
     n: usize,
     per_tx: usize,
 ) -> Vec<String> {
+    publish_offers_on(node.node.clone(), prefix, n, per_tx).await
+}
+
+/// `publish_offers` on a node handle (usable from a spawned task).
+pub async fn publish_offers_on(
+    node: SharedNode,
+    prefix: &str,
+    n: usize,
+    per_tx: usize,
+) -> Vec<String> {
     use tongxin_schema::v1::bodies::OfferPublished;
     use tongxin_schema::v1::taxonomy::OfferCategory;
     let mut titles = Vec::with_capacity(n);
@@ -547,9 +557,8 @@ pub async fn publish_offers(
             .collect();
         titles.extend(chunk.iter().map(|o| o.title.to_string()));
         i += chunk.len();
-        let shared = node.node.clone();
-        node.node
-            .store
+        let shared = node.clone();
+        node.store
             .write(move |c| {
                 for o in chunk {
                     tongxin_node::domain::offers::publish(c, &shared.signer, o).map_err(
@@ -563,7 +572,7 @@ pub async fn publish_offers(
             })
             .await
             .unwrap();
-        node.node.outbox_ready.notify_one();
+        node.outbox_ready.notify_one();
     }
     titles
 }

@@ -1,0 +1,181 @@
+//! Faults: a receiving node killed with SIGKILL at random moments while messages stream to it
+//! comes back and ends with every message applied exactly once.
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
+
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use serde_json::Value;
+use tongxin_schema::OrgKind;
+use tongxin_tests::*;
+
+/// The `tongxin` binary of this workspace (tests/run builds it before the tests).
+fn tongxin_bin() -> PathBuf {
+    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/tongxin");
+    assert!(
+        p.exists(),
+        "{} is missing: run `cargo build -p tongxin-node` first (tests/run does)",
+        p.display()
+    );
+    p
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A node running as its own process, as in production.
+struct Proc {
+    child: Child,
+    port: u16,
+}
+
+impl Proc {
+    fn start(config: &std::path::Path, port: u16) -> Proc {
+        let child = Command::new(tongxin_bin())
+            .args(["run", "--config", config.to_str().unwrap()])
+            .env("TONGXIN_HTTP_LISTEN", format!("127.0.0.1:{port}"))
+            .env("TONGXIN_LOG", "warn")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        Proc { child, port }
+    }
+
+    fn kill9(mut self) {
+        let _ = self.child.kill(); // SIGKILL
+        let _ = self.child.wait();
+    }
+}
+
+async fn get(http: &reqwest::Client, port: u16, token: &str, path: &str) -> Option<Value> {
+    let r = http
+        .get(format!("http://127.0.0.1:{port}{path}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .ok()?;
+    r.status().is_success().then_some(())?;
+    r.json().await.ok()
+}
+
+async fn login(http: &reqwest::Client, port: u16) -> Option<String> {
+    let r = http
+        .post(format!("http://127.0.0.1:{port}/api/v1/auth/token"))
+        .json(&serde_json::json!({ "username": "admin", "password": "correct horse battery" }))
+        .send()
+        .await
+        .ok()?;
+    r.json::<Value>().await.ok()?["token"]
+        .as_str()
+        .map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
+    let a = Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+    ]);
+    let street = a.start("street", None).await;
+    let community = a.org("community");
+    let config = a.config(community, None);
+    let out = Command::new(tongxin_bin())
+        .args([
+            "user",
+            "add",
+            "--config",
+            config.to_str().unwrap(),
+            "--username",
+            "admin",
+            "--role",
+            "admin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"correct horse battery\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success());
+    let port = free_port();
+    let http = reqwest::Client::new();
+
+    let mut receiver = Proc::start(&config, port);
+    let total = 10_000;
+    // Small transactions, so that publishing is still under way at every kill.
+    let publisher = tokio::spawn(publish_offers_on(street.node.clone(), "断电", total, 20));
+    for round in 0..5 {
+        // Let it work a little, at a random moment kill -9, start again.
+        let wait = 200 + u64::from(rand::random::<u16>() % 600);
+        tokio::time::sleep(Duration::from_millis(wait)).await;
+        receiver.kill9();
+        assert!(!publisher.is_finished(), "round {round}: the stream had ended before the kill; the test would prove nothing");
+        eprintln!("round {round}: killed after {wait} ms");
+        receiver = Proc::start(&config, port);
+    }
+    let titles = publisher.await.unwrap();
+    assert_eq!(titles.len(), total);
+
+    let token = eventually(30, "receiver answers", || async {
+        login(&http, port).await
+    })
+    .await;
+    let offers = format!("/api/v1/offers?org={}&limit=1", street.org_id);
+    eventually(180, "all 10,000 offers applied", || async {
+        let v = get(&http, port, &token, &offers).await?;
+        (v["total"] == total).then_some(())
+    })
+    .await;
+    let streams = get(&http, port, &token, "/api/v1/streams").await.unwrap();
+    let all = streams["incoming"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["iss"] == street.org_id.as_str() && s["stream"] == "all")
+        .cloned()
+        .unwrap();
+    assert_eq!(
+        (all["last_seq"].as_i64(), all["missing"].as_i64()),
+        (Some(total as i64), Some(0))
+    );
+    let metrics = http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    let received = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("tongxin_received_messages "))
+        .unwrap()
+        .trim()
+        .parse::<f64>()
+        .unwrap();
+    assert_eq!(received as usize, total, "each message recorded once");
+    let rejected = get(&http, port, &token, "/api/v1/messages/rejected")
+        .await
+        .unwrap();
+    assert_eq!(rejected["items"], serde_json::json!([]));
+    receiver.kill9();
+    street.stop().await;
+}
