@@ -32,7 +32,6 @@ fn free_port() -> u16 {
 /// A node running as its own process, as in production.
 struct Proc {
     child: Child,
-    port: u16,
 }
 
 impl Proc {
@@ -45,7 +44,7 @@ impl Proc {
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        Proc { child, port }
+        Proc { child }
     }
 
     fn kill9(mut self) {
@@ -127,7 +126,10 @@ async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
         let wait = 200 + u64::from(rand::random::<u16>() % 600);
         tokio::time::sleep(Duration::from_millis(wait)).await;
         receiver.kill9();
-        assert!(!publisher.is_finished(), "round {round}: the stream had ended before the kill; the test would prove nothing");
+        assert!(
+            !publisher.is_finished(),
+            "round {round}: the stream had ended before the kill; the test would prove nothing"
+        );
         eprintln!("round {round}: killed after {wait} ms");
         receiver = Proc::start(&config, port);
     }
