@@ -181,3 +181,93 @@ async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
     receiver.kill9();
     street.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_between_commit_and_publish_still_delivers() {
+    let a = Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+    ]);
+    let community = a.start("community", None).await;
+    let street = a.org("street");
+    let config = a.config(street, None);
+    let out = Command::new(tongxin_bin())
+        .args([
+            "user",
+            "add",
+            "--config",
+            config.to_str().unwrap(),
+            "--username",
+            "admin",
+            "--role",
+            "admin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"correct horse battery\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success());
+    let port = free_port();
+    let http = reqwest::Client::new();
+    let sender = Proc::start(&config, port);
+    let ready = || async {
+        http.get(format!("http://127.0.0.1:{port}/readyz"))
+            .send()
+            .await
+            .is_ok_and(|r| r.status() == 200)
+    };
+    eventually(30, "sender ready", || async { ready().await.then_some(()) }).await;
+
+    // Cut the sender off the broker, so a committed message cannot be published...
+    rabbitmqctl(&["change_password", street.id.as_str(), "not-the-password"]);
+    assert!(kill_connection(&street.id));
+    eventually(15, "sender not ready", || async {
+        (!ready().await).then_some(())
+    })
+    .await;
+    let token = login(&http, port).await.unwrap();
+    let r = http
+        .post(format!("http://127.0.0.1:{port}/api/v1/offers"))
+        .bearer_auth(&token)
+        .json(&offer_input("提交后、发布前断电"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 201);
+    assert_eq!(
+        get(&http, port, &token, "/api/v1/node").await.unwrap()["outbox_depth"],
+        1
+    );
+    // ...and kill it there.
+    sender.kill9();
+
+    rabbitmqctl(&["change_password", street.id.as_str(), &a.broker_password]);
+    let sender = Proc::start(&config, port);
+    eventually(30, "the offer arrives after the restart", || async {
+        (community.get("/api/v1/offers").await["total"] == 1).then_some(())
+    })
+    .await;
+    assert_eq!(
+        community.get("/api/v1/offers").await["items"][0]["title"],
+        "提交后、发布前断电"
+    );
+    assert_eq!(
+        stream_state(&community, &street.id, "all").await,
+        Some((1, 1))
+    );
+    sender.kill9();
+    community.stop().await;
+}
