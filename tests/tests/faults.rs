@@ -29,6 +29,37 @@ fn free_port() -> u16 {
         .port()
 }
 
+/// Writes a node's config and its admin account for running it as a process; returns the
+/// config and a free HTTP port.
+fn process_node(a: &Alliance, org: &Org) -> (PathBuf, u16) {
+    let config = a.config(org, None);
+    let out = Command::new(tongxin_bin())
+        .args([
+            "user",
+            "add",
+            "--config",
+            config.to_str().unwrap(),
+            "--username",
+            "admin",
+            "--role",
+            "admin",
+        ])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .spawn()
+        .and_then(|mut c| {
+            use std::io::Write;
+            c.stdin
+                .take()
+                .unwrap()
+                .write_all(b"correct horse battery\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "tongxin user add failed");
+    (config, free_port())
+}
+
 /// A node running as its own process, as in production.
 struct Proc {
     child: Child,
@@ -89,32 +120,7 @@ async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
     ]);
     let street = a.start("street", None).await;
     let community = a.org("community");
-    let config = a.config(community, None);
-    let out = Command::new(tongxin_bin())
-        .args([
-            "user",
-            "add",
-            "--config",
-            config.to_str().unwrap(),
-            "--username",
-            "admin",
-            "--role",
-            "admin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(b"correct horse battery\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    assert!(out.status.success());
-    let port = free_port();
+    let (config, port) = process_node(&a, community);
     let http = reqwest::Client::new();
 
     let mut receiver = Proc::start(&config, port);
@@ -195,32 +201,7 @@ async fn a_sender_killed_between_commit_and_publish_still_delivers() {
     ]);
     let community = a.start("community", None).await;
     let street = a.org("street");
-    let config = a.config(street, None);
-    let out = Command::new(tongxin_bin())
-        .args([
-            "user",
-            "add",
-            "--config",
-            config.to_str().unwrap(),
-            "--username",
-            "admin",
-            "--role",
-            "admin",
-        ])
-        .stdin(Stdio::piped())
-        .stdout(Stdio::null())
-        .spawn()
-        .and_then(|mut c| {
-            use std::io::Write;
-            c.stdin
-                .take()
-                .unwrap()
-                .write_all(b"correct horse battery\n")?;
-            c.wait_with_output()
-        })
-        .unwrap();
-    assert!(out.status.success());
-    let port = free_port();
+    let (config, port) = process_node(&a, street);
     let http = reqwest::Client::new();
     let sender = Proc::start(&config, port);
     let ready = || async {
