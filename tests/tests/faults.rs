@@ -252,3 +252,68 @@ async fn a_sender_killed_between_commit_and_publish_still_delivers() {
     sender.kill9();
     community.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_whose_database_is_locked_stops_acking_and_recovers() {
+    use diesel::Connection;
+    use diesel::connection::SimpleConnection;
+
+    let a = Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+    ]);
+    let street = a.start("street", None).await;
+    let community = a.start("community", None).await;
+    for n in [&street, &community] {
+        eventually(10, "ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    // Another process takes the community's database for longer than its busy timeout.
+    let db = a.org("community").dir.join("tongxin.db");
+    let (locked_tx, locked_rx) = std::sync::mpsc::channel();
+    let locker = std::thread::spawn(move || {
+        let mut c = diesel::SqliteConnection::establish(db.to_str().unwrap()).unwrap();
+        c.batch_execute("BEGIN EXCLUSIVE").unwrap();
+        locked_tx.send(()).unwrap();
+        std::thread::sleep(Duration::from_secs(14));
+        c.batch_execute("COMMIT").unwrap();
+    });
+    locked_rx.recv().unwrap();
+    let titles = publish_offers(&street, "锁库期间", 200, 20).await;
+    // Nothing can be applied, so nothing may be acknowledged: the messages wait in the queue
+    // (the broker's queue statistics lag by a few seconds, hence the polling).
+    let queue = format!("node.{}", community.org_id);
+    eventually(10, "messages waiting in the receiver's queue", || async {
+        (queue_messages(&a.vhost, &queue) > 0).then_some(())
+    })
+    .await;
+    assert_eq!(
+        offer_titles(&community, &street.org_id).await.len(),
+        0,
+        "applied through a locked database?"
+    );
+    locker.join().unwrap();
+
+    let mut expected = titles;
+    expected.sort();
+    let got = eventually(60, "all offers after the lock is released", || async {
+        let t = offer_titles(&community, &street.org_id).await;
+        (t.len() >= expected.len()).then_some(t)
+    })
+    .await;
+    assert_eq!(got, expected);
+    assert_eq!(
+        stream_state(&community, &street.org_id, "all").await,
+        Some((200, 200))
+    );
+    eventually(20, "ready again", || async {
+        community.ready().await.then_some(())
+    })
+    .await;
+    street.stop().await;
+    community.stop().await;
+}
