@@ -39,6 +39,9 @@ pub struct TestAlliance {
     pub crl_pem: String,
     pub roster_jws: String,
     pub foreign: TestNode,
+    /// Appended to every org id (empty for the checked-in vectors): lets a test on a shared
+    /// broker give the organisations user names nobody else uses.
+    pub suffix: String,
 }
 
 /// Organisations of the test alliance: (org id, kind, name).
@@ -80,6 +83,11 @@ fn node(
 
 impl TestAlliance {
     pub fn new(now: i64) -> Result<TestAlliance, PkiError> {
+        TestAlliance::with_suffix(now, "")
+    }
+
+    /// The same alliance with `suffix` appended to every org id.
+    pub fn with_suffix(now: i64, suffix: &str) -> Result<TestAlliance, PkiError> {
         let ca_key = pki::generate_key()?;
         let ca_cert = pki::make_root(&ca_key, "路南区党建联盟 (test vectors)")?;
         let root = Root::new(ca_cert.clone())?;
@@ -96,7 +104,14 @@ impl TestAlliance {
                     not_after: now + 3650 * 86_400,
                 }
             };
-            nodes.push(node(&ca_key, &ca_cert, id, kind, name, validity)?);
+            nodes.push(node(
+                &ca_key,
+                &ca_cert,
+                &format!("{id}{suffix}"),
+                kind,
+                name,
+                validity,
+            )?);
         }
         let revoked_serial = pki::CertInfo::read(&nodes[4].cert)?.serial;
         let crl = pki::make_crl(
@@ -104,7 +119,7 @@ impl TestAlliance {
             &ca_cert,
             &[Revoked {
                 serial: revoked_serial,
-                org_id: "revoked-unit".into(),
+                org_id: format!("revoked-unit{suffix}"),
                 revoked_at: now - 60,
             }],
             now - 60,
@@ -112,7 +127,7 @@ impl TestAlliance {
         let crl_pem = String::from_utf8_lossy(&crl.to_pem()?).into_owned();
         let orgs = nodes
             .iter()
-            .filter(|n| n.org_id.as_str() != "not-on-roster")
+            .filter(|n| n.org_id.as_str() != format!("not-on-roster{suffix}"))
             .zip(ORGS)
             .map(|(n, (_, _, name))| {
                 Ok(RosterOrg {
@@ -121,7 +136,7 @@ impl TestAlliance {
                     kind: n.kind,
                     parent: (n.kind == OrgKind::Community)
                         .then(|| n.org_id.clone())
-                        .and(Some("xueyuan-nanlu".parse()?)),
+                        .and(Some(format!("xueyuan-nanlu{suffix}").parse()?)),
                     grids: vec![],
                     certificate: String::from_utf8_lossy(&n.cert.to_pem()?).into_owned(),
                 })
@@ -150,7 +165,7 @@ impl TestAlliance {
         let foreign = node(
             &foreign_key,
             &foreign_ca,
-            "youyi-nanli",
+            &format!("youyi-nanli{suffix}"),
             OrgKind::Community,
             "冒名的社区",
             Validity::days(now - 86_400, 3650),
@@ -164,13 +179,14 @@ impl TestAlliance {
             crl_pem,
             roster_jws,
             foreign,
+            suffix: suffix.to_owned(),
         })
     }
 
     pub fn node(&self, id: &str) -> &TestNode {
         self.nodes
             .iter()
-            .find(|n| n.org_id.as_str() == id)
+            .find(|n| n.org_id.as_str() == format!("{id}{}", self.suffix))
             .unwrap_or(&self.nodes[0])
     }
 
@@ -211,7 +227,7 @@ impl TestAlliance {
         Ok(crate::Verifier::new(self.root.clone())
             .with_revocations(crl)
             .with_roster(roster)
-            .for_receiver("youyi-nanli".parse()?))
+            .for_receiver(self.node("youyi-nanli").org_id.clone()))
     }
 }
 
@@ -601,9 +617,10 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
     );
     let checkin = CheckinAttested {
         checkin_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0301),
-        member: "youyi-nanli:0192f1a4-0000-7000-8000-000000000004"
-            .parse()
-            .unwrap_or_else(|_| unreachable!()),
+        member: crate::MemberRef::new(
+            community.org_id.clone(),
+            Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0004),
+        ),
         activity_id: None,
         checked_in_at: now - 7200,
         checked_out_at: now - 3600,
@@ -691,7 +708,7 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
             street,
             &msg(
                 street,
-                Audience::Org("loue-jia".parse().unwrap_or_else(|_| unreachable!())),
+                Audience::Org(a.node("loue-jia").org_id.clone()),
                 1,
                 claim.clone().into(),
             ),
@@ -737,9 +754,10 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
                 1,
                 ReportSubmitted {
                     report_id: Uuid::from_u128(7),
-                    member: "loue-jia:0192f1a4-0000-7000-8000-000000000003"
-                        .parse()
-                        .unwrap_or_else(|_| unreachable!()),
+                    member: crate::MemberRef::new(
+                        a.node("loue-jia").org_id.clone(),
+                        Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0003),
+                    ),
                     display_name: None,
                     skills: vec![Skill::Legal],
                     grid: None,

@@ -120,6 +120,50 @@ impl Alliance {
                 dir: odir,
             });
         }
+        Alliance::assemble(dir, ca_key, ca_cert, list, None)
+    }
+
+    /// The alliance of the protocol's test vectors (`tongxin_schema::vectors`), with its own
+    /// org-id suffix, so every vector can be sent through a real broker to a real node.
+    pub fn from_vectors(t: &tongxin_schema::vectors::TestAlliance) -> Alliance {
+        let dir = tempfile::tempdir().unwrap();
+        let mut list = Vec::new();
+        for (n, (_, _, name)) in t.nodes.iter().zip(tongxin_schema::vectors::ORGS) {
+            let odir = dir.path().join(n.org_id.as_str());
+            std::fs::create_dir_all(&odir).unwrap();
+            std::fs::write(
+                odir.join("node.key"),
+                n.key.private_key_to_pem_pkcs8().unwrap(),
+            )
+            .unwrap();
+            std::fs::write(odir.join("node.pem"), n.cert.to_pem().unwrap()).unwrap();
+            list.push(Org {
+                id: n.org_id.clone(),
+                kind: n.kind,
+                name: name.to_owned(),
+                parent: None,
+                key: n.key.clone(),
+                cert: n.cert.clone(),
+                dir: odir,
+            });
+        }
+        Alliance::assemble(
+            dir,
+            t.ca_key.clone(),
+            t.ca_cert.clone(),
+            list,
+            Some((t.roster_jws.clone(), t.crl_pem.clone())),
+        )
+    }
+
+    /// Writes the trust files, creates the vhost and one broker user per organisation.
+    fn assemble(
+        dir: tempfile::TempDir,
+        ca_key: PKey<Private>,
+        ca_cert: X509,
+        list: Vec<Org>,
+        trust: Option<(String, String)>,
+    ) -> Alliance {
         std::fs::write(dir.path().join("ca.pem"), ca_cert.to_pem().unwrap()).unwrap();
         let vhost = unique("tx-test");
         rabbitmqctl(&["add_vhost", &vhost]);
@@ -134,8 +178,17 @@ impl Alliance {
             databases: vec![],
             roster_serial: 0,
         };
-        a.write_roster(|_| true);
-        a.write_crl(&[]);
+        match trust {
+            Some((roster, crl)) => {
+                std::fs::write(a.dir.path().join("roster.jws"), roster).unwrap();
+                std::fs::write(a.dir.path().join("crl.pem"), crl).unwrap();
+                a.roster_serial = 1;
+            }
+            None => {
+                a.write_roster(|_| true);
+                a.write_crl(&[]);
+            }
+        }
         let apply = repo_root().join("broker-config/apply");
         let out = Command::new(&apply)
             .args(["--vhost", &a.vhost, "--exchange-only"])
