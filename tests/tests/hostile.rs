@@ -293,3 +293,108 @@ async fn hostile_messages_are_refused_and_change_nothing() {
     s.community.stop().await;
     s.street.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn malformed_bytes_nesting_seq_jumps_and_claims_on_nothing_are_refused() {
+    let s = setup().await;
+    let vhost = s.a.vhost.clone();
+    let street_org = s.a.org("street");
+    let street_signer = signer(street_org);
+    let user = street_org.id.as_str();
+    let pw = s.a.broker_password.clone();
+    let to_community = |kind: &str| format!("org.{}.{kind}", s.community.org_id);
+
+    // 1. Not UTF-8 at all.
+    publish_raw(
+        &vhost,
+        user,
+        &pw,
+        &to_community("offer.published"),
+        &[0xff, 0xfe, 0x00, 0x80],
+        node_props("x", "offer.published", Some(user)),
+    )
+    .await
+    .unwrap();
+    expect_rejected(&s, "malformed", 1).await;
+
+    // 2. Well signed, but the body nests arrays 300 deep (serde_json's parser stops at 128).
+    let (m, jws) = offer_from(&street_signer, 1);
+    let payload = jws.split('.').nth(1).unwrap();
+    let mut nested: Value = serde_json::from_slice(
+        &base64::Engine::decode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, payload)
+            .unwrap(),
+    )
+    .unwrap();
+    let mut deep = Value::Array(vec![]);
+    for _ in 0..300 {
+        deep = Value::Array(vec![deep]);
+    }
+    nested["body"]["title"] = deep;
+    let nested_jws = street_signer.sign_raw_claims(None, &nested).unwrap();
+    publish_raw(
+        &vhost,
+        user,
+        &pw,
+        &m.routing_key(),
+        nested_jws.as_bytes(),
+        node_props(&m.jti.to_string(), "offer.published", Some(user)),
+    )
+    .await
+    .unwrap();
+    expect_rejected(&s, "body", 2).await;
+
+    // 3. A seq a billion ahead of the stream.
+    let mut jump = Message::new(
+        street_org.id.clone(),
+        Audience::All,
+        1_000_000_000,
+        now(),
+        sample_offer(),
+    );
+    jump.seq = 1_000_000_000;
+    let jump_jws = street_signer.sign(&jump).unwrap();
+    publish_raw(
+        &vhost,
+        user,
+        &pw,
+        &jump.routing_key(),
+        jump_jws.as_bytes(),
+        node_props(&jump.jti.to_string(), "offer.published", Some(user)),
+    )
+    .await
+    .unwrap();
+    expect_rejected(&s, "seq_jump", 3).await;
+
+    // 4. A claim on a need the community never published: authentic, in order, refused.
+    let claim = tongxin_schema::v1::bodies::NeedClaimed {
+        claim_id: uuid::Uuid::now_v7(),
+        need_id: uuid::Uuid::now_v7(),
+        offer_id: None,
+        note: None,
+    };
+    let m = Message::new(
+        street_org.id.clone(),
+        Audience::Org(s.community.org_id.clone()),
+        1,
+        now(),
+        claim,
+    );
+    let claim_jws = street_signer.sign(&m).unwrap();
+    publish_raw(
+        &vhost,
+        user,
+        &pw,
+        &m.routing_key(),
+        claim_jws.as_bytes(),
+        node_props(&m.jti.to_string(), "need.claimed", Some(user)),
+    )
+    .await
+    .unwrap();
+    expect_rejected(&s, "unknown_need", 4).await;
+    assert_eq!(
+        s.community.get("/api/v1/claims").await["items"],
+        serde_json::json!([])
+    );
+    s.community.stop().await;
+    s.street.stop().await;
+}

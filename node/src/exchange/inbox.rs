@@ -39,6 +39,9 @@ pub fn apply_batch(
     Ok(verdicts)
 }
 
+/// The largest forward jump in a stream that is held as a gap rather than refused.
+pub const MAX_SEQ_JUMP: i64 = 1_000_000;
+
 /// Stream rows read once per batch and written back once at its end.
 #[derive(Default)]
 struct Streams {
@@ -139,6 +142,20 @@ fn apply_one(
         return Ok(Verdict::Reject {
             code: "seq_conflict",
         });
+    }
+    if seq > st.last_seq + MAX_SEQ_JUMP {
+        // No sender skips a million messages: holding it would ask the sender for all of them.
+        let reason = format!(
+            "{iss} jumped from seq {} to {seq} on stream {stream}",
+            st.last_seq
+        );
+        reject(conn, inc, "seq_jump", &reason)?;
+        node.metrics.add(
+            "tongxin_messages_rejected_total",
+            "reason=\"seq_jump\"".into(),
+            1,
+        );
+        return Ok(Verdict::Reject { code: "seq_jump" });
     }
     if seq > st.last_seq + 1 {
         q::hold(conn, iss, &stream, seq, inc.msg.raw())?;
