@@ -8,10 +8,9 @@
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
-use tongxin_node::app::Application;
 use tongxin_node::config::Config;
 
-use crate::{Alliance, Org, RunningNode, repo_root};
+use crate::{Alliance, Org, RunningNode, repo_root, start_node};
 
 /// One RabbitMQ instance of this test.
 pub struct Broker {
@@ -303,30 +302,7 @@ pub async fn start_on(a: &Alliance, prefix: &str, broker_url: &str) -> RunningNo
     let org = a.org(prefix);
     let mut cfg = Config::load(&a.config(org, None)).unwrap();
     cfg.broker.url = broker_url.to_owned();
-    // As Alliance::start, with the broker URL replaced.
-    let app = Application::build(cfg).unwrap();
-    let node = app.node();
-    let stop = app.stopper();
-    let port = app.http_port();
-    let task = tokio::spawn(app.run_until_stopped());
-    let hash = tongxin_node::http::auth::hash_password("correct horse battery").unwrap();
-    node.store
-        .write(move |c| {
-            tongxin_node::store::rows::put_user(c, "admin", &hash, "admin", 0).map(|_| ())
-        })
-        .await
-        .unwrap();
-    let mut n = RunningNode {
-        org_id: org.id.clone(),
-        port,
-        node,
-        stop,
-        task: Some(task),
-        http: reqwest::Client::new(),
-        token: String::new(),
-    };
-    n.token = n.login("admin", "correct horse battery").await;
-    n
+    start_node(org.id.clone(), cfg).await
 }
 
 /// What a client sees when it connects with `cert`/`key` (PEM) and `ca` as trusted roots.

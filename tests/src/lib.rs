@@ -348,31 +348,8 @@ gap_retry_secs = 2
     /// Starts a node (SQLite unless `db` is given) and makes an admin account.
     pub async fn start(&self, prefix: &str, db: Option<&str>) -> RunningNode {
         let org = self.org(prefix);
-        let path = self.config(org, db);
-        let cfg = Config::load(&path).unwrap();
-        let app = Application::build(cfg).unwrap();
-        let node = app.node();
-        let stop = app.stopper();
-        let port = app.http_port();
-        let task = tokio::spawn(app.run_until_stopped());
-        let hash = tongxin_node::http::auth::hash_password("correct horse battery").unwrap();
-        node.store
-            .write(move |c| {
-                tongxin_node::store::rows::put_user(c, "admin", &hash, "admin", 0).map(|_| ())
-            })
-            .await
-            .unwrap();
-        let mut n = RunningNode {
-            org_id: org.id.clone(),
-            port,
-            node,
-            stop,
-            task: Some(task),
-            http: reqwest::Client::new(),
-            token: String::new(),
-        };
-        n.token = n.login("admin", "correct horse battery").await;
-        n
+        let cfg = Config::load(&self.config(org, db)).unwrap();
+        start_node(org.id.clone(), cfg).await
     }
 
     /// A broker user that is not a node (an attacker or a test publisher): may write to the
@@ -420,6 +397,34 @@ impl Drop for Alliance {
                 .output();
         }
     }
+}
+
+/// Starts a node in this process from its config, the way `tongxin run` does, and signs in
+/// as its admin (created here).
+pub async fn start_node(org_id: OrgId, cfg: Config) -> RunningNode {
+    let app = Application::build(cfg).unwrap();
+    let node = app.node();
+    let stop = app.stopper();
+    let port = app.http_port();
+    let task = tokio::spawn(app.run_until_stopped());
+    let hash = tongxin_node::http::auth::hash_password("correct horse battery").unwrap();
+    node.store
+        .write(move |c| {
+            tongxin_node::store::rows::put_user(c, "admin", &hash, "admin", 0).map(|_| ())
+        })
+        .await
+        .unwrap();
+    let mut n = RunningNode {
+        org_id,
+        port,
+        node,
+        stop,
+        task: Some(task),
+        http: reqwest::Client::new(),
+        token: String::new(),
+    };
+    n.token = n.login("admin", "correct horse battery").await;
+    n
 }
 
 /// A node running in this process.
