@@ -249,3 +249,16 @@ pub fn list_rejected(
 pub fn received_count(conn: &mut AnyConnection) -> StoreResult<i64> {
     Ok(received::table.count().get_result(conn)?)
 }
+
+/// (seq, applied at, Unix ms) of every message applied from one sender's stream, for
+/// measuring delivery latency.
+pub fn applied_times(
+    conn: &mut AnyConnection,
+    iss: &str,
+    stream: &str,
+) -> StoreResult<Vec<(i64, i64)>> {
+    Ok(received::table
+        .filter(received::iss.eq(iss).and(received::stream.eq(stream)))
+        .select((received::seq, received::applied_ms))
+        .load(conn)?)
+}

@@ -131,12 +131,7 @@ async fn raw(
     rate
 }
 
-async fn end_to_end(a: &Alliance, n: usize) -> f64 {
-    let host = a.start("host", None).await;
-    let home = a.start("home", None).await;
-    for nd in [&host, &home] {
-        eventually(20, "ready", || async { nd.ready().await.then_some(()) }).await;
-    }
+async fn end_to_end(host: &RunningNode, home: &RunningNode, n: usize) -> f64 {
     // Prepare the messages in the host's outbox with the relay held back by a large batch
     // written at once; the clock starts when the relay is woken.
     let home_id = home.org_id.clone();
@@ -169,7 +164,7 @@ async fn end_to_end(a: &Alliance, n: usize) -> f64 {
     let stream = format!("org.{}", home.org_id);
     let deadline = Instant::now() + Duration::from_secs(600);
     loop {
-        if stream_state(&home, &host.org_id, &stream)
+        if stream_state(home, &host.org_id, &stream)
             .await
             .is_some_and(|(last, _)| last as usize >= n)
         {
@@ -178,10 +173,64 @@ async fn end_to_end(a: &Alliance, n: usize) -> f64 {
         assert!(Instant::now() < deadline, "end-to-end run did not finish");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
-    let rate = n as f64 / start.elapsed().as_secs_f64();
-    host.stop().await;
-    home.stop().await;
-    rate
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Publish-to-committed latency at a fixed offered rate: one message per transaction, each
+/// written at its scheduled time; the receiver records when it committed each one.
+async fn latency(host: &RunningNode, home: &RunningNode, rate: u32, n: usize) -> (f64, f64, f64) {
+    let stream = format!("org.{}", home.org_id);
+    let first = stream_state(home, &host.org_id, &stream)
+        .await
+        .map_or(0, |(l, _)| l)
+        + 1;
+    let mut written = Vec::with_capacity(n);
+    let mut tick = tokio::time::interval(Duration::from_secs_f64(1.0 / f64::from(rate)));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Burst);
+    for i in 0..n {
+        tick.tick().await;
+        let (s, h) = (host.node.clone(), home.org_id.clone());
+        let at = tongxin_node::store::now_ms();
+        host.node
+            .store
+            .write(move |c| {
+                tongxin_node::store::outbox::enqueue(
+                    c,
+                    &s.signer,
+                    Audience::Org(h.clone()),
+                    checkin(&h, i as u64),
+                )
+                .map(|_| ())
+            })
+            .await
+            .unwrap();
+        host.node.outbox_ready.notify_one();
+        written.push(at);
+    }
+    let last = first + n as i64 - 1;
+    let deadline = Instant::now() + Duration::from_secs(300);
+    while stream_state(home, &host.org_id, &stream)
+        .await
+        .is_none_or(|(l, _)| l < last)
+    {
+        assert!(Instant::now() < deadline, "latency run did not finish");
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
+    let (iss, st) = (host.org_id.to_string(), stream.clone());
+    let times = home
+        .node
+        .store
+        .read(move |c| tongxin_node::store::inbox::applied_times(c, &iss, &st))
+        .await
+        .unwrap();
+    let mut lat: Vec<f64> = times
+        .into_iter()
+        .filter(|(seq, _)| (first..=last).contains(seq))
+        .map(|(seq, applied)| (applied - written[(seq - first) as usize]) as f64)
+        .collect();
+    lat.sort_by(f64::total_cmp);
+    let pick = |q: f64| lat[((lat.len() as f64 - 1.0) * q).round() as usize];
+    (pick(0.5), pick(0.99), lat[lat.len() - 1])
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
@@ -222,7 +271,25 @@ async fn main() {
     let prefetch = 256;
     let raw_each = raw(&a.vhost, &user, &pw, sample.as_bytes(), n, prefetch, 1).await;
     let raw_batch = raw(&a.vhost, &user, &pw, sample.as_bytes(), n, prefetch, 50).await;
-    let e2e = end_to_end(&a, n).await;
+    let host_node = a.start("host", None).await;
+    let home_node = a.start("home", None).await;
+    for nd in [&host_node, &home_node] {
+        eventually(20, "ready", || async { nd.ready().await.then_some(()) }).await;
+    }
+    let e2e = end_to_end(&host_node, &home_node, n).await;
+    // Offered rates: 20% and 80% of the measured end-to-end maximum.
+    let mut lat = Vec::new();
+    for share in [0.2, 0.8] {
+        let rate = ((e2e * share) as u32).max(1);
+        let count = (rate as usize * 5).clamp(100, n);
+        lat.push((
+            share,
+            rate,
+            latency(&host_node, &home_node, rate, count).await,
+        ));
+    }
+    host_node.stop().await;
+    home_node.stop().await;
     println!(
         "messages: {n} × {} bytes (checkin.attested, compact JWS), quorum queue, prefetch {prefetch}",
         sample.len()
@@ -244,6 +311,12 @@ async fn main() {
         e2e,
         e2e / raw_batch
     );
+    for (share, rate, (p50, p99, max)) in &lat {
+        println!(
+            "latency at {:>3.0}% of that ({rate} msg/s offered): p50 {p50:.0} ms, p99 {p99:.0} ms, max {max:.0} ms",
+            share * 100.0
+        );
+    }
     println!(
         "{{\"messages\":{n},\"bytes\":{},\"raw_ack_each\":{raw_each:.0},\"raw_ack_batch\":{raw_batch:.0},\"end_to_end\":{e2e:.0},\"ratio\":{:.3}}}",
         sample.len(),
