@@ -56,12 +56,6 @@ pub enum StoreError {
     NotPermitted(String),
 }
 
-impl StoreError {
-    pub fn is_not_found(&self) -> bool {
-        matches!(self, StoreError::Db(diesel::result::Error::NotFound))
-    }
-}
-
 pub type StoreResult<T> = Result<T, StoreError>;
 
 /// Where a database lives and how SQLite syncs.
