@@ -119,6 +119,18 @@ async fn openapi_errors_and_roles() {
         .await
         .unwrap();
     assert_eq!(r.status(), 422);
+    let r = n
+        .http
+        .get(n.url("/api/v1/offers?q=%00"))
+        .bearer_auth(&n.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        r.status(),
+        422,
+        "a NUL in the search text must be refused, not reach the database"
+    );
     assert_eq!(n.get("/api/v1/offers").await["total"], 0);
 
     // Roles: member and auditor accounts, and no token at all.

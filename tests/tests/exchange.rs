@@ -101,6 +101,28 @@ async fn offers_need_claims_flow(db: Option<&str>, a: &Alliance) {
         .await;
     }
 
+    // 大事不出村居、难事不出镇街: a need the community hands to its street.
+    let hard = community
+        .ok_post(
+            "/api/v1/needs",
+            json!({ "title": "老旧小区加装电梯协调", "level": "community" }),
+        )
+        .await;
+    let hard_id = hard["id"].as_str().unwrap().to_owned();
+    let escalated = community
+        .ok_post(
+            &format!("/api/v1/needs/{hard_id}/escalate"),
+            json!({ "reason": "需要街道协调" }),
+        )
+        .await;
+    assert_eq!(escalated["to_org"], street.org_id.as_str());
+    eventually(10, "escalation at the street", || async {
+        let v = street.get("/api/v1/needs?level=street").await;
+        (v["total"] == 1 && v["items"][0]["responsible_org"] == street.org_id.as_str())
+            .then_some(())
+    })
+    .await;
+
     // Withdrawn offers are seen as withdrawn.
     loue.ok_post(
         &format!("/api/v1/offers/{offer_id}/withdraw"),
