@@ -10,7 +10,14 @@ use crate::{Alliance, Org};
 
 /// The `tongxin` binary of this workspace (tests/run builds it before the tests).
 pub fn tongxin_bin() -> PathBuf {
-    let p = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../target/debug/tongxin");
+    // In the target directory this executable was built into (target/debug/deps/ for tests,
+    // target/<profile>/ for the soak), wherever that directory is.
+    let exe = std::env::current_exe().unwrap();
+    let p = exe
+        .ancestors()
+        .map(|d| d.join("debug/tongxin"))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| PathBuf::from("target/debug/tongxin"));
     assert!(
         p.exists(),
         "{} is missing: run `cargo build -p tongxin-node` first (tests/run does)",
