@@ -403,7 +403,12 @@ impl Drop for Alliance {
 /// Starts a node in this process from its config, the way `tongxin run` does, and signs in
 /// as its admin (created here).
 pub async fn start_node(org_id: OrgId, cfg: Config) -> RunningNode {
-    let app = Application::build(cfg).unwrap();
+    start_app(org_id, Application::build(cfg).unwrap()).await
+}
+
+/// Runs a node built with `Application::build` (its database can be prepared before it
+/// exchanges anything) and signs in as its admin (created here).
+pub async fn start_app(org_id: OrgId, app: Application) -> RunningNode {
     let node = app.node();
     let stop = app.stopper();
     let port = app.http_port();
@@ -694,4 +699,46 @@ pub fn kill_connection(org: &OrgId) -> bool {
         }
     }
     killed
+}
+
+/// Takes messages off `queue` (logged in as `user`) and throws them away, up to and including
+/// the first of `kind`: a message lost inside the broker. Only `node.hello` (periodic, in no
+/// stream) may come before it. Returns how many of those were thrown away too.
+pub async fn drop_first_of_kind(
+    vhost: &str,
+    user: &str,
+    password: &str,
+    queue: &str,
+    kind: &str,
+) -> usize {
+    use lapin::options::{BasicAckOptions, BasicGetOptions};
+    let conn = lapin::Connection::connect(
+        &format!("amqp://{user}:{password}@127.0.0.1:5672/{vhost}"),
+        lapin::ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    let mut before = 0;
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        assert!(Instant::now() < deadline, "no {kind} arrived in {queue}");
+        let Some(m) = ch
+            .basic_get(queue.into(), BasicGetOptions::default())
+            .await
+            .unwrap()
+        else {
+            tokio::time::sleep(Duration::from_millis(100)).await;
+            continue;
+        };
+        let got = m.properties.kind().as_ref().map(|k| k.to_string());
+        m.ack(BasicAckOptions::default()).await.unwrap();
+        match got.as_deref() {
+            Some(k) if k == kind => break,
+            Some("node.hello") => before += 1,
+            other => panic!("{other:?} before the {kind} to drop"),
+        }
+    }
+    conn.close(200, "done".into()).await.unwrap();
+    before
 }

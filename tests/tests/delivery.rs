@@ -2,7 +2,9 @@
 //! connections dropped mid-stream.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
-use tongxin_schema::OrgKind;
+use tongxin_schema::envelope::Audience;
+use tongxin_schema::v1::taxonomy::Mode;
+use tongxin_schema::{MemberRef, OrgId, OrgKind};
 use tongxin_tests::*;
 
 fn trio() -> Alliance {
@@ -18,8 +20,54 @@ fn trio() -> Alliance {
     ])
 }
 
+/// Direct `checkin.attested` messages from `node` to `to` (stream `org.<to>`), `per_tx` to a
+/// transaction.
+async fn send_checkins(node: &RunningNode, to: &OrgId, n: usize, per_tx: usize) {
+    use tongxin_schema::v1::bodies::CheckinAttested;
+    let mut sent = 0;
+    while sent < n {
+        let k = per_tx.min(n - sent);
+        let (s, to) = (node.node.clone(), to.clone());
+        node.node
+            .store
+            .write(move |c| {
+                for i in 0..k {
+                    let t = now();
+                    let body = CheckinAttested {
+                        checkin_id: uuid::Uuid::now_v7(),
+                        member: MemberRef::new(to.clone(), uuid::Uuid::now_v7()),
+                        activity_id: None,
+                        checked_in_at: t - 7200 - i as i64,
+                        checked_out_at: t - 3600,
+                        minutes: 60,
+                        mode: Mode::Routine,
+                    };
+                    tongxin_node::store::outbox::enqueue(
+                        c,
+                        &s.signer,
+                        Audience::Org(to.clone()),
+                        body,
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        node.node.outbox_ready.notify_one();
+        sent += k;
+    }
+}
+
+async fn outbox_depth(n: &RunningNode) -> i64 {
+    n.node
+        .store
+        .read(tongxin_node::store::outbox::depth)
+        .await
+        .unwrap()
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_stopped_node_gets_all_1000_messages_once_after_restart() {
+async fn an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_sent() {
     let a = trio();
     let street = a.start("street", None).await;
     let loue = a.start("loue", None).await;
@@ -29,36 +77,66 @@ async fn a_stopped_node_gets_all_1000_messages_once_after_restart() {
     })
     .await;
     community.stop().await;
+    let community_id = a.org("community").id.clone();
+    let queue = format!("node.{community_id}");
 
-    let from_street = publish_offers(&street, "街道", 500, 50).await;
-    let from_loue = publish_offers(&loue, "楼宇", 500, 50).await;
-    eventually(30, "outboxes drained", || async {
-        let depth = |n: &RunningNode| {
-            let n = n.node.clone();
-            async move {
-                n.store
-                    .read(tongxin_node::store::outbox::depth)
-                    .await
-                    .unwrap()
-            }
-        };
-        (depth(&street).await == 0 && depth(&loue).await == 0).then_some(())
+    // The first direct message to the offline node is lost in the broker: taken off its queue
+    // (with the community's own broker login, as a broken consumer would) and thrown away.
+    send_checkins(&street, &community_id, 1, 1).await;
+    eventually(15, "the first check-in published", || async {
+        (outbox_depth(&street).await == 0).then_some(())
     })
     .await;
+    let dropped = drop_first_of_kind(
+        &a.vhost,
+        community_id.as_str(),
+        &a.broker_password,
+        &queue,
+        "checkin.attested",
+    )
+    .await;
+    eprintln!("dropped the first check-in (and {dropped} node.hello before it)");
+
+    // 10,000 messages in all while it is offline: broadcasts from two senders, direct ones
+    // from one.
+    let (from_street, from_loue, _) = tokio::join!(
+        publish_offers(&street, "街道", 3000, 50),
+        publish_offers(&loue, "楼宇", 5000, 50),
+        send_checkins(&street, &community_id, 1999, 50),
+    );
+    eventually(60, "outboxes drained", || async {
+        (outbox_depth(&street).await == 0 && outbox_depth(&loue).await == 0).then_some(())
+    })
+    .await;
+    let waiting = eventually(
+        15,
+        "the messages wait in the offline node's queue",
+        || async {
+            let n = queue_messages(&a.vhost, &queue);
+            (n >= 9999).then_some(n)
+        },
+    )
+    .await;
+    eprintln!("{waiting} messages waiting");
 
     let community = a.start("community", None).await;
+    let direct = format!("org.{community_id}");
+    eventually(180, "caught up, the dropped check-in re-sent", || async {
+        let s = stream_state(&community, &street.org_id, "all").await;
+        let l = stream_state(&community, &loue.org_id, "all").await;
+        let d = stream_state(&community, &street.org_id, &direct).await;
+        (s == Some((3000, 3000)) && l == Some((5000, 5000)) && d == Some((2000, 2000)))
+            .then_some(())
+    })
+    .await;
     for (sender, titles) in [(&street, &from_street), (&loue, &from_loue)] {
         let mut expected = titles.clone();
         expected.sort();
-        let got = eventually(60, "catch-up", || async {
-            let t = offer_titles(&community, &sender.org_id).await;
-            (t.len() >= expected.len()).then_some(t)
-        })
-        .await;
-        assert_eq!(got, expected, "content from {}", sender.org_id);
         assert_eq!(
-            stream_state(&community, &sender.org_id, "all").await,
-            Some((500, 500))
+            offer_titles(&community, &sender.org_id).await,
+            expected,
+            "content from {}",
+            sender.org_id
         );
     }
     let received = community
@@ -67,13 +145,23 @@ async fn a_stopped_node_gets_all_1000_messages_once_after_restart() {
         .read(tongxin_node::store::inbox::received_count)
         .await
         .unwrap();
-    assert_eq!(received, 1000, "each message recorded once");
+    assert_eq!(received, 10_000, "each message recorded once");
+    assert!(
+        community.node.metrics.get(
+            "tongxin_sync_requests_sent_total",
+            &format!("peer=\"{}\"", street.org_id)
+        ) >= 1,
+        "the gap was closed through sync.requested"
+    );
+    assert!(
+        street.node.metrics.get(
+            "tongxin_resent_total",
+            &format!("peer=\"{}\"", community_id)
+        ) >= 1
+    );
     assert_eq!(
-        community.get("/api/v1/messages/rejected").await["items"]
-            .as_array()
-            .unwrap()
-            .len(),
-        0
+        community.get("/api/v1/messages/rejected").await["items"],
+        serde_json::json!([])
     );
     for n in [street, loue, community] {
         n.stop().await;

@@ -218,3 +218,148 @@ async fn a_receiver_whose_database_is_locked_stops_acking_and_recovers() {
     street.stop().await;
     community.stop().await;
 }
+
+/// A small filesystem of its own (tmpfs), unmounted when dropped.
+struct SmallDisk {
+    dir: std::path::PathBuf,
+}
+
+impl SmallDisk {
+    fn mount(mib: u32) -> SmallDisk {
+        let dir = std::env::temp_dir().join(unique("tongxin-disk"));
+        std::fs::create_dir_all(&dir).unwrap();
+        let out = std::process::Command::new("mount")
+            .args(["-t", "tmpfs", "-o", &format!("size={mib}m"), "tmpfs"])
+            .arg(&dir)
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "the disk-full test mounts a tmpfs of its own and needs root: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        SmallDisk { dir }
+    }
+
+    /// Fills what is left with a file; returns its path.
+    fn fill(&self) -> std::path::PathBuf {
+        use std::io::Write;
+        let path = self.dir.join("filler");
+        let mut f = std::fs::File::create(&path).unwrap();
+        let block = vec![0u8; 64 * 1024];
+        loop {
+            match f.write(&block) {
+                Ok(0) => break,
+                Ok(_) => {}
+                Err(e) if e.raw_os_error() == Some(28) => break, // ENOSPC
+                Err(e) => panic!("filling the disk: {e}"),
+            }
+        }
+        // Also the last partial block.
+        while let Ok(n) = f.write(&block[..512]) {
+            if n == 0 {
+                break;
+            }
+        }
+        let _ = f.flush();
+        path
+    }
+}
+
+impl Drop for SmallDisk {
+    fn drop(&mut self) {
+        let _ = std::process::Command::new("umount")
+            .arg("-l")
+            .arg(&self.dir)
+            .output();
+        let _ = std::fs::remove_dir(&self.dir);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_whose_disk_is_full_stops_acking_and_recovers_when_space_returns() {
+    let a = Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+    ]);
+    let disk = SmallDisk::mount(32);
+    let street = a.start("street", None).await;
+    let db = format!("sqlite://{}", disk.dir.join("tongxin.db").display());
+    let community = a.start("community", Some(&db)).await;
+    for n in [&street, &community] {
+        eventually(10, "ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    let before = publish_offers(&street, "满盘之前", 10, 10).await;
+    eventually(15, "applied while there is space", || async {
+        (offer_titles(&community, &street.org_id).await.len() == before.len()).then_some(())
+    })
+    .await;
+
+    // The disk fills up. SQLite reuses the space its WAL already has, so send enough that it
+    // must grow.
+    let filler = disk.fill();
+    let during = publish_offers(&street, "满盘期间", 3000, 50).await;
+    let queue = format!("node.{}", community.org_id);
+    eventually(20, "messages wait in the receiver's queue", || async {
+        (queue_messages(&a.vhost, &queue) > 0).then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_secs(3)).await;
+    let stuck = offer_titles(&community, &street.org_id).await.len();
+    assert!(
+        stuck < before.len() + during.len(),
+        "everything was applied on a full disk; the test would prove nothing"
+    );
+    assert!(
+        queue_messages(&a.vhost, &queue) > 0,
+        "messages were acknowledged but not applied"
+    );
+    eprintln!(
+        "disk full: {} of {} applied, the rest waiting in the queue",
+        stuck - before.len(),
+        during.len()
+    );
+    // The node still answers reads.
+    assert_eq!(
+        community.get("/api/v1/node").await["org_id"],
+        community.org_id.as_str()
+    );
+
+    // Space returns: everything arrives, once, in order.
+    std::fs::remove_file(filler).unwrap();
+    let mut expected = [before, during].concat();
+    expected.sort();
+    let got = eventually(120, "all offers once there is space again", || async {
+        let t = offer_titles(&community, &street.org_id).await;
+        (t.len() >= expected.len()).then_some(t)
+    })
+    .await;
+    assert_eq!(got, expected);
+    let total = expected.len() as i64;
+    assert_eq!(
+        stream_state(&community, &street.org_id, "all").await,
+        Some((total, total))
+    );
+    assert_eq!(
+        community
+            .node
+            .store
+            .read(tongxin_node::store::inbox::received_count)
+            .await
+            .unwrap(),
+        total,
+        "each message recorded once"
+    );
+    eventually(20, "ready again", || async {
+        community.ready().await.then_some(())
+    })
+    .await;
+    street.stop().await;
+    community.stop().await;
+    drop(disk);
+}
