@@ -48,6 +48,8 @@ pub enum PkiError {
     KeyMismatch,
     #[error("CRL: {0}")]
     Crl(String),
+    #[error("time {0} lies outside the years 0000 to 9999 that X.509 can carry")]
+    Time(i64),
 }
 
 /// A fresh Ed25519 key.
@@ -67,6 +69,20 @@ pub fn load_key(pem: &[u8]) -> Result<PKey<Private>, PkiError> {
 /// Lower-case hex SHA-256 of the certificate's DER: the `kid` of every message it signs.
 pub fn fingerprint(cert: &X509) -> Result<String, PkiError> {
     Ok(hex::encode(cert.digest(MessageDigest::sha256())?))
+}
+
+/// 0000-01-01T00:00:00Z and 9999-12-31T23:59:59Z: the range of an X.509 time (RFC 5280
+/// §4.1.2.5). OpenSSL writes a time outside it without complaint, into a certificate or CRL
+/// that no one, this crate included, can read.
+const MIN_X509_TIME: i64 = -62_167_219_200;
+const MAX_X509_TIME: i64 = 253_402_300_799;
+
+/// `t` (Unix seconds) as an X.509 time; refused outside [`MIN_X509_TIME`]..=[`MAX_X509_TIME`].
+fn x509_time(t: i64) -> Result<Asn1Time, PkiError> {
+    if !(MIN_X509_TIME..=MAX_X509_TIME).contains(&t) {
+        return Err(PkiError::Time(t));
+    }
+    Ok(Asn1Time::from_unix(t)?)
 }
 
 fn random_serial() -> Result<Asn1Integer, PkiError> {
@@ -182,8 +198,8 @@ pub fn issue(
     let mut b = X509Builder::new()?;
     b.set_version(2)?;
     let serial = random_serial()?;
-    let not_before = Asn1Time::from_unix(validity.not_before)?;
-    let not_after = Asn1Time::from_unix(validity.not_after)?;
+    let not_before = x509_time(validity.not_before)?;
+    let not_after = x509_time(validity.not_after)?;
     b.set_serial_number(&serial)?;
     b.set_subject_name(&name)?;
     b.set_issuer_name(ca_cert.subject_name())?;
@@ -358,8 +374,20 @@ pub fn make_crl(
             openssl::error::ErrorStack::get()
         ))
     };
-    let last = Asn1Time::from_unix(now)?;
-    let next = Asn1Time::from_unix(now + CRL_DAYS * 86_400)?;
+    // `now` is in range first, so adding 30 days cannot overflow.
+    let last = x509_time(now)?;
+    let next = x509_time(now + CRL_DAYS * 86_400)?;
+    // BN_hex2bn reads the longest hex prefix and ignores the rest ("0A zz" would revoke 0A),
+    // and rust-openssl panics on a NUL byte: a serial is hex digits and nothing else.
+    if let Some(r) = revoked
+        .iter()
+        .find(|r| r.serial.is_empty() || !r.serial.bytes().all(|b| b.is_ascii_hexdigit()))
+    {
+        return Err(PkiError::Crl(format!(
+            "serial {:?} of {} is not hexadecimal",
+            r.serial, r.org_id
+        )));
+    }
     // SAFETY: `crl` is owned by the X509Crl wrapper from the moment it is created, so every
     // early return frees it; `add0_revoked` takes ownership of `rev` only on success.
     unsafe {
@@ -383,7 +411,7 @@ pub fn make_crl(
         for r in serials {
             let bn = BigNum::from_hex_str(&r.serial)?;
             let serial = bn.to_asn1_integer()?;
-            let when = Asn1Time::from_unix(r.revoked_at)?;
+            let when = x509_time(r.revoked_at)?;
             let rev = ffi::X509_REVOKED_new();
             if rev.is_null() {
                 return Err(err("X509_REVOKED_new"));
@@ -514,5 +542,79 @@ mod tests {
         assert!(list.contains(&info.serial));
         assert_eq!(list.issued_at, 1_700_000_100);
         assert!(RevocationList::from_pem(&other, &crl.to_pem().unwrap()).is_err());
+    }
+
+    /// Found by `fuzz/` (target cert_parse, `make_crl` mode, input `~\x05unit1`): a CRL made
+    /// at a time past the year 9999 (here about the year 1.7 million) was signed, but no one,
+    /// `RevocationList::from_pem` included, could read its thisUpdate back. Certificates had
+    /// the same gap through `issue`.
+    #[test]
+    fn times_outside_x509_are_refused() {
+        let ca_key = generate_key().unwrap();
+        let ca = make_root(&ca_key, "路南区党建联盟").unwrap();
+        let root = Root::new(ca.clone()).unwrap();
+        let crl = |revoked: &[Revoked], now| make_crl(&ca_key, &ca, revoked, now);
+        for now in [54_376_054_813_957, i64::MAX, MIN_X509_TIME - 1, i64::MIN] {
+            assert!(matches!(crl(&[], now), Err(PkiError::Time(_))), "{now}");
+        }
+        let entry = |revoked_at| Revoked {
+            serial: "0A".into(),
+            org_id: "xueyuan-nanlu".into(),
+            revoked_at,
+        };
+        let late = MAX_X509_TIME + 1;
+        assert!(matches!(crl(&[entry(late)], 0), Err(PkiError::Time(t)) if t == late));
+
+        // The extremes that X.509 can carry are written and read back.
+        let last = MAX_X509_TIME - CRL_DAYS * 86_400;
+        for (now, revoked_at) in [(last, MAX_X509_TIME), (MIN_X509_TIME, MIN_X509_TIME)] {
+            let pem = crl(&[entry(revoked_at)], now).unwrap().to_pem().unwrap();
+            let list = RevocationList::from_pem(&root, &pem).unwrap();
+            assert_eq!(list.issued_at, now);
+            assert!(list.contains("0A"));
+        }
+        assert!(matches!(crl(&[], last + 1), Err(PkiError::Time(_))));
+
+        let key = generate_key().unwrap();
+        let csr = make_csr(&key, &org("xueyuan-nanlu"), "学院南路街道党工委").unwrap();
+        let validity = Validity {
+            not_before: now(),
+            not_after: MAX_X509_TIME + 1,
+        };
+        assert!(matches!(
+            issue(
+                &ca_key,
+                &ca,
+                &csr,
+                &org("xueyuan-nanlu"),
+                OrgKind::Street,
+                validity
+            ),
+            Err(PkiError::Time(_))
+        ));
+    }
+
+    /// Found by `fuzz/` (target cert_parse, `make_crl` mode): a serial with a NUL byte made
+    /// `BigNum::from_hex_str` panic; and OpenSSL reads only the hex prefix of a serial, so
+    /// `0A zz` would have revoked `0A`.
+    #[test]
+    fn crl_serials_are_hex_digits_only() {
+        let ca_key = generate_key().unwrap();
+        let ca = make_root(&ca_key, "路南区党建联盟").unwrap();
+        let root = Root::new(ca.clone()).unwrap();
+        let crl = |serial: &str| {
+            let entry = Revoked {
+                serial: serial.into(),
+                org_id: "xueyuan-nanlu".into(),
+                revoked_at: 1_700_000_000,
+            };
+            make_crl(&ca_key, &ca, &[entry], 1_700_000_100)
+        };
+        for bad in ["0A\0", "\0", "0A zz", "", "-0A", "0x0A", "０A"] {
+            assert!(matches!(crl(bad), Err(PkiError::Crl(_))), "{bad:?}");
+        }
+        let pem = crl("0a").unwrap().to_pem().unwrap();
+        let list = RevocationList::from_pem(&root, &pem).unwrap();
+        assert_eq!(list.serials, BTreeSet::from(["0A".to_owned()]));
     }
 }
