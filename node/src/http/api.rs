@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1`. Every route names the roles it admits.
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use tongxin_schema::OrgId;
@@ -574,6 +574,16 @@ pub async fn openapi() -> HttpResponse {
     HttpResponse::Ok().json(openapi_json())
 }
 
+/// Anything else under /api/v1 (an unknown path, or a method the path does not take): the
+/// API's JSON error rather than an empty 404.
+async fn no_route(req: HttpRequest) -> Result<HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "no route {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
 pub fn routes(cfg: &mut web::ServiceConfig) {
     cfg.service(
         web::scope("/api/v1")
@@ -595,7 +605,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(decide_claim),
             )
             .route("/messages/rejected", web::get().to(rejected))
-            .route("/streams", web::get().to(streams)),
+            .route("/streams", web::get().to(streams))
+            .default_service(web::to(no_route)),
     )
     .route("/healthz", web::get().to(healthz))
     .route("/readyz", web::get().to(readyz))

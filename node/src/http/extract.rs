@@ -19,26 +19,36 @@ impl<T> ValidJson<T> {
     }
 }
 
+fn is_json(bytes: &[u8]) -> bool {
+    serde_json::from_slice::<serde::de::IgnoredAny>(bytes).is_ok()
+}
+
 pub fn parse<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    // Bodies are objects. serde would also take an array for a struct (fields by position).
+    let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
+    if first.is_some_and(|b| *b != b'{') && is_json(bytes) {
+        return Err(ApiError::invalid("body", "expected a JSON object"));
+    }
     let mut de = serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(&mut de).map_err(|e| {
         let path = e.path().to_string();
         let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
+        let field = if path == "." { "body".to_owned() } else { path };
+        // serde_json reports a number or a boolean where an enum is expected as a syntax
+        // error ("expected value"): the body is valid JSON, and the field is what is wrong.
+        let syntax = inner.is_syntax() || inner.is_eof();
+        if syntax && !is_json(bytes) {
             ApiError::new(
                 StatusCode::BAD_REQUEST,
                 "invalid_json",
                 format!("the body is not valid JSON: {inner}"),
             )
+        } else if syntax {
+            ApiError::invalid(&field, "expected one of the allowed names (a string)")
         } else {
-            let field = if path == "." { "body".to_owned() } else { path };
             let msg = inner.to_string();
             let msg = msg.split(" at line ").next().unwrap_or(&msg).to_owned();
-            ApiError::new(
-                StatusCode::UNPROCESSABLE_ENTITY,
-                "invalid_input",
-                format!("{field}: {msg}"),
-            )
+            ApiError::invalid(&field, msg)
         }
     })
 }
