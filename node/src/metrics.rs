@@ -7,9 +7,25 @@ use std::sync::Mutex;
 #[derive(Default)]
 pub struct Metrics {
     counters: Mutex<BTreeMap<(&'static str, String), u64>>,
-    /// Sum and count of apply latencies (publish → committed here), seconds.
-    apply_latency: Mutex<(f64, u64)>,
+    /// Summaries (sum of seconds, count) by name: see `SUMMARIES`.
+    summaries: Mutex<BTreeMap<&'static str, (f64, u64)>>,
 }
+
+/// The summaries a node keeps: name and help text.
+const SUMMARIES: &[(&str, &str)] = &[
+    (
+        "tongxin_apply_latency_seconds",
+        "Time from a message's iat to its commit here.",
+    ),
+    (
+        "tongxin_verify_seconds",
+        "CPU time verifying incoming messages (signature, certificate, claims), per message.",
+    ),
+    (
+        "tongxin_inbox_commit_seconds",
+        "Time applying and committing incoming batches, per message.",
+    ),
+];
 
 impl Metrics {
     /// Adds `n` to counter `name` with label set `labels` (already formatted: `kind="x"`).
@@ -19,11 +35,22 @@ impl Metrics {
         }
     }
 
-    pub fn observe_apply_latency(&self, secs: f64) {
-        if let Ok(mut l) = self.apply_latency.lock() {
-            l.0 += secs;
-            l.1 += 1;
+    /// Adds `secs` spent on `count` events to summary `name` (one of `SUMMARIES`).
+    pub fn observe(&self, name: &'static str, secs: f64, count: u64) {
+        if let Ok(mut s) = self.summaries.lock() {
+            let e = s.entry(name).or_default();
+            e.0 += secs;
+            e.1 += count;
         }
+    }
+
+    /// (sum of seconds, count) of summary `name`.
+    pub fn summary(&self, name: &str) -> (f64, u64) {
+        self.summaries
+            .lock()
+            .ok()
+            .and_then(|s| s.get(name).copied())
+            .unwrap_or_default()
     }
 
     pub fn get(&self, name: &'static str, labels: &str) -> u64 {
@@ -80,11 +107,11 @@ impl Metrics {
                 }
             }
         }
-        if let Ok(l) = self.apply_latency.lock() {
+        for (name, text) in SUMMARIES {
+            let (sum, count) = self.summary(name);
             let _ = writeln!(
                 out,
-                "# HELP tongxin_apply_latency_seconds Time from a message's iat to its commit here.\n# TYPE tongxin_apply_latency_seconds summary\ntongxin_apply_latency_seconds_sum {}\ntongxin_apply_latency_seconds_count {}",
-                l.0, l.1
+                "# HELP {name} {text}\n# TYPE {name} summary\n{name}_sum {sum}\n{name}_count {count}"
             );
         }
         for (name, text, labels, value) in gauges {

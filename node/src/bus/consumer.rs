@@ -138,6 +138,7 @@ async fn process(
 ) -> anyhow::Result<()> {
     while !rest.is_empty() {
         // Verification is CPU work: keep it out of the write transaction.
+        let started = std::time::Instant::now();
         let mut checked = Vec::with_capacity(rest.len());
         for d in &rest {
             let c = check(node, d);
@@ -147,6 +148,11 @@ async fn process(
                 break;
             }
         }
+        node.metrics.observe(
+            "tongxin_verify_seconds",
+            started.elapsed().as_secs_f64(),
+            checked.len() as u64,
+        );
         let tail = rest.split_off(checked.len());
         process_batch(node, publisher, rest, checked).await?;
         rest = tail;
@@ -161,6 +167,8 @@ async fn process_batch(
     checked: Vec<Checked>,
 ) -> anyhow::Result<()> {
     let n = node.clone();
+    let started = std::time::Instant::now();
+    let count = deliveries.len() as u64;
     let (verdicts, follow, checked) = node
         .store
         .write(move |conn| {
@@ -203,6 +211,11 @@ async fn process_batch(
             Ok((verdicts, follow, checked_back))
         })
         .await?;
+    node.metrics.observe(
+        "tongxin_inbox_commit_seconds",
+        started.elapsed().as_secs_f64(),
+        count,
+    );
     for (code, reason) in checked {
         node.metrics.add(
             "tongxin_messages_rejected_total",

@@ -1,6 +1,6 @@
 //! Applying a batch of verified messages in one transaction.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 
 use tongxin_schema::envelope::{Message, Stream, Verified};
 use tongxin_schema::pki::RevocationList;
@@ -12,7 +12,7 @@ use super::{FollowUp, Verdict};
 use crate::domain::{Refusal, needs, offers};
 use crate::metrics::label;
 use crate::state::Node;
-use crate::store::inbox::{self as q, InStream, NewRejection};
+use crate::store::inbox::{self as q, InStream, NewReceived, NewRejection};
 use crate::store::{AnyConnection, StoreResult, now_ms};
 
 /// An authentic message, with where it came from on the broker.
@@ -32,11 +32,89 @@ pub fn apply_batch(
 ) -> StoreResult<Vec<Verdict>> {
     let mut verdicts = Vec::with_capacity(batch.len());
     let mut streams = Streams::default();
+    let mut received = Received::look_up(conn, batch)?;
     for inc in batch {
-        verdicts.push(apply_one(node, conn, inc, follow, &mut streams)?);
+        verdicts.push(apply_one(
+            node,
+            conn,
+            inc,
+            follow,
+            &mut streams,
+            &mut received,
+        )?);
     }
+    received.flush(conn)?;
     streams.flush(conn)?;
     Ok(verdicts)
+}
+
+/// The batch's view of the `received` record: looked up with one query per sender at the
+/// start, written with multi-row inserts at the end.
+struct Received {
+    /// (iss, jti) already recorded, or applied earlier in this batch.
+    seen: HashSet<(String, String)>,
+    /// (iss, jti) looked up and not recorded.
+    absent: HashSet<(String, String)>,
+    new: Vec<NewReceived>,
+}
+
+impl Received {
+    fn look_up(conn: &mut AnyConnection, batch: &[Incoming]) -> StoreResult<Received> {
+        let mut by_iss: HashMap<&str, Vec<String>> = HashMap::new();
+        for inc in batch {
+            by_iss
+                .entry(inc.msg.iss.as_str())
+                .or_default()
+                .push(inc.msg.jti.hyphenated().to_string());
+        }
+        let mut r = Received {
+            seen: HashSet::new(),
+            absent: HashSet::new(),
+            new: Vec::with_capacity(batch.len()),
+        };
+        for (iss, jtis) in by_iss {
+            let refs: Vec<&str> = jtis.iter().map(String::as_str).collect();
+            let found: HashSet<String> = q::received_among(conn, iss, &refs)?.into_iter().collect();
+            for jti in jtis {
+                let set = if found.contains(&jti) {
+                    &mut r.seen
+                } else {
+                    &mut r.absent
+                };
+                set.insert((iss.to_owned(), jti));
+            }
+        }
+        Ok(r)
+    }
+
+    fn contains(&self, conn: &mut AnyConnection, iss: &str, jti: &str) -> StoreResult<bool> {
+        let key = (iss.to_owned(), jti.to_owned());
+        if self.seen.contains(&key) {
+            return Ok(true);
+        }
+        if self.absent.contains(&key) {
+            return Ok(false);
+        }
+        // A held message taken out of line: not in the batch's lookup.
+        q::is_received(conn, iss, jti)
+    }
+
+    fn record(&mut self, iss: &str, jti: String, stream: &str, seq: i64, m: &Verified<Message>) {
+        self.seen.insert((iss.to_owned(), jti.clone()));
+        self.new.push(NewReceived {
+            iss: iss.to_owned(),
+            jti,
+            stream: stream.to_owned(),
+            seq,
+            kind: m.kind().as_str().to_owned(),
+            jws: m.raw().to_owned(),
+            applied_ms: now_ms(),
+        });
+    }
+
+    fn flush(self, conn: &mut AnyConnection) -> StoreResult<()> {
+        q::record_received(conn, &self.new)
+    }
 }
 
 /// The largest forward jump in a stream that is held as a gap rather than refused.
@@ -46,6 +124,10 @@ pub const MAX_SEQ_JUMP: i64 = 1_000_000;
 #[derive(Default)]
 struct Streams {
     rows: HashMap<(String, String), InStream>,
+    /// Whether a stream may have held messages: asked once per batch, and only for a stream
+    /// whose known head is ahead (a sender's hello announces heads the stream has not reached
+    /// yet all the time; asking the `held` table after every message would cost two queries).
+    may_hold: HashMap<(String, String), bool>,
 }
 
 impl Streams {
@@ -57,6 +139,21 @@ impl Streams {
         let st = q::stream(conn, iss, stream)?.unwrap_or_else(|| new_stream(iss, stream));
         self.rows.insert(key, st.clone());
         Ok(st)
+    }
+
+    fn may_hold(&mut self, conn: &mut AnyConnection, iss: &str, stream: &str) -> StoreResult<bool> {
+        let key = (iss.to_owned(), stream.to_owned());
+        if let Some(h) = self.may_hold.get(&key) {
+            return Ok(*h);
+        }
+        let h = q::has_held(conn, iss, stream)?;
+        self.may_hold.insert(key, h);
+        Ok(h)
+    }
+
+    fn set_may_hold(&mut self, iss: &str, stream: &str, held: bool) {
+        self.may_hold
+            .insert((iss.to_owned(), stream.to_owned()), held);
     }
 
     fn store(&mut self, st: InStream) {
@@ -89,6 +186,7 @@ fn apply_one(
     inc: &Incoming,
     follow: &mut FollowUp,
     streams: &mut Streams,
+    received: &mut Received,
 ) -> StoreResult<Verdict> {
     let m = &inc.msg;
     let iss = m.iss.as_str();
@@ -110,7 +208,16 @@ fn apply_one(
                 if announced > st.known_head {
                     st.known_head = announced;
                 }
-                note_gap(node, &mut st, follow);
+                // A head ahead of a stream that is still moving is, nearly always, messages
+                // on their way in our queue: asking for them would only bring them twice.
+                // Should the stream stall, the periodic gap retry asks.
+                let retry_ms = node.cfg.exchange.gap_retry_secs as i64 * 1000;
+                let moving = st.last_applied_ms.is_some_and(|t| now_ms() - t < retry_ms);
+                if !moving {
+                    note_gap(node, &mut st, follow);
+                } else if st.known_head > st.last_seq {
+                    st.gap_since_ms.get_or_insert(now_ms());
+                }
                 streams.store(st);
             }
             return Ok(Verdict::Ack);
@@ -123,7 +230,7 @@ fn apply_one(
     }
 
     let jti = m.jti.hyphenated().to_string();
-    if q::is_received(conn, iss, &jti)? {
+    if received.contains(conn, iss, &jti)? {
         node.metrics
             .add("tongxin_messages_duplicate_total", String::new(), 1);
         return Ok(Verdict::Ack);
@@ -159,6 +266,7 @@ fn apply_one(
     }
     if seq > st.last_seq + 1 {
         q::hold(conn, iss, &stream, seq, inc.msg.raw())?;
+        streams.set_may_hold(iss, &stream, true);
         st.known_head = st.known_head.max(seq);
         note_gap(node, &mut st, follow);
         streams.store(st);
@@ -186,13 +294,18 @@ fn apply_one(
             Verdict::Reject { code: r.code }
         }
     };
-    q::record_received(conn, &jti, iss, &stream, seq, m.kind().as_str(), m.raw())?;
-    node.metrics
-        .observe_apply_latency((now_ms() as f64 / 1000.0 - m.iat as f64).max(0.0));
+    received.record(iss, jti, &stream, seq, m);
+    node.metrics.observe(
+        "tongxin_apply_latency_seconds",
+        (now_ms() as f64 / 1000.0 - m.iat as f64).max(0.0),
+        1,
+    );
     st.last_seq = seq;
     st.last_applied_ms = Some(now_ms());
-    if st.known_head > st.last_seq {
-        drain_held(node, conn, &mut st, follow)?;
+    if st.known_head > st.last_seq && streams.may_hold(conn, iss, &stream)? {
+        drain_held(node, conn, &mut st, follow, received)?;
+        let left = q::has_held(conn, iss, &stream)?;
+        streams.set_may_hold(iss, &stream, left);
     }
     st.known_head = st.known_head.max(st.last_seq);
     if st.known_head == st.last_seq {
@@ -232,6 +345,7 @@ fn drain_held(
     conn: &mut AnyConnection,
     st: &mut InStream,
     follow: &mut FollowUp,
+    received: &mut Received,
 ) -> StoreResult<()> {
     while let Some(jws) = q::take_held(conn, &st.iss, &st.stream, st.last_seq + 1)? {
         let seq = st.last_seq + 1;
@@ -256,7 +370,7 @@ fn drain_held(
             }
         };
         let jti = msg.jti.hyphenated().to_string();
-        if q::is_received(conn, &st.iss, &jti)? {
+        if received.contains(conn, &st.iss, &jti)? {
             continue;
         }
         match effect(node, conn, &msg, follow)? {
@@ -284,15 +398,7 @@ fn drain_held(
                 );
             }
         }
-        q::record_received(
-            conn,
-            &jti,
-            &st.iss,
-            &st.stream,
-            seq,
-            msg.kind().as_str(),
-            &jws,
-        )?;
+        received.record(&st.iss, jti, &st.stream, seq, &msg);
     }
     q::drop_held_upto(conn, &st.iss, &st.stream, st.last_seq)?;
     Ok(())

@@ -75,26 +75,39 @@ pub fn is_received(conn: &mut AnyConnection, iss: &str, jti: &str) -> StoreResul
         > 0)
 }
 
-pub fn record_received(
+/// Which of `jtis` from `iss` are already recorded: one query for a whole batch.
+pub fn received_among(
     conn: &mut AnyConnection,
-    jti: &str,
     iss: &str,
-    stream: &str,
-    seq: i64,
-    kind: &str,
-    jws: &str,
-) -> StoreResult<()> {
-    diesel::insert_into(received::table)
-        .values((
-            received::jti.eq(jti),
-            received::iss.eq(iss),
-            received::stream.eq(stream),
-            received::seq.eq(seq),
-            received::kind.eq(kind),
-            received::jws.eq(jws),
-            received::applied_ms.eq(now_ms()),
-        ))
-        .execute(conn)?;
+    jtis: &[&str],
+) -> StoreResult<Vec<String>> {
+    Ok(received::table
+        .filter(received::iss.eq(iss).and(received::jti.eq_any(jtis)))
+        .select(received::jti)
+        .load(conn)?)
+}
+
+/// One applied message, as recorded.
+#[derive(Insertable)]
+#[diesel(table_name = received)]
+pub struct NewReceived {
+    pub iss: String,
+    pub jti: String,
+    pub stream: String,
+    pub seq: i64,
+    pub kind: String,
+    pub jws: String,
+    pub applied_ms: i64,
+}
+
+/// Records applied messages, many rows to a statement.
+pub fn record_received(conn: &mut AnyConnection, rows: &[NewReceived]) -> StoreResult<()> {
+    // Well under SQLite's and PostgreSQL's limits on bound parameters (7 per row).
+    for chunk in rows.chunks(500) {
+        crate::on_inner!(&mut *conn, |c| diesel::insert_into(received::table)
+            .values(chunk)
+            .execute(c))?;
+    }
     Ok(())
 }
 
@@ -158,6 +171,15 @@ pub fn drop_held_upto(
     )
     .execute(conn)?;
     Ok(())
+}
+
+/// Whether any message of a stream is held.
+pub fn has_held(conn: &mut AnyConnection, iss: &str, stream: &str) -> StoreResult<bool> {
+    let n: i64 = held::table
+        .filter(held::iss.eq(iss).and(held::stream.eq(stream)))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 pub fn held_count(conn: &mut AnyConnection) -> StoreResult<i64> {
