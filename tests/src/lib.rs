@@ -84,6 +84,15 @@ impl Alliance {
     /// `orgs`: (id prefix, kind, name, parent id prefix). Ids get a random suffix, so tests
     /// sharing the broker never share a user name.
     pub fn new(orgs: &[(&str, OrgKind, &str, Option<&str>)]) -> Alliance {
+        Alliance::with_broker_users(orgs, |_| true)
+    }
+
+    /// As `new`, but only organisations whose id prefix `on_broker` accepts get a broker user
+    /// and queue (a large alliance whose other members never connect in the test).
+    pub fn with_broker_users(
+        orgs: &[(&str, OrgKind, &str, Option<&str>)],
+        on_broker: impl Fn(&str) -> bool,
+    ) -> Alliance {
         let dir = tempfile::tempdir().unwrap();
         let ca_key = pki::generate_key().unwrap();
         let ca_cert = pki::make_root(&ca_key, "测试联盟").unwrap();
@@ -121,7 +130,8 @@ impl Alliance {
                 dir: odir,
             });
         }
-        Alliance::assemble(dir, ca_key, ca_cert, list, None)
+        let on_broker: Vec<bool> = orgs.iter().map(|(p, ..)| on_broker(p)).collect();
+        Alliance::assemble(dir, ca_key, ca_cert, list, None, &on_broker)
     }
 
     /// The alliance of the protocol's test vectors (`tongxin_schema::vectors`), with its own
@@ -154,6 +164,7 @@ impl Alliance {
             t.ca_cert.clone(),
             list,
             Some((t.roster_jws.clone(), t.crl_pem.clone())),
+            &[],
         )
     }
 
@@ -164,6 +175,7 @@ impl Alliance {
         ca_cert: X509,
         list: Vec<Org>,
         trust: Option<(String, String)>,
+        on_broker: &[bool],
     ) -> Alliance {
         std::fs::write(dir.path().join("ca.pem"), ca_cert.to_pem().unwrap()).unwrap();
         let vhost = unique("tx-test");
@@ -200,7 +212,14 @@ impl Alliance {
             "{}",
             String::from_utf8_lossy(&out.stderr)
         );
-        let ids: Vec<String> = a.orgs.iter().map(|o| o.id.to_string()).collect();
+        // Everyone, unless told otherwise.
+        let ids: Vec<String> = a
+            .orgs
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| on_broker.get(*i).copied().unwrap_or(true))
+            .map(|(_, o)| o.id.to_string())
+            .collect();
         for id in ids {
             let out = Command::new(&apply)
                 .args([

@@ -12,15 +12,22 @@ use crate::{Alliance, Org};
 pub fn tongxin_bin() -> PathBuf {
     // In the target directory this executable was built into (target/debug/deps/ for tests,
     // target/<profile>/ for the soak), wherever that directory is.
+    // A release benchmark runs the release node.
     let exe = std::env::current_exe().unwrap();
+    let profile = if exe.components().any(|c| c.as_os_str() == "release") {
+        "release/tongxin"
+    } else {
+        "debug/tongxin"
+    };
     let p = exe
         .ancestors()
-        .map(|d| d.join("debug/tongxin"))
+        .map(|d| d.join(profile))
         .find(|p| p.is_file())
-        .unwrap_or_else(|| PathBuf::from("target/debug/tongxin"));
+        .unwrap_or_else(|| PathBuf::from("target").join(profile));
     assert!(
         p.exists(),
-        "{} is missing: run `cargo build -p tongxin-node` first (tests/run does)",
+        "{} is missing: run `cargo build -p tongxin-node` (with --release for a release \
+         benchmark) first (tests/run does)",
         p.display()
     );
     p
@@ -37,7 +44,12 @@ pub fn free_port() -> u16 {
 /// Writes a node's config and its admin account for running it as a process; returns the
 /// config and a free HTTP port.
 pub fn process_node(a: &Alliance, org: &Org) -> (PathBuf, u16) {
-    let config = a.config(org, None);
+    process_node_on(a, org, None)
+}
+
+/// `process_node` with the database at `db` (a URL; None: SQLite in the node's directory).
+pub fn process_node_on(a: &Alliance, org: &Org, db: Option<&str>) -> (PathBuf, u16) {
+    let config = a.config(org, db);
     let out = Command::new(tongxin_bin())
         .args([
             "user",
@@ -85,6 +97,14 @@ impl Proc {
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Stops it the way an operator does (SIGTERM) and waits for it to exit.
+    pub fn stop(mut self) {
+        let _ = Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
     }
 
     pub fn kill9(mut self) {
