@@ -107,7 +107,8 @@ pub struct ExchangeConfig {
     /// Most messages committed in one inbox transaction.
     #[serde(default = "default_batch")]
     pub batch_size: usize,
-    /// Longest a delivery waits for its batch to fill, milliseconds.
+    /// Longest a delivery waits for its batch to fill, milliseconds. 0 (the default): a batch
+    /// is what has already arrived; while one commits, the next gathers by itself.
     #[serde(default = "default_batch_wait")]
     pub batch_wait_ms: u64,
     /// How often `node.hello` announces this node's stream heads, seconds.
@@ -154,7 +155,7 @@ fn default_batch() -> usize {
     128
 }
 fn default_batch_wait() -> u64 {
-    5
+    0
 }
 fn default_hello() -> u64 {
     30

@@ -118,6 +118,8 @@ pub async fn run(
         let deadline = tokio::time::Instant::now() + wait;
         while deliveries.len() < batch_size {
             tokio::select! {
+                // Deliveries already here first: the deadline only ends the wait for more.
+                biased;
                 d = consumer.next() => match d {
                     Some(d) => deliveries.push(d?),
                     None => break,
