@@ -137,6 +137,15 @@ impl Alliance {
     /// The alliance of the protocol's test vectors (`tongxin_schema::vectors`), with its own
     /// org-id suffix, so every vector can be sent through a real broker to a real node.
     pub fn from_vectors(t: &tongxin_schema::vectors::TestAlliance) -> Alliance {
+        Alliance::from_vectors_with(t, |_| true)
+    }
+
+    /// `from_vectors` with broker users and queues only for the organisations `on_broker`
+    /// accepts (setting each up costs several rabbitmqctl calls).
+    pub fn from_vectors_with(
+        t: &tongxin_schema::vectors::TestAlliance,
+        on_broker: impl Fn(&OrgId) -> bool,
+    ) -> Alliance {
         let dir = tempfile::tempdir().unwrap();
         let mut list = Vec::new();
         for (n, (_, _, name)) in t.nodes.iter().zip(tongxin_schema::vectors::ORGS) {
@@ -164,7 +173,10 @@ impl Alliance {
             t.ca_cert.clone(),
             list,
             Some((t.roster_jws.clone(), t.crl_pem.clone())),
-            &[],
+            &t.nodes
+                .iter()
+                .map(|n| on_broker(&n.org_id))
+                .collect::<Vec<_>>(),
         )
     }
 
@@ -760,4 +772,32 @@ pub async fn drop_first_of_kind(
     }
     conn.close(200, "done".into()).await.unwrap();
     before
+}
+
+/// Takes one message off `queue` (logged in as `user`), waiting up to 15 s for it; returns its
+/// bytes.
+pub async fn take_one(vhost: &str, user: &str, password: &str, queue: &str) -> Vec<u8> {
+    use lapin::options::{BasicAckOptions, BasicGetOptions};
+    let conn = lapin::Connection::connect(
+        &format!("amqp://{user}:{password}@127.0.0.1:5672/{vhost}"),
+        lapin::ConnectionProperties::default(),
+    )
+    .await
+    .unwrap();
+    let ch = conn.create_channel().await.unwrap();
+    let deadline = Instant::now() + Duration::from_secs(15);
+    let data = loop {
+        if let Some(m) = ch
+            .basic_get(queue.into(), BasicGetOptions::default())
+            .await
+            .unwrap()
+        {
+            m.ack(BasicAckOptions::default()).await.unwrap();
+            break m.data.clone();
+        }
+        assert!(Instant::now() < deadline, "nothing arrived in {queue}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    conn.close(200, "done".into()).await.unwrap();
+    data
 }
