@@ -431,6 +431,19 @@ impl Drop for Alliance {
     }
 }
 
+/// The smallest alliance with a hierarchy: a street and one of its communities.
+pub fn street_and_community() -> Alliance {
+    Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+    ])
+}
+
 /// Starts a node in this process from its config, the way `tongxin run` does, and signs in
 /// as its admin (created here).
 pub async fn start_node(org_id: OrgId, cfg: Config) -> RunningNode {
@@ -574,11 +587,7 @@ pub async fn publish_raw(
     payload: &[u8],
     props: lapin::BasicProperties,
 ) -> anyhow::Result<()> {
-    let conn = lapin::Connection::connect(
-        &format!("amqp://{user}:{password}@127.0.0.1:5672/{vhost}"),
-        lapin::ConnectionProperties::default(),
-    )
-    .await?;
+    let conn = connect_as(vhost, user, password).await?;
     let ch = conn.create_channel().await?;
     ch.confirm_select(Default::default()).await?;
     ch.basic_publish(
@@ -695,6 +704,24 @@ pub async fn offer_titles(node: &RunningNode, org: &OrgId) -> Vec<String> {
     t
 }
 
+/// Waits up to `secs` until `node` holds as many offers from `from` as were `sent`, then
+/// asserts it holds exactly those titles: nothing lost, nothing twice.
+pub async fn assert_offers_arrive(
+    node: &RunningNode,
+    from: &OrgId,
+    mut sent: Vec<String>,
+    secs: u64,
+    what: &str,
+) {
+    sent.sort();
+    let got = eventually(secs, what, || async {
+        let t = offer_titles(node, from).await;
+        (t.len() >= sent.len()).then_some(t)
+    })
+    .await;
+    assert_eq!(got, sent, "{what}");
+}
+
 /// The (last applied, known head) of `iss`'s stream at `node`.
 pub async fn stream_state(node: &RunningNode, iss: &OrgId, stream: &str) -> Option<(i64, i64)> {
     let (iss, stream) = (iss.to_string(), stream.to_owned());
@@ -732,6 +759,37 @@ pub fn kill_connection(org: &OrgId) -> bool {
     killed
 }
 
+/// A plain AMQP connection to the shared broker as `user`, in `vhost`.
+pub async fn connect_as(
+    vhost: &str,
+    user: &str,
+    password: &str,
+) -> lapin::Result<lapin::Connection> {
+    lapin::Connection::connect(
+        &format!("amqp://{user}:{password}@127.0.0.1:5672/{vhost}"),
+        lapin::ConnectionProperties::default(),
+    )
+    .await
+}
+
+/// The next message in `queue`, taken off it (acked), waiting up to 15 s for one.
+async fn take_next(ch: &lapin::Channel, queue: &str) -> lapin::message::BasicGetMessage {
+    use lapin::options::{BasicAckOptions, BasicGetOptions};
+    let deadline = Instant::now() + Duration::from_secs(15);
+    loop {
+        if let Some(m) = ch
+            .basic_get(queue.into(), BasicGetOptions::default())
+            .await
+            .unwrap()
+        {
+            m.ack(BasicAckOptions::default()).await.unwrap();
+            return m;
+        }
+        assert!(Instant::now() < deadline, "nothing arrived in {queue}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
 /// Takes messages off `queue` (logged in as `user`) and throws them away, up to and including
 /// the first of `kind`: a message lost inside the broker. Only `node.hello` (periodic, in no
 /// stream) may come before it. Returns how many of those were thrown away too.
@@ -742,29 +800,12 @@ pub async fn drop_first_of_kind(
     queue: &str,
     kind: &str,
 ) -> usize {
-    use lapin::options::{BasicAckOptions, BasicGetOptions};
-    let conn = lapin::Connection::connect(
-        &format!("amqp://{user}:{password}@127.0.0.1:5672/{vhost}"),
-        lapin::ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
+    let conn = connect_as(vhost, user, password).await.unwrap();
     let ch = conn.create_channel().await.unwrap();
     let mut before = 0;
-    let deadline = Instant::now() + Duration::from_secs(15);
     loop {
-        assert!(Instant::now() < deadline, "no {kind} arrived in {queue}");
-        let Some(m) = ch
-            .basic_get(queue.into(), BasicGetOptions::default())
-            .await
-            .unwrap()
-        else {
-            tokio::time::sleep(Duration::from_millis(100)).await;
-            continue;
-        };
-        let got = m.properties.kind().as_ref().map(|k| k.to_string());
-        m.ack(BasicAckOptions::default()).await.unwrap();
-        match got.as_deref() {
+        let m = take_next(&ch, queue).await;
+        match m.properties.kind().as_ref().map(|k| k.as_str()) {
             Some(k) if k == kind => break,
             Some("node.hello") => before += 1,
             other => panic!("{other:?} before the {kind} to drop"),
@@ -777,27 +818,18 @@ pub async fn drop_first_of_kind(
 /// Takes one message off `queue` (logged in as `user`), waiting up to 15 s for it; returns its
 /// bytes.
 pub async fn take_one(vhost: &str, user: &str, password: &str, queue: &str) -> Vec<u8> {
-    use lapin::options::{BasicAckOptions, BasicGetOptions};
-    let conn = lapin::Connection::connect(
-        &format!("amqp://{user}:{password}@127.0.0.1:5672/{vhost}"),
-        lapin::ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
+    let conn = connect_as(vhost, user, password).await.unwrap();
     let ch = conn.create_channel().await.unwrap();
-    let deadline = Instant::now() + Duration::from_secs(15);
-    let data = loop {
-        if let Some(m) = ch
-            .basic_get(queue.into(), BasicGetOptions::default())
-            .await
-            .unwrap()
-        {
-            m.ack(BasicAckOptions::default()).await.unwrap();
-            break m.data.clone();
-        }
-        assert!(Instant::now() < deadline, "nothing arrived in {queue}");
-        tokio::time::sleep(Duration::from_millis(50)).await;
-    };
+    let data = take_next(&ch, queue).await.delivery.data;
     conn.close(200, "done".into()).await.unwrap();
     data
+}
+
+/// How many messages a node has recorded as received (applied).
+pub async fn received_count(node: &RunningNode) -> i64 {
+    node.node
+        .store
+        .read(tongxin_node::store::inbox::received_count)
+        .await
+        .unwrap()
 }

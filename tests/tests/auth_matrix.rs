@@ -588,15 +588,7 @@ async fn written(n: &RunningNode) -> Value {
 }
 
 async fn alliance_of_two() -> (Alliance, RunningNode, RunningNode) {
-    let a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ]);
+    let a = street_and_community();
     let street = a.start("street", None).await;
     let community = a.start("community", None).await;
     add_users(&street).await;

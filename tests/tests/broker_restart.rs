@@ -5,21 +5,12 @@
 
 use std::time::Duration;
 
-use tongxin_schema::OrgKind;
 use tongxin_tests::broker::{Broker, start_on};
 use tongxin_tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream() {
-    let a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ]);
+    let a = street_and_community();
     let broker = Broker::start(&a, "restart");
     broker.admit(&a, &["street", "community"]);
     let url = broker.node_url(&a.vhost);
@@ -65,25 +56,20 @@ async fn nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream
         (street.ready().await && community.ready().await).then_some(())
     })
     .await;
-    let mut expected = titles;
-    expected.sort();
-    let got = eventually(90, "all offers after the restart", || async {
-        let t = offer_titles(&community, &street.org_id).await;
-        (t.len() >= expected.len()).then_some(t)
-    })
+    assert_offers_arrive(
+        &community,
+        &street.org_id,
+        titles,
+        90,
+        "all offers after the restart",
+    )
     .await;
-    assert_eq!(got, expected, "each offer exactly once");
     assert_eq!(
         stream_state(&community, &street.org_id, "all").await,
         Some((total as i64, total as i64))
     );
     assert_eq!(
-        community
-            .node
-            .store
-            .read(tongxin_node::store::inbox::received_count)
-            .await
-            .unwrap(),
+        received_count(&community).await,
         total as i64,
         "each message recorded once"
     );

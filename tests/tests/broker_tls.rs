@@ -5,21 +5,12 @@
 
 use std::time::Duration;
 
-use tongxin_schema::OrgKind;
 use tongxin_schema::pki::{self, Validity};
 use tongxin_tests::broker::{Broker, connect_tls, identity, start_on};
 use tongxin_tests::*;
 
 fn pair() -> Alliance {
-    Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ])
+    street_and_community()
 }
 
 async fn offer_arrives(n: &RunningNode, title: &str) {

@@ -139,12 +139,7 @@ async fn an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_
             sender.org_id
         );
     }
-    let received = community
-        .node
-        .store
-        .read(tongxin_node::store::inbox::received_count)
-        .await
-        .unwrap();
+    let received = received_count(&community).await;
     assert_eq!(received, 10_000, "each message recorded once");
     assert!(
         community.node.metrics.get(
@@ -197,27 +192,19 @@ async fn dropped_broker_connections_lose_and_duplicate_nothing() {
         "the test must actually drop connections (dropped {kills})"
     );
 
-    let mut expected = titles;
-    expected.sort();
-    let got = eventually(60, "all 2000 offers after reconnects", || async {
-        let t = offer_titles(&community, &street.org_id).await;
-        (t.len() >= expected.len()).then_some(t)
-    })
+    assert_offers_arrive(
+        &community,
+        &street.org_id,
+        titles,
+        60,
+        "all 2000 offers after reconnects",
+    )
     .await;
-    assert_eq!(got, expected);
     assert_eq!(
         stream_state(&community, &street.org_id, "all").await,
         Some((2000, 2000))
     );
-    assert_eq!(
-        community
-            .node
-            .store
-            .read(tongxin_node::store::inbox::received_count)
-            .await
-            .unwrap(),
-        2000
-    );
+    assert_eq!(received_count(&community).await, 2000);
     eventually(20, "ready again", || async {
         (community.ready().await && street.ready().await).then_some(())
     })

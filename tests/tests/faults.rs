@@ -4,21 +4,12 @@
 
 use std::time::Duration;
 
-use tongxin_schema::OrgKind;
 use tongxin_tests::process::{Proc, get, login, process_node};
 use tongxin_tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
-    let a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ]);
+    let a = street_and_community();
     let street = a.start("street", None).await;
     let community = a.org("community");
     let (config, port) = process_node(&a, community);
@@ -91,15 +82,7 @@ async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_sender_killed_between_commit_and_publish_still_delivers() {
-    let a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ]);
+    let a = street_and_community();
     let community = a.start("community", None).await;
     let street = a.org("street");
     let (config, port) = process_node(&a, street);
@@ -159,15 +142,7 @@ async fn a_receiver_whose_database_is_locked_stops_acking_and_recovers() {
     use diesel::Connection;
     use diesel::connection::SimpleConnection;
 
-    let a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ]);
+    let a = street_and_community();
     let street = a.start("street", None).await;
     let community = a.start("community", None).await;
     for n in [&street, &community] {
@@ -199,14 +174,14 @@ async fn a_receiver_whose_database_is_locked_stops_acking_and_recovers() {
     );
     locker.join().unwrap();
 
-    let mut expected = titles;
-    expected.sort();
-    let got = eventually(60, "all offers after the lock is released", || async {
-        let t = offer_titles(&community, &street.org_id).await;
-        (t.len() >= expected.len()).then_some(t)
-    })
+    assert_offers_arrive(
+        &community,
+        &street.org_id,
+        titles,
+        60,
+        "all offers after the lock is released",
+    )
     .await;
-    assert_eq!(got, expected);
     assert_eq!(
         stream_state(&community, &street.org_id, "all").await,
         Some((200, 200))
@@ -278,15 +253,7 @@ impl Drop for SmallDisk {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_receiver_whose_disk_is_full_stops_acking_and_recovers_when_space_returns() {
-    let a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ]);
+    let a = street_and_community();
     let disk = SmallDisk::mount(32);
     let street = a.start("street", None).await;
     let db = format!("sqlite://{}", disk.dir.join("tongxin.db").display());
@@ -332,26 +299,22 @@ async fn a_receiver_whose_disk_is_full_stops_acking_and_recovers_when_space_retu
 
     // Space returns: everything arrives, once, in order.
     std::fs::remove_file(filler).unwrap();
-    let mut expected = [before, during].concat();
-    expected.sort();
-    let got = eventually(120, "all offers once there is space again", || async {
-        let t = offer_titles(&community, &street.org_id).await;
-        (t.len() >= expected.len()).then_some(t)
-    })
+    let sent = [before, during].concat();
+    let total = sent.len() as i64;
+    assert_offers_arrive(
+        &community,
+        &street.org_id,
+        sent,
+        120,
+        "all offers once there is space again",
+    )
     .await;
-    assert_eq!(got, expected);
-    let total = expected.len() as i64;
     assert_eq!(
         stream_state(&community, &street.org_id, "all").await,
         Some((total, total))
     );
     assert_eq!(
-        community
-            .node
-            .store
-            .read(tongxin_node::store::inbox::received_count)
-            .await
-            .unwrap(),
+        received_count(&community).await,
         total,
         "each message recorded once"
     );

@@ -8,7 +8,6 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tongxin_schema::OrgKind;
 use tongxin_tests::broker::{Broker, federate_both_ways, start_on};
 use tongxin_tests::*;
 
@@ -27,15 +26,7 @@ async fn outbox_empty(n: &RunningNode) -> bool {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_survive_a_cut() {
-    let a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ]);
+    let a = street_and_community();
     // Broker A is the street's, broker B the community's: started side by side.
     let (ba, bb) = std::thread::scope(|s| {
         let other = s.spawn(|| Broker::start(&a, "fed-a"));

@@ -103,12 +103,7 @@ async fn refused(name: &str) {
         );
     }
     assert_eq!(
-        community
-            .node
-            .store
-            .read(tongxin_node::store::inbox::received_count)
-            .await
-            .unwrap(),
+        received_count(&community).await,
         0,
         "{name}: recorded as received"
     );

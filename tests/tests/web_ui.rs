@@ -31,15 +31,7 @@ async fn sign_in(n: &RunningNode, c: &reqwest::Client) {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn staff_use_the_web_ui_and_hostile_text_stays_text() {
-    let a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-    ]);
+    let a = street_and_community();
     let street = a.start("street", None).await;
     let community = a.start("community", None).await;
     let c = browser_client();

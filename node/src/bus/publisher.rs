@@ -250,8 +250,9 @@ impl Publisher {
                 for mut st in inbox::gaps(c)? {
                     // Ask again only when nothing arrived since: while re-sent messages are
                     // still coming in, asking again would only send them twice.
-                    let stalled = st.last_applied_ms.is_none_or(|t| now - t >= retry_ms);
-                    if stalled && st.sync_requested_ms.is_none_or(|t| now - t >= retry_ms) {
+                    if !st.moved_within(now, retry_ms)
+                        && st.sync_requested_ms.is_none_or(|t| now - t >= retry_ms)
+                    {
                         st.sync_requested_ms = Some(now);
                         st.gap_since_ms.get_or_insert(now);
                         inbox::save_stream(c, &st)?;

@@ -212,8 +212,7 @@ fn apply_one(
                 // on their way in our queue: asking for them would only bring them twice.
                 // Should the stream stall, the periodic gap retry asks.
                 let retry_ms = node.cfg.exchange.gap_retry_secs as i64 * 1000;
-                let moving = st.last_applied_ms.is_some_and(|t| now_ms() - t < retry_ms);
-                if !moving {
+                if !st.moved_within(now_ms(), retry_ms) {
                     note_gap(node, &mut st, follow);
                 } else if st.known_head > st.last_seq {
                     st.gap_since_ms.get_or_insert(now_ms());

@@ -21,6 +21,14 @@ pub struct InStream {
     pub last_applied_ms: Option<i64>,
 }
 
+impl InStream {
+    /// Whether a message was applied on this stream within the last `ms`: the stream is still
+    /// moving, and what it lacks is most likely still on its way.
+    pub fn moved_within(&self, now_ms: i64, ms: i64) -> bool {
+        self.last_applied_ms.is_some_and(|t| now_ms - t < ms)
+    }
+}
+
 pub fn stream(conn: &mut AnyConnection, iss: &str, stream: &str) -> StoreResult<Option<InStream>> {
     Ok(in_streams::table
         .find((iss, stream))

@@ -54,12 +54,7 @@ async fn raw(
     prefetch: u16,
     ack_every: usize,
 ) -> f64 {
-    let conn = lapin::Connection::connect(
-        &format!("amqp://{user}:{pw}@127.0.0.1:5672/{vhost}"),
-        lapin::ConnectionProperties::default(),
-    )
-    .await
-    .unwrap();
+    let conn = connect_as(vhost, user, pw).await.unwrap();
     let ch = conn.create_channel().await.unwrap();
     let q = format!("bench.{}", unique("q"));
     let mut args = FieldTable::default();
@@ -465,15 +460,12 @@ async fn main() {
         .get("tongxin_messages_duplicate_total", "");
     let raw_verify = raw_verify_rate(&a.org("host").key, &sample);
 
-    let mut nodes = receivers;
-    let full = nodes.remove(0);
-    let full_rates = full.rates.clone();
-    full.node.stop().await;
-    let others: Vec<(&'static str, Vec<f64>)> =
-        nodes.iter().map(|r| (r.label, r.rates.clone())).collect();
-    let others_rates: Vec<Vec<f64>> = others.iter().map(|(_, r)| r.clone()).collect();
+    let results: Vec<(&'static str, Vec<f64>)> = receivers
+        .iter()
+        .map(|r| (r.label, r.rates.clone()))
+        .collect();
     // Done with them: the catch-up gets the machine to itself.
-    for r in nodes {
+    for r in receivers {
         r.node.stop().await;
     }
     let (catch, relay_alone) = catch_up(&a, catch_up_n).await;
@@ -493,8 +485,8 @@ async fn main() {
         ceiling,
     );
     let mut json_rates = vec![];
-    for (label, rates) in std::iter::once((full.label, full_rates.clone())).chain(others) {
-        let m = median(&rates);
+    for (label, rates) in &results {
+        let m = median(rates);
         // The ratio of each run to its own run's ceiling, then the median of those.
         let ratio = median(
             &rates
@@ -513,7 +505,7 @@ async fn main() {
             rates.iter().map(|r| r.round() as i64).collect::<Vec<_>>()
         ));
     }
-    let relaxed_rate = median(&others_rates[0]);
+    let relaxed_rate = median(&results[1].1);
     println!(
         "durability: synchronous=FULL costs {:.1}% of the NORMAL throughput",
         100.0 * (1.0 - full_rate / relaxed_rate)
