@@ -5,6 +5,7 @@ use std::sync::Arc;
 use anyhow::Context;
 use tokio::sync::watch;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::state::{Node, SharedNode};
 
@@ -19,9 +20,15 @@ pub struct Application {
 impl Application {
     /// Opens the node (keys, trust, database) and binds the HTTP listener.
     pub fn build(cfg: Config) -> anyhow::Result<Application> {
+        Application::build_with_clock(cfg, Clock::system())
+    }
+
+    /// `build` with a clock the caller holds (tests move it by hand).
+    pub fn build_with_clock(cfg: Config, clock: Clock) -> anyhow::Result<Application> {
         let listen = cfg.http.listen.clone();
-        let node: SharedNode = Arc::new(Node::open(cfg)?);
+        let node: SharedNode = Arc::new(Node::open(cfg, clock)?);
         announce_trust(&node)?;
+        apply_deferred(&node)?;
         let listener = std::net::TcpListener::bind(&listen)
             .with_context(|| format!("cannot listen on {listen}"))?;
         let port = listener.local_addr()?.port();
@@ -77,7 +84,7 @@ fn announce_trust(node: &SharedNode) -> anyhow::Result<()> {
     use tongxin_schema::envelope::Audience;
     use tongxin_schema::v1::bodies::{RevocationPublished, RosterPublished};
 
-    use crate::store::{now_ms, outbox, rows};
+    use crate::store::{outbox, trust};
     if node.cfg.kind != OrgKind::OrgDepartment {
         return Ok(());
     }
@@ -92,30 +99,55 @@ fn announce_trust(node: &SharedNode) -> anyhow::Result<()> {
         }
         None => None,
     };
+    let now = node.clock.now_ms();
     node.store.write_blocking(|c| {
         if let Some((serial, jws)) = roster
-            && rows::trust_doc(c, "roster_announced")?.is_none_or(|(s, _)| s < serial)
+            && trust::get(c, "roster_announced")?.is_none_or(|(s, _)| s < serial)
         {
             outbox::enqueue(
                 c,
                 &node.signer,
+                now,
                 Audience::All,
                 RosterPublished { roster: jws },
             )?;
-            rows::put_trust_doc(c, "roster_announced", serial, "", now_ms())?;
+            trust::put(c, "roster_announced", serial, "", now)?;
         }
         if let Some((issued, pem)) = crl
-            && rows::trust_doc(c, "crl_announced")?.is_none_or(|(s, _)| s < issued)
+            && trust::get(c, "crl_announced")?.is_none_or(|(s, _)| s < issued)
         {
             outbox::enqueue(
                 c,
                 &node.signer,
+                now,
                 Audience::All,
                 RevocationPublished { crl_pem: pem },
             )?;
-            rows::put_trust_doc(c, "crl_announced", issued, "", now_ms())?;
+            trust::put(c, "crl_announced", issued, "", now)?;
         }
         Ok(())
     })?;
+    Ok(())
+}
+
+/// Messages kept while this node did not act on their kinds are applied now that it does
+/// (PROTOCOL.md §7.8), before anything new is consumed.
+fn apply_deferred(node: &SharedNode) -> anyhow::Result<()> {
+    let mut follow = crate::inbound::FollowUp::default();
+    let applied = node
+        .store
+        .write_blocking(|c| crate::inbound::dispatch::replay_deferred(node, c, &mut follow))?;
+    if applied > 0 {
+        tracing::info!(
+            count = applied,
+            "applied messages kept for kinds this node now acts on"
+        );
+    }
+    if let Some(r) = follow.roster {
+        node.install_roster(r);
+    }
+    if let Some(c) = follow.crl {
+        node.install_crl(c);
+    }
     Ok(())
 }

@@ -117,6 +117,12 @@ pub struct ExchangeConfig {
     /// How long a gap may stay open before `sync.requested` is sent again, seconds.
     #[serde(default = "default_gap_retry")]
     pub gap_retry_secs: u64,
+    /// Kinds this node keeps without acting on them (PROTOCOL.md §7.8), e.g.
+    /// `["report.submitted"]`: authentic messages of these kinds are stored and applied, in
+    /// order, when the node starts without them listed. For rolling a kind out gradually;
+    /// empty by default.
+    #[serde(default)]
+    pub defer_kinds: Vec<tongxin_schema::v1::Kind>,
 }
 
 impl Default for ExchangeConfig {
@@ -126,6 +132,7 @@ impl Default for ExchangeConfig {
             batch_wait_ms: default_batch_wait(),
             hello_interval_secs: default_hello(),
             gap_retry_secs: default_gap_retry(),
+            defer_kinds: Vec::new(),
         }
     }
 }

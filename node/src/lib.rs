@@ -2,20 +2,27 @@
 //!
 //! - `app`: `Application::build(config)`, used by `tongxin run` and by the tests.
 //! - `state`: identity, trust (root, CRL, roster), store and metrics of a running node.
-//! - `store/`: diesel, SQLite or PostgreSQL; outbox, inbox, domain rows.
-//! - `domain/`: what local actions and inbound messages may change.
-//! - `exchange/`: exactly-once, in-order application of each sender's streams.
-//! - `bus/`: lapin on RabbitMQ: consumer, outbox relay, control messages, reconnects.
-//! - `http/`: actix-web API, health, metrics, web UI.
+//! - `clock`: the one source of time.
+//! - `store/`: diesel, SQLite or PostgreSQL; one module per table family (outbox, inbound
+//!   bookkeeping, offers, needs, claims, users, trust).
+//! - `domain/`: the rules: local commands (validated once, returning what they wrote) and each
+//!   kind's receive function.
+//! - `inbound/`: the one way in: verify, record rejections, apply each sender's streams in
+//!   order and exactly once, dispatch to the domain, keep kinds not acted on yet.
+//! - `bus/`: lapin on RabbitMQ: moves bytes (consumer, outbox relay, control messages,
+//!   reconnects); records nothing itself.
+//! - `http/`: actix-web API, health, metrics, web UI; handlers extract, call the domain,
+//!   map the error.
 //! - `cli/`: the alliance authority's and operators' commands.
 
 pub mod app;
 pub mod bus;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod domain;
-pub mod exchange;
 pub mod http;
+pub mod inbound;
 pub mod metrics;
 pub mod state;
 pub mod store;

@@ -11,9 +11,11 @@ use tongxin_schema::envelope::Signer;
 use tongxin_schema::pki::{self, RevocationList, Root};
 use tongxin_schema::roster::Roster;
 
+use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::{ActionError, Actor};
 use crate::metrics::Metrics;
-use crate::store::{AnyConnection, DbTarget, Store, StoreResult, now_ms, rows};
+use crate::store::{AnyConnection, DbTarget, Store, StoreResult, trust as trust_docs};
 
 pub struct Node {
     pub cfg: Config,
@@ -22,6 +24,8 @@ pub struct Node {
     trust: RwLock<Arc<Verifier>>,
     pub store: Store,
     pub metrics: Metrics,
+    /// The one source of time (tests may hold a manual clock).
+    pub clock: Clock,
     broker_ready: AtomicBool,
     /// Woken when something was written to the outbox.
     pub outbox_ready: Notify,
@@ -31,7 +35,7 @@ pub type SharedNode = Arc<Node>;
 
 impl Node {
     /// Loads keys and trust documents, opens and migrates the database.
-    pub fn open(cfg: Config) -> anyhow::Result<Node> {
+    pub fn open(cfg: Config, clock: Clock) -> anyhow::Result<Node> {
         let read = |p: &std::path::Path| {
             std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))
         };
@@ -75,13 +79,13 @@ impl Node {
             None => RevocationList::default(),
         };
         store.write_blocking(|c| {
-            if let Some((_, doc)) = rows::trust_doc(c, "roster")?
+            if let Some((_, doc)) = trust_docs::get(c, "roster")?
                 && let Ok(stored) = Roster::verify(&root, &doc)
                 && stored.serial() > roster.serial()
             {
                 roster = stored;
             }
-            if let Some((_, doc)) = rows::trust_doc(c, "crl")?
+            if let Some((_, doc)) = trust_docs::get(c, "crl")?
                 && let Ok(stored) = RevocationList::from_pem(&root, doc.as_bytes())
                 && stored.issued_at > crl.issued_at
             {
@@ -103,6 +107,7 @@ impl Node {
             trust: RwLock::new(Arc::new(verifier)),
             store,
             metrics: Metrics::default(),
+            clock,
             broker_ready: AtomicBool::new(false),
             outbox_ready: Notify::new(),
         })
@@ -127,17 +132,17 @@ impl Node {
     /// the current one. The verifier changes only once that transaction has committed
     /// (`install_roster`), so a rolled-back batch cannot leave memory ahead of the database.
     pub fn store_roster(&self, conn: &mut AnyConnection, roster: &Roster) -> StoreResult<bool> {
-        let stored = rows::trust_doc(conn, "roster")?.map_or(0, |(serial, _)| serial);
+        let stored = trust_docs::get(conn, "roster")?.map_or(0, |(serial, _)| serial);
         let current = self.verifier().roster().map_or(0, |r| r.serial() as i64);
         if roster.serial() as i64 <= stored.max(current) {
             return Ok(false);
         }
-        rows::put_trust_doc(
+        trust_docs::put(
             conn,
             "roster",
             roster.serial() as i64,
             roster.jws(),
-            now_ms(),
+            self.clock.now_ms(),
         )?;
         Ok(true)
     }
@@ -149,12 +154,12 @@ impl Node {
         pem: &str,
         crl: &RevocationList,
     ) -> StoreResult<bool> {
-        let stored = rows::trust_doc(conn, "crl")?.map_or(0, |(issued, _)| issued);
+        let stored = trust_docs::get(conn, "crl")?.map_or(0, |(issued, _)| issued);
         let current = self.verifier().revocations().issued_at;
         if crl.issued_at <= stored.max(current) {
             return Ok(false);
         }
-        rows::put_trust_doc(conn, "crl", crl.issued_at, pem, now_ms())?;
+        trust_docs::put(conn, "crl", crl.issued_at, pem, self.clock.now_ms())?;
         Ok(true)
     }
 
@@ -189,6 +194,30 @@ impl Node {
             Ok(mut t) => *t = v,
             Err(poisoned) => *poisoned.into_inner() = v,
         }
+    }
+
+    /// Runs a local command in one write transaction, as this organisation, now; wakes the
+    /// outbox relay when it committed. The one way HTTP handlers change anything.
+    pub async fn act<T, F>(self: &Arc<Self>, command: F) -> Result<T, ActionError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &Actor) -> Result<T, ActionError> + Send + 'static,
+    {
+        let node = self.clone();
+        let done = self
+            .store
+            .transact(move |conn| {
+                let roster = node.roster();
+                let actor = Actor {
+                    signer: &node.signer,
+                    roster: &roster,
+                    now_ms: node.clock.now_ms(),
+                };
+                command(conn, &actor)
+            })
+            .await?;
+        self.outbox_ready.notify_one();
+        Ok(done)
     }
 
     pub fn broker_ready(&self) -> bool {

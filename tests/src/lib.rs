@@ -459,9 +459,7 @@ pub async fn start_app(org_id: OrgId, app: Application) -> RunningNode {
     let task = tokio::spawn(app.run_until_stopped());
     let hash = tongxin_node::http::auth::hash_password("correct horse battery").unwrap();
     node.store
-        .write(move |c| {
-            tongxin_node::store::rows::put_user(c, "admin", &hash, "admin", 0).map(|_| ())
-        })
+        .write(move |c| tongxin_node::store::users::put(c, "admin", &hash, "admin", 0).map(|_| ()))
         .await
         .unwrap();
     let mut n = RunningNode {
@@ -640,14 +638,14 @@ pub async fn publish_offers_on(
     n: usize,
     per_tx: usize,
 ) -> Vec<String> {
-    use tongxin_schema::v1::bodies::OfferPublished;
+    use tongxin_node::domain::offers::NewOffer;
     use tongxin_schema::v1::taxonomy::OfferCategory;
     let mut titles = Vec::with_capacity(n);
     let mut i = 0;
     while i < n {
-        let chunk: Vec<OfferPublished> = (i..(i + per_tx).min(n))
-            .map(|k| OfferPublished {
-                offer_id: uuid::Uuid::now_v7(),
+        let chunk: Vec<NewOffer> = (i..(i + per_tx).min(n))
+            .map(|k| NewOffer {
+                offer_id: Some(uuid::Uuid::now_v7()),
                 title: Text::new(format!("{prefix} {k:05}")).unwrap(),
                 description: Text::new("批量测试").unwrap(),
                 category: OfferCategory::Service,
@@ -664,13 +662,17 @@ pub async fn publish_offers_on(
         let shared = node.clone();
         node.store
             .write(move |c| {
+                let roster = shared.roster();
+                let actor = tongxin_node::domain::Actor {
+                    signer: &shared.signer,
+                    roster: &roster,
+                    now_ms: shared.clock.now_ms(),
+                };
                 for o in chunk {
-                    tongxin_node::domain::offers::publish(c, &shared.signer, o).map_err(
-                        |e| match e {
-                            tongxin_node::domain::ActionError::Store(s) => s,
-                            other => tongxin_node::store::StoreError::Corrupt(other.to_string()),
-                        },
-                    )?;
+                    tongxin_node::domain::offers::publish(c, &actor, o).map_err(|e| match e {
+                        tongxin_node::domain::ActionError::Store(s) => s,
+                        other => tongxin_node::store::StoreError::Corrupt(other.to_string()),
+                    })?;
                 }
                 Ok(())
             })
@@ -688,13 +690,14 @@ pub async fn offer_titles(node: &RunningNode, org: &OrgId) -> Vec<String> {
         .node
         .store
         .read(move |c| {
-            tongxin_node::store::rows::list_offers(
+            tongxin_node::store::offers::list(
                 c,
-                &tongxin_node::store::rows::ListFilter {
+                &tongxin_node::store::ListFilter {
                     org: Some(org),
                     limit: 1_000_000,
                     ..Default::default()
                 },
+                None,
             )
         })
         .await
@@ -727,7 +730,7 @@ pub async fn stream_state(node: &RunningNode, iss: &OrgId, stream: &str) -> Opti
     let (iss, stream) = (iss.to_string(), stream.to_owned());
     node.node
         .store
-        .read(move |c| tongxin_node::store::inbox::stream(c, &iss, &stream))
+        .read(move |c| tongxin_node::store::inbound::stream(c, &iss, &stream))
         .await
         .unwrap()
         .map(|s| (s.last_seq, s.known_head))
@@ -829,7 +832,7 @@ pub async fn take_one(vhost: &str, user: &str, password: &str, queue: &str) -> V
 pub async fn received_count(node: &RunningNode) -> i64 {
     node.node
         .store
-        .read(tongxin_node::store::inbox::received_count)
+        .read(tongxin_node::store::inbound::received_count)
         .await
         .unwrap()
 }

@@ -139,7 +139,7 @@ async fn openapi_errors_and_roles() {
         .write(|c| {
             for (u, r) in [("m", "member"), ("au", "auditor")] {
                 let h = tongxin_node::http::auth::hash_password("long enough password").unwrap();
-                tongxin_node::store::rows::put_user(c, u, &h, r, 0)?;
+                tongxin_node::store::users::put(c, u, &h, r, 0)?;
             }
             Ok(())
         })

@@ -568,7 +568,7 @@ async fn add_users(n: &RunningNode) {
         .store
         .write(move |c| {
             for (u, r) in [("m", "member"), ("au", "auditor")] {
-                tongxin_node::store::rows::put_user(c, u, &hash, r, 0)?;
+                tongxin_node::store::users::put(c, u, &hash, r, 0)?;
             }
             Ok(())
         })
@@ -643,7 +643,7 @@ fn source_routes(file: &str) -> Vec<(String, String)> {
 /// without an expectation fails here.
 #[test]
 fn every_registered_route_is_in_the_matrix() {
-    let doc = tongxin_node::http::api::openapi_json();
+    let doc = tongxin_node::http::api::openapi::document();
     assert_doc_matches_table(&doc);
     let mut failures = Vec::new();
     let known: BTreeSet<(String, String)> = API

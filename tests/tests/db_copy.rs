@@ -120,7 +120,7 @@ async fn a_node_moves_from_sqlite_to_postgres_and_carries_on() {
         .node
         .store
         .write(move |c| {
-            tongxin_node::store::rows::put_user(c, "auditor1", &hash, "auditor", 1).map(|_| ())
+            tongxin_node::store::users::put(c, "auditor1", &hash, "auditor", 1).map(|_| ())
         })
         .await
         .unwrap();

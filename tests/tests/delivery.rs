@@ -45,6 +45,7 @@ async fn send_checkins(node: &RunningNode, to: &OrgId, n: usize, per_tx: usize) 
                     tongxin_node::store::outbox::enqueue(
                         c,
                         &s.signer,
+                        s.clock.now_ms(),
                         Audience::Org(to.clone()),
                         body,
                     )?;
@@ -237,6 +238,7 @@ async fn a_lost_message_is_asked_for_and_re_sent() {
                 let (m, _) = tongxin_node::store::outbox::enqueue(
                     c,
                     &s.signer,
+                    s.clock.now_ms(),
                     tongxin_schema::Audience::All,
                     tongxin_schema::vectors::sample_offer(),
                 )?;
@@ -244,7 +246,7 @@ async fn a_lost_message_is_asked_for_and_re_sent() {
                     .iter()
                     .map(|r| r.id)
                     .collect();
-                tongxin_node::store::outbox::mark_sent(c, &ids)?;
+                tongxin_node::store::outbox::mark_sent(c, &ids, s.clock.now_ms())?;
                 Ok(m)
             })
             .await
@@ -299,6 +301,7 @@ async fn a_lost_last_message_is_found_through_hello() {
             tongxin_node::store::outbox::enqueue(
                 c,
                 &s.signer,
+                s.clock.now_ms(),
                 tongxin_schema::Audience::All,
                 tongxin_schema::vectors::sample_offer(),
             )?;
@@ -306,7 +309,7 @@ async fn a_lost_last_message_is_found_through_hello() {
                 .iter()
                 .map(|r| r.id)
                 .collect();
-            tongxin_node::store::outbox::mark_sent(c, &ids)
+            tongxin_node::store::outbox::mark_sent(c, &ids, s.clock.now_ms())
         })
         .await
         .unwrap();

@@ -133,6 +133,7 @@ async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_su
                 tongxin_node::store::outbox::enqueue(
                     c,
                     &signer_node.signer,
+                    signer_node.clock.now_ms(),
                     tongxin_schema::Audience::Org(home_id),
                     checkin,
                 )

@@ -1,6 +1,6 @@
-//! Consuming: deliveries are checked and verified outside the database, applied in batches in
-//! one transaction, and acknowledged only after the commit. Rejected messages are recorded,
-//! then nacked without requeue (dead-lettered).
+//! Consuming: deliveries are handed to `inbound` (verified outside the database, then received
+//! in batches in one transaction) and acknowledged only after the commit; what `inbound`
+//! refused is nacked without requeue (dead-lettered).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,81 +12,18 @@ use lapin::options::{BasicAckOptions, BasicConsumeOptions, BasicNackOptions};
 use lapin::types::FieldTable;
 use tokio::sync::watch;
 
-use super::CONTENT_TYPE;
 use super::publisher::Publisher;
-use crate::exchange::inbox::{Incoming, apply_batch};
-use crate::exchange::{FollowUp, Verdict};
-use crate::metrics::label;
+use crate::inbound::{self, Checked, FollowUp, Verdict};
 use crate::state::SharedNode;
-use crate::store::inbox::{NewRejection, record_rejected};
-use crate::store::now_ms;
-use tongxin_schema::v1::Kind;
 
-enum Checked {
-    Ok(Box<Incoming>),
-    Rejected {
-        code: &'static str,
-        reason: String,
-        raw: String,
-        routing_key: String,
-        user_id: Option<String>,
-    },
-}
-
-fn check(node: &SharedNode, d: &Delivery) -> Checked {
-    let routing_key = d.routing_key.to_string();
-    let user_id = d.properties.user_id().as_ref().map(|u| u.to_string());
-    let rejected = |code, reason: String, raw: String| Checked::Rejected {
-        code,
-        reason,
-        raw,
-        routing_key: routing_key.clone(),
-        user_id: user_id.clone(),
-    };
-    let raw = match std::str::from_utf8(&d.data) {
-        Ok(s) => s,
-        Err(e) => {
-            return rejected(
-                "malformed",
-                format!("payload is not UTF-8: {e}"),
-                String::from_utf8_lossy(&d.data).into_owned(),
-            );
-        }
-    };
-    let content_type = d.properties.content_type().as_ref().map(|c| c.to_string());
-    if content_type.as_deref() != Some(CONTENT_TYPE) {
-        return rejected(
-            "content_type",
-            format!("content type {content_type:?}, expected {CONTENT_TYPE}"),
-            raw.to_owned(),
-        );
+/// The bytes and properties the inbound side needs, out of lapin's delivery.
+fn delivery(d: &Delivery) -> inbound::Delivery {
+    inbound::Delivery {
+        data: d.data.clone(),
+        routing_key: d.routing_key.to_string(),
+        user_id: d.properties.user_id().as_ref().map(|u| u.to_string()),
+        content_type: d.properties.content_type().as_ref().map(|c| c.to_string()),
     }
-    let msg = match node.verifier().verify(raw.trim(), now_ms() / 1000) {
-        Ok(m) => m,
-        Err(e) => return rejected(e.code(), e.to_string(), raw.to_owned()),
-    };
-    match &user_id {
-        None => {
-            return rejected(
-                "user_id_missing",
-                "the AMQP user_id property is missing".into(),
-                raw.to_owned(),
-            );
-        }
-        Some(u) if u != msg.iss.as_str() => {
-            return rejected(
-                "user_id_mismatch",
-                format!("published by broker user {u}, but signed by {}", msg.iss),
-                raw.to_owned(),
-            );
-        }
-        Some(_) => {}
-    }
-    Checked::Ok(Box::new(Incoming {
-        msg,
-        routing_key,
-        user_id,
-    }))
 }
 
 pub async fn run(
@@ -141,10 +78,11 @@ async fn process(
     while !rest.is_empty() {
         // Verification is CPU work: keep it out of the write transaction.
         let started = std::time::Instant::now();
+        let now_s = node.clock.now_s();
         let mut checked = Vec::with_capacity(rest.len());
         for d in &rest {
-            let c = check(node, d);
-            let trust = matches!(&c, Checked::Ok(inc) if matches!(inc.msg.kind(), Kind::RosterPublished | Kind::RevocationPublished));
+            let c = inbound::check(node, &delivery(d), now_s);
+            let trust = c.is_trust_document();
             checked.push(c);
             if trust {
                 break;
@@ -171,46 +109,12 @@ async fn process_batch(
     let n = node.clone();
     let started = std::time::Instant::now();
     let count = deliveries.len() as u64;
-    let (verdicts, follow, checked) = node
+    let (verdicts, follow) = node
         .store
         .write(move |conn| {
-            let mut verdicts = Vec::with_capacity(checked.len());
             let mut follow = FollowUp::default();
-            // Keep delivery order: apply runs of verified messages between rejections.
-            let mut run: Vec<Incoming> = Vec::new();
-            let mut checked_back = Vec::with_capacity(checked.len());
-            for c in checked {
-                match c {
-                    Checked::Ok(inc) => run.push(*inc),
-                    Checked::Rejected {
-                        code,
-                        reason,
-                        raw,
-                        routing_key,
-                        user_id,
-                    } => {
-                        verdicts.extend(apply_batch(&n, conn, &run, &mut follow)?);
-                        run.clear();
-                        record_rejected(
-                            conn,
-                            &NewRejection {
-                                code,
-                                reason: &reason,
-                                iss: None,
-                                kind: None,
-                                jti: None,
-                                routing_key: &routing_key,
-                                user_id: user_id.as_deref(),
-                                raw: &raw,
-                            },
-                        )?;
-                        verdicts.push(Verdict::Reject { code });
-                        checked_back.push((code, reason));
-                    }
-                }
-            }
-            verdicts.extend(apply_batch(&n, conn, &run, &mut follow)?);
-            Ok((verdicts, follow, checked_back))
+            let verdicts = inbound::receive(&n, conn, checked, &mut follow)?;
+            Ok((verdicts, follow))
         })
         .await?;
     node.metrics.observe(
@@ -218,14 +122,6 @@ async fn process_batch(
         started.elapsed().as_secs_f64(),
         count,
     );
-    for (code, reason) in checked {
-        node.metrics.add(
-            "tongxin_messages_rejected_total",
-            format!("reason=\"{}\"", label(code)),
-            1,
-        );
-        tracing::warn!(reason.code = code, reason = %reason, "rejected a message");
-    }
 
     // Committed: now tell the broker. Runs of acks go as one multiple-ack.
     let mut pending_ack: Option<&Delivery> = None;

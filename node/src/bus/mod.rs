@@ -20,7 +20,6 @@ use tokio::sync::watch;
 use crate::state::SharedNode;
 
 pub const EXCHANGE: &str = "tongxin";
-pub const CONTENT_TYPE: &str = "application/jose";
 
 pub fn queue_name(org: &str) -> String {
     format!("node.{org}")

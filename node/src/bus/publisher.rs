@@ -15,9 +15,10 @@ use tongxin_schema::envelope::{Audience, Message, Stream};
 use tongxin_schema::v1::bodies::{NodeHello, StreamHead, SyncRequested};
 use tongxin_schema::v1::text::Text;
 
-use super::{CONTENT_TYPE, EXCHANGE};
+use super::EXCHANGE;
+use crate::inbound::CONTENT_TYPE;
 use crate::state::SharedNode;
-use crate::store::{inbox, now_ms, outbox};
+use crate::store::outbox;
 
 const RELAY_BATCH: i64 = 500;
 const RESEND_BATCH: i64 = 2000;
@@ -117,9 +118,10 @@ impl Publisher {
                 .await
                 .context("relaying the outbox")?;
             let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+            let now = self.node.clock.now_ms();
             self.node
                 .store
-                .write(move |c| outbox::mark_sent(c, &ids))
+                .write(move |c| outbox::mark_sent(c, &ids, now))
                 .await?;
             for r in &rows {
                 self.node.metrics.add(
@@ -137,7 +139,13 @@ impl Publisher {
         aud: Audience,
         body: impl Into<tongxin_schema::v1::Body>,
     ) -> anyhow::Result<()> {
-        let msg = Message::new(self.node.cfg.org_id.clone(), aud, 0, now_ms() / 1000, body);
+        let msg = Message::new(
+            self.node.cfg.org_id.clone(),
+            aud,
+            0,
+            self.node.clock.now_s(),
+            body,
+        );
         let jws = self.node.signer.sign(&msg)?;
         self.publish_all(&[(
             msg.routing_key(),
@@ -194,10 +202,11 @@ impl Publisher {
             }
             last.insert(key, std::time::Instant::now());
         }
-        let from = req.from_seq.max(1) as i64;
+        // Stored sequence numbers are i64: a range past that holds nothing more.
+        let from = i64::try_from(req.from_seq.max(1)).unwrap_or(i64::MAX);
         let to = req
             .to_seq
-            .map_or(i64::MAX, |t| t.min(i64::MAX as u64) as i64);
+            .map_or(i64::MAX, |t| i64::try_from(t).unwrap_or(i64::MAX));
         let stream = req.stream.clone();
         let rows = self
             .node
@@ -240,37 +249,14 @@ impl Publisher {
     }
 
     async fn retry_gaps(&self) -> anyhow::Result<()> {
-        let retry_ms = self.node.cfg.exchange.gap_retry_secs as i64 * 1000;
-        let now = now_ms();
+        let n = self.node.clone();
         let due = self
             .node
             .store
-            .write(move |c| {
-                let mut due = Vec::new();
-                for mut st in inbox::gaps(c)? {
-                    // Ask again only when nothing arrived since: while re-sent messages are
-                    // still coming in, asking again would only send them twice.
-                    if !st.moved_within(now, retry_ms)
-                        && st.sync_requested_ms.is_none_or(|t| now - t >= retry_ms)
-                    {
-                        st.sync_requested_ms = Some(now);
-                        st.gap_since_ms.get_or_insert(now);
-                        inbox::save_stream(c, &st)?;
-                        due.push(st);
-                    }
-                }
-                Ok(due)
-            })
+            .write(move |c| crate::inbound::sequence::due_gap_requests(&n, c))
             .await?;
-        for st in due {
-            if let Ok(iss) = st.iss.parse() {
-                let req = SyncRequested {
-                    stream: st.stream,
-                    from_seq: st.last_seq as u64 + 1,
-                    to_seq: Some(st.known_head as u64),
-                };
-                self.request_sync(iss, req).await?;
-            }
+        for (iss, req) in due {
+            self.request_sync(iss, req).await?;
         }
         Ok(())
     }

@@ -6,9 +6,10 @@ use std::path::Path;
 use anyhow::{Context, bail};
 use tongxin_schema::token::Role;
 
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::http::auth::hash_password;
-use crate::store::{DbTarget, Store, now_ms, rows};
+use crate::store::{DbTarget, Store, users};
 
 pub fn add(config: &Path, username: &str, role: &str) -> anyhow::Result<()> {
     let role: Role = role.parse().map_err(anyhow::Error::msg)?;
@@ -37,8 +38,15 @@ pub fn add(config: &Path, username: &str, role: &str) -> anyhow::Result<()> {
         },
         1,
     )?;
-    let created = store
-        .write_blocking(|c| rows::put_user(c, username, &hash, &role.to_string(), now_ms()))?;
+    let created = store.write_blocking(|c| {
+        users::put(
+            c,
+            username,
+            &hash,
+            &role.to_string(),
+            Clock::system().now_ms(),
+        )
+    })?;
     println!(
         "{} user {username} ({role}) on {}",
         if created { "created" } else { "updated" },

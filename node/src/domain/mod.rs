@@ -1,9 +1,22 @@
-//! The rules of the alliance: what a local action writes and announces, and what an inbound
-//! message may change. Local actions write the row and the outbox message in the caller's
-//! transaction; inbound effects check everything before writing anything.
+//! The rules of the alliance, one module per kind of object.
+//!
+//! - **Commands** (staff actions): `offers::publish(conn, &actor, NewOffer)` and the like take
+//!   inputs owned by the domain, validate them once, write the row and its outbox message in
+//!   the caller's transaction, and return what they wrote. HTTP handlers (API and UI) only
+//!   extract, call [`crate::state::Node::act`], and map the error.
+//! - **Receive functions**: every wire body a node acts on implements [`Receive`]; the inbound
+//!   dispatcher calls it with the verified sender. It checks everything before writing
+//!   anything and returns an [`Outcome`].
 
 pub mod needs;
 pub mod offers;
+pub mod status;
+
+use tongxin_schema::envelope::Signer;
+use tongxin_schema::roster::Roster;
+use tongxin_schema::{OrgId, OrgKind};
+
+use crate::store::AnyConnection;
 
 /// Why an authentic message could not take effect (it is recorded and dead-lettered, and its
 /// sequence number is consumed so the stream goes on).
@@ -22,6 +35,56 @@ impl Refusal {
     }
 }
 
+/// What an authentic, in-order message did here.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Outcome {
+    Applied,
+    /// No effect; recorded with its reason.
+    Refused(Refusal),
+}
+
+impl From<Refusal> for Outcome {
+    fn from(r: Refusal) -> Outcome {
+        Outcome::Refused(r)
+    }
+}
+
+/// Who sent an inbound message, as its verified certificate and claims say.
+#[derive(Debug, Clone, Copy)]
+pub struct Sender<'a> {
+    pub org: &'a OrgId,
+    /// From the sender's certificate (the verifier checked it matches the roster).
+    pub kind: OrgKind,
+    /// The message's `iat`, in Unix ms: when the sender made the change.
+    pub at_ms: i64,
+    /// This node.
+    pub me: &'a OrgId,
+    pub roster: &'a Roster,
+}
+
+/// A wire body this node acts on.
+pub trait Receive {
+    fn receive(
+        &self,
+        conn: &mut AnyConnection,
+        from: &Sender<'_>,
+    ) -> crate::store::StoreResult<Outcome>;
+}
+
+/// Who performs a local command, and when.
+pub struct Actor<'a> {
+    pub signer: &'a Signer,
+    pub roster: &'a Roster,
+    pub now_ms: i64,
+}
+
+impl Actor<'_> {
+    pub fn org(&self) -> &OrgId {
+        self.signer.org_id()
+    }
+}
+
 /// Why a local action was refused: shown to the user (HTTP 4xx).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum Invalid {
@@ -30,12 +93,27 @@ pub enum Invalid {
     #[error("{0}")]
     Conflict(String),
     #[error("{field}: {message}")]
-    Field {
-        field: &'static str,
-        message: String,
-    },
+    Field { field: String, message: String },
     #[error("{0}")]
     Forbidden(String),
+}
+
+impl Invalid {
+    pub fn field(field: &str, message: impl Into<String>) -> Invalid {
+        Invalid::Field {
+            field: field.to_owned(),
+            message: message.into(),
+        }
+    }
+
+    /// A limit of PROTOCOL.md §6.2 that the wire body's own check found broken; its message
+    /// starts with the field's name.
+    fn from_check(message: String) -> Invalid {
+        match message.split_once(' ') {
+            Some((field, rest)) => Invalid::field(field, rest),
+            None => Invalid::field("body", message),
+        }
+    }
 }
 
 /// The outcome of a local action.
@@ -53,13 +131,12 @@ impl From<diesel::result::Error> for ActionError {
     }
 }
 
-pub(crate) fn json_list<T: serde::Serialize>(items: &[T]) -> String {
-    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
+/// Checks a wire body the way every receiver will (PROTOCOL.md §6.2): one place for the limits.
+fn checked<B: tongxin_schema::v1::bodies::Check>(body: B) -> Result<B, Invalid> {
+    body.check().map_err(Invalid::from_check)?;
+    Ok(body)
 }
 
-pub fn enum_str<T: serde::Serialize>(v: &T) -> String {
-    match serde_json::to_value(v) {
-        Ok(serde_json::Value::String(s)) => s,
-        _ => String::new(),
-    }
+pub(crate) fn json_list<T: serde::Serialize>(items: &[T]) -> String {
+    serde_json::to_string(items).unwrap_or_else(|_| "[]".into())
 }

@@ -7,10 +7,10 @@ use actix_web::{FromRequest, HttpRequest, dev::Payload, web};
 use argon2::Argon2;
 use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
 use tongxin_schema::token::{Role, UserClaims};
+use tongxin_schema::v1::text::Text;
 
 use super::error::ApiError;
 use crate::state::SharedNode;
-use crate::store::now_ms;
 
 pub fn hash_password(password: &str) -> Result<String, String> {
     let salt = SaltString::generate(&mut argon2::password_hash::rand_core::OsRng);
@@ -28,16 +28,20 @@ pub fn check_password(hash: &str, password: &str) -> bool {
     })
 }
 
+/// A user name as every sign-in route reads it: checked once, so a NUL or a 10 KB name never
+/// reaches the database.
+pub type Username = Text<1, 64>;
+
 /// Checks a sign-in off the HTTP workers (argon2 is deliberately slow). An unknown user costs
 /// the same as a wrong password, so timing does not tell which usernames exist.
 pub async fn sign_in(
     node: &SharedNode,
-    username: String,
+    username: Username,
     password: String,
 ) -> Result<Option<(String, Role)>, ApiError> {
     let user = node
         .store
-        .read(move |c| crate::store::rows::find_user(c, &username))
+        .read(move |c| crate::store::users::find(c, username.as_str()))
         .await?;
     let hash = user.as_ref().map(|u| u.password_hash.clone());
     let ok = actix_web::web::block(move || match hash {
@@ -101,7 +105,7 @@ pub fn token_from(req: &HttpRequest, node: &SharedNode) -> Option<String> {
 pub fn authenticate(node: &SharedNode, token: &str) -> Result<Auth, ApiError> {
     let verified = node
         .verifier()
-        .verify_user_token(token, now_ms() / 1000)
+        .verify_user_token(token, node.clock.now_s())
         .map_err(|e| ApiError::unauthorized(format!("invalid token: {e}")))?;
     let claims = verified.into_value();
     // Tokens of other nodes are only for members (check-in at any community, a later issue).
@@ -133,7 +137,7 @@ impl FromRequest for Auth {
 
 /// Issues a token for a user of this node.
 pub fn issue(node: &SharedNode, username: &str, role: Role) -> Result<(String, i64), ApiError> {
-    let now = now_ms() / 1000;
+    let now = node.clock.now_s();
     let exp = now + node.cfg.http.token_ttl_secs;
     let claims = UserClaims {
         iss: node.cfg.org_id.clone(),

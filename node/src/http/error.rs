@@ -15,12 +15,12 @@ pub struct ApiError {
     pub message: String,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ErrorBody {
     pub error: ErrorDetail,
 }
 
-#[derive(Serialize, utoipa::ToSchema)]
+#[derive(Serialize, schemars::JsonSchema)]
 pub struct ErrorDetail {
     /// Stable machine-readable code, e.g. `invalid_input`, `unauthorized`, `not_found`.
     pub code: String,
@@ -96,7 +96,7 @@ impl From<ActionError> for ApiError {
             ActionError::Invalid(i) => match i {
                 Invalid::NotFound(m) => ApiError::not_found(format!("{m} not found")),
                 Invalid::Conflict(m) => ApiError::new(StatusCode::CONFLICT, "conflict", m),
-                Invalid::Field { field, message } => ApiError::invalid(field, message),
+                Invalid::Field { field, message } => ApiError::invalid(&field, message),
                 Invalid::Forbidden(m) => ApiError::forbidden(m),
             },
         }

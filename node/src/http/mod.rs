@@ -1,6 +1,5 @@
 //! HTTP (actix-web): the JSON API under /api/v1, health and metrics, the web UI at /.
 
-pub mod actions;
 pub mod api;
 pub mod auth;
 pub mod error;

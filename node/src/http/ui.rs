@@ -11,16 +11,19 @@ use askama::Template;
 use serde_json::{Value, json};
 use tongxin_schema::token::Role;
 
-use super::actions;
-use super::api::{
-    ClaimInput, DecisionInput, EscalateInput, FulfilInput, NeedInput, OfferInput, ReasonInput,
-};
+use super::api;
 use super::auth::{self, Auth};
 use super::error::ApiError;
 use super::extract;
+use crate::domain;
+use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
+use crate::domain::offers::{NewOffer, Withdrawal};
 use crate::state::SharedNode;
-use crate::store::inbox::{self, InStream, Rejected};
-use crate::store::rows::{self, ClaimRow, ListFilter, NeedRow, OfferRow};
+use crate::store::ListFilter;
+use crate::store::claims::ClaimRow;
+use crate::store::inbound::{self, InStream, Rejected};
+use crate::store::needs::NeedRow;
+use crate::store::offers::OfferRow;
 
 type Node = web::Data<SharedNode>;
 
@@ -386,6 +389,14 @@ pub async fn login(
         form.get("username").cloned().unwrap_or_default(),
         form.get("password").cloned().unwrap_or_default(),
     );
+    // The same check as the API's: a NUL or an over-long name never reaches the database.
+    let Ok(user) = auth::Username::new(user) else {
+        return back(
+            "/login",
+            Err(ApiError::unauthorized("wrong username or password")),
+            t,
+        );
+    };
     let (username, role) = match auth::sign_in(&node, user, pw).await {
         Ok(Some(found)) => found,
         Ok(None) => {
@@ -457,7 +468,11 @@ pub async fn offers(
         ..Default::default()
     };
     let f2 = f.clone();
-    let (total, items) = match node.store.read(move |c| rows::list_offers(c, &f2)).await {
+    let (total, items) = match node
+        .store
+        .read(move |c| crate::store::offers::list(c, &f2, None))
+        .await
+    {
         Ok(r) => r,
         Err(e) => return back("/login", Err(e.into()), t),
     };
@@ -499,14 +514,14 @@ pub async fn needs(
     let loaded = node
         .store
         .read(move |c| {
-            let needs = rows::list_needs(c, &f2, l2.as_deref(), mw)?;
+            let needs = crate::store::needs::list(c, &f2, None, l2.as_deref(), mw)?;
             let mine = ListFilter {
                 org: Some(me2),
-                status: Some("open".into()),
                 limit: 500,
                 ..Default::default()
             };
-            Ok((needs, rows::list_offers(c, &mine)?.1))
+            let open = Some(domain::status::OfferStatus::Open);
+            Ok((needs, crate::store::offers::list(c, &mine, open)?.1))
         })
         .await;
     let ((total, items), mine) = match loaded {
@@ -515,7 +530,7 @@ pub async fn needs(
     };
     let micro_wishes = tongxin_schema::v1::taxonomy::MicroWishCategory::ALL
         .iter()
-        .map(crate::domain::enum_str)
+        .map(|c| c.as_str().to_owned())
         .collect();
     page(
         NeedsPage {
@@ -549,7 +564,11 @@ pub async fn claims(
     }
     let me = node.cfg.org_id.to_string();
     let m2 = me.clone();
-    match node.store.read(move |c| rows::list_claims(c, &m2)).await {
+    match node
+        .store
+        .read(move |c| crate::store::claims::list(c, &m2))
+        .await
+    {
         Ok(items) => page(
             ClaimsPage {
                 t,
@@ -607,7 +626,12 @@ pub async fn exchange(
     }
     match node
         .store
-        .read(|c| Ok((inbox::all_streams(c)?, inbox::list_rejected(c, 200, None)?)))
+        .read(|c| {
+            Ok((
+                inbound::all_streams(c)?,
+                inbound::list_rejected(c, 200, None)?,
+            ))
+        })
         .await
     {
         Ok((streams, rejected)) => page(
@@ -649,8 +673,11 @@ where
 
 pub async fn create_offer(req: HttpRequest, node: Node, form: Form) -> HttpResponse {
     admin_action(req, node, "/offers", |n| async move {
-        let input: OfferInput = form_input(&form, &["capacity"], &[])?;
-        actions::create_offer(&n, input).await.map(|_| ())
+        let input: NewOffer = form_input(&form, &["capacity"], &[])?;
+        n.act(move |c, a| domain::offers::publish(c, a, input))
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
     })
     .await
 }
@@ -662,16 +689,25 @@ pub async fn withdraw_offer(
     form: Form,
 ) -> HttpResponse {
     admin_action(req, node, "/offers", |n| async move {
-        let input: ReasonInput = form_input(&form, &[], &[])?;
-        actions::withdraw_offer(&n, &path, input).await.map(|_| ())
+        let input: Withdrawal = form_input(&form, &[], &[])?;
+        {
+            let id = api::uuid_path("offer", &path)?;
+            n.act(move |c, a| domain::offers::withdraw(c, a, id, input))
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from)
+        }
     })
     .await
 }
 
 pub async fn create_need(req: HttpRequest, node: Node, form: Form) -> HttpResponse {
     admin_action(req, node, "/needs", |n| async move {
-        let input: NeedInput = form_input(&form, &["quantity"], &[])?;
-        actions::create_need(&n, input).await.map(|_| ())
+        let input: NewNeed = form_input(&form, &["quantity"], &[])?;
+        n.act(move |c, a| domain::needs::publish(c, a, input))
+            .await
+            .map(|_| ())
+            .map_err(ApiError::from)
     })
     .await
 }
@@ -684,8 +720,14 @@ pub async fn claim_need(
 ) -> HttpResponse {
     admin_action(req, node, "/needs", |n| async move {
         let (org, id) = path.into_inner();
-        let input: ClaimInput = form_input(&form, &[], &[])?;
-        actions::claim_need(&n, &org, &id, input).await.map(|_| ())
+        let input: NewClaim = form_input(&form, &[], &[])?;
+        {
+            let (org, id) = (api::org_path(&org)?, api::uuid_path("need", &id)?);
+            n.act(move |c, a| domain::needs::claim(c, a, &org, id, input))
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from)
+        }
     })
     .await
 }
@@ -698,10 +740,14 @@ pub async fn decide_claim(
 ) -> HttpResponse {
     admin_action(req, node, "/claims", |n| async move {
         let (org, id) = path.into_inner();
-        let input: DecisionInput = form_input(&form, &[], &["accepted"])?;
-        actions::decide_claim(&n, &org, &id, input)
-            .await
-            .map(|_| ())
+        let input: Decision = form_input(&form, &[], &["accepted"])?;
+        {
+            let (org, id) = (api::org_path(&org)?, api::uuid_path("claim", &id)?);
+            n.act(move |c, a| domain::needs::decide(c, a, &org, id, input))
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from)
+        }
     })
     .await
 }
@@ -713,8 +759,14 @@ pub async fn fulfil_need(
     form: Form,
 ) -> HttpResponse {
     admin_action(req, node, "/needs", |n| async move {
-        let input: FulfilInput = form_input(&form, &[], &[])?;
-        actions::fulfil_need(&n, &path, input).await.map(|_| ())
+        let input: Fulfilment = form_input(&form, &[], &[])?;
+        {
+            let id = api::uuid_path("need", &path)?;
+            n.act(move |c, a| domain::needs::fulfil(c, a, id, input))
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from)
+        }
     })
     .await
 }
@@ -726,8 +778,14 @@ pub async fn escalate_need(
     form: Form,
 ) -> HttpResponse {
     admin_action(req, node, "/needs", |n| async move {
-        let input: EscalateInput = form_input(&form, &[], &[])?;
-        actions::escalate_need(&n, &path, input).await.map(|_| ())
+        let input: Escalation = form_input(&form, &[], &[])?;
+        {
+            let id = api::uuid_path("need", &path)?;
+            n.act(move |c, a| domain::needs::escalate(c, a, id, input))
+                .await
+                .map(|_| ())
+                .map_err(ApiError::from)
+        }
     })
     .await
 }

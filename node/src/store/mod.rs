@@ -5,10 +5,14 @@
 //! function takes `&mut AnyConnection`, so the inbox can apply an effect and record the
 //! sequence in one transaction. Errors here are `StoreError`; the HTTP layer maps them.
 
-pub mod inbox;
+pub mod claims;
+pub mod inbound;
+pub mod needs;
+pub mod offers;
 pub mod outbox;
-pub mod rows;
 pub mod schema;
+pub mod trust;
+pub mod users;
 
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -221,11 +225,24 @@ pub fn run_migrations(conn: &mut AnyConnection) -> StoreResult<()> {
     Ok(())
 }
 
-pub fn now_ms() -> i64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0)
+/// The filters shared by the offer and need lists.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    pub category: Option<String>,
+    pub org_kind: Option<String>,
+    pub org: Option<String>,
+    pub text: Option<String>,
+    pub limit: i64,
+    pub offset: i64,
+}
+
+pub(crate) fn like_pattern(text: &str) -> String {
+    let escaped = text
+        .to_lowercase()
+        .replace('\\', "\\\\")
+        .replace('%', "\\%")
+        .replace('_', "\\_");
+    format!("%{escaped}%")
 }
 
 diesel::define_sql_function!(fn lower(x: diesel::sql_types::Text) -> diesel::sql_types::Text);

@@ -7,7 +7,7 @@ use tongxin_schema::envelope::{Audience, Message, Signer, Stream};
 use tongxin_schema::v1::Body;
 
 use super::schema::{out_streams, outbox};
-use super::{AnyConnection, StoreError, StoreResult, now_ms};
+use super::{AnyConnection, StoreError, StoreResult};
 
 #[derive(Debug, Clone, Queryable)]
 pub struct OutRow {
@@ -23,6 +23,7 @@ pub struct OutRow {
 pub fn enqueue(
     conn: &mut AnyConnection,
     signer: &Signer,
+    now_ms: i64,
     aud: Audience,
     body: impl Into<Body>,
 ) -> StoreResult<(Message, String)> {
@@ -64,7 +65,7 @@ pub fn enqueue(
         signer.org_id().clone(),
         aud,
         seq as u64,
-        now_ms() / 1000,
+        now_ms.div_euclid(1000),
         body,
     );
     let jws = signer
@@ -78,7 +79,7 @@ pub fn enqueue(
             outbox::kind.eq(msg.kind().as_str()),
             outbox::routing_key.eq(msg.routing_key()),
             outbox::jws.eq(&jws),
-            outbox::created_ms.eq(now_ms()),
+            outbox::created_ms.eq(now_ms),
         ))
         .execute(conn)?;
     Ok((msg, jws))
@@ -111,10 +112,10 @@ pub fn unsent(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<OutRow>> 
         .load(conn)?)
 }
 
-pub fn mark_sent(conn: &mut AnyConnection, ids: &[i64]) -> StoreResult<()> {
+pub fn mark_sent(conn: &mut AnyConnection, ids: &[i64], now_ms: i64) -> StoreResult<()> {
     for chunk in ids.chunks(500) {
         diesel::update(outbox::table.filter(outbox::id.eq_any(chunk)))
-            .set(outbox::sent_ms.eq(now_ms()))
+            .set(outbox::sent_ms.eq(now_ms))
             .execute(conn)?;
     }
     Ok(())

@@ -145,3 +145,14 @@ diesel::table! {
         decided_ms -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    deferred (id) {
+        id -> BigInt,
+        iss -> Text,
+        jti -> Text,
+        kind -> Text,
+        jws -> Text,
+        received_ms -> BigInt,
+    }
+}

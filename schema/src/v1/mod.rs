@@ -145,6 +145,14 @@ impl fmt::Display for Kind {
     }
 }
 
+impl<'de> serde::Deserialize<'de> for Kind {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Kind, D::Error> {
+        let name = String::deserialize(d)?;
+        name.parse()
+            .map_err(|()| serde::de::Error::custom(format!("unknown message kind {name:?}")))
+    }
+}
+
 impl Serialize for Kind {
     fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         s.serialize_str(self.as_str())

@@ -10,8 +10,22 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 /// What an offer (资源清单 entry) provides.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum OfferCategory {
     /// A place: a station (驿站), canteen, meeting room, study room.
     Venue,
@@ -27,9 +41,23 @@ pub enum OfferCategory {
 
 /// A professional skill in the talent pool (属地人才库).
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Skill {
     /// 医疗救护
     MedicalAid,
@@ -59,9 +87,23 @@ pub enum Skill {
 
 /// Where a need is handled: 小事不出网格、大事不出村居、难事不出镇街.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
 )]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum NeedLevel {
     Grid,
     Community,
@@ -69,8 +111,22 @@ pub enum NeedLevel {
 }
 
 /// The five station kinds of 初心家园 + 五大驿站, plus the other venues the district runs.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum StationKind {
     /// 便民驿站
     Convenience,
@@ -93,8 +149,22 @@ pub enum StationKind {
 }
 
 /// The four major special groups served by micro-wishes.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum MicroWishGroup {
     /// 老年人
     Elderly,
@@ -107,8 +177,22 @@ pub enum MicroWishGroup {
 }
 
 /// The sixteen minor categories; each belongs to exactly one major group.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum MicroWishCategory {
     /// 独居老人
     ElderlyLivingAlone,
@@ -193,8 +277,22 @@ pub enum PostRole {
 }
 
 /// 平时 / 急时.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum Mode {
     Routine,
     Emergency,
@@ -204,6 +302,29 @@ pub enum Mode {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+
+    fn same_names<T>()
+    where
+        T: strum::VariantArray + serde::Serialize + Copy + Into<&'static str> + std::str::FromStr,
+        <T as std::str::FromStr>::Err: std::fmt::Debug,
+    {
+        for v in T::VARIANTS {
+            let name: &'static str = (*v).into();
+            assert_eq!(serde_json::to_value(v).unwrap(), name);
+            assert!(name.parse::<T>().is_ok());
+        }
+    }
+
+    #[test]
+    fn strum_and_serde_give_every_vocabulary_the_same_names() {
+        same_names::<OfferCategory>();
+        same_names::<Skill>();
+        same_names::<NeedLevel>();
+        same_names::<StationKind>();
+        same_names::<MicroWishGroup>();
+        same_names::<MicroWishCategory>();
+        same_names::<Mode>();
+    }
 
     #[test]
     fn four_groups_of_four() {
@@ -215,3 +336,25 @@ mod tests {
         assert!(per_group.values().all(|n| *n == 4));
     }
 }
+
+/// The one mapping of each vocabulary to its wire names: strum's and serde's names agree (a
+/// test checks), so code never writes the names out by hand.
+macro_rules! names {
+    ($($t:ident),*) => {$(
+        impl $t {
+            /// The wire name, e.g. `volunteer-skill`.
+            pub fn as_str(self) -> &'static str {
+                self.into()
+            }
+        }
+    )*};
+}
+names!(
+    OfferCategory,
+    Skill,
+    NeedLevel,
+    StationKind,
+    MicroWishGroup,
+    MicroWishCategory,
+    Mode
+);

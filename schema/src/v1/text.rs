@@ -48,6 +48,13 @@ impl<const MIN: usize, const MAX: usize> Text<MIN, MAX> {
     }
 }
 
+/// The empty text, for fields that may be empty (a description, a note).
+impl<const MAX: usize> Default for Text<0, MAX> {
+    fn default() -> Self {
+        Text(String::new())
+    }
+}
+
 impl<const MIN: usize, const MAX: usize> TryFrom<String> for Text<MIN, MAX> {
     type Error = TextError;
     fn try_from(s: String) -> Result<Self, TextError> {

@@ -157,6 +157,7 @@ async fn prefill(app: &Application, home: &tongxin_schema::OrgId, n: usize) {
                     tongxin_node::store::outbox::enqueue(
                         c,
                         &s.signer,
+                        s.clock.now_ms(),
                         Audience::Org(h.clone()),
                         checkin(&h, from + i),
                     )?;
@@ -210,7 +211,7 @@ async fn latency(
 ) -> (f64, f64, f64, f64) {
     let stream = format!("org.{}", home.org_id);
     let first = applied(home, &host.org_id).await + 1;
-    let start_ms = tongxin_node::store::now_ms();
+    let start_ms = tongxin_node::clock::Clock::system().now_ms();
     let scheduled = |i: usize| start_ms + (i as f64 * 1000.0 / f64::from(rate)) as i64;
     let written: Vec<i64> = (0..n).map(scheduled).collect();
     let mut tick = tokio::time::interval(Duration::from_millis(1));
@@ -218,7 +219,7 @@ async fn latency(
     let mut done = 0;
     while done < n {
         tick.tick().await;
-        let now = tongxin_node::store::now_ms();
+        let now = tongxin_node::clock::Clock::system().now_ms();
         let due = written.partition_point(|&t| t <= now);
         if due == done {
             continue;
@@ -232,6 +233,7 @@ async fn latency(
                     tongxin_node::store::outbox::enqueue(
                         c,
                         &s.signer,
+                        s.clock.now_ms(),
                         Audience::Org(h.clone()),
                         checkin(&h, i as u64),
                     )?;
@@ -243,7 +245,7 @@ async fn latency(
         host.node.outbox_ready.notify_one();
         done = due;
     }
-    let finished = tongxin_node::store::now_ms();
+    let finished = tongxin_node::clock::Clock::system().now_ms();
     // What was really offered: the writer can fall behind `rate`.
     let offered = n as f64 / ((finished - start_ms).max(1) as f64 / 1000.0);
     let last = first + n as i64 - 1;
@@ -252,7 +254,7 @@ async fn latency(
     let times = home
         .node
         .store
-        .read(move |c| tongxin_node::store::inbox::applied_times(c, &iss, &st))
+        .read(move |c| tongxin_node::store::inbound::applied_times(c, &iss, &st))
         .await
         .unwrap();
     let mut lat: Vec<f64> = times

@@ -7,7 +7,7 @@
 //! size. SQLite and PostgreSQL.
 //!
 //! Loading: the messages are signed by their K senders, verified by the node's own verifier
-//! and applied through the node's own apply path (`exchange::inbox::apply_batch`), 1,000 to a
+//! and applied through the node's own apply path (`inbound::sequence::apply_batch`), 1,000 to a
 //! transaction, as the consumer does, without the broker (whose path `bench` measures):
 //! loading a million messages through the broker would take most of the run.
 
@@ -17,8 +17,9 @@ use std::time::{Duration, Instant};
 
 use tongxin_node::app::Application;
 use tongxin_node::config::Config;
-use tongxin_node::exchange::FollowUp;
-use tongxin_node::exchange::inbox::{Incoming, apply_batch};
+use tongxin_node::inbound::FollowUp;
+use tongxin_node::inbound::Incoming;
+use tongxin_node::inbound::sequence::apply_batch;
 use tongxin_schema::envelope::{Audience, Message};
 use tongxin_schema::v1::bodies::{CheckinAttested, NeedPublished, OfferPublished};
 use tongxin_schema::v1::taxonomy::{Mode, NeedLevel, OfferCategory};

@@ -135,6 +135,7 @@ async fn main() {
                     let (_, jws) = tongxin_node::store::outbox::enqueue(
                         c,
                         &signer,
+                        tongxin_node::clock::Clock::system().now_ms(),
                         Audience::Org(home.id.clone()),
                         checkin(&home.id, i),
                     )?;

@@ -1,13 +1,13 @@
-//! Receiving side bookkeeping: per-(sender, stream) heads, held messages, the record of
-//! applied and rejected messages.
+//! Bookkeeping of the inbound side (`crate::inbound`): per-(sender, stream) heads, held
+//! messages, deferred messages, the record of applied and rejected messages.
 
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{held, in_streams, received, rejected};
-use super::{AnyConnection, StoreResult, now_ms};
+use super::schema::{deferred, held, in_streams, received, rejected};
+use super::{AnyConnection, StoreResult};
 
-#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Queryable, Serialize, schemars::JsonSchema)]
 pub struct InStream {
     pub iss: String,
     pub stream: String,
@@ -125,6 +125,7 @@ pub fn hold(
     stream: &str,
     seq: i64,
     jws: &str,
+    now_ms: i64,
 ) -> StoreResult<()> {
     let exists: i64 = held::table
         .find((iss, stream, seq))
@@ -137,7 +138,7 @@ pub fn hold(
                 held::stream.eq(stream),
                 held::seq.eq(seq),
                 held::jws.eq(jws),
-                held::received_ms.eq(now_ms()),
+                held::received_ms.eq(now_ms),
             ))
             .execute(conn)?;
     }
@@ -219,7 +220,11 @@ fn storable(s: &str) -> std::borrow::Cow<'_, str> {
     }
 }
 
-pub fn record_rejected(conn: &mut AnyConnection, r: &NewRejection<'_>) -> StoreResult<()> {
+pub fn record_rejected(
+    conn: &mut AnyConnection,
+    r: &NewRejection<'_>,
+    now_ms: i64,
+) -> StoreResult<()> {
     let mut end = r.raw.len().min(RAW_KEEP);
     while !r.raw.is_char_boundary(end) {
         end -= 1;
@@ -232,7 +237,7 @@ pub fn record_rejected(conn: &mut AnyConnection, r: &NewRejection<'_>) -> StoreR
     let user_id = r.user_id.map(storable);
     diesel::insert_into(rejected::table)
         .values((
-            rejected::received_ms.eq(now_ms()),
+            rejected::received_ms.eq(now_ms),
             rejected::code.eq(r.code),
             rejected::reason.eq(reason.as_ref()),
             rejected::iss.eq(r.iss),
@@ -246,7 +251,7 @@ pub fn record_rejected(conn: &mut AnyConnection, r: &NewRejection<'_>) -> StoreR
     Ok(())
 }
 
-#[derive(Debug, Clone, Queryable, Serialize, utoipa::ToSchema)]
+#[derive(Debug, Clone, Queryable, Serialize, schemars::JsonSchema)]
 pub struct Rejected {
     pub id: i64,
     pub received_ms: i64,
@@ -291,4 +296,62 @@ pub fn applied_times(
         .filter(received::iss.eq(iss).and(received::stream.eq(stream)))
         .select((received::seq, received::applied_ms))
         .load(conn)?)
+}
+
+/// A message kept until this node acts on its kind.
+#[derive(Debug, Clone, Queryable)]
+pub struct Deferred {
+    pub id: i64,
+    pub iss: String,
+    pub jti: String,
+    pub kind: String,
+    pub jws: String,
+    pub received_ms: i64,
+}
+
+pub fn defer(
+    conn: &mut AnyConnection,
+    iss: &str,
+    jti: &str,
+    kind: &str,
+    jws: &str,
+    now_ms: i64,
+) -> StoreResult<()> {
+    diesel::insert_into(deferred::table)
+        .values((
+            deferred::iss.eq(iss),
+            deferred::jti.eq(jti),
+            deferred::kind.eq(kind),
+            deferred::jws.eq(jws),
+            deferred::received_ms.eq(now_ms),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Every deferred message, in the order it arrived.
+pub fn all_deferred(conn: &mut AnyConnection) -> StoreResult<Vec<Deferred>> {
+    Ok(deferred::table.order(deferred::id).load(conn)?)
+}
+
+pub fn drop_deferred(conn: &mut AnyConnection, id: i64) -> StoreResult<()> {
+    diesel::delete(deferred::table.find(id)).execute(conn)?;
+    Ok(())
+}
+
+/// (kind, count) of the deferred messages.
+pub fn deferred_counts(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
+    Ok(deferred::table
+        .group_by(deferred::kind)
+        .select((deferred::kind, diesel::dsl::count_star()))
+        .order(deferred::kind)
+        .load(conn)?)
+}
+
+/// The lowest held sequence number of a stream: a gap ends just below it.
+pub fn lowest_held(conn: &mut AnyConnection, iss: &str, stream: &str) -> StoreResult<Option<i64>> {
+    Ok(held::table
+        .filter(held::iss.eq(iss).and(held::stream.eq(stream)))
+        .select(diesel::dsl::min(held::seq))
+        .first(conn)?)
 }

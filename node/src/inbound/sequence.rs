@@ -1,26 +1,20 @@
-//! Applying a batch of verified messages in one transaction.
+//! Each sender's streams applied in order, exactly once (PROTOCOL.md §7.3): duplicates
+//! acknowledged without effect, a used sequence number refused, messages behind a gap held
+//! until `sync.requested` brings the missing ones.
 
 use std::collections::{HashMap, HashSet};
 
 use tongxin_schema::envelope::{Message, Stream, Verified};
-use tongxin_schema::pki::RevocationList;
-use tongxin_schema::roster::Roster;
 use tongxin_schema::v1::Body;
 use tongxin_schema::v1::bodies::SyncRequested;
 
-use super::{FollowUp, Verdict};
-use crate::domain::{Refusal, needs, offers};
-use crate::metrics::label;
+use super::dispatch::{Dispatched, dispatch};
+use super::rejections::{self, Rejection};
+use super::{FollowUp, Incoming, Verdict};
+use crate::domain::Outcome;
 use crate::state::Node;
-use crate::store::inbox::{self as q, InStream, NewReceived, NewRejection};
-use crate::store::{AnyConnection, StoreResult, now_ms};
-
-/// An authentic message, with where it came from on the broker.
-pub struct Incoming {
-    pub msg: Verified<Message>,
-    pub routing_key: String,
-    pub user_id: Option<String>,
-}
+use crate::store::inbound::{self as q, InStream, NewReceived};
+use crate::store::{AnyConnection, StoreResult};
 
 /// Applies `batch` in order; returns one verdict per message. Runs inside the caller's
 /// transaction: if it fails, nothing was applied and nothing will be acked.
@@ -99,7 +93,15 @@ impl Received {
         q::is_received(conn, iss, jti)
     }
 
-    fn record(&mut self, iss: &str, jti: String, stream: &str, seq: i64, m: &Verified<Message>) {
+    fn record(
+        &mut self,
+        iss: &str,
+        jti: String,
+        stream: &str,
+        seq: i64,
+        m: &Verified<Message>,
+        now_ms: i64,
+    ) {
         self.seen.insert((iss.to_owned(), jti.clone()));
         self.new.push(NewReceived {
             iss: iss.to_owned(),
@@ -108,7 +110,7 @@ impl Received {
             seq,
             kind: m.kind().as_str().to_owned(),
             jws: m.raw().to_owned(),
-            applied_ms: now_ms(),
+            applied_ms: now_ms,
         });
     }
 
@@ -180,6 +182,12 @@ fn new_stream(iss: &str, stream: &str) -> InStream {
     }
 }
 
+/// A sequence number as the store keeps it. Numbers past `i64::MAX` never fit: the jump rule
+/// refuses them before they get here (`seq_jump`), so the store only ever sees this type.
+fn stored_seq(seq: u64) -> Option<i64> {
+    i64::try_from(seq).ok()
+}
+
 fn apply_one(
     node: &Node,
     conn: &mut AnyConnection,
@@ -190,6 +198,7 @@ fn apply_one(
 ) -> StoreResult<Verdict> {
     let m = &inc.msg;
     let iss = m.iss.as_str();
+    let now = node.clock.now_ms();
     // Our queue is bound to all.#, so our own broadcasts come back: their effect is already
     // here (applying a late copy could undo a later local change), and our own hello must
     // not make us ask ourselves for a re-send.
@@ -204,18 +213,20 @@ fn apply_one(
             ];
             for head in hello.heads.iter().filter(|h| mine.contains(&h.stream)) {
                 let mut st = streams.load(conn, iss, &head.stream)?;
-                let announced = head.last_seq as i64;
-                if announced > st.known_head {
-                    st.known_head = announced;
+                // A head a million ahead is not believed (it would ask for all of them).
+                match stored_seq(head.last_seq) {
+                    Some(announced) if announced <= st.last_seq.saturating_add(MAX_SEQ_JUMP) => {
+                        st.known_head = st.known_head.max(announced);
+                    }
+                    _ => continue,
                 }
                 // A head ahead of a stream that is still moving is, nearly always, messages
                 // on their way in our queue: asking for them would only bring them twice.
                 // Should the stream stall, the periodic gap retry asks.
-                let retry_ms = node.cfg.exchange.gap_retry_secs as i64 * 1000;
-                if !st.moved_within(now_ms(), retry_ms) {
-                    note_gap(node, &mut st, follow);
+                if !st.moved_within(now, retry_ms(node)) {
+                    note_gap(node, conn, &mut st, follow)?;
                 } else if st.known_head > st.last_seq {
-                    st.gap_since_ms.get_or_insert(now_ms());
+                    st.gap_since_ms.get_or_insert(now);
                 }
                 streams.store(st);
             }
@@ -235,72 +246,57 @@ fn apply_one(
         return Ok(Verdict::Ack);
     }
     let stream = m.stream.to_string();
-    let seq = m.seq as i64;
     let mut st = streams.load(conn, iss, &stream)?;
-    if seq <= st.last_seq {
-        let reason = format!("{iss} already used seq {seq} on stream {stream} for another message");
-        reject(conn, inc, "seq_conflict", &reason)?;
-        node.metrics.add(
-            "tongxin_messages_rejected_total",
-            "reason=\"seq_conflict\"".into(),
-            1,
+    let refuse = |code: &'static str, reason: String| {
+        Rejection::of(m, code, reason, &inc.routing_key, inc.user_id.as_deref())
+    };
+    // Compared as the wire's u64: a seq past i64::MAX is a jump, not a conflict.
+    let last = st.last_seq as u64;
+    if m.seq <= last {
+        let reason = format!(
+            "{iss} already used seq {} on stream {stream} for another message",
+            m.seq
         );
+        rejections::record(node, conn, &refuse("seq_conflict", reason))?;
         return Ok(Verdict::Reject {
             code: "seq_conflict",
         });
     }
-    if seq > st.last_seq + MAX_SEQ_JUMP {
+    let Some(seq) = stored_seq(m.seq).filter(|s| *s <= st.last_seq + MAX_SEQ_JUMP) else {
         // No sender skips a million messages: holding it would ask the sender for all of them.
         let reason = format!(
-            "{iss} jumped from seq {} to {seq} on stream {stream}",
-            st.last_seq
+            "{iss} jumped from seq {} to {} on stream {stream}",
+            st.last_seq, m.seq
         );
-        reject(conn, inc, "seq_jump", &reason)?;
-        node.metrics.add(
-            "tongxin_messages_rejected_total",
-            "reason=\"seq_jump\"".into(),
-            1,
-        );
+        rejections::record(node, conn, &refuse("seq_jump", reason))?;
         return Ok(Verdict::Reject { code: "seq_jump" });
-    }
+    };
     if seq > st.last_seq + 1 {
-        q::hold(conn, iss, &stream, seq, inc.msg.raw())?;
+        q::hold(conn, iss, &stream, seq, inc.msg.raw(), now)?;
         streams.set_may_hold(iss, &stream, true);
         st.known_head = st.known_head.max(seq);
-        note_gap(node, &mut st, follow);
+        note_gap(node, conn, &mut st, follow)?;
         streams.store(st);
         node.metrics
             .add("tongxin_messages_held_total", String::new(), 1);
         return Ok(Verdict::Ack);
     }
 
-    let verdict = match effect(node, conn, m, follow)? {
-        Ok(()) => {
-            node.metrics.add(
-                "tongxin_messages_in_total",
-                format!("kind=\"{}\"", m.kind()),
-                1,
-            );
-            Verdict::Ack
-        }
-        Err(r) => {
-            reject(conn, inc, r.code, &r.reason)?;
-            node.metrics.add(
-                "tongxin_messages_rejected_total",
-                format!("reason=\"{}\"", r.code),
-                1,
-            );
-            Verdict::Reject { code: r.code }
+    let verdict = match settle(node, conn, m, follow)? {
+        None => Verdict::Ack,
+        Some((code, reason)) => {
+            rejections::record(node, conn, &refuse(code, reason))?;
+            Verdict::Reject { code }
         }
     };
-    received.record(iss, jti, &stream, seq, m);
+    received.record(iss, jti, &stream, seq, m, now);
     node.metrics.observe(
         "tongxin_apply_latency_seconds",
-        (now_ms() as f64 / 1000.0 - m.iat as f64).max(0.0),
+        (now as f64 / 1000.0 - m.iat as f64).max(0.0),
         1,
     );
     st.last_seq = seq;
-    st.last_applied_ms = Some(now_ms());
+    st.last_applied_ms = Some(now);
     if st.known_head > st.last_seq && streams.may_hold(conn, iss, &stream)? {
         drain_held(node, conn, &mut st, follow, received)?;
         let left = q::has_held(conn, iss, &stream)?;
@@ -315,27 +311,104 @@ fn apply_one(
     Ok(verdict)
 }
 
+/// Applies or defers one in-order message; `Some((code, reason))` when it was refused.
+fn settle(
+    node: &Node,
+    conn: &mut AnyConnection,
+    m: &Verified<Message>,
+    follow: &mut FollowUp,
+) -> StoreResult<Option<(&'static str, String)>> {
+    Ok(match dispatch(node, conn, m, follow)? {
+        Dispatched::Done(Outcome::Applied) => {
+            node.metrics.add(
+                "tongxin_messages_in_total",
+                format!("kind=\"{}\"", m.kind()),
+                1,
+            );
+            None
+        }
+        Dispatched::Done(Outcome::Refused(r)) => Some((r.code, r.reason)),
+        Dispatched::NotYet => {
+            q::defer(
+                conn,
+                m.iss.as_str(),
+                &m.jti.hyphenated().to_string(),
+                m.kind().as_str(),
+                m.raw(),
+                node.clock.now_ms(),
+            )?;
+            node.metrics.add(
+                "tongxin_messages_deferred_total",
+                format!("kind=\"{}\"", m.kind()),
+                1,
+            );
+            None
+        }
+    })
+}
+
+fn retry_ms(node: &Node) -> i64 {
+    node.cfg.exchange.gap_retry_secs as i64 * 1000
+}
+
+/// The re-send request for a stream's gap: from the first missing message to the last one
+/// missing, i.e. just below the first held message (§7.3), or up to the announced head.
+pub fn gap_request(conn: &mut AnyConnection, st: &InStream) -> StoreResult<SyncRequested> {
+    let below_held = q::lowest_held(conn, &st.iss, &st.stream)?.map(|h| h - 1);
+    let to = below_held.map_or(st.known_head, |h| h.min(st.known_head));
+    Ok(SyncRequested {
+        stream: st.stream.clone(),
+        from_seq: st.last_seq as u64 + 1,
+        to_seq: Some(to as u64),
+    })
+}
+
 /// Marks a gap and asks for the missing messages, unless asked recently.
-fn note_gap(node: &Node, st: &mut InStream, follow: &mut FollowUp) {
+fn note_gap(
+    node: &Node,
+    conn: &mut AnyConnection,
+    st: &mut InStream,
+    follow: &mut FollowUp,
+) -> StoreResult<()> {
     if st.known_head <= st.last_seq {
-        return;
+        return Ok(());
     }
-    let now = now_ms();
+    let now = node.clock.now_ms();
     st.gap_since_ms.get_or_insert(now);
-    let retry_ms = node.cfg.exchange.gap_retry_secs as i64 * 1000;
-    if st.sync_requested_ms.is_none_or(|t| now - t >= retry_ms) {
+    if st
+        .sync_requested_ms
+        .is_none_or(|t| now - t >= retry_ms(node))
+    {
         if let Ok(iss) = st.iss.parse() {
-            follow.sync_requests.push((
-                iss,
-                SyncRequested {
-                    stream: st.stream.clone(),
-                    from_seq: st.last_seq as u64 + 1,
-                    to_seq: Some(st.known_head as u64),
-                },
-            ));
+            follow.sync_requests.push((iss, gap_request(conn, st)?));
         }
         st.sync_requested_ms = Some(now);
     }
+    Ok(())
+}
+
+/// Gaps that stayed open with nothing arriving: marks them asked and returns the requests.
+/// Called periodically (`bus` sends them).
+pub fn due_gap_requests(
+    node: &Node,
+    conn: &mut AnyConnection,
+) -> StoreResult<Vec<(tongxin_schema::OrgId, SyncRequested)>> {
+    let now = node.clock.now_ms();
+    let retry = retry_ms(node);
+    let mut due = Vec::new();
+    for mut st in q::gaps(conn)? {
+        // Ask again only when nothing arrived since: while re-sent messages are still coming
+        // in, asking again would only send them twice.
+        if !st.moved_within(now, retry) && st.sync_requested_ms.is_none_or(|t| now - t >= retry) {
+            st.sync_requested_ms = Some(now);
+            st.gap_since_ms.get_or_insert(now);
+            q::save_stream(conn, &st)?;
+            if let Ok(iss) = st.iss.parse() {
+                due.push((iss, gap_request(conn, &st)?));
+            }
+        }
+    }
+    Ok(due)
 }
 
 /// Applies held messages that are now next in line.
@@ -348,23 +421,24 @@ fn drain_held(
 ) -> StoreResult<()> {
     while let Some(jws) = q::take_held(conn, &st.iss, &st.stream, st.last_seq + 1)? {
         let seq = st.last_seq + 1;
+        let now = node.clock.now_ms();
         st.last_seq = seq;
-        st.last_applied_ms = Some(now_ms());
+        st.last_applied_ms = Some(now);
         // Verified when it was held; verify again for the typed value (and a fresh CRL).
-        let msg = match node.verifier().verify(&jws, now_ms() / 1000) {
+        let msg = match node.verifier().verify(&jws, now.div_euclid(1000)) {
             Ok(m) => m,
             Err(e) => {
-                record(
-                    conn,
-                    e.code(),
-                    &e.to_string(),
-                    Some(&st.iss),
-                    None,
-                    None,
-                    "held",
-                    None,
-                    &jws,
-                )?;
+                let r = Rejection {
+                    code: e.code(),
+                    reason: e.to_string(),
+                    iss: Some(st.iss.clone()),
+                    kind: None,
+                    jti: None,
+                    routing_key: "held".into(),
+                    user_id: None,
+                    raw: jws,
+                };
+                rejections::record(node, conn, &r)?;
                 continue;
             }
         };
@@ -372,126 +446,12 @@ fn drain_held(
         if received.contains(conn, &st.iss, &jti)? {
             continue;
         }
-        match effect(node, conn, &msg, follow)? {
-            Ok(()) => node.metrics.add(
-                "tongxin_messages_in_total",
-                format!("kind=\"{}\"", msg.kind()),
-                1,
-            ),
-            Err(r) => {
-                record(
-                    conn,
-                    r.code,
-                    &r.reason,
-                    Some(&st.iss),
-                    Some(msg.kind().as_str()),
-                    Some(&jti),
-                    "held",
-                    None,
-                    &jws,
-                )?;
-                node.metrics.add(
-                    "tongxin_messages_rejected_total",
-                    format!("reason=\"{}\"", label(r.code)),
-                    1,
-                );
-            }
+        if let Some((code, reason)) = settle(node, conn, &msg, follow)? {
+            let r = Rejection::of(&msg, code, reason, "held", None);
+            rejections::record(node, conn, &r)?;
         }
-        received.record(&st.iss, jti, &st.stream, seq, &msg);
+        received.record(&st.iss, jti, &st.stream, seq, &msg, now);
     }
     q::drop_held_upto(conn, &st.iss, &st.stream, st.last_seq)?;
     Ok(())
-}
-
-#[expect(clippy::too_many_arguments, reason = "one row of the rejected table")]
-fn record(
-    conn: &mut AnyConnection,
-    code: &str,
-    reason: &str,
-    iss: Option<&str>,
-    kind: Option<&str>,
-    jti: Option<&str>,
-    routing_key: &str,
-    user_id: Option<&str>,
-    raw: &str,
-) -> StoreResult<()> {
-    q::record_rejected(
-        conn,
-        &NewRejection {
-            code,
-            reason,
-            iss,
-            kind,
-            jti,
-            routing_key,
-            user_id,
-            raw,
-        },
-    )
-}
-
-fn reject(conn: &mut AnyConnection, inc: &Incoming, code: &str, reason: &str) -> StoreResult<()> {
-    let m = &inc.msg;
-    let jti = m.jti.hyphenated().to_string();
-    record(
-        conn,
-        code,
-        reason,
-        Some(m.iss.as_str()),
-        Some(m.kind().as_str()),
-        Some(&jti),
-        &inc.routing_key,
-        inc.user_id.as_deref(),
-        m.raw(),
-    )
-}
-
-/// The effect of one in-order message on this node's state.
-fn effect(
-    node: &Node,
-    conn: &mut AnyConnection,
-    m: &Message,
-    follow: &mut FollowUp,
-) -> StoreResult<Result<(), Refusal>> {
-    let me = &node.cfg.org_id;
-    // The sender's kind as the roster states it (the verifier checked it matches the
-    // certificate). Borrowed from the shared verifier: cloning the roster per message is costly.
-    let verifier = node.verifier();
-    let kind = verifier
-        .roster()
-        .and_then(|r| r.org(&m.iss))
-        .map(|o| o.kind)
-        .unwrap_or(node.cfg.kind);
-    match &m.body {
-        Body::RosterPublished(b) => match Roster::verify(&node.root, &b.roster) {
-            Ok(r) => {
-                if node.store_roster(conn, &r)? {
-                    follow.roster = Some(r);
-                }
-                Ok(Ok(()))
-            }
-            Err(e) => Ok(Err(Refusal::new("bad_roster", e.to_string()))),
-        },
-        Body::RevocationPublished(b) => {
-            match RevocationList::from_pem(&node.root, b.crl_pem.as_bytes()) {
-                Ok(crl) => {
-                    if node.store_crl(conn, &b.crl_pem, &crl)? {
-                        follow.crl = Some(crl);
-                    }
-                    Ok(Ok(()))
-                }
-                Err(e) => Ok(Err(Refusal::new("bad_crl", e.to_string()))),
-            }
-        }
-        Body::OfferPublished(b) => offers::apply_published(conn, &m.iss, kind, b, m.iat),
-        Body::OfferWithdrawn(b) => offers::apply_withdrawn(conn, &m.iss, b, m.iat),
-        Body::NeedPublished(b) => needs::apply_published(conn, &m.iss, kind, b, m.iat),
-        Body::NeedClaimed(b) => needs::apply_claimed(conn, me, &m.iss, b, m.iat),
-        Body::NeedClaimDecided(b) => needs::apply_claim_decided(conn, me, &m.iss, b, m.iat),
-        Body::NeedFulfilled(b) => needs::apply_fulfilled(conn, &m.iss, b, m.iat),
-        Body::NeedEscalated(b) => needs::apply_escalated(conn, &node.roster(), &m.iss, b, m.iat),
-        // The member journey and oversight kinds are kept in `received` until their handling
-        // lands; they are authentic and in order, so they count as applied.
-        _ => Ok(Ok(())),
-    }
 }

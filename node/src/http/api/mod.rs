@@ -1,0 +1,75 @@
+//! The JSON API under `/api/v1`, one file per feature. Every route names the roles it admits;
+//! handlers extract, call the domain (`Node::act` for changes), and map the error. Request
+//! and response bodies are typed, and the OpenAPI document's schemas are generated from those
+//! types (`openapi`).
+
+pub mod auth;
+pub mod messages;
+pub mod needs;
+pub mod node;
+pub mod offers;
+pub mod openapi;
+
+use actix_web::{HttpRequest, web};
+use tongxin_schema::OrgId;
+use tongxin_schema::token::Role;
+use uuid::Uuid;
+
+use super::error::ApiError;
+use crate::state::SharedNode;
+
+/// The node, as actix-web hands it to a handler.
+pub type NodeData = web::Data<SharedNode>;
+
+pub const ANY: &[Role] = &[Role::Admin, Role::Member, Role::Auditor];
+pub const ADMIN: &[Role] = &[Role::Admin];
+
+/// A UUID in a path: anything else names nothing here (404).
+pub fn uuid_path(what: &str, s: &str) -> Result<Uuid, ApiError> {
+    Uuid::try_parse(s).map_err(|_| ApiError::not_found(format!("{what} {s:?}")))
+}
+
+/// An organisation id in a path.
+pub fn org_path(s: &str) -> Result<OrgId, ApiError> {
+    s.parse()
+        .map_err(|_| ApiError::not_found(format!("organisation {s:?}")))
+}
+
+/// Anything else under /api/v1 (an unknown path, or a method the path does not take): the
+/// API's JSON error rather than an empty 404.
+async fn no_route(req: HttpRequest) -> Result<actix_web::HttpResponse, ApiError> {
+    Err(ApiError::not_found(format!(
+        "no route {} {}",
+        req.method(),
+        req.path()
+    )))
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    cfg.service(
+        web::scope("/api/v1")
+            .route("/openapi.json", web::get().to(openapi::serve))
+            .route("/auth/token", web::post().to(auth::token))
+            .route("/node", web::get().to(node::node_info))
+            .route("/orgs", web::get().to(node::orgs))
+            .route("/offers", web::get().to(offers::list))
+            .route("/offers", web::post().to(offers::create))
+            .route("/offers/{id}/withdraw", web::post().to(offers::withdraw))
+            .route("/needs", web::get().to(needs::list))
+            .route("/needs", web::post().to(needs::create))
+            .route("/needs/{org}/{id}/claims", web::post().to(needs::claim))
+            .route("/needs/{id}/fulfil", web::post().to(needs::fulfil))
+            .route("/needs/{id}/escalate", web::post().to(needs::escalate))
+            .route("/claims", web::get().to(needs::list_claims))
+            .route(
+                "/claims/{claimant}/{id}/decision",
+                web::post().to(needs::decide),
+            )
+            .route("/messages/rejected", web::get().to(messages::rejected))
+            .route("/streams", web::get().to(messages::streams))
+            .default_service(web::to(no_route)),
+    )
+    .route("/healthz", web::get().to(node::healthz))
+    .route("/readyz", web::get().to(node::readyz))
+    .route("/metrics", web::get().to(node::metrics));
+}

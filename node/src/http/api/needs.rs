@@ -1,0 +1,222 @@
+//! Needs (需求清单, 微心愿) and claims: `/api/v1/needs`, `/api/v1/claims`.
+
+use actix_web::{HttpResponse, web};
+use serde::Serialize;
+use tongxin_schema::OrgId;
+use uuid::Uuid;
+
+use super::offers::{ListQuery, Page};
+use super::{ADMIN, ANY, NodeData, org_path, uuid_path};
+use crate::domain::needs::{self, Decision, Escalation, Fulfilment, NewClaim, NewNeed};
+use crate::domain::status::NeedStatus;
+use crate::http::auth::Auth;
+use crate::http::error::ApiError;
+use crate::http::extract::ValidJson;
+use crate::store::claims::{self, ClaimRow};
+use crate::store::needs::NeedRow;
+
+/// A need as the API shows it.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct NeedView {
+    pub org_id: String,
+    pub id: String,
+    pub org_kind: String,
+    pub title: String,
+    pub description: String,
+    pub level: String,
+    pub grid: Option<String>,
+    pub micro_wish: Option<String>,
+    pub wanted: Option<String>,
+    pub skills: Vec<String>,
+    pub quantity: i64,
+    pub due: Option<i64>,
+    /// Who handles it now: the owner, or the street it was escalated to.
+    pub responsible_org: String,
+    pub status: NeedStatus,
+    pub status_note: Option<String>,
+    pub published_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl From<NeedRow> for NeedView {
+    fn from(n: NeedRow) -> NeedView {
+        NeedView {
+            skills: serde_json::from_str(&n.skills).unwrap_or_default(),
+            org_id: n.org_id,
+            id: n.id,
+            org_kind: n.org_kind,
+            title: n.title,
+            description: n.description,
+            level: n.level,
+            grid: n.grid,
+            micro_wish: n.micro_wish,
+            wanted: n.wanted,
+            quantity: n.quantity,
+            due: n.due,
+            responsible_org: n.responsible_org,
+            status: n.status,
+            status_note: n.status_note,
+            published_ms: n.published_ms,
+            updated_ms: n.updated_ms,
+        }
+    }
+}
+
+#[utoipa::path(get, path = "/api/v1/needs", tag = "needs", params(ListQuery), security(("bearer" = [])),
+    responses((status = 200, description = "the needs, newest first")))]
+pub async fn list(
+    node: NodeData,
+    auth: Auth,
+    q: web::Query<ListQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ANY)?;
+    let f = q.filter()?;
+    let Some(status) = q.status::<NeedStatus>() else {
+        return Ok(HttpResponse::Ok().json(Page::<NeedView> {
+            total: 0,
+            items: Vec::new(),
+        }));
+    };
+    let (level, mw) = (q.level.clone(), q.micro_wish.unwrap_or(false));
+    let (total, items) = node
+        .store
+        .read(move |c| crate::store::needs::list(c, &f, status, level.as_deref(), mw))
+        .await?;
+    Ok(HttpResponse::Ok().json(Page {
+        total,
+        items: items.into_iter().map(NeedView::from).collect::<Vec<_>>(),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/needs", tag = "needs", security(("bearer" = [])),
+    responses((status = 201, description = "the need, published to the alliance"), (status = 422, description = "a field is invalid")))]
+pub async fn create(
+    node: NodeData,
+    auth: Auth,
+    body: ValidJson<NewNeed>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let input = body.into_inner();
+    let row = node.act(move |c, a| needs::publish(c, a, input)).await?;
+    Ok(HttpResponse::Created().json(NeedView::from(row)))
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Claimed {
+    pub claim_id: Uuid,
+}
+
+#[utoipa::path(post, path = "/api/v1/needs/{org}/{id}/claims", tag = "needs", security(("bearer" = [])),
+    params(("org" = String, Path, description = "the need's owner"), ("id" = String, Path, description = "the need")),
+    responses((status = 201, description = "claimed; the owner is told"), (status = 404, description = "no such need"), (status = 409, description = "the need is not open, or is ours")))]
+pub async fn claim(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: ValidJson<NewClaim>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let (org, id) = path.into_inner();
+    let need_org = org_path(&org)?;
+    let need_id = uuid_path("need", &id)?;
+    let input = body.into_inner();
+    let row = node
+        .act(move |c, a| needs::claim(c, a, &need_org, need_id, input))
+        .await?;
+    Ok(HttpResponse::Created().json(Claimed {
+        claim_id: row.id.parse().unwrap_or_default(),
+    }))
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Decided {
+    pub claim_id: Uuid,
+    pub accepted: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/claims/{claimant}/{id}/decision", tag = "needs", security(("bearer" = [])),
+    params(("claimant" = String, Path, description = "the claiming organisation"), ("id" = String, Path, description = "the claim")),
+    responses((status = 200, description = "decided; the claimant is told"), (status = 404, description = "no such claim"), (status = 409, description = "already decided")))]
+pub async fn decide(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: ValidJson<Decision>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let (org, id) = path.into_inner();
+    let claimant = org_path(&org)?;
+    let claim_id = uuid_path("claim", &id)?;
+    let d = body.into_inner();
+    let accepted = d.accepted;
+    node.act(move |c, a| needs::decide(c, a, &claimant, claim_id, d))
+        .await?;
+    Ok(HttpResponse::Ok().json(Decided { claim_id, accepted }))
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Fulfilled {
+    pub fulfilled: Uuid,
+}
+
+#[utoipa::path(post, path = "/api/v1/needs/{id}/fulfil", tag = "needs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "one of this organisation's needs")),
+    responses((status = 200, description = "fulfilled; the alliance is told"), (status = 404, description = "no such need of ours")))]
+pub async fn fulfil(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<Fulfilment>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let need_id = uuid_path("need", &path)?;
+    let f = body.into_inner();
+    node.act(move |c, a| needs::fulfil(c, a, need_id, f))
+        .await?;
+    Ok(HttpResponse::Ok().json(Fulfilled { fulfilled: need_id }))
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Escalated {
+    pub escalated: Uuid,
+    pub to_org: OrgId,
+}
+
+#[utoipa::path(post, path = "/api/v1/needs/{id}/escalate", tag = "needs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "one of this community's needs")),
+    responses((status = 200, description = "handed to the parent street"), (status = 422, description = "this organisation has no parent street")))]
+pub async fn escalate(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<Escalation>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let need_id = uuid_path("need", &path)?;
+    let e = body.into_inner();
+    let row = node
+        .act(move |c, a| needs::escalate(c, a, need_id, e))
+        .await?;
+    let to_org = row
+        .responsible_org
+        .parse()
+        .map_err(|_| ApiError::not_found("the street"))?;
+    Ok(HttpResponse::Ok().json(Escalated {
+        escalated: need_id,
+        to_org,
+    }))
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Claims {
+    pub items: Vec<ClaimRow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/claims", tag = "needs", security(("bearer" = [])),
+    responses((status = 200, description = "claims this organisation made or received")))]
+pub async fn list_claims(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let org = node.cfg.org_id.to_string();
+    let items = node.store.read(move |c| claims::list(c, &org)).await?;
+    Ok(HttpResponse::Ok().json(Claims { items }))
+}

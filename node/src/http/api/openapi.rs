@@ -1,0 +1,205 @@
+//! The OpenAPI document at `/api/v1/openapi.json`. Paths come from the handlers' `utoipa`
+//! annotations; request and response schemas are generated from the Rust types the handlers
+//! take and return (schemars, JSON Schema 2020-12 as OpenAPI 3.1 uses it), and [`BODIES`]
+//! says which route takes and returns which.
+
+use actix_web::HttpResponse;
+use schemars::generate::{Contract, SchemaSettings};
+use schemars::{JsonSchema, SchemaGenerator};
+use serde_json::{Value, json};
+
+use super::auth::{TokenRequest, TokenView};
+use super::messages::{RejectedList, Streams};
+use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, NeedView};
+use super::node::{NodeView, RosterView};
+use super::offers::{OfferView, Page, Withdrawn};
+use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
+use crate::domain::offers::{NewOffer, Withdrawal};
+use crate::http::error::ErrorBody;
+
+#[derive(utoipa::OpenApi)]
+#[openapi(
+    info(title = "Tongxin node API", description = "One organisation's node of the Tongxin alliance. Bodies are JSON; errors are { error: { code, message } }."),
+    paths(
+        super::auth::token, super::node::node_info, super::node::orgs,
+        super::offers::list, super::offers::create, super::offers::withdraw,
+        super::needs::list, super::needs::create, super::needs::claim, super::needs::decide,
+        super::needs::fulfil, super::needs::escalate, super::needs::list_claims,
+        super::messages::rejected, super::messages::streams
+    ),
+    modifiers(&Bearer)
+)]
+struct ApiDoc;
+
+struct Bearer;
+impl utoipa::Modify for Bearer {
+    fn modify(&self, doc: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+        let comps = doc.components.get_or_insert_with(Default::default);
+        comps.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}
+
+/// Generates schemas into `/components/schemas`, where OpenAPI resolves references.
+struct Schemas {
+    requests: SchemaGenerator,
+    responses: SchemaGenerator,
+}
+
+impl Schemas {
+    fn new() -> Schemas {
+        let settings = |contract| {
+            let mut s = SchemaSettings::draft2020_12();
+            s.definitions_path = "/components/schemas".into();
+            s.meta_schema = None;
+            s.contract = contract;
+            s
+        };
+        Schemas {
+            requests: settings(Contract::Deserialize).into_generator(),
+            responses: settings(Contract::Serialize).into_generator(),
+        }
+    }
+}
+
+type Gen = fn(&mut Schemas) -> Value;
+
+fn request<T: JsonSchema>(s: &mut Schemas) -> Value {
+    s.requests.subschema_for::<T>().to_value()
+}
+
+fn response<T: JsonSchema>(s: &mut Schemas) -> Value {
+    s.responses.subschema_for::<T>().to_value()
+}
+
+/// (method, path, success status, request body, response body) of every documented route.
+const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
+    (
+        "post",
+        "/api/v1/auth/token",
+        "200",
+        Some(request::<TokenRequest>),
+        response::<TokenView>,
+    ),
+    ("get", "/api/v1/node", "200", None, response::<NodeView>),
+    ("get", "/api/v1/orgs", "200", None, response::<RosterView>),
+    (
+        "get",
+        "/api/v1/offers",
+        "200",
+        None,
+        response::<Page<OfferView>>,
+    ),
+    (
+        "post",
+        "/api/v1/offers",
+        "201",
+        Some(request::<NewOffer>),
+        response::<OfferView>,
+    ),
+    (
+        "post",
+        "/api/v1/offers/{id}/withdraw",
+        "200",
+        Some(request::<Withdrawal>),
+        response::<Withdrawn>,
+    ),
+    (
+        "get",
+        "/api/v1/needs",
+        "200",
+        None,
+        response::<Page<NeedView>>,
+    ),
+    (
+        "post",
+        "/api/v1/needs",
+        "201",
+        Some(request::<NewNeed>),
+        response::<NeedView>,
+    ),
+    (
+        "post",
+        "/api/v1/needs/{org}/{id}/claims",
+        "201",
+        Some(request::<NewClaim>),
+        response::<Claimed>,
+    ),
+    (
+        "post",
+        "/api/v1/claims/{claimant}/{id}/decision",
+        "200",
+        Some(request::<Decision>),
+        response::<Decided>,
+    ),
+    (
+        "post",
+        "/api/v1/needs/{id}/fulfil",
+        "200",
+        Some(request::<Fulfilment>),
+        response::<Fulfilled>,
+    ),
+    (
+        "post",
+        "/api/v1/needs/{id}/escalate",
+        "200",
+        Some(request::<Escalation>),
+        response::<Escalated>,
+    ),
+    ("get", "/api/v1/claims", "200", None, response::<Claims>),
+    (
+        "get",
+        "/api/v1/messages/rejected",
+        "200",
+        None,
+        response::<RejectedList>,
+    ),
+    ("get", "/api/v1/streams", "200", None, response::<Streams>),
+];
+
+fn content(schema: Value) -> Value {
+    json!({ "application/json": { "schema": schema } })
+}
+
+/// The whole document.
+pub fn document() -> Value {
+    let mut doc = serde_json::to_value(<ApiDoc as utoipa::OpenApi>::openapi()).unwrap_or_default();
+    let mut s = Schemas::new();
+    let error = response::<ErrorBody>(&mut s);
+    for (method, path, ok, req, resp) in BODIES {
+        let op = &mut doc["paths"][*path][*method];
+        if let Some(req) = req {
+            op["requestBody"] = json!({ "required": true, "content": content(req(&mut s)) });
+        }
+        op["responses"][*ok]["content"] = content(resp(&mut s));
+        if let Some(responses) = op["responses"].as_object_mut() {
+            for (status, r) in responses.iter_mut() {
+                if !status.starts_with('2') {
+                    r["content"] = content(error.clone());
+                }
+            }
+        }
+    }
+    let schemas = &mut doc["components"]["schemas"];
+    for (name, schema) in s
+        .requests
+        .take_definitions(true)
+        .into_iter()
+        .chain(s.responses.take_definitions(true))
+    {
+        schemas[name] = schema;
+    }
+    doc
+}
+
+pub async fn serve() -> HttpResponse {
+    HttpResponse::Ok().json(document())
+}

@@ -1,0 +1,152 @@
+//! Each authentic, in-order message goes to its kind's receive function ([`Receive`]).
+//!
+//! A kind this node does not act on yet (a kind of a later version of the node, or one the
+//! operator listed in `exchange.defer_kinds`) is **kept, not applied** (PROTOCOL.md §7.8): its
+//! sequence number is consumed so the stream goes on, the message is stored in `deferred`,
+//! and [`replay_deferred`] applies it, in the order it arrived, once the node acts on the kind.
+
+use tongxin_schema::envelope::{Message, Verified};
+use tongxin_schema::pki::RevocationList;
+use tongxin_schema::roster::Roster;
+use tongxin_schema::v1::Body;
+
+use super::FollowUp;
+use super::rejections::{self, Rejection};
+use crate::domain::{Outcome, Receive, Refusal, Sender};
+use crate::state::Node;
+use crate::store::inbound as q;
+use crate::store::{AnyConnection, StoreResult};
+
+/// What became of one message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[must_use]
+pub enum Dispatched {
+    Done(Outcome),
+    /// Not acted on yet: the caller keeps it (`deferred`).
+    NotYet,
+}
+
+/// Applies `msg` through its kind's receive function, in the caller's transaction.
+pub fn dispatch(
+    node: &Node,
+    conn: &mut AnyConnection,
+    msg: &Verified<Message>,
+    follow: &mut FollowUp,
+) -> StoreResult<Dispatched> {
+    if node.cfg.exchange.defer_kinds.contains(&msg.kind()) {
+        return Ok(Dispatched::NotYet);
+    }
+    // The roster as the verifier holds it (borrowed: cloning it per message is costly).
+    let verifier = node.verifier();
+    let Some(roster) = verifier.roster() else {
+        return Ok(Dispatched::NotYet);
+    };
+    let from = Sender {
+        org: &msg.iss,
+        kind: msg.sender().kind,
+        at_ms: msg.iat.saturating_mul(1000),
+        me: &node.cfg.org_id,
+        roster,
+    };
+    let outcome = match &msg.body {
+        Body::RosterPublished(b) => match Roster::verify(&node.root, &b.roster) {
+            Ok(r) => {
+                if node.store_roster(conn, &r)? {
+                    follow.roster = Some(r);
+                }
+                Outcome::Applied
+            }
+            Err(e) => Refusal::new("bad_roster", e.to_string()).into(),
+        },
+        Body::RevocationPublished(b) => {
+            match RevocationList::from_pem(&node.root, b.crl_pem.as_bytes()) {
+                Ok(crl) => {
+                    if node.store_crl(conn, &b.crl_pem, &crl)? {
+                        follow.crl = Some(crl);
+                    }
+                    Outcome::Applied
+                }
+                Err(e) => Refusal::new("bad_crl", e.to_string()).into(),
+            }
+        }
+        Body::OfferPublished(b) => b.receive(conn, &from)?,
+        Body::OfferWithdrawn(b) => b.receive(conn, &from)?,
+        Body::NeedPublished(b) => b.receive(conn, &from)?,
+        Body::NeedClaimed(b) => b.receive(conn, &from)?,
+        Body::NeedClaimDecided(b) => b.receive(conn, &from)?,
+        Body::NeedFulfilled(b) => b.receive(conn, &from)?,
+        Body::NeedEscalated(b) => b.receive(conn, &from)?,
+        // The member journey and oversight kinds: this version keeps them until it acts on
+        // them. Control kinds never reach here (the sequence layer handles them).
+        Body::NodeHello(_)
+        | Body::SyncRequested(_)
+        | Body::ReportSubmitted(_)
+        | Body::ReportDecided(_)
+        | Body::ActivityPublished(_)
+        | Body::ActivityCancelled(_)
+        | Body::SignupRequested(_)
+        | Body::PlacementDecided(_)
+        | Body::CheckinAttested(_)
+        | Body::EmergencyDeclared(_)
+        | Body::EmergencyVolunteered(_)
+        | Body::EmergencyClosed(_)
+        | Body::ParticipationReported(_) => return Ok(Dispatched::NotYet),
+    };
+    Ok(Dispatched::Done(outcome))
+}
+
+/// Applies the deferred messages whose kinds this node now acts on, in the order they arrived;
+/// returns how many were taken out of `deferred`. Runs when the node starts, before it
+/// consumes anything, so they come before whatever follows them on their streams.
+pub fn replay_deferred(
+    node: &Node,
+    conn: &mut AnyConnection,
+    follow: &mut FollowUp,
+) -> StoreResult<usize> {
+    let mut done = 0;
+    for d in q::all_deferred(conn)? {
+        // Verified when it arrived; verified again, as of then, for the typed value.
+        let msg = match node
+            .verifier()
+            .verify(&d.jws, d.received_ms.div_euclid(1000))
+        {
+            Ok(m) => m,
+            Err(e) => {
+                q::drop_deferred(conn, d.id)?;
+                let r = Rejection {
+                    code: e.code(),
+                    reason: e.to_string(),
+                    iss: Some(d.iss),
+                    kind: Some(d.kind),
+                    jti: Some(d.jti),
+                    routing_key: "deferred".into(),
+                    user_id: None,
+                    raw: d.jws,
+                };
+                rejections::record(node, conn, &r)?;
+                done += 1;
+                continue;
+            }
+        };
+        match dispatch(node, conn, &msg, follow)? {
+            Dispatched::NotYet => {}
+            Dispatched::Done(outcome) => {
+                q::drop_deferred(conn, d.id)?;
+                done += 1;
+                match outcome {
+                    Outcome::Applied => node.metrics.add(
+                        "tongxin_messages_in_total",
+                        format!("kind=\"{}\"", msg.kind()),
+                        1,
+                    ),
+                    Outcome::Refused(r) => rejections::record(
+                        node,
+                        conn,
+                        &Rejection::of(&msg, r.code, r.reason, "deferred", None),
+                    )?,
+                }
+            }
+        }
+    }
+    Ok(done)
+}

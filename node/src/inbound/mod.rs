@@ -1,0 +1,160 @@
+//! The one way in (PROTOCOL.md §7): every delivery from another node passes through here.
+//!
+//! - [`check`] verifies a delivery outside the database (CPU work: signature, chain,
+//!   revocation, roster, rights, and that the broker user that published it is the signer);
+//! - [`receive`] runs in the caller's write transaction: it records every rejection
+//!   ([`rejections`]), applies each sender's stream in order and exactly once ([`sequence`]),
+//!   and hands each verified message to its kind's receive function ([`dispatch`]).
+//!
+//! `bus` (lapin) only moves bytes and acknowledges what this module decided.
+
+pub mod dispatch;
+pub mod rejections;
+pub mod sequence;
+
+use tongxin_schema::OrgId;
+use tongxin_schema::envelope::{Message, Verified};
+use tongxin_schema::v1::Kind;
+use tongxin_schema::v1::bodies::SyncRequested;
+
+use crate::state::Node;
+use crate::store::{AnyConnection, StoreResult};
+
+pub use rejections::Rejection;
+
+/// The AMQP content type of every message.
+pub const CONTENT_TYPE: &str = "application/jose";
+
+/// One delivery as the broker handed it over: the bytes and the properties that matter.
+#[derive(Debug, Clone)]
+pub struct Delivery {
+    pub data: Vec<u8>,
+    pub routing_key: String,
+    /// The AMQP `user_id` property: the broker checked it is the publishing user.
+    pub user_id: Option<String>,
+    pub content_type: Option<String>,
+}
+
+/// An authentic message, with where it came from on the broker.
+pub struct Incoming {
+    pub msg: Verified<Message>,
+    pub routing_key: String,
+    pub user_id: Option<String>,
+}
+
+/// A delivery after [`check`].
+pub enum Checked {
+    Verified(Box<Incoming>),
+    Refused(Box<Rejection>),
+}
+
+impl Checked {
+    /// A roster or CRL: the messages after it must be verified against it once it has
+    /// committed, so a batch ends after one.
+    pub fn is_trust_document(&self) -> bool {
+        matches!(self, Checked::Verified(inc)
+            if matches!(inc.msg.kind(), Kind::RosterPublished | Kind::RevocationPublished))
+    }
+}
+
+/// What to tell the broker about one delivery, after the transaction committed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verdict {
+    Ack,
+    /// Dead-letter it (nack without requeue); the reason is already recorded.
+    Reject {
+        code: &'static str,
+    },
+}
+
+/// Work that follows a committed batch.
+#[derive(Debug, Default)]
+pub struct FollowUp {
+    /// Ask `to` to re-send its stream `stream` from `from` to `to_seq`.
+    pub sync_requests: Vec<(OrgId, SyncRequested)>,
+    /// `requester` asked us to re-send.
+    pub resends: Vec<(OrgId, SyncRequested)>,
+    /// Trust documents stored in the batch, to install once it has committed.
+    pub roster: Option<tongxin_schema::roster::Roster>,
+    pub crl: Option<tongxin_schema::pki::RevocationList>,
+}
+
+/// Verifies one delivery. Nothing is written: a refusal is recorded by [`receive`].
+pub fn check(node: &Node, d: &Delivery, now_s: i64) -> Checked {
+    let refused = |code, reason: String, raw: String| {
+        Checked::Refused(Box::new(Rejection {
+            code,
+            reason,
+            iss: None,
+            kind: None,
+            jti: None,
+            routing_key: d.routing_key.clone(),
+            user_id: d.user_id.clone(),
+            raw,
+        }))
+    };
+    let raw = match std::str::from_utf8(&d.data) {
+        Ok(s) => s,
+        Err(e) => {
+            return refused(
+                "malformed",
+                format!("payload is not UTF-8: {e}"),
+                String::from_utf8_lossy(&d.data).into_owned(),
+            );
+        }
+    };
+    if d.content_type.as_deref() != Some(CONTENT_TYPE) {
+        return refused(
+            "content_type",
+            format!("content type {:?}, expected {CONTENT_TYPE}", d.content_type),
+            raw.to_owned(),
+        );
+    }
+    let msg = match node.verifier().verify(raw.trim(), now_s) {
+        Ok(m) => m,
+        Err(e) => return refused(e.code(), e.to_string(), raw.to_owned()),
+    };
+    match &d.user_id {
+        None => refused(
+            "user_id_missing",
+            "the AMQP user_id property is missing".into(),
+            raw.to_owned(),
+        ),
+        Some(u) if u != msg.iss.as_str() => refused(
+            "user_id_mismatch",
+            format!("published by broker user {u}, but signed by {}", msg.iss),
+            raw.to_owned(),
+        ),
+        Some(_) => Checked::Verified(Box::new(Incoming {
+            msg,
+            routing_key: d.routing_key.clone(),
+            user_id: d.user_id.clone(),
+        })),
+    }
+}
+
+/// Records the refused deliveries and applies the verified ones, keeping delivery order;
+/// returns one verdict per delivery. Runs inside the caller's transaction: if it fails,
+/// nothing was applied or recorded, and nothing will be acknowledged.
+pub fn receive(
+    node: &Node,
+    conn: &mut AnyConnection,
+    checked: Vec<Checked>,
+    follow: &mut FollowUp,
+) -> StoreResult<Vec<Verdict>> {
+    let mut verdicts = Vec::with_capacity(checked.len());
+    let mut run: Vec<Incoming> = Vec::new();
+    for c in checked {
+        match c {
+            Checked::Verified(inc) => run.push(*inc),
+            Checked::Refused(r) => {
+                verdicts.extend(sequence::apply_batch(node, conn, &run, follow)?);
+                run.clear();
+                rejections::record(node, conn, &r)?;
+                verdicts.push(Verdict::Reject { code: r.code });
+            }
+        }
+    }
+    verdicts.extend(sequence::apply_batch(node, conn, &run, follow)?);
+    Ok(verdicts)
+}

@@ -1,0 +1,61 @@
+//! The `claims` table: claims this organisation made or received.
+
+use diesel::prelude::*;
+use serde::Serialize;
+
+use super::schema::claims;
+use super::{AnyConnection, StoreResult};
+use crate::domain::status::ClaimStatus;
+
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset, Serialize, schemars::JsonSchema)]
+#[diesel(table_name = claims)]
+pub struct ClaimRow {
+    pub claimant_org: String,
+    pub id: String,
+    pub need_org: String,
+    pub need_id: String,
+    pub offer_id: Option<String>,
+    pub note: Option<String>,
+    pub status: ClaimStatus,
+    pub decision_note: Option<String>,
+    pub created_ms: i64,
+    pub decided_ms: Option<i64>,
+}
+
+pub fn insert(conn: &mut AnyConnection, row: &ClaimRow) -> StoreResult<()> {
+    diesel::insert_into(claims::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find(conn: &mut AnyConnection, claimant: &str, id: &str) -> StoreResult<Option<ClaimRow>> {
+    Ok(claims::table.find((claimant, id)).first(conn).optional()?)
+}
+
+pub fn decide(
+    conn: &mut AnyConnection,
+    claimant: &str,
+    id: &str,
+    status: ClaimStatus,
+    note: Option<&str>,
+    at_ms: i64,
+) -> StoreResult<()> {
+    diesel::update(claims::table.find((claimant, id)))
+        .set((
+            claims::status.eq(status),
+            claims::decision_note.eq(note),
+            claims::decided_ms.eq(Some(at_ms)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Claims this organisation made or received.
+pub fn list(conn: &mut AnyConnection, org: &str) -> StoreResult<Vec<ClaimRow>> {
+    Ok(claims::table
+        .filter(claims::claimant_org.eq(org).or(claims::need_org.eq(org)))
+        .order(claims::created_ms.desc())
+        .limit(500)
+        .load(conn)?)
+}

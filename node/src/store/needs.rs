@@ -1,0 +1,134 @@
+//! The `needs` table: the alliance's needs (需求清单, 微心愿) as this node knows them.
+
+use diesel::prelude::*;
+
+use super::schema::needs;
+use super::{AnyConnection, ListFilter, StoreResult, like_pattern, lower};
+use crate::domain::status::NeedStatus;
+
+#[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
+#[diesel(table_name = needs)]
+pub struct NeedRow {
+    pub org_id: String,
+    pub id: String,
+    pub org_kind: String,
+    pub title: String,
+    pub description: String,
+    pub level: String,
+    pub grid: Option<String>,
+    pub micro_wish: Option<String>,
+    pub wanted: Option<String>,
+    pub skills: String,
+    pub quantity: i64,
+    pub due: Option<i64>,
+    pub responsible_org: String,
+    pub status: NeedStatus,
+    pub status_note: Option<String>,
+    pub published_ms: i64,
+    pub updated_ms: i64,
+}
+
+pub fn upsert(conn: &mut AnyConnection, row: &NeedRow) -> StoreResult<()> {
+    let n = diesel::update(needs::table.find((&row.org_id, &row.id)))
+        .set(row)
+        .execute(conn)?;
+    if n == 0 {
+        diesel::insert_into(needs::table)
+            .values(row)
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+pub fn find(conn: &mut AnyConnection, org: &str, id: &str) -> StoreResult<Option<NeedRow>> {
+    Ok(needs::table.find((org, id)).first(conn).optional()?)
+}
+
+pub fn set_status(
+    conn: &mut AnyConnection,
+    org: &str,
+    id: &str,
+    status: NeedStatus,
+    note: Option<&str>,
+    at_ms: i64,
+) -> StoreResult<()> {
+    diesel::update(needs::table.find((org, id)))
+        .set((
+            needs::status.eq(status),
+            needs::status_note.eq(note),
+            needs::updated_ms.eq(at_ms),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn escalate(
+    conn: &mut AnyConnection,
+    org: &str,
+    id: &str,
+    level: &str,
+    to_org: &str,
+    note: Option<&str>,
+    at_ms: i64,
+) -> StoreResult<()> {
+    diesel::update(needs::table.find((org, id)))
+        .set((
+            needs::level.eq(level),
+            needs::responsible_org.eq(to_org),
+            needs::status_note.eq(note),
+            needs::updated_ms.eq(at_ms),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    f: &ListFilter,
+    status: Option<NeedStatus>,
+    level: Option<&str>,
+    micro_wish_only: bool,
+) -> StoreResult<(i64, Vec<NeedRow>)> {
+    let build = || {
+        let mut q = needs::table.into_boxed();
+        if let Some(v) = &f.category {
+            q = q.filter(needs::wanted.eq(v.clone()));
+        }
+        if let Some(v) = &f.org_kind {
+            q = q.filter(needs::org_kind.eq(v.clone()));
+        }
+        if let Some(v) = &f.org {
+            q = q.filter(
+                needs::org_id
+                    .eq(v.clone())
+                    .or(needs::responsible_org.eq(v.clone())),
+            );
+        }
+        if let Some(v) = status {
+            q = q.filter(needs::status.eq(v));
+        }
+        if let Some(v) = level {
+            q = q.filter(needs::level.eq(v.to_owned()));
+        }
+        if micro_wish_only {
+            q = q.filter(needs::micro_wish.is_not_null());
+        }
+        if let Some(t) = &f.text {
+            let p = like_pattern(t);
+            q = q.filter(
+                lower(needs::title)
+                    .like(p.clone())
+                    .escape('\\')
+                    .or(lower(needs::description).like(p).escape('\\')),
+            );
+        }
+        q
+    };
+    let total = build().count().get_result(conn)?;
+    let rows = build()
+        .order((needs::published_ms.desc(), needs::id))
+        .limit(f.limit)
+        .offset(f.offset)
+        .load(conn)?;
+    Ok((total, rows))
+}
