@@ -245,3 +245,91 @@ async fn a_node_cannot_send_what_its_kind_may_not() {
     assert_eq!(n.get("/api/v1/node").await["outbox_depth"], 0);
     n.stop().await;
 }
+
+/// The OpenAPI document describes what the API really sends: real responses validate against
+/// the response schemas it names, and a real request body against its request schema.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn real_responses_validate_against_the_openapi_schemas() {
+    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let n = a.start("community", None).await;
+    let doc: Value = n.get("/api/v1/openapi.json").await;
+    // A schema of the document, with its references resolving inside the document.
+    let schema_of = |path: &str, method: &str, status: &str| -> Value {
+        let op = &doc["paths"][path][method];
+        let s = if status == "request" {
+            op["requestBody"]["content"]["application/json"]["schema"].clone()
+        } else {
+            op["responses"][status]["content"]["application/json"]["schema"].clone()
+        };
+        assert!(s.is_object(), "{method} {path} {status}: no schema");
+        json!({ "$ref": s["$ref"], "components": doc["components"] })
+    };
+    let check = |schema: Value, instance: &Value, what: &str| {
+        let v = jsonschema::draft202012::new(&schema).unwrap();
+        let errors: Vec<String> = v.iter_errors(instance).map(|e| e.to_string()).collect();
+        assert!(errors.is_empty(), "{what}: {errors:?}\n{instance}");
+    };
+
+    let body = json!({
+        "title": "共享会议室", "category": "venue", "capacity": 20,
+        "skills": ["legal"], "grids": ["G01"]
+    });
+    check(
+        schema_of("/api/v1/offers", "post", "request"),
+        &body,
+        "request",
+    );
+    let created = n.ok_post("/api/v1/offers", body).await;
+    check(
+        schema_of("/api/v1/offers", "post", "201"),
+        &created,
+        "POST /offers",
+    );
+    let list = n.get("/api/v1/offers").await;
+    assert_eq!(list["total"], 1);
+    check(
+        schema_of("/api/v1/offers", "get", "200"),
+        &list,
+        "GET /offers",
+    );
+    let need = n
+        .ok_post(
+            "/api/v1/needs",
+            json!({ "title": "助老", "level": "grid", "micro_wish": "elderly-over80" }),
+        )
+        .await;
+    check(
+        schema_of("/api/v1/needs", "post", "201"),
+        &need,
+        "POST /needs",
+    );
+    for (path, status) in [
+        ("/api/v1/needs", "200"),
+        ("/api/v1/node", "200"),
+        ("/api/v1/orgs", "200"),
+        ("/api/v1/claims", "200"),
+        ("/api/v1/streams", "200"),
+        ("/api/v1/messages/rejected", "200"),
+    ] {
+        let got = n.get(path).await;
+        check(schema_of(path, "get", status), &got, path);
+    }
+    // A schema that would accept anything proves nothing: a wrong response is refused.
+    let mut wrong = created.clone();
+    wrong["status"] = json!("maybe");
+    let v = jsonschema::draft202012::new(&schema_of("/api/v1/offers", "post", "201")).unwrap();
+    assert!(
+        !v.is_valid(&wrong),
+        "a status outside the enum must not validate"
+    );
+    // Errors are described too.
+    let (status, err) = n
+        .post(
+            "/api/v1/offers",
+            json!({ "title": "x", "category": "venue", "capacity": 0 }),
+        )
+        .await;
+    assert_eq!(status, 422);
+    check(schema_of("/api/v1/offers", "post", "422"), &err, "422");
+    n.stop().await;
+}

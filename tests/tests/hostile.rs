@@ -398,3 +398,51 @@ async fn malformed_bytes_nesting_seq_jumps_and_claims_on_nothing_are_refused() {
     s.community.stop().await;
     s.street.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sequence_numbers_past_i64_are_jumps_not_conflicts() {
+    let s = setup().await;
+    let vhost = s.a.vhost.clone();
+    let street_org = s.a.org("street");
+    let street_signer = signer(street_org);
+    let user = street_org.id.as_str();
+    let pw = s.a.broker_password.clone();
+    // The edges of the wire's u64 that no stored i64 holds, and the first number past the
+    // largest jump a stream may take from 0.
+    let edges = [1u64 << 63, u64::MAX, (1u64 << 63) + 1, 1_000_001];
+    for (i, seq) in edges.into_iter().enumerate() {
+        let mut m = Message::new(
+            street_org.id.clone(),
+            Audience::All,
+            seq,
+            now(),
+            sample_offer(),
+        );
+        m.seq = seq;
+        let jws = street_signer.sign(&m).unwrap();
+        publish_raw(
+            &vhost,
+            user,
+            &pw,
+            &m.routing_key(),
+            jws.as_bytes(),
+            node_props(&m.jti.to_string(), "offer.published", Some(user)),
+        )
+        .await
+        .unwrap();
+        let dead = i as i64 + 1;
+        expect_rejected(&s, "seq_jump", dead).await;
+        let r = rejected(&s.community).await;
+        assert_eq!(
+            r.iter().filter(|x| x["code"] == "seq_jump").count(),
+            i + 1,
+            "seq {seq}: {r:?}"
+        );
+        assert!(
+            r.iter().all(|x| x["code"] != "seq_conflict"),
+            "seq {seq} was taken for a used number: {r:?}"
+        );
+    }
+    s.community.stop().await;
+    s.street.stop().await;
+}

@@ -18,8 +18,13 @@ use diesel_migrations::MigrationHarness;
 
 use crate::config::Config;
 use crate::on_inner;
+use crate::store::claims::ClaimRow;
+use crate::store::inbound::Deferred;
+use crate::store::needs::NeedRow;
+use crate::store::offers::OfferRow;
 use crate::store::schema::{
-    claims, held, in_streams, needs, offers, out_streams, outbox, received, rejected, trust, users,
+    claims, deferred, held, in_streams, needs, offers, out_streams, outbox, received, rejected,
+    trust, users,
 };
 use crate::store::{AnyConnection, DbTarget, migrations_for, run_migrations};
 
@@ -28,7 +33,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 11] = [
+pub const TABLES: [&str; 12] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -40,10 +45,13 @@ pub const TABLES: [&str; 11] = [
     "offers",
     "needs",
     "claims",
+    "deferred",
 ];
 
 // One struct per table, loaded with the table's default SELECT (all columns, in order): adding
-// a column to schema.rs without adding it here fails to compile instead of losing the column.
+// a column to schema.rs without adding it to the struct fails to compile instead of losing the
+// column. The domain tables and `deferred` use the store's own row types; the delivery
+// bookkeeping tables, whose store code reads only some columns, are declared here.
 // `treat_none_as_default_value = false` writes NULL explicitly, so a batch is one statement.
 
 #[derive(Queryable, Insertable)]
@@ -132,64 +140,6 @@ struct User {
     password_hash: String,
     role: String,
     created_ms: i64,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = offers, treat_none_as_default_value = false)]
-struct Offer {
-    org_id: String,
-    id: String,
-    org_kind: String,
-    title: String,
-    description: String,
-    category: String,
-    capacity: i64,
-    unit: Option<String>,
-    skills: String,
-    station: Option<String>,
-    grids: String,
-    available_until: Option<i64>,
-    status: String,
-    status_note: Option<String>,
-    published_ms: i64,
-    updated_ms: i64,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = needs, treat_none_as_default_value = false)]
-struct Need {
-    org_id: String,
-    id: String,
-    org_kind: String,
-    title: String,
-    description: String,
-    level: String,
-    grid: Option<String>,
-    micro_wish: Option<String>,
-    wanted: Option<String>,
-    skills: String,
-    quantity: i64,
-    due: Option<i64>,
-    responsible_org: String,
-    status: String,
-    status_note: Option<String>,
-    published_ms: i64,
-    updated_ms: i64,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = claims, treat_none_as_default_value = false)]
-struct Claim {
-    claimant_org: String,
-    id: String,
-    need_org: String,
-    need_id: String,
-    offer_id: Option<String>,
-    note: Option<String>,
-    status: String,
-    decision_note: Option<String>,
-    created_ms: i64,
-    decided_ms: Option<i64>,
 }
 
 /// What `copy` did: rows per table, and where to.
@@ -328,7 +278,7 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
         dest.transaction(|dst| -> anyhow::Result<Vec<(&'static str, u64)>> {
             let tables = copy_all(src, dst)?;
             if let AnyConnection::Postgresql(_) = dst {
-                for table in ["outbox", "rejected"] {
+                for table in ["outbox", "rejected", "deferred"] {
                     // The next generated id follows the highest copied one.
                     dst.batch_execute(&format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
@@ -397,9 +347,10 @@ fn copy_all(
         copy_table!(src, dst, rejected, Rejected),
         copy_table!(src, dst, trust, Trust),
         copy_table!(src, dst, users, User),
-        copy_table!(src, dst, offers, Offer),
-        copy_table!(src, dst, needs, Need),
-        copy_table!(src, dst, claims, Claim),
+        copy_table!(src, dst, offers, OfferRow),
+        copy_table!(src, dst, needs, NeedRow),
+        copy_table!(src, dst, claims, ClaimRow),
+        copy_table!(src, dst, deferred, Deferred),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)

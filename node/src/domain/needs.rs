@@ -21,6 +21,7 @@ use crate::store::{AnyConnection, StoreResult, offers, outbox};
 /// A need as staff enter it; the node chooses `need_id` when it is absent.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "NeedInput")] // the name API clients know from the OpenAPI document
 pub struct NewNeed {
     pub need_id: Option<Uuid>,
     pub title: Title,
@@ -41,6 +42,7 @@ pub struct NewNeed {
 /// A claim on another organisation's need, optionally with one of our open offers.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ClaimInput")] // the name API clients know from the OpenAPI document
 pub struct NewClaim {
     pub offer_id: Option<Uuid>,
     pub note: Option<Note>,
@@ -49,6 +51,7 @@ pub struct NewClaim {
 /// The owner's decision on a claim.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "DecisionInput")] // the name API clients know from the OpenAPI document
 pub struct Decision {
     pub accepted: bool,
     pub note: Option<Note>,
@@ -57,6 +60,7 @@ pub struct Decision {
 /// A need done, optionally through an accepted claim.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "FulfilInput")] // the name API clients know from the OpenAPI document
 pub struct Fulfilment {
     pub claim_id: Option<Uuid>,
     pub summary: Option<Note>,
@@ -65,6 +69,7 @@ pub struct Fulfilment {
 /// A need handed to the parent street.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "EscalateInput")] // the name API clients know from the OpenAPI document
 pub struct Escalation {
     pub reason: Option<Note>,
 }

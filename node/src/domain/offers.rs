@@ -16,6 +16,7 @@ use crate::store::{AnyConnection, StoreResult, outbox};
 /// An offer as staff enter it; the node chooses `offer_id` when it is absent.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "OfferInput")] // the name API clients know from the OpenAPI document
 pub struct NewOffer {
     pub offer_id: Option<Uuid>,
     pub title: Title,
@@ -36,6 +37,7 @@ pub struct NewOffer {
 /// Why an offer is withdrawn.
 #[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
+#[schemars(rename = "ReasonInput")] // the name API clients know from the OpenAPI document
 pub struct Withdrawal {
     pub reason: Option<Note>,
 }

@@ -455,3 +455,57 @@ fn drain_held(
     q::drop_held_upto(conn, &st.iss, &st.stream, st.last_seq)?;
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use crate::store::{DbTarget, Store};
+
+    fn stream(last_seq: i64, known_head: i64) -> InStream {
+        InStream {
+            iss: "street-x".into(),
+            stream: "all".into(),
+            last_seq,
+            known_head,
+            gap_since_ms: None,
+            sync_requested_ms: None,
+            last_applied_ms: None,
+        }
+    }
+
+    #[test]
+    fn a_gap_is_asked_for_up_to_just_below_the_first_held_message() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("t.db").display());
+        let store = Store::open(
+            DbTarget {
+                url,
+                sqlite_synchronous_full: false,
+            },
+            1,
+        )
+        .unwrap();
+        store
+            .write_blocking(|c| {
+                // Nothing held: a head announced by node.hello is asked for whole.
+                let req = gap_request(c, &stream(3, 9))?;
+                assert_eq!((req.from_seq, req.to_seq), (4, Some(9)));
+                // 5 and 7 held after 3: what is missing is 4 alone (§7.3: to_seq = seq − 1).
+                q::hold(c, "street-x", "all", 7, "jws7", 0)?;
+                q::hold(c, "street-x", "all", 5, "jws5", 0)?;
+                let req = gap_request(c, &stream(3, 7))?;
+                assert_eq!((req.from_seq, req.to_seq), (4, Some(4)));
+                Ok(())
+            })
+            .unwrap();
+    }
+
+    #[test]
+    fn wire_sequence_numbers_past_i64_are_not_stored() {
+        assert_eq!(stored_seq(1 << 40), Some(1 << 40));
+        assert_eq!(stored_seq(i64::MAX as u64), Some(i64::MAX));
+        assert_eq!(stored_seq(1 << 63), None);
+        assert_eq!(stored_seq(u64::MAX), None);
+    }
+}

@@ -8,7 +8,7 @@ use super::{AnyConnection, StoreResult};
 use crate::domain::status::ClaimStatus;
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset, Serialize, schemars::JsonSchema)]
-#[diesel(table_name = claims)]
+#[diesel(table_name = claims, treat_none_as_default_value = false)]
 pub struct ClaimRow {
     pub claimant_org: String,
     pub id: String,

@@ -299,7 +299,8 @@ pub fn applied_times(
 }
 
 /// A message kept until this node acts on its kind.
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = deferred, treat_none_as_default_value = false)]
 pub struct Deferred {
     pub id: i64,
     pub iss: String,

@@ -7,7 +7,7 @@ use super::{AnyConnection, ListFilter, StoreResult, like_pattern, lower};
 use crate::domain::status::NeedStatus;
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
-#[diesel(table_name = needs)]
+#[diesel(table_name = needs, treat_none_as_default_value = false)]
 pub struct NeedRow {
     pub org_id: String,
     pub id: String,

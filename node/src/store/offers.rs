@@ -7,7 +7,7 @@ use super::{AnyConnection, ListFilter, StoreResult, like_pattern, lower};
 use crate::domain::status::OfferStatus;
 
 #[derive(Debug, Clone, Queryable, Insertable, AsChangeset)]
-#[diesel(table_name = offers)]
+#[diesel(table_name = offers, treat_none_as_default_value = false)]
 pub struct OfferRow {
     pub org_id: String,
     pub id: String,
