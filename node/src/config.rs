@@ -1,10 +1,34 @@
-//! Node configuration: the TOML file `tongxin node init` writes, then `TONGXIN_*` environment
-//! variables on top (e.g. `TONGXIN_DATABASE_URL`, `TONGXIN_BROKER_URL`, `TONGXIN_HTTP_LISTEN`).
-//! Relative paths are relative to the directory of the TOML file.
+//! Node configuration, in two layers (figment): the TOML file `tongxin node init` writes, then
+//! `TONGXIN_*` environment variables on top.
+//!
+//! **Every field can be set from the environment.** The variable is `TONGXIN_` followed by the
+//! field's TOML path in capitals, with `__` (two underscores) between a table and its key:
+//!
+//! | TOML                                  | environment variable              |
+//! |---------------------------------------|-----------------------------------|
+//! | `name = …`                            | `TONGXIN_NAME`                    |
+//! | `data_dir = …`                        | `TONGXIN_DATA_DIR`                |
+//! | `[database] url = …`                  | `TONGXIN_DATABASE__URL`           |
+//! | `[broker] prefetch = …`               | `TONGXIN_BROKER__PREFETCH`        |
+//! | `[exchange] hello_interval_secs = …`  | `TONGXIN_EXCHANGE__HELLO_INTERVAL_SECS` |
+//!
+//! ([`FIELDS`] lists them all.) The six flat names of earlier versions still work and mean the
+//! same fields: `TONGXIN_DATABASE_URL`, `TONGXIN_BROKER_URL`, `TONGXIN_HTTP_LISTEN`,
+//! `TONGXIN_DATA_DIR`, `TONGXIN_BROKER_PREFETCH`, `TONGXIN_SQLITE_SYNCHRONOUS`; where both
+//! spellings are set, the `__` one wins. Values are taken verbatim (no quoting); numbers are
+//! parsed for numeric fields, and a value that does not parse is an error naming the variable.
+//! Other `TONGXIN_*` variables (`TONGXIN_LOG`, `TONGXIN_CONFIG`, the deploy scripts' own) are
+//! not configuration and are ignored; the file, unlike the environment, refuses unknown keys.
+//!
+//! Relative paths, from the file or the environment, are relative to the TOML file's directory.
 
+use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, bail};
+use figment::providers::{Format, Toml};
+use figment::value::{Dict, Map, Value};
+use figment::{Figment, Metadata, Profile, Provider};
 use serde::Deserialize;
 use tongxin_schema::{OrgId, OrgKind};
 
@@ -20,12 +44,17 @@ pub struct Config {
     /// Where the node keeps its SQLite database and state.
     #[serde(default = "default_data_dir")]
     pub data_dir: PathBuf,
+    /// `[pki]`: trust root, this node's key and certificate, the starting roster and CRL.
     pub pki: PkiConfig,
+    /// `[database]`: where rows are kept.
     #[serde(default)]
     pub database: DatabaseConfig,
+    /// `[broker]`: the alliance's RabbitMQ.
     pub broker: BrokerConfig,
+    /// `[http]`: the API and web UI.
     #[serde(default)]
     pub http: HttpConfig,
+    /// `[exchange]`: batching and the timers of the message exchange.
     #[serde(default)]
     pub exchange: ExchangeConfig,
 }
@@ -171,14 +200,161 @@ fn default_gap_retry() -> u64 {
     5
 }
 
+/// The prefix of the environment variables that override the file.
+pub const ENV_PREFIX: &str = "TONGXIN_";
+
+/// Every field, by its TOML path: each can be set by the variable [`env_name`] gives.
+/// (`every_field_can_be_set_from_the_environment` fails to compile when a field is added to
+/// the structs above until it is listed here and tested.)
+pub const FIELDS: &[&str] = &[
+    "org_id",
+    "kind",
+    "name",
+    "data_dir",
+    "pki.ca_cert",
+    "pki.node_key",
+    "pki.node_cert",
+    "pki.roster",
+    "pki.crl",
+    "database.url",
+    "database.api_pool",
+    "database.sqlite_synchronous",
+    "broker.url",
+    "broker.prefetch",
+    "broker.tls_ca",
+    "http.listen",
+    "http.token_ttl_secs",
+    "exchange.batch_size",
+    "exchange.batch_wait_ms",
+    "exchange.hello_interval_secs",
+    "exchange.gap_retry_secs",
+];
+
+/// The flat variable names of earlier versions and the fields they set.
+pub const LEGACY_ENV: &[(&str, &str)] = &[
+    ("TONGXIN_DATABASE_URL", "database.url"),
+    ("TONGXIN_BROKER_URL", "broker.url"),
+    ("TONGXIN_HTTP_LISTEN", "http.listen"),
+    ("TONGXIN_DATA_DIR", "data_dir"),
+    ("TONGXIN_BROKER_PREFETCH", "broker.prefetch"),
+    ("TONGXIN_SQLITE_SYNCHRONOUS", "database.sqlite_synchronous"),
+];
+
+/// The variable for a field path: `broker.prefetch` → `TONGXIN_BROKER__PREFETCH`.
+pub fn env_name(field: &str) -> String {
+    format!(
+        "{ENV_PREFIX}{}",
+        field.to_ascii_uppercase().replace('.', "__")
+    )
+}
+
+/// The environment layer: the `TONGXIN_*` variables that name a field, each value verbatim as
+/// a string. (figment's own `Env` provider parses values TOML-like, so `123` or `true` would
+/// no longer be a string and `"…"` would lose its quotes; the variables have always been taken
+/// as written.)
+struct EnvLayer {
+    /// Field path → (variable that set it, value).
+    set: BTreeMap<&'static str, (String, String)>,
+}
+
+impl EnvLayer {
+    fn from_vars(vars: impl IntoIterator<Item = (String, String)>) -> EnvLayer {
+        // Field, whether the variable is the `__` spelling (which wins over a legacy name).
+        let mut set: BTreeMap<&'static str, (bool, String, String)> = BTreeMap::new();
+        for (var, value) in vars {
+            if !var.starts_with(ENV_PREFIX) {
+                continue;
+            }
+            let found = FIELDS
+                .iter()
+                .find(|f| env_name(f) == var)
+                .map(|f| (*f, true))
+                .or_else(|| {
+                    LEGACY_ENV
+                        .iter()
+                        .find(|(name, _)| *name == var)
+                        .map(|(_, f)| (*f, false))
+                });
+            match found {
+                Some((field, nested)) => match set.get(field) {
+                    // The `__` spelling wins over a legacy name, whatever the order.
+                    Some((true, ..)) if !nested => {}
+                    _ => {
+                        set.insert(field, (nested, var, value));
+                    }
+                },
+                None if var.contains("__") => {
+                    tracing::warn!(variable = %var, "ignoring an environment variable that names no configuration field");
+                }
+                None => {}
+            }
+        }
+        EnvLayer {
+            set: set
+                .into_iter()
+                .map(|(f, (_, var, value))| (f, (var, value)))
+                .collect(),
+        }
+    }
+
+    fn from_process() -> EnvLayer {
+        EnvLayer::from_vars(std::env::vars_os().filter_map(|(k, v)| {
+            let k = k.into_string().ok()?;
+            match v.into_string() {
+                Ok(v) => Some((k, v)),
+                Err(_) => {
+                    if k.starts_with(ENV_PREFIX) {
+                        tracing::warn!(variable = %k, "ignoring an environment variable that is not UTF-8");
+                    }
+                    None
+                }
+            }
+        }))
+    }
+}
+
+impl Provider for EnvLayer {
+    fn metadata(&self) -> Metadata {
+        let names: BTreeMap<String, String> = self
+            .set
+            .iter()
+            .map(|(f, (var, _))| ((*f).to_owned(), var.clone()))
+            .collect();
+        Metadata::named("the environment").interpolater(move |_: &Profile, keys: &[&str]| {
+            let path = keys.join(".");
+            names.get(&path).cloned().unwrap_or_else(|| env_name(&path))
+        })
+    }
+
+    fn data(&self) -> Result<Map<Profile, Dict>, figment::Error> {
+        let mut dict = Dict::new();
+        for (field, (_, value)) in &self.set {
+            let v = Value::from(value.clone());
+            match field.split_once('.') {
+                None => {
+                    dict.insert((*field).to_owned(), v);
+                }
+                Some((table, key)) => {
+                    let t = dict
+                        .entry(table.to_owned())
+                        .or_insert_with(|| Value::from(Dict::new()));
+                    if let Value::Dict(_, t) = t {
+                        t.insert(key.to_owned(), v);
+                    }
+                }
+            }
+        }
+        Ok(Profile::Default.collect(dict))
+    }
+}
+
 impl Config {
     /// Reads the file, applies `TONGXIN_*` overrides, resolves relative paths.
     pub fn load(path: &Path) -> anyhow::Result<Config> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read config {}", path.display()))?;
-        let mut cfg: Config =
-            toml::from_str(&text).with_context(|| format!("invalid config {}", path.display()))?;
-        cfg.apply_env(|k| std::env::var(k).ok())?;
+        let mut cfg = Config::from_layers(&text, EnvLayer::from_process())
+            .with_context(|| format!("invalid config {}", path.display()))?;
         let base = path.parent().unwrap_or(Path::new(".")).to_path_buf();
         let abs = |p: &mut PathBuf| {
             if p.is_relative() {
@@ -203,31 +379,17 @@ impl Config {
         Ok(cfg)
     }
 
-    fn apply_env(&mut self, get: impl Fn(&str) -> Option<String>) -> anyhow::Result<()> {
-        if let Some(v) = get("TONGXIN_DATABASE_URL") {
-            self.database.url = v;
-        }
-        if let Some(v) = get("TONGXIN_BROKER_URL") {
-            self.broker.url = v;
-        }
-        if let Some(v) = get("TONGXIN_HTTP_LISTEN") {
-            self.http.listen = v;
-        }
-        if let Some(v) = get("TONGXIN_DATA_DIR") {
-            self.data_dir = v.into();
-        }
-        if let Some(v) = get("TONGXIN_BROKER_PREFETCH") {
-            self.broker.prefetch = v
-                .parse()
-                .context("TONGXIN_BROKER_PREFETCH must be a number")?;
-        }
-        if let Some(v) = get("TONGXIN_SQLITE_SYNCHRONOUS") {
-            self.database.sqlite_synchronous = v;
-        }
-        if !matches!(self.database.sqlite_synchronous.as_str(), "full" | "normal") {
+    /// The file's text, then the environment on top; checks what types cannot.
+    fn from_layers(toml: &str, env: EnvLayer) -> anyhow::Result<Config> {
+        // Lossy: a variable's "256" is the number 256 where a number is wanted.
+        let cfg: Config = Figment::new()
+            .merge(Toml::string(toml))
+            .merge(env)
+            .extract_lossy()?;
+        if !matches!(cfg.database.sqlite_synchronous.as_str(), "full" | "normal") {
             bail!("database.sqlite_synchronous must be \"full\" or \"normal\"");
         }
-        Ok(())
+        Ok(cfg)
     }
 
     /// The database URL with a relative SQLite path resolved against data_dir.
@@ -246,7 +408,9 @@ pub fn template(org_id: &OrgId, kind: OrgKind, name: &str) -> String {
     let name = name.replace('"', "'");
     format!(
         r#"# Tongxin node configuration for {name}.
-# Every value can be overridden by an environment variable, e.g. TONGXIN_DATABASE_URL.
+# Every value can be overridden by an environment variable: TONGXIN_ and the key's path in
+# capitals, "__" between table and key, e.g. TONGXIN_DATABASE__URL, TONGXIN_BROKER__PREFETCH,
+# TONGXIN_EXCHANGE__BATCH_SIZE (older names such as TONGXIN_DATABASE_URL still work).
 # Relative paths are relative to this file's directory.
 
 # This organisation's id: the CN of its certificate and its broker user name.
@@ -290,18 +454,27 @@ token_ttl_secs = 28800
 mod tests {
     use super::*;
 
+    fn env(vars: &[(&str, &str)]) -> EnvLayer {
+        EnvLayer::from_vars(vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())))
+    }
+
+    fn sample() -> String {
+        let org: OrgId = "youyi-nanli".parse().unwrap();
+        template(&org, OrgKind::Community, "友谊南里社区")
+    }
+
     #[test]
     fn template_parses_and_env_overrides() {
-        let org: OrgId = "youyi-nanli".parse().unwrap();
-        let mut cfg: Config =
-            toml::from_str(&template(&org, OrgKind::Community, "友谊南里社区")).unwrap();
+        let cfg = Config::from_layers(&sample(), env(&[])).unwrap();
         assert_eq!(cfg.kind, OrgKind::Community);
-        cfg.apply_env(|k| (k == "TONGXIN_DATABASE_URL").then(|| "postgres://x/y".to_owned()))
-            .unwrap();
+        let cfg = Config::from_layers(
+            &sample(),
+            env(&[("TONGXIN_DATABASE_URL", "postgres://x/y")]),
+        )
+        .unwrap();
         assert_eq!(cfg.database.url, "postgres://x/y");
         assert!(
-            cfg.apply_env(|k| (k == "TONGXIN_BROKER_PREFETCH").then(|| "many".to_owned()))
-                .is_err()
+            Config::from_layers(&sample(), env(&[("TONGXIN_BROKER_PREFETCH", "many")])).is_err()
         );
     }
 
@@ -310,5 +483,192 @@ mod tests {
         let org: OrgId = "youyi-nanli".parse().unwrap();
         let text = template(&org, OrgKind::Community, "x") + "\ncolour = \"red\"\n";
         assert!(toml::from_str::<Config>(&text).is_err());
+        let err = Config::from_layers(&text, env(&[])).unwrap_err();
+        assert!(format!("{err:#}").contains("colour"), "{err:#}");
+        let text = sample().replace("[http]", "[http]\nlisten_on = \"x\"");
+        assert!(Config::from_layers(&text, env(&[])).is_err());
+    }
+
+    #[test]
+    fn every_field_can_be_set_from_the_environment() {
+        let vars = [
+            ("org_id", "dongcheng-street"),
+            ("kind", "street"),
+            ("name", "123"),
+            ("data_dir", "/srv/tx"),
+            ("pki.ca_cert", "a.pem"),
+            ("pki.node_key", "b.key"),
+            ("pki.node_cert", "c.pem"),
+            ("pki.roster", "d.jws"),
+            ("pki.crl", "e.pem"),
+            ("database.url", "postgres://tx@db/tx"),
+            ("database.api_pool", "9"),
+            ("database.sqlite_synchronous", "normal"),
+            (
+                "broker.url",
+                "amqps://b:5671/alliance?auth_mechanism=external",
+            ),
+            ("broker.prefetch", "17"),
+            ("broker.tls_ca", "f.pem"),
+            ("http.listen", "0.0.0.0:9"),
+            ("http.token_ttl_secs", "60"),
+            ("exchange.batch_size", "7"),
+            ("exchange.batch_wait_ms", "3"),
+            ("exchange.hello_interval_secs", "11"),
+            ("exchange.gap_retry_secs", "13"),
+        ];
+        let fields: Vec<&str> = vars.iter().map(|(f, _)| *f).collect();
+        assert_eq!(fields, FIELDS, "FIELDS and this test list the same fields");
+        let named: Vec<(String, String)> = vars
+            .iter()
+            .map(|(f, v)| (env_name(f), (*v).to_owned()))
+            .collect();
+        assert!(
+            named
+                .iter()
+                .any(|(n, _)| n == "TONGXIN_EXCHANGE__HELLO_INTERVAL_SECS")
+        );
+        let cfg = Config::from_layers(&sample(), EnvLayer::from_vars(named)).unwrap();
+
+        // No `..`: a new field does not compile here until it is in FIELDS and checked.
+        let Config {
+            org_id,
+            kind,
+            name,
+            data_dir,
+            pki:
+                PkiConfig {
+                    ca_cert,
+                    node_key,
+                    node_cert,
+                    roster,
+                    crl,
+                },
+            database:
+                DatabaseConfig {
+                    url: db_url,
+                    api_pool,
+                    sqlite_synchronous,
+                },
+            broker:
+                BrokerConfig {
+                    url: broker_url,
+                    prefetch,
+                    tls_ca,
+                },
+            http: HttpConfig {
+                listen,
+                token_ttl_secs,
+            },
+            exchange:
+                ExchangeConfig {
+                    batch_size,
+                    batch_wait_ms,
+                    hello_interval_secs,
+                    gap_retry_secs,
+                },
+        } = cfg;
+        assert_eq!(org_id.to_string(), "dongcheng-street");
+        assert_eq!(kind, OrgKind::Street);
+        assert_eq!(name, "123");
+        assert_eq!(data_dir, Path::new("/srv/tx"));
+        assert_eq!(ca_cert, Path::new("a.pem"));
+        assert_eq!(node_key, Path::new("b.key"));
+        assert_eq!(node_cert, Path::new("c.pem"));
+        assert_eq!(roster, Path::new("d.jws"));
+        assert_eq!(crl.as_deref(), Some(Path::new("e.pem")));
+        assert_eq!(db_url, "postgres://tx@db/tx");
+        assert_eq!(api_pool, 9);
+        assert_eq!(sqlite_synchronous, "normal");
+        assert_eq!(
+            broker_url,
+            "amqps://b:5671/alliance?auth_mechanism=external"
+        );
+        assert_eq!(prefetch, 17);
+        assert_eq!(tls_ca.as_deref(), Some(Path::new("f.pem")));
+        assert_eq!(listen, "0.0.0.0:9");
+        assert_eq!(token_ttl_secs, 60);
+        assert_eq!(batch_size, 7);
+        assert_eq!(batch_wait_ms, 3);
+        assert_eq!(hello_interval_secs, 11);
+        assert_eq!(gap_retry_secs, 13);
+    }
+
+    #[test]
+    fn the_six_legacy_names_still_work_and_the_nested_name_wins() {
+        let cfg = Config::from_layers(
+            &sample(),
+            env(&[
+                ("TONGXIN_DATABASE_URL", "postgres://legacy/db"),
+                ("TONGXIN_BROKER_URL", "amqp://u:p@h:1/v"),
+                ("TONGXIN_HTTP_LISTEN", "127.0.0.1:0"),
+                ("TONGXIN_DATA_DIR", "state"),
+                ("TONGXIN_BROKER_PREFETCH", "12"),
+                ("TONGXIN_SQLITE_SYNCHRONOUS", "normal"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.database.url, "postgres://legacy/db");
+        assert_eq!(cfg.broker.url, "amqp://u:p@h:1/v");
+        assert_eq!(cfg.http.listen, "127.0.0.1:0");
+        assert_eq!(cfg.data_dir, Path::new("state"));
+        assert_eq!(cfg.broker.prefetch, 12);
+        assert_eq!(cfg.database.sqlite_synchronous, "normal");
+
+        for order in [[0, 1], [1, 0]] {
+            let both = [
+                ("TONGXIN_BROKER_PREFETCH", "12"),
+                ("TONGXIN_BROKER__PREFETCH", "34"),
+            ];
+            let cfg =
+                Config::from_layers(&sample(), env(&[both[order[0]], both[order[1]]])).unwrap();
+            assert_eq!(cfg.broker.prefetch, 34);
+        }
+    }
+
+    #[test]
+    fn other_tongxin_variables_are_ignored() {
+        let cfg = Config::from_layers(
+            &sample(),
+            env(&[
+                ("TONGXIN_LOG", "debug"),
+                ("TONGXIN_CONFIG", "/etc/tongxin.toml"),
+                ("TONGXIN_VHOST", "alliance"),
+                ("TONGXIN_BROKER__NO_SUCH_KEY", "1"),
+                ("TONGXIN_COLOUR", "red"),
+                ("tongxin_broker__prefetch", "1"),
+                ("OTHER_BROKER__PREFETCH", "1"),
+            ]),
+        )
+        .unwrap();
+        assert_eq!(cfg.broker.prefetch, 256);
+    }
+
+    #[test]
+    fn a_wrongly_typed_variable_is_named_in_the_error() {
+        for var in ["TONGXIN_BROKER_PREFETCH", "TONGXIN_BROKER__PREFETCH"] {
+            let err = Config::from_layers(&sample(), env(&[(var, "many")])).unwrap_err();
+            let text = format!("{err:#}");
+            assert!(text.contains(&format!("\"{var}\"")), "{text}");
+        }
+        let err = Config::from_layers(&sample(), env(&[("TONGXIN_KIND", "castle")])).unwrap_err();
+        assert!(format!("{err:#}").contains("TONGXIN_KIND"), "{err:#}");
+        let err = Config::from_layers(&sample(), env(&[("TONGXIN_SQLITE_SYNCHRONOUS", "off")]))
+            .unwrap_err();
+        assert!(format!("{err:#}").contains("sqlite_synchronous"), "{err:#}");
+        // Types from the file are still checked as before.
+        let text = sample().replace("prefetch = 256", "prefetch = \"many\"");
+        assert!(Config::from_layers(&text, env(&[])).is_err());
+    }
+
+    #[test]
+    fn relative_paths_from_the_file_and_the_environment_resolve_against_its_directory() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("tongxin.toml");
+        std::fs::write(&path, sample()).unwrap();
+        let cfg = Config::load(&path).unwrap();
+        assert_eq!(cfg.pki.ca_cert, dir.path().join("ca.pem"));
+        assert_eq!(cfg.data_dir, dir.path().join("."));
+        assert!(Config::load(&dir.path().join("missing.toml")).is_err());
     }
 }
