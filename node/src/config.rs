@@ -21,6 +21,10 @@
 //! not configuration and are ignored; the file, unlike the environment, refuses unknown keys.
 //!
 //! Relative paths, from the file or the environment, are relative to the TOML file's directory.
+//!
+//! The two URLs that may carry a password (`database.url`, `broker.url`) are [`SecretString`]s:
+//! `Debug` (and so any `{cfg:?}` in a log or a panic) prints them as `[REDACTED]`; the code
+//! that connects calls `expose_secret()`.
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
@@ -29,6 +33,7 @@ use anyhow::{Context, bail};
 use figment::providers::{Format, Toml};
 use figment::value::{Dict, Map, Value};
 use figment::{Figment, Metadata, Profile, Provider};
+pub use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use tongxin_schema::{OrgId, OrgKind};
 
@@ -77,9 +82,10 @@ pub struct PkiConfig {
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct DatabaseConfig {
-    /// `sqlite://FILE` (relative to data_dir) or `postgres://…`.
+    /// `sqlite://FILE` (relative to data_dir) or `postgres://user:password@…`. Secret: it may
+    /// hold a password.
     #[serde(default = "default_db_url")]
-    pub url: String,
+    pub url: SecretString,
     /// Connections for the HTTP API.
     #[serde(default = "default_api_pool")]
     pub api_pool: u32,
@@ -102,7 +108,8 @@ impl Default for DatabaseConfig {
 #[serde(deny_unknown_fields)]
 pub struct BrokerConfig {
     /// `amqp://user:password@host:port/vhost` or `amqps://host:port/vhost?auth_mechanism=external`.
-    pub url: String,
+    /// Secret: it may hold a password.
+    pub url: SecretString,
     /// Unacknowledged deliveries the broker may push at once.
     #[serde(default = "default_prefetch")]
     pub prefetch: u16,
@@ -169,7 +176,7 @@ impl Default for ExchangeConfig {
 fn default_data_dir() -> PathBuf {
     PathBuf::from(".")
 }
-fn default_db_url() -> String {
+fn default_db_url() -> SecretString {
     "sqlite://tongxin.db".into()
 }
 fn default_api_pool() -> u32 {
@@ -392,11 +399,11 @@ impl Config {
         Ok(cfg)
     }
 
-    /// The database URL with a relative SQLite path resolved against data_dir.
-    pub fn database_url(&self) -> String {
-        match self.database.url.strip_prefix("sqlite://") {
+    /// The database URL with a relative SQLite path resolved against data_dir. Still secret.
+    pub fn database_url(&self) -> SecretString {
+        match self.database.url.expose_secret().strip_prefix("sqlite://") {
             Some(p) if Path::new(p).is_relative() => {
-                format!("sqlite://{}", self.data_dir.join(p).display())
+                format!("sqlite://{}", self.data_dir.join(p).display()).into()
             }
             _ => self.database.url.clone(),
         }
@@ -472,7 +479,7 @@ mod tests {
             env(&[("TONGXIN_DATABASE_URL", "postgres://x/y")]),
         )
         .unwrap();
-        assert_eq!(cfg.database.url, "postgres://x/y");
+        assert_eq!(cfg.database.url.expose_secret(), "postgres://x/y");
         assert!(
             Config::from_layers(&sample(), env(&[("TONGXIN_BROKER_PREFETCH", "many")])).is_err()
         );
@@ -577,11 +584,11 @@ mod tests {
         assert_eq!(node_cert, Path::new("c.pem"));
         assert_eq!(roster, Path::new("d.jws"));
         assert_eq!(crl.as_deref(), Some(Path::new("e.pem")));
-        assert_eq!(db_url, "postgres://tx@db/tx");
+        assert_eq!(db_url.expose_secret(), "postgres://tx@db/tx");
         assert_eq!(api_pool, 9);
         assert_eq!(sqlite_synchronous, "normal");
         assert_eq!(
-            broker_url,
+            broker_url.expose_secret(),
             "amqps://b:5671/alliance?auth_mechanism=external"
         );
         assert_eq!(prefetch, 17);
@@ -608,8 +615,8 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(cfg.database.url, "postgres://legacy/db");
-        assert_eq!(cfg.broker.url, "amqp://u:p@h:1/v");
+        assert_eq!(cfg.database.url.expose_secret(), "postgres://legacy/db");
+        assert_eq!(cfg.broker.url.expose_secret(), "amqp://u:p@h:1/v");
         assert_eq!(cfg.http.listen, "127.0.0.1:0");
         assert_eq!(cfg.data_dir, Path::new("state"));
         assert_eq!(cfg.broker.prefetch, 12);
@@ -662,6 +669,39 @@ mod tests {
     }
 
     #[test]
+    fn passwords_in_urls_never_reach_debug_output() {
+        let text = sample().replace(
+            "url = \"sqlite://tongxin.db\"",
+            "url = \"postgres://tx:file-db-pw@db.example/tongxin\"",
+        );
+        let cfg = Config::from_layers(
+            &text,
+            env(&[(
+                "TONGXIN_BROKER_URL",
+                "amqp://youyi-nanli:env-broker-pw@127.0.0.1:5672/alliance",
+            )]),
+        )
+        .unwrap();
+        let debug = format!("{cfg:?}");
+        let pretty = format!("{cfg:#?}");
+        for secret in ["file-db-pw", "env-broker-pw", "youyi-nanli:"] {
+            assert!(!debug.contains(secret), "{debug}");
+            assert!(!pretty.contains(secret), "{pretty}");
+        }
+        assert!(debug.contains("REDACTED"), "{debug}");
+        assert!(!format!("{:?}", cfg.database_url()).contains("file-db-pw"));
+        // The code that connects still gets the whole URL.
+        assert_eq!(
+            cfg.broker.url.expose_secret(),
+            "amqp://youyi-nanli:env-broker-pw@127.0.0.1:5672/alliance"
+        );
+        assert_eq!(
+            cfg.database_url().expose_secret(),
+            "postgres://tx:file-db-pw@db.example/tongxin"
+        );
+    }
+
+    #[test]
     fn relative_paths_from_the_file_and_the_environment_resolve_against_its_directory() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("tongxin.toml");
@@ -669,6 +709,13 @@ mod tests {
         let cfg = Config::load(&path).unwrap();
         assert_eq!(cfg.pki.ca_cert, dir.path().join("ca.pem"));
         assert_eq!(cfg.data_dir, dir.path().join("."));
+        assert_eq!(
+            *cfg.database_url().expose_secret(),
+            format!(
+                "sqlite://{}",
+                dir.path().join(".").join("tongxin.db").display()
+            )
+        );
         assert!(Config::load(&dir.path().join("missing.toml")).is_err());
     }
 }

@@ -12,8 +12,8 @@ use tongxin_schema::pki::{self, RevocationList, Root};
 use tongxin_schema::roster::Roster;
 
 use crate::clock::Clock;
-use crate::config::Config;
 use crate::domain::{ActionError, Actor};
+use crate::config::{Config, ExposeSecret};
 use crate::metrics::Metrics;
 use crate::store::{AnyConnection, DbTarget, Store, StoreResult, trust as trust_docs};
 
@@ -61,7 +61,7 @@ impl Node {
             Signer::new(&key, &cert).context("pki.node_key does not belong to pki.node_cert")?;
         let store = Store::open(
             DbTarget {
-                url: cfg.database_url(),
+                url: cfg.database_url().expose_secret().to_owned(),
                 sqlite_synchronous_full: cfg.database.sqlite_synchronous == "full",
             },
             cfg.database.api_pool,

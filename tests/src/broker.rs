@@ -301,7 +301,7 @@ pub fn federate_both_ways(vhost: &str, x: (&Broker, &[String]), y: (&Broker, &[S
 pub async fn start_on(a: &Alliance, prefix: &str, broker_url: &str) -> RunningNode {
     let org = a.org(prefix);
     let mut cfg = Config::load(&a.config(org, None)).unwrap();
-    cfg.broker.url = broker_url.to_owned();
+    cfg.broker.url = broker_url.into();
     start_node(org.id.clone(), cfg).await
 }
 

@@ -17,6 +17,7 @@ use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::watch;
 
+use crate::config::ExposeSecret;
 use crate::state::SharedNode;
 
 pub const EXCHANGE: &str = "tongxin";
@@ -48,7 +49,7 @@ pub async fn supervise(node: SharedNode, mut stop: watch::Receiver<bool>) {
 }
 
 async fn connect(node: &SharedNode) -> anyhow::Result<Connection> {
-    let url = &node.cfg.broker.url;
+    let url = node.cfg.broker.url.expose_secret();
     let props = ConnectionProperties::default()
         .with_connection_name(format!("tongxin-{}", node.cfg.org_id).into());
     if url.starts_with("amqps://") {

@@ -16,7 +16,7 @@ use diesel::prelude::*;
 use diesel::sql_types::{BigInt, Text};
 use diesel_migrations::MigrationHarness;
 
-use crate::config::Config;
+use crate::config::{Config, ExposeSecret};
 use crate::on_inner;
 use crate::store::claims::ClaimRow;
 use crate::store::inbound::Deferred;
@@ -186,7 +186,7 @@ impl fmt::Display for CopyReport {
 /// row counts.
 pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
     let cfg = Config::load(config)?;
-    let from_url = cfg.database_url();
+    let from_url = cfg.database_url().expose_secret().to_owned();
     let source_target = DbTarget {
         url: from_url.clone(),
         sqlite_synchronous_full: true,

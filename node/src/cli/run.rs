@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::app::Application;
-use crate::config::Config;
+use crate::config::{Config, ExposeSecret};
 
 pub fn run(config: &Path) -> anyhow::Result<()> {
     tracing_subscriber::fmt()
@@ -13,7 +13,7 @@ pub fn run(config: &Path) -> anyhow::Result<()> {
         )
         .init();
     let cfg = Config::load(config)?;
-    if cfg.broker.url.starts_with("amqp://") {
+    if cfg.broker.url.expose_secret().starts_with("amqp://") {
         tracing::warn!(
             "the broker connection is plain AMQP with a password: use amqps:// with certificate login outside development"
         );

@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use tongxin_schema::token::Role;
 
 use crate::clock::Clock;
-use crate::config::Config;
+use crate::config::{Config, ExposeSecret};
 use crate::http::auth::hash_password;
 use crate::store::{DbTarget, Store, users};
 
@@ -33,7 +33,7 @@ pub fn add(config: &Path, username: &str, role: &str) -> anyhow::Result<()> {
     let hash = hash_password(password).map_err(anyhow::Error::msg)?;
     let store = Store::open(
         DbTarget {
-            url: cfg.database_url(),
+            url: cfg.database_url().expose_secret().to_owned(),
             sqlite_synchronous_full: cfg.database.sqlite_synchronous == "full",
         },
         1,

@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
-use tongxin_node::config::Config;
+use tongxin_node::config::{Config, ExposeSecret};
 use tongxin_node::store::{DbTarget, Store};
 use tongxin_schema::envelope::Audience;
 use tongxin_schema::v1::bodies::CheckinAttested;
@@ -117,7 +117,11 @@ async fn main() {
     // The sender's outbox, filled while it is stopped.
     let store = Store::open(
         DbTarget {
-            url: Config::load(&host_cfg).unwrap().database_url(),
+            url: Config::load(&host_cfg)
+                .unwrap()
+                .database_url()
+                .expose_secret()
+                .to_owned(),
             sqlite_synchronous_full: true,
         },
         1,
