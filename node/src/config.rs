@@ -156,8 +156,8 @@ pub struct ExchangeConfig {
     /// Kinds this node keeps without acting on them (PROTOCOL.md §7.8), e.g.
     /// `["report.submitted"]`: authentic messages of these kinds are stored and applied, in
     /// order, when the node starts without them listed. For rolling a kind out gradually;
-    /// empty by default.
-    #[serde(default)]
+    /// empty by default. From the environment: names separated by commas.
+    #[serde(default, deserialize_with = "kinds")]
     pub defer_kinds: Vec<tongxin_schema::v1::Kind>,
 }
 
@@ -170,6 +170,31 @@ impl Default for ExchangeConfig {
             gap_retry_secs: default_gap_retry(),
             defer_kinds: Vec::new(),
         }
+    }
+}
+
+/// A list of message kinds: a TOML array, or one string of names separated by commas (as an
+/// environment variable gives it).
+fn kinds<'de, D: serde::Deserializer<'de>>(
+    d: D,
+) -> Result<Vec<tongxin_schema::v1::Kind>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Names {
+        List(Vec<tongxin_schema::v1::Kind>),
+        Text(String),
+    }
+    match Names::deserialize(d)? {
+        Names::List(kinds) => Ok(kinds),
+        Names::Text(text) => text
+            .split(',')
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .map(|n| {
+                n.parse()
+                    .map_err(|()| serde::de::Error::custom(format!("unknown message kind {n:?}")))
+            })
+            .collect(),
     }
 }
 
@@ -235,6 +260,7 @@ pub const FIELDS: &[&str] = &[
     "exchange.batch_wait_ms",
     "exchange.hello_interval_secs",
     "exchange.gap_retry_secs",
+    "exchange.defer_kinds",
 ];
 
 /// The flat variable names of earlier versions and the fields they set.
@@ -523,6 +549,7 @@ mod tests {
             ("exchange.batch_wait_ms", "3"),
             ("exchange.hello_interval_secs", "11"),
             ("exchange.gap_retry_secs", "13"),
+            ("exchange.defer_kinds", "report.submitted, signup.requested"),
         ];
         let fields: Vec<&str> = vars.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, FIELDS, "FIELDS and this test list the same fields");
@@ -573,6 +600,7 @@ mod tests {
                     batch_wait_ms,
                     hello_interval_secs,
                     gap_retry_secs,
+                    defer_kinds,
                 },
         } = cfg;
         assert_eq!(org_id.to_string(), "dongcheng-street");
@@ -599,6 +627,13 @@ mod tests {
         assert_eq!(batch_wait_ms, 3);
         assert_eq!(hello_interval_secs, 11);
         assert_eq!(gap_retry_secs, 13);
+        assert_eq!(
+            defer_kinds,
+            [
+                tongxin_schema::v1::Kind::ReportSubmitted,
+                tongxin_schema::v1::Kind::SignupRequested
+            ]
+        );
     }
 
     #[test]

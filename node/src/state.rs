@@ -12,8 +12,8 @@ use tongxin_schema::pki::{self, RevocationList, Root};
 use tongxin_schema::roster::Roster;
 
 use crate::clock::Clock;
-use crate::domain::{ActionError, Actor};
 use crate::config::{Config, ExposeSecret};
+use crate::domain::{ActionError, Actor};
 use crate::metrics::Metrics;
 use crate::store::{AnyConnection, DbTarget, Store, StoreResult, trust as trust_docs};
 

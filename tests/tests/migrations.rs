@@ -53,13 +53,19 @@ fn connect(url: String) -> AnyConnection {
 
 /// Up, down to nothing, up again; returns the columns after the second up.
 fn up_down_up(conn: &mut AnyConnection) -> BTreeSet<(String, String)> {
-    let applied = conn.run_pending_migrations(migrations_for(conn)).unwrap().len();
+    let applied = conn
+        .run_pending_migrations(migrations_for(conn))
+        .unwrap()
+        .len();
     assert!(
         applied >= 2,
         "expected every migration to run, ran {applied}"
     );
     let first = columns(conn);
-    let reverted = conn.revert_all_migrations(migrations_for(conn)).unwrap().len();
+    let reverted = conn
+        .revert_all_migrations(migrations_for(conn))
+        .unwrap()
+        .len();
     assert_eq!(reverted, applied, "every migration has a down");
     assert!(
         columns(conn).is_empty(),

@@ -88,11 +88,8 @@ async fn process(
                 break;
             }
         }
-        node.metrics.observe(
-            "tongxin_verify_seconds",
-            started.elapsed().as_secs_f64(),
-            checked.len() as u64,
-        );
+        node.metrics
+            .verified(started.elapsed().as_secs_f64(), checked.len() as u64);
         let tail = rest.split_off(checked.len());
         process_batch(node, publisher, rest, checked).await?;
         rest = tail;
@@ -117,11 +114,8 @@ async fn process_batch(
             Ok((verdicts, follow))
         })
         .await?;
-    node.metrics.observe(
-        "tongxin_inbox_commit_seconds",
-        started.elapsed().as_secs_f64(),
-        count,
-    );
+    node.metrics
+        .inbox_committed(started.elapsed().as_secs_f64(), count);
 
     // Committed: now tell the broker. Runs of acks go as one multiple-ack.
     let mut pending_ack: Option<&Delivery> = None;

@@ -122,8 +122,7 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
     let publisher = Arc::new(publisher::Publisher::new(node.clone(), publish.clone()));
 
     node.set_broker_ready(true);
-    node.metrics
-        .add("tongxin_broker_reconnects_total", String::new(), 1);
+    node.metrics.broker_reconnect();
     tracing::info!(queue = %queue, "connected to the broker");
     publisher.hello().await.ok();
 

@@ -124,11 +124,7 @@ impl Publisher {
                 .write(move |c| outbox::mark_sent(c, &ids, now))
                 .await?;
             for r in &rows {
-                self.node.metrics.add(
-                    "tongxin_messages_out_total",
-                    format!("kind=\"{}\"", r.kind),
-                    1,
-                );
+                self.node.metrics.message_out(&r.kind);
             }
         }
     }
@@ -174,11 +170,7 @@ impl Publisher {
 
     pub async fn request_sync(&self, from: OrgId, req: SyncRequested) -> anyhow::Result<()> {
         tracing::info!(peer.org_id = %from, stream = %req.stream, from_seq = req.from_seq, to_seq = ?req.to_seq, "asking for missing messages");
-        self.node.metrics.add(
-            "tongxin_sync_requests_sent_total",
-            format!("peer=\"{from}\""),
-            1,
-        );
+        self.node.metrics.sync_request_sent(&from);
         self.control(Audience::Org(from), req).await
     }
 
@@ -225,11 +217,7 @@ impl Publisher {
             })
             .collect();
         self.publish_all(&items).await?;
-        self.node.metrics.add(
-            "tongxin_resent_total",
-            format!("peer=\"{requester}\""),
-            items.len() as u64,
-        );
+        self.node.metrics.resent(&requester, items.len() as u64);
         tracing::info!(peer.org_id = %requester, stream = %req.stream, count = items.len(), "re-sent messages");
         Ok(())
     }

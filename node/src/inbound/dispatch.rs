@@ -134,11 +134,7 @@ pub fn replay_deferred(
                 q::drop_deferred(conn, d.id)?;
                 done += 1;
                 match outcome {
-                    Outcome::Applied => node.metrics.add(
-                        "tongxin_messages_in_total",
-                        format!("kind=\"{}\"", msg.kind()),
-                        1,
-                    ),
+                    Outcome::Applied => node.metrics.message_in(msg.kind()),
                     Outcome::Refused(r) => rejections::record(
                         node,
                         conn,

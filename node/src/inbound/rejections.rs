@@ -59,11 +59,7 @@ pub fn record(node: &Node, conn: &mut AnyConnection, r: &Rejection) -> StoreResu
         },
         node.clock.now_ms(),
     )?;
-    node.metrics.add(
-        "tongxin_messages_rejected_total",
-        format!("reason=\"{}\"", crate::metrics::label(r.code)),
-        1,
-    );
+    node.metrics.rejected(r.code);
     tracing::warn!(reason.code = r.code, reason = %r.reason, peer.org_id = r.iss.as_deref(), "rejected a message");
     Ok(())
 }

@@ -241,8 +241,7 @@ fn apply_one(
 
     let jti = m.jti.hyphenated().to_string();
     if received.contains(conn, iss, &jti)? {
-        node.metrics
-            .add("tongxin_messages_duplicate_total", String::new(), 1);
+        node.metrics.duplicate();
         return Ok(Verdict::Ack);
     }
     let stream = m.stream.to_string();
@@ -277,8 +276,7 @@ fn apply_one(
         st.known_head = st.known_head.max(seq);
         note_gap(node, conn, &mut st, follow)?;
         streams.store(st);
-        node.metrics
-            .add("tongxin_messages_held_total", String::new(), 1);
+        node.metrics.held();
         return Ok(Verdict::Ack);
     }
 
@@ -290,11 +288,8 @@ fn apply_one(
         }
     };
     received.record(iss, jti, &stream, seq, m, now);
-    node.metrics.observe(
-        "tongxin_apply_latency_seconds",
-        (now as f64 / 1000.0 - m.iat as f64).max(0.0),
-        1,
-    );
+    node.metrics
+        .apply_latency((now as f64 / 1000.0 - m.iat as f64).max(0.0));
     st.last_seq = seq;
     st.last_applied_ms = Some(now);
     if st.known_head > st.last_seq && streams.may_hold(conn, iss, &stream)? {
@@ -320,11 +315,7 @@ fn settle(
 ) -> StoreResult<Option<(&'static str, String)>> {
     Ok(match dispatch(node, conn, m, follow)? {
         Dispatched::Done(Outcome::Applied) => {
-            node.metrics.add(
-                "tongxin_messages_in_total",
-                format!("kind=\"{}\"", m.kind()),
-                1,
-            );
+            node.metrics.message_in(m.kind());
             None
         }
         Dispatched::Done(Outcome::Refused(r)) => Some((r.code, r.reason)),
@@ -337,11 +328,7 @@ fn settle(
                 m.raw(),
                 node.clock.now_ms(),
             )?;
-            node.metrics.add(
-                "tongxin_messages_deferred_total",
-                format!("kind=\"{}\"", m.kind()),
-                1,
-            );
+            node.metrics.message_deferred(m.kind());
             None
         }
     })

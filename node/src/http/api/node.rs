@@ -119,45 +119,17 @@ pub async fn metrics(node: NodeData) -> Result<HttpResponse, ApiError> {
             ))
         })
         .await?;
-    let mut gauges = vec![
-        (
-            "tongxin_outbox_depth",
-            "Messages written but not yet confirmed by the broker.",
-            String::new(),
-            depth as f64,
-        ),
-        (
-            "tongxin_held_messages",
-            "Messages held behind a gap.",
-            String::new(),
-            held as f64,
-        ),
-        (
-            "tongxin_received_messages",
-            "Messages applied and kept.",
-            String::new(),
-            received as f64,
-        ),
-        (
-            "tongxin_broker_ready",
-            "1 when connected to the broker.",
-            String::new(),
-            if node.broker_ready() { 1.0 } else { 0.0 },
-        ),
-    ];
-    for g in gaps {
-        gauges.push((
-            "tongxin_stream_missing_messages",
-            "Messages known to exist but not yet applied, per peer stream.",
-            format!(
-                "peer=\"{}\",stream=\"{}\"",
-                crate::metrics::label(&g.iss),
-                crate::metrics::label(&g.stream)
-            ),
-            (g.known_head - g.last_seq) as f64,
-        ));
-    }
+    let body = node.metrics.scrape(&crate::metrics::Snapshot {
+        outbox_depth: depth,
+        held,
+        received,
+        broker_ready: node.broker_ready(),
+        missing: gaps
+            .into_iter()
+            .map(|g| (g.iss, g.stream, g.known_head - g.last_seq))
+            .collect(),
+    });
     Ok(HttpResponse::Ok()
-        .content_type("text/plain; version=0.0.4")
-        .body(node.metrics.render(&gauges)))
+        .content_type(crate::metrics::CONTENT_TYPE)
+        .body(body))
 }
