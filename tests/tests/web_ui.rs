@@ -311,3 +311,59 @@ async fn forms_from_another_origin_are_refused() {
     assert_eq!(community.get("/api/v1/offers").await["total"], 1);
     community.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn repeated_form_fields_arrive_whole() {
+    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let community = a.start("community", None).await;
+    let c = browser_client();
+    sign_in(&community, &c).await;
+    // Checkboxes send a field once per ticked box: every value must reach the offer.
+    let r = c
+        .post(community.url("/offers"))
+        .form(&[
+            ("title", "法律与维修"),
+            ("category", "service"),
+            ("capacity", "2"),
+            ("skills", "legal"),
+            ("skills", "repair"),
+            ("grids", "一网格"),
+            ("grids", "二网格"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("已保存"));
+    let o = &community.get("/api/v1/offers").await["items"][0];
+    assert_eq!(o["skills"], serde_json::json!(["legal", "repair"]), "{o}");
+    assert_eq!(o["grids"], serde_json::json!(["一网格", "二网格"]), "{o}");
+    let r = c
+        .post(community.url("/needs"))
+        .form(&[
+            ("title", "心理与法律"),
+            ("level", "community"),
+            ("skills", "psychological"),
+            ("skills", "legal"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("已保存"));
+    let n = &community.get("/api/v1/needs").await["items"][0];
+    assert_eq!(
+        n["skills"],
+        serde_json::json!(["psychological", "legal"]),
+        "{n}"
+    );
+    // The form offers every skill, labelled in the page's language.
+    let html = c
+        .get(community.url("/offers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("value=\"disability-assistance\"") && html.contains("助残扶困"));
+    community.stop().await;
+}

@@ -1,0 +1,96 @@
+//! The alliance roster, and the exchange's health: each peer stream's progress and the
+//! messages this node rejected.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use tongxin_schema::token::Role;
+
+use super::{Base, Node, T, back, base, lang, page};
+use crate::http::error::ApiError;
+use crate::store::inbound::{self, InStream, Rejected};
+
+#[derive(Template)]
+#[template(path = "roster.html")]
+struct RosterPage {
+    t: T,
+    base: Base,
+    alliance: String,
+    serial: u64,
+    orgs: Vec<(String, String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "exchange.html")]
+struct ExchangePage {
+    t: T,
+    base: Base,
+    streams: Vec<InStream>,
+    rejected: Vec<Rejected>,
+}
+
+pub async fn roster(
+    req: HttpRequest,
+    node: Node,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    require_sign_in!(req, node);
+    let (t, cookie) = lang(&req, &q);
+    let r = node.roster();
+    let orgs = r
+        .orgs()
+        .iter()
+        .map(|o| {
+            (
+                o.id.to_string(),
+                o.name.to_string(),
+                o.kind.to_string(),
+                o.parent.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+            )
+        })
+        .collect();
+    page(
+        RosterPage {
+            t,
+            base: base(&node, true, &q),
+            alliance: r.doc().alliance.clone(),
+            serial: r.serial(),
+            orgs,
+        },
+        cookie,
+    )
+}
+
+pub async fn exchange(
+    req: HttpRequest,
+    node: Node,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let a = require_sign_in!(req, node);
+    let (t, cookie) = lang(&req, &q);
+    if a.claims.role != Role::Admin {
+        return back("/offers", Err(ApiError::forbidden(t.t("admin_only"))), t);
+    }
+    match node
+        .store
+        .read(|c| {
+            Ok((
+                inbound::all_streams(c)?,
+                inbound::list_rejected(c, 200, None)?,
+            ))
+        })
+        .await
+    {
+        Ok((streams, rejected)) => page(
+            ExchangePage {
+                t,
+                base: base(&node, true, &q),
+                streams,
+                rejected,
+            },
+            cookie,
+        ),
+        Err(e) => back("/offers", Err(e.into()), t),
+    }
+}

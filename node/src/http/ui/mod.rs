@@ -1,0 +1,454 @@
+//! The web UI: server-rendered pages (askama, escaped by default), zh-CN by default with
+//! English on `?lang=en`, usable on a phone. It signs in with the same tokens as the API
+//! (kept in an HttpOnly, SameSite=Lax cookie) and acts through the same domain commands (`Node::act`).
+//!
+//! One module per feature: `auth` (sign-in, sign-out), `offers`, `needs` (needs and claims),
+//! `exchange` (roster, stream health, rejected messages). This module holds the routes and
+//! what every page shares: language, the page frame (`Base`), rendering, redirects with a
+//! message, the form-to-API-input bridge and the admin-form guard.
+
+use std::borrow::Cow;
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::cookie::{Cookie, SameSite};
+use actix_web::dev::Payload;
+use actix_web::http::{StatusCode, header};
+use actix_web::{FromRequest, HttpRequest, HttpResponse, web};
+use askama::Template;
+use serde_json::{Value, json};
+use tongxin_schema::token::Role;
+
+use super::auth::{self as http_auth, Auth};
+use super::error::ApiError;
+use super::extract;
+use crate::state::SharedNode;
+use i18n::Lang;
+
+/// The signed-in caller, or a redirect to the sign-in page. Declared before the feature
+/// modules so that they can use it.
+macro_rules! require_sign_in {
+    ($req:expr, $node:expr) => {
+        match super::signed_in(&$req, &$node) {
+            Some(a) => a,
+            None => return super::redirect("/login"),
+        }
+    };
+}
+
+mod auth;
+mod exchange;
+mod i18n;
+mod needs;
+mod offers;
+
+type Node = web::Data<SharedNode>;
+
+/// The page's language, and its words from the message catalogues (`i18n`).
+#[derive(Debug, Clone, Copy)]
+pub struct T {
+    lang: Lang,
+}
+
+impl T {
+    pub fn t(&self, key: &str) -> Cow<'static, str> {
+        i18n::message(self.lang, key)
+    }
+    pub fn lang(&self) -> &'static str {
+        self.lang.tag()
+    }
+    /// The `?lang=` value of the link to the other language.
+    pub fn other_lang(&self) -> &'static str {
+        match self.lang {
+            Lang::En => "zh",
+            Lang::ZhCn => "en",
+        }
+    }
+}
+
+pub struct Base {
+    pub org_name: String,
+    pub signed_in: bool,
+    pub error: Option<String>,
+    pub notice: Option<String>,
+}
+
+/// Organisation display names from the roster, for lists that store only ids.
+fn org_names(node: &SharedNode) -> HashMap<String, String> {
+    node.verifier()
+        .roster()
+        .map(|r| {
+            r.orgs()
+                .iter()
+                .map(|o| (o.id.to_string(), o.name.to_string()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn name_of<'a>(names: &'a HashMap<String, String>, id: &'a str) -> &'a str {
+    names.get(id).map(String::as_str).unwrap_or(id)
+}
+
+/// The protocol's skills (`Skill`), offered as checkboxes; each is shown through the key
+/// `skill-<name>`. A test keeps this list equal to the protocol's.
+const SKILLS: [&str; 12] = [
+    "medical-aid",
+    "network-security",
+    "legal",
+    "psychological",
+    "health-education",
+    "elderly-care",
+    "child-care",
+    "repair",
+    "hairdressing",
+    "culture-sports",
+    "disability-assistance",
+    "other",
+];
+
+/// (value, label) of each skill, for the forms' checkboxes.
+fn skill_choices(t: T) -> Vec<(&'static str, String)> {
+    SKILLS
+        .iter()
+        .map(|s| (*s, t.t(&format!("skill-{s}")).into_owned()))
+        .collect()
+}
+
+/// This organisation's grids in the roster, for the forms.
+fn my_grids(node: &SharedNode) -> Vec<String> {
+    let r = node.roster();
+    r.orgs()
+        .iter()
+        .filter(|o| o.id == node.cfg.org_id)
+        .flat_map(|o| o.grids.iter().map(|g| g.to_string()))
+        .collect()
+}
+
+const CATEGORIES: [&str; 5] = ["venue", "service", "volunteer-skill", "material", "funding"];
+const LEVELS: [&str; 3] = ["grid", "community", "street"];
+/// The statuses of offers, needs and claims, shown through the catalogues (for the test that
+/// every one is translated).
+#[cfg(test)]
+const STATUSES: [&str; 6] = [
+    "open",
+    "withdrawn",
+    "fulfilled",
+    "pending",
+    "accepted",
+    "declined",
+];
+
+/// The language: `?lang=` wins and is remembered in a cookie.
+fn lang(req: &HttpRequest, q: &HashMap<String, String>) -> (T, Option<Cookie<'static>>) {
+    if let Some(l) = q.get("lang") {
+        let en = l == "en";
+        let c = Cookie::build("tongxin_lang", if en { "en" } else { "zh" })
+            .path("/")
+            .same_site(SameSite::Lax)
+            .finish();
+        let lang = if en { Lang::En } else { Lang::ZhCn };
+        return (T { lang }, Some(c));
+    }
+    (
+        T {
+            lang: if req
+                .cookie("tongxin_lang")
+                .is_some_and(|c| c.value() == "en")
+            {
+                Lang::En
+            } else {
+                Lang::ZhCn
+            },
+        },
+        None,
+    )
+}
+
+fn base(node: &SharedNode, signed_in: bool, q: &HashMap<String, String>) -> Base {
+    Base {
+        org_name: node.cfg.name.clone(),
+        signed_in,
+        error: q.get("error").cloned(),
+        notice: q.get("notice").cloned(),
+    }
+}
+
+fn page(t: impl Template, cookie: Option<Cookie<'static>>) -> HttpResponse {
+    match t.render() {
+        Ok(html) => {
+            let mut r = HttpResponse::Ok();
+            r.content_type("text/html; charset=utf-8");
+            if let Some(c) = cookie {
+                r.cookie(c);
+            }
+            r.body(html)
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "template failed");
+            HttpResponse::InternalServerError().body("template error")
+        }
+    }
+}
+
+fn redirect(to: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, to.to_owned()))
+        .finish()
+}
+
+/// Back to `to` with an error or a notice shown in the page.
+fn back(to: &str, result: Result<(), ApiError>, t: T) -> HttpResponse {
+    let (key, text) = match result {
+        Ok(()) => ("notice", t.t("saved").into_owned()),
+        Err(e) => ("error", e.message),
+    };
+    let sep = if to.contains('?') { '&' } else { '?' };
+    let text: String = text.chars().take(300).collect();
+    redirect(&format!("{to}{sep}{key}={}", urlencode(&text)))
+}
+
+fn urlencode(s: &str) -> String {
+    s.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// Forms are only accepted from this node's own pages. SameSite=Lax cookies are not enough:
+/// other nodes on the same host (other ports) are the same site.
+fn same_origin(req: &HttpRequest) -> bool {
+    let Some(origin) = req
+        .headers()
+        .get(header::ORIGIN)
+        .and_then(|o| o.to_str().ok())
+    else {
+        // Browsers send Origin with cross-origin POSTs; a client without one must still hold
+        // the cookie, which a cross-site page cannot read.
+        return true;
+    };
+    let host = req.connection_info().host().to_owned();
+    origin == format!("http://{host}") || origin == format!("https://{host}")
+}
+
+fn signed_in(req: &HttpRequest, node: &SharedNode) -> Option<Auth> {
+    http_auth::token_from(req, node).and_then(|t| http_auth::authenticate(node, &t).ok())
+}
+
+/// A submitted form: each field with every value it was sent, so that repeated fields
+/// (`skills=a&skills=b`, as checkboxes send them) arrive whole. A body that is not a form is
+/// kept as the error, which the form's page then shows.
+pub struct Fields(Result<BTreeMap<String, Vec<String>>, ApiError>);
+
+impl FromRequest for Fields {
+    type Error = actix_web::Error;
+    type Future = Pin<Box<dyn Future<Output = Result<Fields, actix_web::Error>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_form = req
+            .headers()
+            .get(header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+        // The body's size is bounded by the app's PayloadConfig (extract::MAX_BODY).
+        let bytes = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            let parsed = match bytes.await {
+                Err(e) => Err(ApiError::new(
+                    StatusCode::BAD_REQUEST,
+                    "invalid_body",
+                    format!("the form could not be read: {e}"),
+                )),
+                Ok(b) if b.is_empty() => Ok(BTreeMap::new()),
+                Ok(_) if !is_form => Err(ApiError::new(
+                    StatusCode::UNSUPPORTED_MEDIA_TYPE,
+                    "content_type",
+                    "send the form as application/x-www-form-urlencoded",
+                )),
+                Ok(b) => serde_html_form::from_bytes(&b).map_err(|e| {
+                    ApiError::new(StatusCode::BAD_REQUEST, "invalid_form", e.to_string())
+                }),
+            };
+            Ok(Fields(parsed))
+        })
+    }
+}
+
+/// Builds a JSON object from form fields (numbers and flags typed, `lists` as arrays) and
+/// parses it exactly as the API does, so the same validation and messages apply. Empty
+/// fields are left out; a field that is not a list may be sent once.
+fn form_input<T: serde::de::DeserializeOwned>(
+    form: &Fields,
+    numbers: &[&str],
+    flags: &[&str],
+    lists: &[&str],
+) -> Result<T, ApiError> {
+    let fields = form
+        .0
+        .as_ref()
+        .map_err(|e| ApiError::new(e.status, e.code, e.message.clone()))?;
+    let mut obj = serde_json::Map::new();
+    for (k, values) in fields {
+        let values: Vec<&String> = values.iter().filter(|v| !v.is_empty()).collect();
+        if values.is_empty() {
+            continue;
+        }
+        if lists.contains(&k.as_str()) {
+            let items = values.into_iter().cloned().map(Value::String).collect();
+            obj.insert(k.clone(), Value::Array(items));
+            continue;
+        }
+        let [v] = values.as_slice() else {
+            return Err(ApiError::invalid(k, "was sent more than once"));
+        };
+        let value = if numbers.contains(&k.as_str()) {
+            v.parse::<u64>()
+                .map(Value::from)
+                .map_err(|_| ApiError::invalid(k, "must be a whole number"))?
+        } else if flags.contains(&k.as_str()) {
+            Value::Bool(*v == "true")
+        } else {
+            Value::String((*v).clone())
+        };
+        obj.insert(k.clone(), value);
+    }
+    extract::parse(json!(obj).to_string().as_bytes())
+}
+
+pub async fn index() -> HttpResponse {
+    redirect("/offers")
+}
+
+/// A query parameter, if present, non-empty and free of control characters.
+fn opt(q: &HashMap<String, String>, k: &str) -> Option<String> {
+    q.get(k)
+        .filter(|v| !v.is_empty() && !v.chars().any(char::is_control))
+        .cloned()
+}
+
+type Form = Fields;
+
+/// An administrator's form: signed in, from this node's own pages, with the admin role; then
+/// back to `to` with the outcome shown.
+async fn admin_action<F, Fut>(req: HttpRequest, node: Node, to: &str, f: F) -> HttpResponse
+where
+    F: FnOnce(SharedNode) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
+    let (t, _) = lang(&req, &HashMap::new());
+    let Some(a) = signed_in(&req, &node) else {
+        return redirect("/login");
+    };
+    if !same_origin(&req) {
+        return back(
+            to,
+            Err(ApiError::forbidden("cross-site request refused")),
+            t,
+        );
+    }
+    if let Err(e) = a.require(&[Role::Admin]) {
+        return back(to, Err(e), t);
+    }
+    back(to, f(node.get_ref().clone()).await, t)
+}
+
+pub fn routes(cfg: &mut web::ServiceConfig) {
+    use auth::{login, login_page, logout};
+    use exchange::{exchange, roster};
+    use needs::{claim_need, claims, create_need, decide_claim, escalate_need, fulfil_need, needs};
+    use offers::{create_offer, offers, withdraw_offer};
+    cfg.route("/", web::get().to(index))
+        .route("/login", web::get().to(login_page))
+        .route("/login", web::post().to(login))
+        .route("/logout", web::post().to(logout))
+        .route("/offers", web::get().to(offers))
+        .route("/offers", web::post().to(create_offer))
+        .route("/offers/{id}/withdraw", web::post().to(withdraw_offer))
+        .route("/needs", web::get().to(needs))
+        .route("/needs", web::post().to(create_need))
+        .route("/needs/{org}/{id}/claim", web::post().to(claim_need))
+        .route("/needs/{id}/fulfil", web::post().to(fulfil_need))
+        .route("/needs/{id}/escalate", web::post().to(escalate_need))
+        .route("/claims", web::get().to(claims))
+        .route(
+            "/claims/{claimant}/{id}/decide",
+            web::post().to(decide_claim),
+        )
+        .route("/roster", web::get().to(roster))
+        .route("/exchange", web::get().to(exchange));
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::expect_used)]
+
+    use super::*;
+    use crate::domain::needs::NewNeed;
+    use crate::domain::offers::NewOffer;
+
+    fn fields(body: &str) -> Fields {
+        Fields(serde_html_form::from_str(body).map_err(|e| ApiError::invalid("form", e)))
+    }
+
+    #[test]
+    fn repeated_fields_arrive_whole() {
+        let f = fields(
+            "title=%E6%B4%BB%E5%8A%A8%E5%AE%A4&category=venue&capacity=3\
+             &skills=legal&skills=repair&grids=g1&grids=&grids=g2",
+        );
+        let o: NewOffer = form_input(&f, &["capacity"], &[], &["skills", "grids"]).unwrap();
+        assert_eq!(o.skills.len(), 2);
+        let grids: Vec<String> = o.grids.iter().map(|g| g.to_string()).collect();
+        assert_eq!(grids, ["g1", "g2"]);
+        // One value of a list field is a list of one.
+        let f = fields("title=t&level=grid&skills=legal");
+        let n: NewNeed = form_input(&f, &["quantity"], &[], &["skills"]).unwrap();
+        assert_eq!(n.skills.len(), 1);
+    }
+
+    #[test]
+    fn a_single_field_sent_twice_or_a_bad_value_is_named() {
+        let f = fields("title=a&title=b&category=venue&capacity=1");
+        let e = form_input::<NewOffer>(&f, &["capacity"], &[], &["skills", "grids"])
+            .err()
+            .unwrap();
+        assert!(e.message.starts_with("title:"), "{}", e.message);
+        let f = fields("title=a&category=venue&capacity=1&skills=juggling");
+        let e = form_input::<NewOffer>(&f, &["capacity"], &[], &["skills", "grids"])
+            .err()
+            .unwrap();
+        assert!(e.message.starts_with("skills"), "{}", e.message);
+    }
+
+    /// SKILLS is the protocol's `Skill`, name for name.
+    #[test]
+    fn the_skill_choices_are_the_protocols_skills() {
+        use tongxin_schema::v1::taxonomy::Skill;
+        let schema = serde_json::to_value(schemars::schema_for!(Skill)).unwrap();
+        let mut names: Vec<String> = Vec::new();
+        let mut collect = |v: &Value| {
+            if let Some(c) = v["const"].as_str() {
+                names.push(c.to_owned());
+            }
+            for e in v["enum"].as_array().into_iter().flatten() {
+                names.extend(e.as_str().map(str::to_owned));
+            }
+        };
+        collect(&schema);
+        for v in schema["oneOf"].as_array().into_iter().flatten() {
+            collect(v);
+        }
+        names.sort();
+        let mut ours: Vec<String> = SKILLS.iter().map(|s| (*s).to_owned()).collect();
+        ours.sort();
+        assert_eq!(names, ours);
+        for s in SKILLS {
+            serde_json::from_value::<Skill>(json!(s)).unwrap();
+        }
+    }
+}
