@@ -52,6 +52,12 @@ async fn connect(node: &SharedNode) -> anyhow::Result<Connection> {
     let url = node.cfg.broker.url.expose_secret();
     let props = ConnectionProperties::default()
         .with_connection_name(format!("tongxin-{}", node.cfg.org_id).into());
+    // lapin's own error for a bad URL quotes the whole URL, password included; this one
+    // says what is wrong without it.
+    if let Err(e) = url.parse::<lapin::uri::AMQPUri>() {
+        let why = e.replace(url, "…");
+        anyhow::bail!("broker.url is not a valid amqp:// or amqps:// URL: {why}");
+    }
     if url.starts_with("amqps://") {
         let read = |p: &std::path::Path| {
             std::fs::read(p).with_context(|| format!("cannot read {}", p.display()))

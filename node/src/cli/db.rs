@@ -26,7 +26,7 @@ use crate::store::schema::{
     claims, deferred, held, in_streams, needs, offers, out_streams, outbox, received, rejected,
     trust, users,
 };
-use crate::store::{AnyConnection, DbTarget, migrations_for, run_migrations};
+use crate::store::{AnyConnection, DbTarget, migrations_for, redact_url, run_migrations};
 
 /// Rows per INSERT statement (the widest table, offers, binds 16 values a row).
 const BATCH: usize = 256;
@@ -201,7 +201,7 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
     if same_database(&from_url, to) {
         bail!(
             "--to names the node's own database ({}); give a new, empty database",
-            redact(&from_url)
+            redact_url(&from_url)
         );
     }
 
@@ -217,7 +217,7 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
     }
     let mut source = source_target
         .connect()
-        .with_context(|| format!("cannot open the node's database {}", redact(&from_url)))?;
+        .with_context(|| format!("cannot open the node's database {}", redact_url(&from_url)))?;
     claim_source(&mut source, &from_url)?;
     let pending = source
         .has_pending_migration(migrations_for(&source))
@@ -226,7 +226,7 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
         bail!(
             "the node's database {} is not migrated to this version of tongxin: start the node \
              once with this version (it migrates on start), stop it, then copy",
-            redact(&from_url)
+            redact_url(&from_url)
         );
     }
     let unknown: Vec<String> = list_tables(&mut source)?
@@ -244,7 +244,7 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
     // The target: migrated, and empty.
     let mut dest = target
         .connect()
-        .with_context(|| format!("cannot open the target database {}", redact(to)))?;
+        .with_context(|| format!("cannot open the target database {}", redact_url(to)))?;
     let foreign: Vec<String> = list_tables(&mut dest)?
         .into_iter()
         .filter(|t| !TABLES.contains(&t.as_str()) && !is_bookkeeping(t))
@@ -253,12 +253,12 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
         bail!(
             "the target database {} holds other tables ({}); refusing to copy into it. Give an \
              empty database",
-            redact(to),
+            redact_url(to),
             foreign.join(", ")
         );
     }
     run_migrations(&mut dest)
-        .with_context(|| format!("cannot create the tables in {}", redact(to)))?;
+        .with_context(|| format!("cannot create the tables in {}", redact_url(to)))?;
     let held_rows: Vec<String> = row_counts(&mut dest)?
         .into_iter()
         .filter(|(_, n)| *n > 0)
@@ -268,7 +268,7 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
         bail!(
             "the target database {} already holds data (rows in {}); refusing to copy into it. \
              Give an empty database (e.g. `createdb NEW` for PostgreSQL, a new file for SQLite)",
-            redact(to),
+            redact_url(to),
             held_rows.join(", ")
         );
     }
@@ -298,8 +298,8 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
     }
     let report = CopyReport {
         org_id: cfg.org_id.to_string(),
-        from: redact(&from_url),
-        to: redact(to),
+        from: redact_url(&from_url),
+        to: redact_url(to),
         tables,
     };
     print!("{report}");
@@ -391,7 +391,7 @@ fn claim_source(conn: &mut AnyConnection, url: &str) -> anyhow::Result<()> {
                 bail!(
                     "{others} other session(s) are connected to the node's database {}: stop the \
                      node first (e.g. `systemctl stop tongxin@ORG`) and close other clients",
-                    redact(url)
+                    redact_url(url)
                 );
             }
         }
@@ -422,6 +422,7 @@ fn is_bookkeeping(table: &str) -> bool {
     table == "__diesel_schema_migrations" || table.starts_with("sqlite_")
 }
 
+/// Rows per table, for every table of `TABLES` (a test checks the two lists agree).
 fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64)>> {
     Ok(vec![
         ("outbox", outbox::table.count().get_result(conn)?),
@@ -435,6 +436,7 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
         ("offers", offers::table.count().get_result(conn)?),
         ("needs", needs::table.count().get_result(conn)?),
         ("claims", claims::table.count().get_result(conn)?),
+        ("deferred", deferred::table.count().get_result(conn)?),
     ])
 }
 
@@ -456,39 +458,58 @@ fn same_database(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
-/// The URL with any password replaced by `***`, for messages and logs.
-pub fn redact(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let (authority, tail) = match rest.find('/') {
-        Some(i) => rest.split_at(i),
-        None => (rest, ""),
-    };
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
-}
-
 #[cfg(test)]
 mod tests {
+    #![allow(clippy::unwrap_used)]
     use super::*;
+
+    #[test]
+    fn the_copy_and_the_count_name_every_table_of_the_schema() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = format!("sqlite://{}", dir.path().join("c.db").display());
+        let target = DbTarget {
+            url,
+            sqlite_synchronous_full: false,
+        };
+        let mut src = target.connect().unwrap();
+        run_migrations(&mut src).unwrap();
+        let counted: Vec<&str> = row_counts(&mut src).unwrap().iter().map(|r| r.0).collect();
+        assert_eq!(counted, TABLES);
+        let other = dir.path().join("d.db");
+        let mut dst = DbTarget {
+            url: format!("sqlite://{}", other.display()),
+            sqlite_synchronous_full: false,
+        }
+        .connect()
+        .unwrap();
+        run_migrations(&mut dst).unwrap();
+        let copied: Vec<&str> = copy_all(&mut src, &mut dst)
+            .unwrap()
+            .iter()
+            .map(|r| r.0)
+            .collect();
+        assert_eq!(copied, TABLES);
+    }
 
     #[test]
     fn passwords_are_redacted() {
         assert_eq!(
-            redact("postgres://tx:s3cret@db.example:5432/tongxin"),
+            redact_url("postgres://tx:s3cret@db.example:5432/tongxin"),
             "postgres://tx:***@db.example:5432/tongxin"
         );
         assert_eq!(
-            redact("postgres://tx@db.example/tongxin"),
+            redact_url("postgres://tx@db.example/tongxin"),
             "postgres://tx@db.example/tongxin"
         );
-        assert_eq!(redact("sqlite:///var/lib/x.db"), "sqlite:///var/lib/x.db");
+        assert_eq!(
+            redact_url("sqlite:///var/lib/x.db"),
+            "sqlite:///var/lib/x.db"
+        );
+        let target = DbTarget {
+            url: "postgres://tx:s3cret@db/tongxin".into(),
+            sqlite_synchronous_full: true,
+        };
+        assert!(!format!("{target:?}").contains("s3cret"));
     }
 
     #[test]
