@@ -19,13 +19,16 @@ use diesel_migrations::MigrationHarness;
 use crate::config::{Config, ExposeSecret};
 use crate::on_inner;
 use crate::store::claims::ClaimRow;
-use crate::store::inbound::Deferred;
+use crate::store::inbound::{Deferred, HeldRow, InStream, ReceivedRow, Rejected};
 use crate::store::needs::NeedRow;
 use crate::store::offers::OfferRow;
+use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::schema::{
     claims, deferred, held, in_streams, needs, offers, out_streams, outbox, received, rejected,
     trust, users,
 };
+use crate::store::trust::TrustRow;
+use crate::store::users::UserRow;
 use crate::store::{AnyConnection, DbTarget, migrations_for, redact_url, run_migrations};
 
 /// Rows per INSERT statement (the widest table, offers, binds 16 values a row).
@@ -48,99 +51,10 @@ pub const TABLES: [&str; 12] = [
     "deferred",
 ];
 
-// One struct per table, loaded with the table's default SELECT (all columns, in order): adding
-// a column to schema.rs without adding it to the struct fails to compile instead of losing the
-// column. The domain tables and `deferred` use the store's own row types; the delivery
-// bookkeeping tables, whose store code reads only some columns, are declared here.
-// `treat_none_as_default_value = false` writes NULL explicitly, so a batch is one statement.
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = outbox, treat_none_as_default_value = false)]
-struct Outbox {
-    id: i64,
-    stream: String,
-    seq: i64,
-    jti: String,
-    kind: String,
-    routing_key: String,
-    jws: String,
-    created_ms: i64,
-    sent_ms: Option<i64>,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = out_streams, treat_none_as_default_value = false)]
-struct OutStream {
-    stream: String,
-    last_seq: i64,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = in_streams, treat_none_as_default_value = false)]
-struct InStream {
-    iss: String,
-    stream: String,
-    last_seq: i64,
-    known_head: i64,
-    gap_since_ms: Option<i64>,
-    sync_requested_ms: Option<i64>,
-    last_applied_ms: Option<i64>,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = held, treat_none_as_default_value = false)]
-struct Held {
-    iss: String,
-    stream: String,
-    seq: i64,
-    jws: String,
-    received_ms: i64,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = received, treat_none_as_default_value = false)]
-struct Received {
-    iss: String,
-    jti: String,
-    stream: String,
-    seq: i64,
-    kind: String,
-    jws: String,
-    applied_ms: i64,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = rejected, treat_none_as_default_value = false)]
-struct Rejected {
-    id: i64,
-    received_ms: i64,
-    code: String,
-    reason: String,
-    iss: Option<String>,
-    kind: Option<String>,
-    jti: Option<String>,
-    routing_key: String,
-    user_id: Option<String>,
-    raw: String,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = trust, treat_none_as_default_value = false)]
-struct Trust {
-    name: String,
-    serial: i64,
-    document: String,
-    updated_ms: i64,
-}
-
-#[derive(Queryable, Insertable)]
-#[diesel(table_name = users, treat_none_as_default_value = false)]
-struct User {
-    username: String,
-    password_hash: String,
-    role: String,
-    created_ms: i64,
-}
+// Each table is copied as the store's row type for it, loaded with the table's default SELECT
+// (all columns, in order): a column added to schema.rs but not to its row type fails to
+// compile instead of being lost. `treat_none_as_default_value = false` on those types writes
+// NULL explicitly, so a batch is one statement.
 
 /// What `copy` did: rows per table, and where to.
 #[derive(Debug, Clone)]
@@ -339,14 +253,14 @@ fn copy_all(
     dst: &mut AnyConnection,
 ) -> anyhow::Result<Vec<(&'static str, u64)>> {
     let tables = vec![
-        copy_table!(src, dst, outbox, Outbox),
-        copy_table!(src, dst, out_streams, OutStream),
+        copy_table!(src, dst, outbox, OutboxRow),
+        copy_table!(src, dst, out_streams, OutStreamRow),
         copy_table!(src, dst, in_streams, InStream),
-        copy_table!(src, dst, held, Held),
-        copy_table!(src, dst, received, Received),
+        copy_table!(src, dst, held, HeldRow),
+        copy_table!(src, dst, received, ReceivedRow),
         copy_table!(src, dst, rejected, Rejected),
-        copy_table!(src, dst, trust, Trust),
-        copy_table!(src, dst, users, User),
+        copy_table!(src, dst, trust, TrustRow),
+        copy_table!(src, dst, users, UserRow),
         copy_table!(src, dst, offers, OfferRow),
         copy_table!(src, dst, needs, NeedRow),
         copy_table!(src, dst, claims, ClaimRow),

@@ -13,7 +13,7 @@ use super::rejections::{self, Rejection};
 use super::{FollowUp, Incoming, Verdict};
 use crate::domain::Outcome;
 use crate::state::Node;
-use crate::store::inbound::{self as q, InStream, NewReceived};
+use crate::store::inbound::{self as q, InStream, ReceivedRow};
 use crate::store::{AnyConnection, StoreResult};
 
 /// Applies `batch` in order; returns one verdict per message. Runs inside the caller's
@@ -49,7 +49,7 @@ struct Received {
     seen: HashSet<(String, String)>,
     /// (iss, jti) looked up and not recorded.
     absent: HashSet<(String, String)>,
-    new: Vec<NewReceived>,
+    new: Vec<ReceivedRow>,
 }
 
 impl Received {
@@ -103,7 +103,7 @@ impl Received {
         now_ms: i64,
     ) {
         self.seen.insert((iss.to_owned(), jti.clone()));
-        self.new.push(NewReceived {
+        self.new.push(ReceivedRow {
             iss: iss.to_owned(),
             jti,
             stream: stream.to_owned(),

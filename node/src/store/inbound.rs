@@ -7,7 +7,8 @@ use serde::Serialize;
 use super::schema::{deferred, held, in_streams, received, rejected};
 use super::{AnyConnection, StoreResult};
 
-#[derive(Debug, Clone, Queryable, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Queryable, Insertable, Serialize, schemars::JsonSchema)]
+#[diesel(table_name = in_streams, treat_none_as_default_value = false)]
 pub struct InStream {
     pub iss: String,
     pub stream: String,
@@ -95,10 +96,10 @@ pub fn received_among(
         .load(conn)?)
 }
 
-/// One applied message, as recorded.
-#[derive(Insertable)]
-#[diesel(table_name = received)]
-pub struct NewReceived {
+/// One applied message, as recorded (a row of `received`, whole).
+#[derive(Queryable, Insertable)]
+#[diesel(table_name = received, treat_none_as_default_value = false)]
+pub struct ReceivedRow {
     pub iss: String,
     pub jti: String,
     pub stream: String,
@@ -109,7 +110,7 @@ pub struct NewReceived {
 }
 
 /// Records applied messages, many rows to a statement.
-pub fn record_received(conn: &mut AnyConnection, rows: &[NewReceived]) -> StoreResult<()> {
+pub fn record_received(conn: &mut AnyConnection, rows: &[ReceivedRow]) -> StoreResult<()> {
     // Well under SQLite's and PostgreSQL's limits on bound parameters (7 per row).
     for chunk in rows.chunks(500) {
         crate::on_inner!(&mut *conn, |c| diesel::insert_into(received::table)
@@ -117,6 +118,17 @@ pub fn record_received(conn: &mut AnyConnection, rows: &[NewReceived]) -> StoreR
             .execute(c))?;
     }
     Ok(())
+}
+
+/// A message held behind a gap, as stored.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = held, treat_none_as_default_value = false)]
+pub struct HeldRow {
+    pub iss: String,
+    pub stream: String,
+    pub seq: i64,
+    pub jws: String,
+    pub received_ms: i64,
 }
 
 pub fn hold(
@@ -251,7 +263,8 @@ pub fn record_rejected(
     Ok(())
 }
 
-#[derive(Debug, Clone, Queryable, Serialize, schemars::JsonSchema)]
+#[derive(Debug, Clone, Queryable, Insertable, Serialize, schemars::JsonSchema)]
+#[diesel(table_name = rejected, treat_none_as_default_value = false)]
 pub struct Rejected {
     pub id: i64,
     pub received_ms: i64,

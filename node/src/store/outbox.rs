@@ -19,6 +19,29 @@ pub struct OutRow {
     pub jws: String,
 }
 
+/// A row of `outbox`, whole.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = outbox, treat_none_as_default_value = false)]
+pub struct OutboxRow {
+    pub id: i64,
+    pub stream: String,
+    pub seq: i64,
+    pub jti: String,
+    pub kind: String,
+    pub routing_key: String,
+    pub jws: String,
+    pub created_ms: i64,
+    pub sent_ms: Option<i64>,
+}
+
+/// The last sequence number used on one of our streams.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = out_streams, treat_none_as_default_value = false)]
+pub struct OutStreamRow {
+    pub stream: String,
+    pub last_seq: i64,
+}
+
 /// Numbers, signs and stores one message; returns it and its JWS.
 pub fn enqueue(
     conn: &mut AnyConnection,

@@ -6,6 +6,16 @@ use diesel::prelude::*;
 use super::schema::trust;
 use super::{AnyConnection, StoreResult};
 
+/// A row of `trust`, whole.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = trust, treat_none_as_default_value = false)]
+pub struct TrustRow {
+    pub name: String,
+    pub serial: i64,
+    pub document: String,
+    pub updated_ms: i64,
+}
+
 /// The stored trust document `name` (`roster` or `crl`) and its serial.
 pub fn get(conn: &mut AnyConnection, name: &str) -> StoreResult<Option<(i64, String)>> {
     Ok(trust::table

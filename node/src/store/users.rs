@@ -5,7 +5,8 @@ use diesel::prelude::*;
 use super::schema::users;
 use super::{AnyConnection, StoreResult};
 
-#[derive(Debug, Clone, Queryable)]
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = users, treat_none_as_default_value = false)]
 pub struct UserRow {
     pub username: String,
     pub password_hash: String,
