@@ -367,3 +367,116 @@ async fn repeated_form_fields_arrive_whole() {
     assert!(html.contains("value=\"disability-assistance\"") && html.contains("助残扶困"));
     community.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn only_messages_this_node_signed_are_shown() {
+    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let community = a.start("community", None).await;
+    let c = browser_client();
+    sign_in(&community, &c).await;
+    // A link can no longer put text on the page.
+    for p in [
+        "/offers?error=请立即转账到账户123",
+        "/login?notice=请立即转账到账户123",
+        "/needs?error=%E8%AF%B7%E7%AB%8B%E5%8D%B3%E8%BD%AC%E8%B4%A6",
+    ] {
+        let html = c
+            .get(community.url(p))
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap();
+        assert!(!html.contains("请立即转账"), "{p} shows the URL's text");
+        assert!(!html.contains("class=\"flash"), "{p} shows a message box");
+    }
+    // Nor can a cookie this node did not sign.
+    let name = format!("tongxin_flash_{}", community.org_id);
+    let raw = reqwest::Client::new();
+    let token = community.token.clone();
+    let cookie = tongxin_node::http::auth::cookie_name(&community.node);
+    let html = raw
+        .get(community.url("/offers"))
+        .header(
+            "cookie",
+            format!("{cookie}={token}; {name}=eyJsZXZlbCI6ImVycm9yIiwidGV4dCI6IuS8qumAoCJ9"),
+        )
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(html.contains("资源清单") && !html.contains("伪造") && !html.contains("class=\"flash"));
+    // A form's outcome is shown once, on the page it returns to, and the URL stays clean.
+    let r = c
+        .post(community.url("/offers"))
+        .form(&[("title", "x"), ("category", "venue"), ("capacity", "many")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.url().path(), "/offers");
+    assert_eq!(r.url().query(), None);
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("capacity: must be a whole number")
+    );
+    let again = c
+        .get(community.url("/offers"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        !again.contains("capacity: must be"),
+        "a message is shown once"
+    );
+    community.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_malformed_user_name_is_a_wrong_sign_in() {
+    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let community = a.start("community", None).await;
+    let c = browser_client();
+    // Checked as the API checks it (Text<1, 64>), before the database: no 500.
+    for user in ["ad\0min", &"x".repeat(65), ""] {
+        let r = c
+            .post(community.url("/login"))
+            .form(&[("username", user), ("password", "correct horse battery")])
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), 200, "{user:?}");
+        assert_eq!(r.url().path(), "/login", "{user:?}");
+        let html = r.text().await.unwrap();
+        assert!(
+            html.contains("wrong username or password"),
+            "{user:?}: {html}"
+        );
+    }
+    // Sent twice, or with an extra field: refused the same way.
+    let r = c
+        .post(community.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("username", "admin"),
+            ("password", "correct horse battery"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        r.text()
+            .await
+            .unwrap()
+            .contains("wrong username or password")
+    );
+    sign_in(&community, &c).await;
+    community.stop().await;
+}

@@ -19,12 +19,11 @@ pub fn server(
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            // Also the web UI's forms (ui::Fields): 4,000 CJK characters are ~36 KB URL-encoded.
             .app_data(web::PayloadConfig::new(extract::MAX_BODY))
             .app_data(error::query_config())
             .app_data(error::path_config())
             .app_data(error::json_config())
-            // 4,000 CJK characters are ~36 KB URL-encoded: the default 16 KiB is too small.
-            .app_data(web::FormConfig::default().limit(extract::MAX_BODY))
             .wrap(actix_web::middleware::Logger::new("%r %s %Dms").log_target("tongxin::http"))
             .configure(api::routes)
             .configure(ui::routes)

@@ -6,7 +6,8 @@ use actix_web::cookie::{Cookie, SameSite};
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 
-use super::{Base, Node, T, back, base, lang, page, redirect};
+use super::{Base, Fields, NodeData, T, back, base, form_input, lang, page, redirect};
+use crate::http::api::auth::TokenRequest;
 use crate::http::auth;
 use crate::http::error::ApiError;
 
@@ -19,49 +20,29 @@ struct LoginPage {
 
 pub async fn login_page(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
-    page(
-        LoginPage {
-            t,
-            base: base(&node, false, &q),
-        },
-        cookie,
-    )
+    let (base, clear) = base(&req, &node, false);
+    page(LoginPage { t, base }, [cookie, clear])
 }
 
-pub async fn login(
-    node: Node,
-    req: HttpRequest,
-    form: web::Form<HashMap<String, String>>,
-) -> HttpResponse {
+pub async fn login(node: NodeData, req: HttpRequest, form: Fields) -> HttpResponse {
     let (t, _) = lang(&req, &HashMap::new());
     // Sign-in is not checked for origin: a forged sign-in needs this node's credentials and
     // changes nothing; every action form is checked (admin_action).
-    let (user, pw) = (
-        form.get("username").cloned().unwrap_or_default(),
-        form.get("password").cloned().unwrap_or_default(),
-    );
-    // The same check as the API's: a NUL or an over-long name never reaches the database.
-    let Ok(user) = auth::Username::new(user) else {
-        return back(
-            "/login",
-            Err(ApiError::unauthorized("wrong username or password")),
-            t,
-        );
+    let wrong = || ApiError::unauthorized("wrong username or password");
+    // The API's own request type checks the fields once, before the database is asked: a
+    // user name with a NUL or over 64 characters is just a wrong sign-in.
+    let Ok(body) = form_input::<TokenRequest>(&form, &[], &[], &[]) else {
+        return back(&node, "/login", Err(wrong()), t);
     };
+    let (user, pw) = (body.username, body.password.to_string());
     let (username, role) = match auth::sign_in(&node, user, pw).await {
         Ok(Some(found)) => found,
-        Ok(None) => {
-            return back(
-                "/login",
-                Err(ApiError::unauthorized("wrong username or password")),
-                t,
-            );
-        }
-        Err(e) => return back("/login", Err(e), t),
+        Ok(None) => return back(&node, "/login", Err(wrong()), t),
+        Err(e) => return back(&node, "/login", Err(e), t),
     };
     match auth::issue(&node, &username, role) {
         Ok((token, _)) => {
@@ -74,11 +55,11 @@ pub async fn login(
             let _ = r.add_cookie(&cookie);
             r
         }
-        Err(e) => back("/login", Err(e), t),
+        Err(e) => back(&node, "/login", Err(e), t),
     }
 }
 
-pub async fn logout(node: Node) -> HttpResponse {
+pub async fn logout(node: NodeData) -> HttpResponse {
     let mut r = redirect("/login");
     let mut c = Cookie::build(auth::cookie_name(&node), "")
         .path("/")

@@ -7,8 +7,7 @@ use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
 use tongxin_schema::token::Role;
 
-use super::{Base, Node, T, back, base, lang, page};
-use crate::http::error::ApiError;
+use super::{Base, NodeData, T, back, base, lang, page, refuse};
 use crate::store::inbound::{self, InStream, Rejected};
 
 #[derive(Template)]
@@ -32,11 +31,12 @@ struct ExchangePage {
 
 pub async fn roster(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
+    let (base, clear) = base(&req, &node, true);
     let r = node.roster();
     let orgs = r
         .orgs()
@@ -53,25 +53,26 @@ pub async fn roster(
     page(
         RosterPage {
             t,
-            base: base(&node, true, &q),
+            base,
             alliance: r.doc().alliance.clone(),
             serial: r.serial(),
             orgs,
         },
-        cookie,
+        [cookie, clear],
     )
 }
 
 pub async fn exchange(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let a = require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
     if a.claims.role != Role::Admin {
-        return back("/offers", Err(ApiError::forbidden(t.t("admin_only"))), t);
+        return refuse(&req, &node, "/offers", &t.t("admin_only"));
     }
+    let (base, clear) = base(&req, &node, true);
     match node
         .store
         .read(|c| {
@@ -85,12 +86,12 @@ pub async fn exchange(
         Ok((streams, rejected)) => page(
             ExchangePage {
                 t,
-                base: base(&node, true, &q),
+                base,
                 streams,
                 rejected,
             },
-            cookie,
+            [cookie, clear],
         ),
-        Err(e) => back("/offers", Err(e.into()), t),
+        Err(e) => back(&node, "/offers", Err(e.into()), t),
     }
 }

@@ -39,11 +39,12 @@ macro_rules! require_sign_in {
 
 mod auth;
 mod exchange;
+mod flash;
 mod i18n;
 mod needs;
 mod offers;
 
-type Node = web::Data<SharedNode>;
+use crate::http::api::NodeData;
 
 /// The page's language, and its words from the message catalogues (`i18n`).
 #[derive(Debug, Clone, Copy)]
@@ -70,8 +71,8 @@ impl T {
 pub struct Base {
     pub org_name: String,
     pub signed_in: bool,
-    pub error: Option<String>,
-    pub notice: Option<String>,
+    pub errors: Vec<String>,
+    pub notices: Vec<String>,
 }
 
 /// Organisation display names from the roster, for lists that store only ids.
@@ -166,21 +167,33 @@ fn lang(req: &HttpRequest, q: &HashMap<String, String>) -> (T, Option<Cookie<'st
     )
 }
 
-fn base(node: &SharedNode, signed_in: bool, q: &HashMap<String, String>) -> Base {
-    Base {
+/// The page frame, with the message this node left for this page (see `flash`), and the
+/// cookie that clears that message once shown.
+fn base(req: &HttpRequest, node: &SharedNode, signed_in: bool) -> (Base, Option<Cookie<'static>>) {
+    let (messages, clear) = flash::take(req, node);
+    let (mut errors, mut notices) = (Vec::new(), Vec::new());
+    for f in messages {
+        match f.level {
+            flash::Level::Error => errors.push(f.text),
+            flash::Level::Notice => notices.push(f.text),
+        }
+    }
+    let base = Base {
         org_name: node.cfg.name.clone(),
         signed_in,
-        error: q.get("error").cloned(),
-        notice: q.get("notice").cloned(),
-    }
+        errors,
+        notices,
+    };
+    (base, clear)
 }
 
-fn page(t: impl Template, cookie: Option<Cookie<'static>>) -> HttpResponse {
+/// Renders a page, setting the cookies given (the language chosen, a shown flash's removal).
+fn page(t: impl Template, cookies: [Option<Cookie<'static>>; 2]) -> HttpResponse {
     match t.render() {
         Ok(html) => {
             let mut r = HttpResponse::Ok();
             r.content_type("text/html; charset=utf-8");
-            if let Some(c) = cookie {
+            for c in cookies.into_iter().flatten() {
                 r.cookie(c);
             }
             r.body(html)
@@ -198,26 +211,25 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Back to `to` with an error or a notice shown in the page.
-fn back(to: &str, result: Result<(), ApiError>, t: T) -> HttpResponse {
-    let (key, text) = match result {
-        Ok(()) => ("notice", t.t("saved").into_owned()),
-        Err(e) => ("error", e.message),
+/// Back to `to`, which shows the error or "saved" once (a signed flash cookie, not the URL).
+fn back(node: &SharedNode, to: &str, result: Result<(), ApiError>, t: T) -> HttpResponse {
+    let (level, text) = match result {
+        Ok(()) => (flash::Level::Notice, t.t("saved").into_owned()),
+        Err(e) => (flash::Level::Error, e.message),
     };
-    let sep = if to.contains('?') { '&' } else { '?' };
-    let text: String = text.chars().take(300).collect();
-    redirect(&format!("{to}{sep}{key}={}", urlencode(&text)))
+    let mut r = redirect(to);
+    flash::set(&mut r, node, &[flash::Flash::new(level, &text)]);
+    r
 }
 
-fn urlencode(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+/// A page this caller may not see: to `to` with `why`, passing on the messages that were
+/// waiting for the refused page.
+fn refuse(req: &HttpRequest, node: &SharedNode, to: &str, why: &str) -> HttpResponse {
+    let (mut messages, _) = flash::take(req, node);
+    messages.push(flash::Flash::new(flash::Level::Error, why));
+    let mut r = redirect(to);
+    flash::set(&mut r, node, &messages);
+    r
 }
 
 /// Forms are only accepted from this node's own pages. SameSite=Lax cookies are not enough:
@@ -335,7 +347,7 @@ type Form = Fields;
 
 /// An administrator's form: signed in, from this node's own pages, with the admin role; then
 /// back to `to` with the outcome shown.
-async fn admin_action<F, Fut>(req: HttpRequest, node: Node, to: &str, f: F) -> HttpResponse
+async fn admin_action<F, Fut>(req: HttpRequest, node: NodeData, to: &str, f: F) -> HttpResponse
 where
     F: FnOnce(SharedNode) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApiError>>,
@@ -346,15 +358,17 @@ where
     };
     if !same_origin(&req) {
         return back(
+            &node,
             to,
             Err(ApiError::forbidden("cross-site request refused")),
             t,
         );
     }
     if let Err(e) = a.require(&[Role::Admin]) {
-        return back(to, Err(e), t);
+        return back(&node, to, Err(e), t);
     }
-    back(to, f(node.get_ref().clone()).await, t)
+    let result = f(node.get_ref().clone()).await;
+    back(&node, to, result, t)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {

@@ -8,8 +8,8 @@ use askama::Template;
 use tongxin_schema::token::Role;
 
 use super::{
-    Base, Form, LEVELS, Node, T, admin_action, back, base, form_input, lang, my_grids, name_of,
-    opt, org_names, page, skill_choices,
+    Base, Form, LEVELS, NodeData, T, admin_action, back, base, form_input, lang, my_grids, name_of,
+    opt, org_names, page, refuse, skill_choices,
 };
 use crate::domain;
 use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
@@ -56,11 +56,12 @@ struct ClaimsPage {
 
 pub async fn needs(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let a = require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
+    let (base, clear) = base(&req, &node, true);
     let level = opt(&q, "level").filter(|l| LEVELS.contains(&l.as_str()));
     let mw = q.get("micro_wish").is_some_and(|v| v == "true");
     let f = ListFilter {
@@ -85,7 +86,7 @@ pub async fn needs(
         .await;
     let ((total, items), mine) = match loaded {
         Ok(r) => r,
-        Err(e) => return back("/login", Err(e.into()), t),
+        Err(e) => return back(&node, "/login", Err(e.into()), t),
     };
     let micro_wishes = tongxin_schema::v1::taxonomy::MicroWishCategory::ALL
         .iter()
@@ -94,7 +95,7 @@ pub async fn needs(
     page(
         NeedsPage {
             t,
-            base: base(&node, true, &q),
+            base,
             total,
             items,
             levels: LEVELS.to_vec(),
@@ -109,20 +110,21 @@ pub async fn needs(
             skills: skill_choices(t),
             grids: my_grids(&node),
         },
-        cookie,
+        [cookie, clear],
     )
 }
 
 pub async fn claims(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let a = require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
     if a.claims.role != Role::Admin {
-        return back("/offers", Err(ApiError::forbidden(t.t("admin_only"))), t);
+        return refuse(&req, &node, "/offers", &t.t("admin_only"));
     }
+    let (base, clear) = base(&req, &node, true);
     let me = node.cfg.org_id.to_string();
     let m2 = me.clone();
     match node
@@ -130,20 +132,12 @@ pub async fn claims(
         .read(move |c| crate::store::claims::list(c, &m2))
         .await
     {
-        Ok(items) => page(
-            ClaimsPage {
-                t,
-                base: base(&node, true, &q),
-                items,
-                me,
-            },
-            cookie,
-        ),
-        Err(e) => back("/offers", Err(e.into()), t),
+        Ok(items) => page(ClaimsPage { t, base, items, me }, [cookie, clear]),
+        Err(e) => back(&node, "/offers", Err(e.into()), t),
     }
 }
 
-pub async fn create_need(req: HttpRequest, node: Node, form: Form) -> HttpResponse {
+pub async fn create_need(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
     admin_action(req, node, "/needs", |n| async move {
         let input: NewNeed = form_input(&form, &["quantity"], &[], &["skills"])?;
         n.act(move |c, a| domain::needs::publish(c, a, input))
@@ -156,7 +150,7 @@ pub async fn create_need(req: HttpRequest, node: Node, form: Form) -> HttpRespon
 
 pub async fn claim_need(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     path: web::Path<(String, String)>,
     form: Form,
 ) -> HttpResponse {
@@ -176,7 +170,7 @@ pub async fn claim_need(
 
 pub async fn decide_claim(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     path: web::Path<(String, String)>,
     form: Form,
 ) -> HttpResponse {
@@ -196,7 +190,7 @@ pub async fn decide_claim(
 
 pub async fn fulfil_need(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     path: web::Path<String>,
     form: Form,
 ) -> HttpResponse {
@@ -215,7 +209,7 @@ pub async fn fulfil_need(
 
 pub async fn escalate_need(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     path: web::Path<String>,
     form: Form,
 ) -> HttpResponse {

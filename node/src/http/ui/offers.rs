@@ -7,8 +7,8 @@ use askama::Template;
 use tongxin_schema::token::Role;
 
 use super::{
-    Base, CATEGORIES, Form, Node, T, admin_action, back, base, form_input, lang, my_grids, name_of,
-    opt, org_names, page, skill_choices,
+    Base, CATEGORIES, Form, NodeData, T, admin_action, back, base, form_input, lang, my_grids,
+    name_of, opt, org_names, page, skill_choices,
 };
 use crate::domain;
 use crate::domain::offers::{NewOffer, Withdrawal};
@@ -44,11 +44,12 @@ impl OffersPage {
 
 pub async fn offers(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let a = require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
+    let (base, clear) = base(&req, &node, true);
     let f = ListFilter {
         category: opt(&q, "category").filter(|c| CATEGORIES.contains(&c.as_str())),
         org_kind: opt(&q, "org_kind").filter(|k| k.parse::<tongxin_schema::OrgKind>().is_ok()),
@@ -63,12 +64,12 @@ pub async fn offers(
         .await
     {
         Ok(r) => r,
-        Err(e) => return back("/login", Err(e.into()), t),
+        Err(e) => return back(&node, "/login", Err(e.into()), t),
     };
     page(
         OffersPage {
             t,
-            base: base(&node, true, &q),
+            base,
             total,
             items,
             categories: CATEGORIES.to_vec(),
@@ -82,11 +83,11 @@ pub async fn offers(
             skills: skill_choices(t),
             grids: my_grids(&node),
         },
-        cookie,
+        [cookie, clear],
     )
 }
 
-pub async fn create_offer(req: HttpRequest, node: Node, form: Form) -> HttpResponse {
+pub async fn create_offer(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
     admin_action(req, node, "/offers", |n| async move {
         let input: NewOffer = form_input(&form, &["capacity"], &[], &["skills", "grids"])?;
         n.act(move |c, a| domain::offers::publish(c, a, input))
@@ -99,7 +100,7 @@ pub async fn create_offer(req: HttpRequest, node: Node, form: Form) -> HttpRespo
 
 pub async fn withdraw_offer(
     req: HttpRequest,
-    node: Node,
+    node: NodeData,
     path: web::Path<String>,
     form: Form,
 ) -> HttpResponse {
