@@ -333,3 +333,62 @@ async fn real_responses_validate_against_the_openapi_schemas() {
     check(schema_of("/api/v1/offers", "post", "422"), &err, "422");
     n.stop().await;
 }
+
+/// Guessing passwords is slowed per address: after a burst, sign-ins get 429 with Retry-After
+/// on the API and a message on the web UI's sign-in page, while everything else keeps serving.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn sign_ins_are_rate_limited_per_address() {
+    use tongxin_node::http::limit::SIGN_IN_BURST;
+    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let n = a.start("community", None).await; // signed in once already
+    let wrong = json!({ "username": "admin", "password": "not the password" });
+    let mut refused_at = None;
+    for i in 1..=SIGN_IN_BURST + 1 {
+        let r = n
+            .http
+            .post(n.url("/api/v1/auth/token"))
+            .json(&wrong)
+            .send()
+            .await
+            .unwrap();
+        match r.status().as_u16() {
+            401 => {}
+            429 => {
+                let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                assert!((1..=4).contains(&retry), "Retry-After {retry}");
+                let body: Value = r.json().await.unwrap();
+                assert_eq!(body["error"]["code"], "too_many_requests");
+                refused_at = Some(i);
+                break;
+            }
+            s => panic!("sign-in {i}: unexpected {s}"),
+        }
+    }
+    // The start-up sign-in counted too: the burst ends at the 50th attempt in all.
+    assert_eq!(refused_at, Some(SIGN_IN_BURST));
+    // The right password is refused too while the address is over its limit ...
+    let (status, _) = n
+        .post(
+            "/api/v1/auth/token",
+            json!({ "username": "admin", "password": "correct horse battery" }),
+        )
+        .await;
+    assert_eq!(status, 429);
+    // ... and the web UI's sign-in shares the budget, saying so in Chinese on the page.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let page = browser
+        .post(n.url("/login"))
+        .form(&[("username", "admin"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    assert!(page.url().path().ends_with("/login"), "{}", page.url());
+    assert!(page.text().await.unwrap().contains("登录尝试过于频繁"));
+    // Everything else keeps serving, for tokens already issued too.
+    assert!(n.ready().await);
+    assert_eq!(n.get("/api/v1/node").await["org_id"], n.org_id.as_str());
+    n.stop().await;
+}

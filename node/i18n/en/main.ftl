@@ -108,4 +108,5 @@ rejected = Rejected messages
 sender = Sender
 detail = Detail
 saved = Saved and sent to the alliance.
+too_many_sign_ins = Too many sign-in attempts from this address; please wait a moment and try again.
 admin_only = This page is for administrators.

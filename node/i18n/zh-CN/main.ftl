@@ -108,4 +108,5 @@ rejected = 被拒绝的消息
 sender = 发送方
 detail = 详情
 saved = 已保存并发送给联盟。
+too_many_sign_ins = 登录尝试过于频繁，请稍后再试。
 admin_only = 此页面仅限管理员。

@@ -1,9 +1,13 @@
-//! HTTP (actix-web): the JSON API under /api/v1, health and metrics, the web UI at /.
+//! HTTP (actix-web): the JSON API under /api/v1 (`api/`, one file per feature), health and
+//! metrics, the web UI at / (`ui/`). Handlers extract, call the domain, and map the error;
+//! `auth` (tokens, roles, sign-in), `error` (the one error type), `extract` (JSON bodies) and
+//! `limit` (the sign-in rate limit) are shared by both.
 
 pub mod api;
 pub mod auth;
 pub mod error;
 pub mod extract;
+pub mod limit;
 pub mod ui;
 
 use actix_web::{App, HttpServer, web};
@@ -16,9 +20,11 @@ pub fn server(
     listener: std::net::TcpListener,
 ) -> std::io::Result<actix_web::dev::Server> {
     let data = web::Data::new(node);
+    let sign_ins = web::Data::new(limit::SignInLimit::default());
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
+            .app_data(sign_ins.clone())
             // Also the web UI's forms (ui::Fields): 4,000 CJK characters are ~36 KB URL-encoded.
             .app_data(web::PayloadConfig::new(extract::MAX_BODY))
             .app_data(error::query_config())

@@ -1,6 +1,6 @@
 //! `POST /api/v1/auth/token`: a bearer token for a user of this node.
 
-use actix_web::HttpResponse;
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tongxin_schema::OrgId;
 use tongxin_schema::token::Role;
@@ -10,6 +10,7 @@ use super::NodeData;
 use crate::http::auth::{self, Username};
 use crate::http::error::ApiError;
 use crate::http::extract::ValidJson;
+use crate::http::limit::SignInLimit;
 
 #[derive(Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -28,11 +29,14 @@ pub struct TokenView {
 }
 
 #[utoipa::path(post, path = "/api/v1/auth/token", tag = "auth",
-    responses((status = 200, description = "a bearer token"), (status = 401, description = "wrong username or password")))]
+    responses((status = 200, description = "a bearer token"), (status = 401, description = "wrong username or password"), (status = 429, description = "too many sign-in attempts from this address; see Retry-After")))]
 pub async fn token(
     node: NodeData,
+    req: HttpRequest,
+    limit: web::Data<SignInLimit>,
     body: ValidJson<TokenRequest>,
 ) -> Result<HttpResponse, ApiError> {
+    limit.attempt(&req).map_err(ApiError::too_many)?;
     let body = body.into_inner();
     let (username, role) = auth::sign_in(&node, body.username, body.password.to_string())
         .await?

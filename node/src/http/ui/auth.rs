@@ -10,6 +10,7 @@ use super::{Base, Fields, NodeData, T, back, base, form_input, lang, page, redir
 use crate::http::api::auth::TokenRequest;
 use crate::http::auth;
 use crate::http::error::ApiError;
+use crate::http::limit::SignInLimit;
 
 #[derive(Template)]
 #[template(path = "login.html")]
@@ -28,8 +29,20 @@ pub async fn login_page(
     page(LoginPage { t, base }, [cookie, clear])
 }
 
-pub async fn login(node: NodeData, req: HttpRequest, form: Fields) -> HttpResponse {
+pub async fn login(
+    node: NodeData,
+    req: HttpRequest,
+    limit: web::Data<SignInLimit>,
+    form: Fields,
+) -> HttpResponse {
     let (t, _) = lang(&req, &HashMap::new());
+    if let Err(wait) = limit.attempt(&req) {
+        let refused = ApiError {
+            message: t.t("too_many_sign_ins").into_owned(),
+            ..ApiError::too_many(wait)
+        };
+        return back(&node, "/login", Err(refused), t);
+    }
     // Sign-in is not checked for origin: a forged sign-in needs this node's credentials and
     // changes nothing; every action form is checked (admin_action).
     let wrong = || ApiError::unauthorized("wrong username or password");
