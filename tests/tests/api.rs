@@ -354,7 +354,11 @@ async fn sign_ins_are_rate_limited_per_address() {
         match r.status().as_u16() {
             401 => {}
             429 => {
-                let retry: u64 = r.headers()["retry-after"].to_str().unwrap().parse().unwrap();
+                let retry: u64 = r.headers()["retry-after"]
+                    .to_str()
+                    .unwrap()
+                    .parse()
+                    .unwrap();
                 assert!((1..=4).contains(&retry), "Retry-After {retry}");
                 let body: Value = r.json().await.unwrap();
                 assert_eq!(body["error"]["code"], "too_many_requests");

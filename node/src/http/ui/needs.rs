@@ -14,7 +14,6 @@ use super::{
 use crate::domain;
 use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
 use crate::http::api;
-use crate::http::error::ApiError;
 use crate::store::ListFilter;
 use crate::store::claims::ClaimRow;
 use crate::store::needs::NeedRow;
@@ -141,9 +140,8 @@ pub async fn create_need(req: HttpRequest, node: NodeData, form: Form) -> HttpRe
     admin_action(req, node, "/needs", |n| async move {
         let input: NewNeed = form_input(&form, &["quantity"], &[], &["skills"])?;
         n.act(move |c, a| domain::needs::publish(c, a, input))
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from)
+            .await?;
+        Ok(())
     })
     .await
 }
@@ -157,13 +155,10 @@ pub async fn claim_need(
     admin_action(req, node, "/needs", |n| async move {
         let (org, id) = path.into_inner();
         let input: NewClaim = form_input(&form, &[], &[], &[])?;
-        {
-            let (org, id) = (api::org_path(&org)?, api::uuid_path("need", &id)?);
-            n.act(move |c, a| domain::needs::claim(c, a, &org, id, input))
-                .await
-                .map(|_| ())
-                .map_err(ApiError::from)
-        }
+        let (need_org, need_id) = (api::org_path(&org)?, api::uuid_path("need", &id)?);
+        n.act(move |c, a| domain::needs::claim(c, a, &need_org, need_id, input))
+            .await?;
+        Ok(())
     })
     .await
 }
@@ -177,13 +172,10 @@ pub async fn decide_claim(
     admin_action(req, node, "/claims", |n| async move {
         let (org, id) = path.into_inner();
         let input: Decision = form_input(&form, &[], &["accepted"], &[])?;
-        {
-            let (org, id) = (api::org_path(&org)?, api::uuid_path("claim", &id)?);
-            n.act(move |c, a| domain::needs::decide(c, a, &org, id, input))
-                .await
-                .map(|_| ())
-                .map_err(ApiError::from)
-        }
+        let (claimant, claim_id) = (api::org_path(&org)?, api::uuid_path("claim", &id)?);
+        n.act(move |c, a| domain::needs::decide(c, a, &claimant, claim_id, input))
+            .await?;
+        Ok(())
     })
     .await
 }
@@ -196,13 +188,10 @@ pub async fn fulfil_need(
 ) -> HttpResponse {
     admin_action(req, node, "/needs", |n| async move {
         let input: Fulfilment = form_input(&form, &[], &[], &[])?;
-        {
-            let id = api::uuid_path("need", &path)?;
-            n.act(move |c, a| domain::needs::fulfil(c, a, id, input))
-                .await
-                .map(|_| ())
-                .map_err(ApiError::from)
-        }
+        let id = api::uuid_path("need", &path)?;
+        n.act(move |c, a| domain::needs::fulfil(c, a, id, input))
+            .await?;
+        Ok(())
     })
     .await
 }
@@ -215,13 +204,10 @@ pub async fn escalate_need(
 ) -> HttpResponse {
     admin_action(req, node, "/needs", |n| async move {
         let input: Escalation = form_input(&form, &[], &[], &[])?;
-        {
-            let id = api::uuid_path("need", &path)?;
-            n.act(move |c, a| domain::needs::escalate(c, a, id, input))
-                .await
-                .map(|_| ())
-                .map_err(ApiError::from)
-        }
+        let id = api::uuid_path("need", &path)?;
+        n.act(move |c, a| domain::needs::escalate(c, a, id, input))
+            .await?;
+        Ok(())
     })
     .await
 }

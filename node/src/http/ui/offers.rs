@@ -13,7 +13,6 @@ use super::{
 use crate::domain;
 use crate::domain::offers::{NewOffer, Withdrawal};
 use crate::http::api;
-use crate::http::error::ApiError;
 use crate::store::ListFilter;
 use crate::store::offers::OfferRow;
 
@@ -91,9 +90,8 @@ pub async fn create_offer(req: HttpRequest, node: NodeData, form: Form) -> HttpR
     admin_action(req, node, "/offers", |n| async move {
         let input: NewOffer = form_input(&form, &["capacity"], &[], &["skills", "grids"])?;
         n.act(move |c, a| domain::offers::publish(c, a, input))
-            .await
-            .map(|_| ())
-            .map_err(ApiError::from)
+            .await?;
+        Ok(())
     })
     .await
 }
@@ -106,13 +104,10 @@ pub async fn withdraw_offer(
 ) -> HttpResponse {
     admin_action(req, node, "/offers", |n| async move {
         let input: Withdrawal = form_input(&form, &[], &[], &[])?;
-        {
-            let id = api::uuid_path("offer", &path)?;
-            n.act(move |c, a| domain::offers::withdraw(c, a, id, input))
-                .await
-                .map(|_| ())
-                .map_err(ApiError::from)
-        }
+        let id = api::uuid_path("offer", &path)?;
+        n.act(move |c, a| domain::offers::withdraw(c, a, id, input))
+            .await?;
+        Ok(())
     })
     .await
 }
