@@ -441,8 +441,17 @@ async fn only_messages_this_node_signed_are_shown() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_malformed_user_name_is_a_wrong_sign_in() {
-    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
-    let community = a.start("community", None).await;
+    // On PostgreSQL, where a NUL reaching the database used to be an internal error.
+    let mut a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let db = a.postgres_db();
+    let community = a.start("community", Some(&db)).await;
+    let (status, body) = community
+        .post(
+            "/api/v1/auth/token",
+            serde_json::json!({ "username": "ad\u{0}min", "password": "x" }),
+        )
+        .await;
+    assert_eq!(status, 422, "{body}");
     let c = browser_client();
     // Checked as the API checks it (Text<1, 64>), before the database: no 500.
     for user in ["ad\0min", &"x".repeat(65), ""] {
