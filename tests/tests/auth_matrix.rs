@@ -6,7 +6,7 @@
 //!
 //! The expectation tables below are the intended access of each route (read from the
 //! handlers' `require(&[...])`). A route the served document lists but a table does not
-//! cover fails the test, and so does a route registered in `node/src/http/{api.rs,ui/mod.rs}`
+//! cover fails the test, and so does a route registered in `node/src/http/{api,ui}/mod.rs`
 //! that is neither documented nor listed here: new routes cannot escape the matrix.
 
 use std::collections::BTreeSet;
@@ -739,14 +739,14 @@ fn every_registered_route_is_in_the_matrix() {
                 seen.insert((m, f));
             }
             None => failures.push(format!(
-                "api.rs registers {m} {p}, which is neither in the OpenAPI document nor in \
+                "api/mod.rs registers {m} {p}, which is neither in the OpenAPI document nor in \
                  OUTSIDE_DOC"
             )),
         }
     }
     for k in known.difference(&seen) {
         failures.push(format!(
-            "{k:?} is in the matrix but not registered in api.rs"
+            "{k:?} is in the matrix but not registered in api/mod.rs"
         ));
     }
     let ui: BTreeSet<(String, String)> = source_routes("ui/mod.rs").into_iter().collect();
