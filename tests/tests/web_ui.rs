@@ -489,3 +489,53 @@ async fn a_malformed_user_name_is_a_wrong_sign_in() {
     sign_in(&community, &c).await;
     community.stop().await;
 }
+
+/// A decision form says accept or decline; any other value is refused with the field named,
+/// and the claim stays undecided (it used to be taken as a decline, with the success banner).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_decision_that_is_neither_accept_nor_decline_is_refused() {
+    let a = street_and_community();
+    let street = a.start("street", None).await;
+    let community = a.start("community", None).await;
+    let need = community
+        .ok_post(
+            "/api/v1/needs",
+            serde_json::json!({ "title": "助老", "level": "grid" }),
+        )
+        .await;
+    let need_id = need["id"].as_str().unwrap().to_owned();
+    eventually(10, "need at the street", || async {
+        (street.get("/api/v1/needs").await["total"] == 1).then_some(())
+    })
+    .await;
+    street
+        .ok_post(
+            &format!("/api/v1/needs/{}/{need_id}/claims", community.org_id),
+            serde_json::json!({}),
+        )
+        .await;
+    let claim_id = eventually(10, "claim at the community", || async {
+        community.get("/api/v1/claims").await["items"][0]["id"]
+            .as_str()
+            .map(str::to_owned)
+    })
+    .await;
+    let c = browser_client();
+    sign_in(&community, &c).await;
+    let page = c
+        .post(community.url(&format!("/claims/{}/{claim_id}/decide", street.org_id)))
+        .form(&[("accepted", "maybe")])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(page.contains("accepted: must be true or false"), "{page}");
+    assert_eq!(
+        community.get("/api/v1/claims").await["items"][0]["status"],
+        "pending"
+    );
+    community.stop().await;
+    street.stop().await;
+}

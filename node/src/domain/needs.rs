@@ -182,6 +182,13 @@ pub fn claim(
     if need.status != NeedStatus::Open {
         return Err(Invalid::Conflict(format!("need {id} is {}", need.status)).into());
     }
+    if let Some(c) = claims::standing(conn, me, need_org.as_str(), &id)? {
+        return Err(Invalid::Conflict(format!(
+            "this organisation already claimed need {id} (claim {}, {})",
+            c.id, c.status
+        ))
+        .into());
+    }
     if let Some(offer_id) = i.offer_id {
         let offer = offers::find(conn, me, &offer_id.to_string())?.ok_or_else(|| {
             Invalid::field(
@@ -229,6 +236,28 @@ impl Receive for NeedClaimed {
             return Ok(
                 Refusal::new("duplicate_claim", format!("claim {} exists", self.claim_id)).into(),
             );
+        }
+        if let Some(c) = claims::standing(conn, from.org.as_str(), from.me.as_str(), &need_id)? {
+            return Ok(Refusal::new(
+                "duplicate_claim",
+                format!(
+                    "{} already claimed need {need_id} (claim {})",
+                    from.org, c.id
+                ),
+            )
+            .into());
+        }
+        // §6.2: the offer, if named, is the sender's. One this node holds under another
+        // organisation is not; one it has not heard of yet may still be on its way.
+        if let Some(offer_id) = self.offer_id {
+            let owners = offers::owners_of(conn, &offer_id.to_string())?;
+            if !owners.is_empty() && !owners.iter().any(|o| o == from.org.as_str()) {
+                return Ok(Refusal::new(
+                    "not_owner",
+                    format!("offer {offer_id} is not an offer of {}", from.org),
+                )
+                .into());
+            }
         }
         claims::insert(
             conn,
@@ -416,6 +445,18 @@ pub fn escalate(
     if need.status != NeedStatus::Open {
         return Err(Invalid::Conflict(format!("need {need_id} is {}", need.status)).into());
     }
+    // §6.2: an escalation goes up; once at the street, a need has been handed over already.
+    if need
+        .level
+        .parse::<NeedLevel>()
+        .is_ok_and(|l| l >= NeedLevel::Street)
+    {
+        return Err(Invalid::Conflict(format!(
+            "need {need_id} is already at the street level ({})",
+            need.responsible_org
+        ))
+        .into());
+    }
     let body = NeedEscalated {
         need_id,
         to_level: NeedLevel::Street,
@@ -465,10 +506,22 @@ fn check_escalation(roster: &Roster, from: &OrgId, e: &NeedEscalated) -> Result<
 impl Receive for NeedEscalated {
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
         let need_id = self.need_id.to_string();
-        if rows::find(conn, from.org.as_str(), &need_id)?.is_none() {
+        let Some(need) = rows::find(conn, from.org.as_str(), &need_id)? else {
             return Ok(Refusal::new(
                 "unknown_need",
                 format!("{} has no need {need_id}", from.org),
+            )
+            .into());
+        };
+        // §6.2: `to_level` is above the need's current level.
+        if need
+            .level
+            .parse::<NeedLevel>()
+            .is_ok_and(|l| l >= self.to_level)
+        {
+            return Ok(Refusal::new(
+                "bad_escalation",
+                format!("need {need_id} is already at the {} level", need.level),
             )
             .into());
         }

@@ -29,6 +29,25 @@ pub fn insert(conn: &mut AnyConnection, row: &ClaimRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// A claim by `claimant` on the need `need_org`/`need_id` that is pending or accepted.
+pub fn standing(
+    conn: &mut AnyConnection,
+    claimant: &str,
+    need_org: &str,
+    need_id: &str,
+) -> StoreResult<Option<ClaimRow>> {
+    Ok(claims::table
+        .filter(
+            claims::claimant_org
+                .eq(claimant)
+                .and(claims::need_org.eq(need_org))
+                .and(claims::need_id.eq(need_id))
+                .and(claims::status.ne(ClaimStatus::Declined)),
+        )
+        .first(conn)
+        .optional()?)
+}
+
 pub fn find(conn: &mut AnyConnection, claimant: &str, id: &str) -> StoreResult<Option<ClaimRow>> {
     Ok(claims::table.find((claimant, id)).first(conn).optional()?)
 }

@@ -39,6 +39,14 @@ pub fn upsert(conn: &mut AnyConnection, row: &OfferRow) -> StoreResult<()> {
     Ok(())
 }
 
+/// The organisations that have an offer with this id (normally one).
+pub fn owners_of(conn: &mut AnyConnection, id: &str) -> StoreResult<Vec<String>> {
+    Ok(offers::table
+        .filter(offers::id.eq(id))
+        .select(offers::org_id)
+        .load(conn)?)
+}
+
 pub fn find(conn: &mut AnyConnection, org: &str, id: &str) -> StoreResult<Option<OfferRow>> {
     Ok(offers::table.find((org, id)).first(conn).optional()?)
 }

@@ -323,7 +323,12 @@ fn form_input<T: serde::de::DeserializeOwned>(
                 .map(Value::from)
                 .map_err(|_| ApiError::invalid(k, "must be a whole number"))?
         } else if flags.contains(&k.as_str()) {
-            Value::Bool(*v == "true")
+            // Only the two values the form offers: anything else is refused, not read as "no".
+            match v.as_str() {
+                "true" => Value::Bool(true),
+                "false" => Value::Bool(false),
+                _ => return Err(ApiError::invalid(k, "must be true or false")),
+            }
         } else {
             Value::String((*v).clone())
         };
