@@ -169,6 +169,12 @@ impl Publisher {
     }
 
     pub async fn request_sync(&self, from: OrgId, req: SyncRequested) -> anyhow::Result<()> {
+        // Our own streams are never gaps here (our own messages are not applied, §7.4), and
+        // every receiver refuses a request to oneself: never send one.
+        if from == self.node.cfg.org_id {
+            tracing::warn!(stream = %req.stream, "not asking ourselves for a re-send");
+            return Ok(());
+        }
         tracing::info!(peer.org_id = %from, stream = %req.stream, from_seq = req.from_seq, to_seq = ?req.to_seq, "asking for missing messages");
         self.node.metrics.sync_request_sent(&from);
         self.control(Audience::Org(from), req).await
