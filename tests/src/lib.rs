@@ -836,3 +836,27 @@ pub async fn received_count(node: &RunningNode) -> i64 {
         .await
         .unwrap()
 }
+
+/// How many messages of `kind` took effect at `node`: a message applied twice counts twice
+/// (the `effects` record), where `received_count` and the offer lists would not show it.
+pub async fn applied_effects(node: &RunningNode, kind: &str) -> i64 {
+    let kind = kind.to_owned();
+    node.node
+        .store
+        .read(tongxin_node::store::inbound::effects)
+        .await
+        .unwrap()
+        .into_iter()
+        .find(|(k, _)| *k == kind)
+        .map_or(0, |(_, n)| n)
+}
+
+/// The codes of the messages a node rejected.
+pub async fn rejected_codes(node: &RunningNode) -> Vec<String> {
+    node.get("/api/v1/messages/rejected").await["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["code"].as_str().unwrap_or_default().to_owned())
+        .collect()
+}

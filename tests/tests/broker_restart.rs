@@ -74,6 +74,11 @@ async fn nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream
         "each message recorded once"
     );
     assert_eq!(
+        applied_effects(&community, "offer.published").await,
+        total as i64,
+        "each offer took effect once"
+    );
+    assert_eq!(
         community.get("/api/v1/messages/rejected").await["items"],
         serde_json::json!([])
     );

@@ -206,6 +206,12 @@ async fn dropped_broker_connections_lose_and_duplicate_nothing() {
         Some((2000, 2000))
     );
     assert_eq!(received_count(&community).await, 2000);
+    assert_eq!(
+        applied_effects(&community, "offer.published").await,
+        2000,
+        "each offer took effect once"
+    );
+    assert_eq!(rejected_codes(&community).await, Vec::<String>::new());
     eventually(20, "ready again", || async {
         (community.ready().await && street.ready().await).then_some(())
     })

@@ -4,31 +4,71 @@
 
 use std::time::Duration;
 
-use tongxin_tests::process::{Proc, get, login, process_node};
+use tongxin_schema::OrgId;
+use tongxin_tests::process::{Proc, get, login, process_node_on};
 use tongxin_tests::*;
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
-    let a = street_and_community();
+/// The database a process node uses: SQLite in its directory, or a new PostgreSQL database.
+fn database(a: &mut Alliance, org: &str, postgres: bool) -> String {
+    if postgres {
+        a.postgres_db()
+    } else {
+        format!("sqlite://{}", a.org(org).dir.join("tongxin.db").display())
+    }
+}
+
+/// Reads what a node (running as a process) has applied, from its own database: the last
+/// seq of `iss`'s broadcast stream and the offers that took effect.
+fn applied(db: &str, iss: &OrgId) -> (i64, i64) {
+    let mut c = tongxin_node::store::DbTarget {
+        url: db.to_owned(),
+        sqlite_synchronous_full: false,
+    }
+    .connect()
+    .unwrap();
+    // Before its first start the node has made no tables yet.
+    let last = tongxin_node::store::inbound::stream(&mut c, iss.as_str(), "all")
+        .ok()
+        .flatten()
+        .map_or(0, |s| s.last_seq);
+    let offers = tongxin_node::store::inbound::effects(&mut c)
+        .unwrap_or_default()
+        .into_iter()
+        .find(|(k, _)| k == "offer.published")
+        .map_or(0, |(_, n)| n);
+    (last, offers)
+}
+
+async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once(postgres: bool) {
+    let mut a = street_and_community();
+    let db = database(&mut a, "community", postgres);
     let street = a.start("street", None).await;
     let community = a.org("community");
-    let (config, port) = process_node(&a, community);
+    let (config, port) = process_node_on(&a, community, Some(&db));
     let http = reqwest::Client::new();
 
     let mut receiver = Proc::start(&config, port);
     let total = 10_000;
     // Small transactions, so that publishing is still under way at every kill.
     let publisher = tokio::spawn(publish_offers_on(street.node.clone(), "断电", total, 20));
+    let mut before = 0;
     for round in 0..5 {
-        // Let it work a little, at a random moment kill -9, start again.
-        let wait = 200 + u64::from(rand::random::<u16>() % 600);
+        // Each kill lands while the receiver works: it has applied more than before the last
+        // kill (not just started), and the stream is still flowing.
+        let (progress, _) = eventually(60, "the receiver applies more", || async {
+            let now = applied(&db, &street.org_id);
+            (now.0 > before).then_some(now)
+        })
+        .await;
+        let wait = u64::from(rand::random::<u16>() % 300);
         tokio::time::sleep(Duration::from_millis(wait)).await;
         receiver.kill9();
         assert!(
             !publisher.is_finished(),
             "round {round}: the stream had ended before the kill; the test would prove nothing"
         );
-        eprintln!("round {round}: killed after {wait} ms");
+        eprintln!("round {round}: killed at seq {progress} (+{wait} ms)");
+        before = progress;
         receiver = Proc::start(&config, port);
     }
     let titles = publisher.await.unwrap();
@@ -56,6 +96,8 @@ async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
         (all["last_seq"].as_i64(), all["missing"].as_i64()),
         (Some(total as i64), Some(0))
     );
+    // Each offer took effect exactly once: a second application would count twice here.
+    assert_eq!(applied(&db, &street.org_id), (total as i64, total as i64));
     let metrics = http
         .get(format!("http://127.0.0.1:{port}/metrics"))
         .send()
@@ -81,11 +123,21 @@ async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_sender_killed_between_commit_and_publish_still_delivers() {
-    let a = street_and_community();
+async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once_on_sqlite() {
+    a_receiver_killed_five_times_applies_10000_messages_exactly_once(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once_on_postgres() {
+    a_receiver_killed_five_times_applies_10000_messages_exactly_once(true).await;
+}
+
+async fn a_sender_killed_between_commit_and_publish_still_delivers(postgres: bool) {
+    let mut a = street_and_community();
+    let db = database(&mut a, "street", postgres);
     let community = a.start("community", None).await;
     let street = a.org("street");
-    let (config, port) = process_node(&a, street);
+    let (config, port) = process_node_on(&a, street, Some(&db));
     let http = reqwest::Client::new();
     let sender = Proc::start(&config, port);
     let ready = || async {
@@ -133,8 +185,24 @@ async fn a_sender_killed_between_commit_and_publish_still_delivers() {
         stream_state(&community, &street.id, "all").await,
         Some((1, 1))
     );
+    let applied = community.get("/api/v1/streams").await["applied"].clone();
+    assert_eq!(
+        applied,
+        serde_json::json!([{ "kind": "offer.published", "count": 1 }]),
+        "the offer took effect once"
+    );
     sender.kill9();
     community.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_between_commit_and_publish_still_delivers_on_sqlite() {
+    a_sender_killed_between_commit_and_publish_still_delivers(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_sender_killed_between_commit_and_publish_still_delivers_on_postgres() {
+    a_sender_killed_between_commit_and_publish_still_delivers(true).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

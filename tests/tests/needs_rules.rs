@@ -6,15 +6,6 @@
 use serde_json::{Value, json};
 use tongxin_tests::*;
 
-async fn rejected_codes(n: &RunningNode) -> Vec<String> {
-    n.get("/api/v1/messages/rejected").await["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|r| r["code"].as_str().unwrap().to_owned())
-        .collect()
-}
-
 /// Sends a `need.claimed` from `from` to `to` through `from`'s outbox, bypassing `from`'s own
 /// checks, as a faulty or hostile member could.
 async fn raw_claim(from: &RunningNode, to: &RunningNode, need_id: &str, offer_id: Option<&str>) {

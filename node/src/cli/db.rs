@@ -19,13 +19,13 @@ use diesel_migrations::MigrationHarness;
 use crate::config::{Config, ExposeSecret};
 use crate::on_inner;
 use crate::store::claims::ClaimRow;
-use crate::store::inbound::{Deferred, HeldRow, InStream, ReceivedRow, Rejected};
+use crate::store::inbound::{Deferred, EffectsRow, HeldRow, InStream, ReceivedRow, Rejected};
 use crate::store::needs::NeedRow;
 use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::schema::{
-    claims, deferred, held, in_streams, needs, offers, out_streams, outbox, received, rejected,
-    trust, users,
+    claims, deferred, effects, held, in_streams, needs, offers, out_streams, outbox, received,
+    rejected, trust, users,
 };
 use crate::store::trust::TrustRow;
 use crate::store::users::UserRow;
@@ -36,7 +36,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 12] = [
+pub const TABLES: [&str; 13] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -49,6 +49,7 @@ pub const TABLES: [&str; 12] = [
     "needs",
     "claims",
     "deferred",
+    "effects",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -265,6 +266,7 @@ fn copy_all(
         copy_table!(src, dst, needs, NeedRow),
         copy_table!(src, dst, claims, ClaimRow),
         copy_table!(src, dst, deferred, Deferred),
+        copy_table!(src, dst, effects, EffectsRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -351,6 +353,7 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
         ("needs", needs::table.count().get_result(conn)?),
         ("claims", claims::table.count().get_result(conn)?),
         ("deferred", deferred::table.count().get_result(conn)?),
+        ("effects", effects::table.count().get_result(conn)?),
     ])
 }
 

@@ -134,7 +134,10 @@ pub fn replay_deferred(
                 q::drop_deferred(conn, d.id)?;
                 done += 1;
                 match outcome {
-                    Outcome::Applied => node.metrics.message_in(msg.kind()),
+                    Outcome::Applied => {
+                        q::add_effects(conn, msg.kind().as_str(), 1)?;
+                        node.metrics.message_in(msg.kind());
+                    }
                     Outcome::Refused(r) => rejections::record(
                         node,
                         conn,

@@ -50,6 +50,8 @@ struct Received {
     /// (iss, jti) looked up and not recorded.
     absent: HashSet<(String, String)>,
     new: Vec<ReceivedRow>,
+    /// Messages that took effect in this batch, per kind.
+    effects: std::collections::BTreeMap<&'static str, i64>,
 }
 
 impl Received {
@@ -65,6 +67,7 @@ impl Received {
             seen: HashSet::new(),
             absent: HashSet::new(),
             new: Vec::with_capacity(batch.len()),
+            effects: Default::default(),
         };
         for (iss, jtis) in by_iss {
             let refs: Vec<&str> = jtis.iter().map(String::as_str).collect();
@@ -115,7 +118,11 @@ impl Received {
     }
 
     fn flush(self, conn: &mut AnyConnection) -> StoreResult<()> {
-        q::record_received(conn, &self.new)
+        q::record_received(conn, &self.new)?;
+        for (kind, n) in self.effects {
+            q::add_effects(conn, kind, n)?;
+        }
+        Ok(())
     }
 }
 
@@ -280,7 +287,7 @@ fn apply_one(
         return Ok(Verdict::Ack);
     }
 
-    let verdict = match settle(node, conn, m, follow)? {
+    let verdict = match settle(node, conn, m, follow, received)? {
         None => Verdict::Ack,
         Some((code, reason)) => {
             rejections::record(node, conn, &refuse(code, reason))?;
@@ -312,9 +319,11 @@ fn settle(
     conn: &mut AnyConnection,
     m: &Verified<Message>,
     follow: &mut FollowUp,
+    received: &mut Received,
 ) -> StoreResult<Option<(&'static str, String)>> {
     Ok(match dispatch(node, conn, m, follow)? {
         Dispatched::Done(Outcome::Applied) => {
+            *received.effects.entry(m.kind().as_str()).or_default() += 1;
             node.metrics.message_in(m.kind());
             None
         }
@@ -433,7 +442,7 @@ fn drain_held(
         if received.contains(conn, &st.iss, &jti)? {
             continue;
         }
-        if let Some((code, reason)) = settle(node, conn, &msg, follow)? {
+        if let Some((code, reason)) = settle(node, conn, &msg, follow, received)? {
             let r = Rejection::of(&msg, code, reason, "held", None);
             rejections::record(node, conn, &r)?;
         }

@@ -4,7 +4,7 @@
 use diesel::prelude::*;
 use serde::Serialize;
 
-use super::schema::{deferred, held, in_streams, received, rejected};
+use super::schema::{deferred, effects, held, in_streams, received, rejected};
 use super::{AnyConnection, StoreResult};
 
 #[derive(Debug, Clone, Queryable, Insertable, Serialize, schemars::JsonSchema)]
@@ -368,4 +368,33 @@ pub fn lowest_held(conn: &mut AnyConnection, iss: &str, stream: &str) -> StoreRe
         .filter(held::iss.eq(iss).and(held::stream.eq(stream)))
         .select(diesel::dsl::min(held::seq))
         .first(conn)?)
+}
+
+/// Adds `n` applied effects of `kind` (the record a second application would show).
+pub fn add_effects(conn: &mut AnyConnection, kind: &str, n: i64) -> StoreResult<()> {
+    let updated = diesel::update(effects::table.find(kind))
+        .set(effects::applied.eq(effects::applied + n))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(effects::table)
+            .values((effects::kind.eq(kind), effects::applied.eq(n)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// (kind, applied) for every kind that took effect here.
+pub fn effects(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
+    Ok(effects::table
+        .select((effects::kind, effects::applied))
+        .order(effects::kind)
+        .load(conn)?)
+}
+
+/// A row of `effects`, whole.
+#[derive(Debug, Clone, Queryable, Insertable)]
+#[diesel(table_name = effects, treat_none_as_default_value = false)]
+pub struct EffectsRow {
+    pub kind: String,
+    pub applied: i64,
 }

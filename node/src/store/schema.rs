@@ -156,3 +156,10 @@ diesel::table! {
         received_ms -> BigInt,
     }
 }
+
+diesel::table! {
+    effects (kind) {
+        kind -> Text,
+        applied -> BigInt,
+    }
+}

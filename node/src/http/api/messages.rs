@@ -65,7 +65,7 @@ pub struct OutgoingHead {
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
-pub struct DeferredCount {
+pub struct KindCount {
     pub kind: String,
     pub count: i64,
 }
@@ -77,14 +77,16 @@ pub struct Streams {
     /// Messages held behind a gap.
     pub held: i64,
     /// Messages kept for kinds this node does not act on yet (PROTOCOL.md §7.8).
-    pub deferred: Vec<DeferredCount>,
+    pub deferred: Vec<KindCount>,
+    /// Messages that took effect here, per kind, since the node's database began.
+    pub applied: Vec<KindCount>,
 }
 
 #[utoipa::path(get, path = "/api/v1/streams", tag = "exchange", security(("bearer" = [])),
     responses((status = 200, description = "per (sender, stream): last seq applied, known head, open gap and since when")))]
 pub async fn streams(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(&[Role::Admin, Role::Auditor])?;
-    let (streams, heads, held, deferred) = node
+    let (streams, heads, held, deferred, applied) = node
         .store
         .read(|c| {
             Ok((
@@ -92,9 +94,15 @@ pub async fn streams(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiErro
                 outbox::heads(c)?,
                 inbound::held_count(c)?,
                 inbound::deferred_counts(c)?,
+                inbound::effects(c)?,
             ))
         })
         .await?;
+    let counts = |rows: Vec<(String, i64)>| {
+        rows.into_iter()
+            .map(|(kind, count)| KindCount { kind, count })
+            .collect()
+    };
     Ok(HttpResponse::Ok().json(Streams {
         incoming: streams
             .into_iter()
@@ -108,9 +116,7 @@ pub async fn streams(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiErro
             .map(|(stream, last_seq)| OutgoingHead { stream, last_seq })
             .collect(),
         held,
-        deferred: deferred
-            .into_iter()
-            .map(|(kind, count)| DeferredCount { kind, count })
-            .collect(),
+        deferred: counts(deferred),
+        applied: counts(applied),
     }))
 }
