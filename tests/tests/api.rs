@@ -396,3 +396,43 @@ async fn sign_ins_are_rate_limited_per_address() {
     assert_eq!(n.get("/api/v1/node").await["org_id"], n.org_id.as_str());
     n.stop().await;
 }
+
+/// Time has one source the tests can set: an offer published while the node's clock stands at
+/// a chosen moment carries that moment, in the row, the API and the signed message's `iat`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_node_takes_its_time_from_its_clock() {
+    let a = Alliance::new(&[("community", OrgKind::Community, "友谊南里社区大党委", None)]);
+    let org = a.org("community");
+    let cfg = tongxin_node::config::Config::load(&a.config(org, None)).unwrap();
+    // A moment in the past that the certificates are valid for: now, less a minute, rounded.
+    let at_ms = (now() - 60) * 1000;
+    let clock = tongxin_node::clock::Clock::manual(at_ms);
+    let app = tongxin_node::app::Application::build_with_clock(cfg, clock.clone()).unwrap();
+    let n = start_app(org.id.clone(), app).await;
+    let offer = n.ok_post("/api/v1/offers", offer_input("共享会议室")).await;
+    assert_eq!(offer["published_ms"], at_ms);
+    clock.advance_ms(5_000);
+    let id = offer["id"].as_str().unwrap().to_owned();
+    let w = n
+        .ok_post(&format!("/api/v1/offers/{id}/withdraw"), json!({}))
+        .await;
+    assert_eq!(w["withdrawn"], id.as_str());
+    let listed = n.get("/api/v1/offers").await;
+    assert_eq!(listed["items"][0]["updated_ms"], at_ms + 5_000);
+    // The signed messages (kept in the outbox) carry the same times.
+    let stored: Vec<String> = n
+        .node
+        .store
+        .read(|c| {
+            let rows = tongxin_node::store::outbox::range(c, "all", 1, 10, 10)?;
+            Ok(rows.into_iter().map(|r| r.jws).collect())
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 2);
+    for (i, jws) in stored.iter().enumerate() {
+        let m = n.node.verifier().verify(jws, now()).unwrap();
+        assert_eq!(m.iat, at_ms / 1000 + if i == 0 { 0 } else { 5 });
+    }
+    n.stop().await;
+}
