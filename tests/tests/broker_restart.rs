@@ -5,17 +5,34 @@
 
 use std::time::Duration;
 
+use tongxin_node::config::Config;
 use tongxin_tests::broker::{Broker, start_on};
 use tongxin_tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream() {
-    let a = street_and_community();
-    let broker = Broker::start(&a, "restart");
+async fn nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream_on_sqlite() {
+    nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream_on_postgres() {
+    nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream(true).await;
+}
+
+/// The receiving community's database is SQLite or PostgreSQL.
+async fn nodes_recover_by_themselves_when_the_broker_stops_and_starts_mid_stream(postgres: bool) {
+    let mut a = street_and_community();
+    let db = postgres.then(|| a.postgres_db());
+    let broker = Broker::start(&a, if postgres { "restart-pg" } else { "restart" });
     broker.admit(&a, &["street", "community"]);
     let url = broker.node_url(&a.vhost);
     let street = start_on(&a, "street", &url).await;
-    let community = start_on(&a, "community", &url).await;
+    let community = {
+        let org = a.org("community");
+        let mut cfg = Config::load(&a.config(org, db.as_deref())).unwrap();
+        cfg.broker.url = url.clone().into();
+        start_node(org.id.clone(), cfg).await
+    };
     for n in [&street, &community] {
         eventually(15, "ready on the private broker", || async {
             n.ready().await.then_some(())

@@ -68,11 +68,24 @@ async fn outbox_depth(n: &RunningNode) -> i64 {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_sent() {
-    let a = trio();
+async fn an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_sent_on_sqlite() {
+    an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_sent(false).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_sent_on_postgres() {
+    an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_sent(true).await;
+}
+
+/// The offline community's database is SQLite or PostgreSQL.
+async fn an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_sent(
+    postgres: bool,
+) {
+    let mut a = trio();
+    let db = postgres.then(|| a.postgres_db());
     let street = a.start("street", None).await;
     let loue = a.start("loue", None).await;
-    let community = a.start("community", None).await;
+    let community = a.start("community", db.as_deref()).await;
     eventually(10, "community ready", || async {
         community.ready().await.then_some(())
     })
@@ -120,7 +133,7 @@ async fn an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_
     .await;
     eprintln!("{waiting} messages waiting");
 
-    let community = a.start("community", None).await;
+    let community = a.start("community", db.as_deref()).await;
     let direct = format!("org.{community_id}");
     eventually(180, "caught up, the dropped check-in re-sent", || async {
         let s = stream_state(&community, &street.org_id, "all").await;
@@ -142,6 +155,8 @@ async fn an_offline_node_catches_up_on_10000_messages_and_gets_a_dropped_one_re_
     }
     let received = received_count(&community).await;
     assert_eq!(received, 10_000, "each message recorded once");
+    // Each offer took effect once; the check-ins are kept for later (PROTOCOL.md §7.8).
+    assert_eq!(applied_effects(&community, "offer.published").await, 8000);
     assert!(
         community.node.metrics.get(
             "tongxin_sync_requests_sent_total",
