@@ -156,7 +156,14 @@ impl Broker {
     /// Federation links of this broker (as downstream) whose status is `running`.
     pub fn federation_links_running(&self) -> usize {
         let out = self.ctl(&["federation_status", "--formatter", "json"]);
-        let links: Vec<serde_json::Value> = serde_json::from_str(&out).unwrap_or_default();
+        // No links may print nothing at all; anything else must be the JSON list, or "no link
+        // is running" could pass without looking.
+        let links: Vec<serde_json::Value> = if out.trim().is_empty() {
+            Vec::new()
+        } else {
+            serde_json::from_str(&out)
+                .unwrap_or_else(|e| panic!("federation_status is not a JSON list ({e}): {out}"))
+        };
         links.iter().filter(|l| l["status"] == "running").count()
     }
 

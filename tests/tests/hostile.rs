@@ -6,7 +6,7 @@ use serde_json::Value;
 use tongxin_schema::envelope::{Audience, Message, Signer};
 use tongxin_schema::pki::{self, Validity};
 use tongxin_schema::vectors::sample_offer;
-use tongxin_schema::{OrgId, OrgKind};
+use tongxin_schema::OrgKind;
 use tongxin_tests::*;
 
 struct Setup {
@@ -277,19 +277,32 @@ async fn hostile_messages_are_refused_and_change_nothing() {
     ] {
         assert!(codes.contains(&code), "{code} not listed: {codes:?}");
     }
-    // Members may not see it.
-    let (status, _) = {
-        let r = s
-            .community
-            .http
-            .get(s.community.url("/api/v1/messages/rejected"))
-            .send()
-            .await
-            .unwrap();
-        (r.status().as_u16(), ())
-    };
-    assert_eq!(status, 401);
-    let _ = OrgId::clone(&s.street.org_id);
+    // Only admins see it: not without a token, not as a member.
+    let without = s
+        .community
+        .http
+        .get(s.community.url("/api/v1/messages/rejected"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(without.status(), 401);
+    let hash = tongxin_node::http::auth::hash_password("a member's password").unwrap();
+    s.community
+        .node
+        .store
+        .write(move |c| tongxin_node::store::users::put(c, "member1", &hash, "member", 0))
+        .await
+        .unwrap();
+    let member = s.community.login("member1", "a member's password").await;
+    let as_member = s
+        .community
+        .http
+        .get(s.community.url("/api/v1/messages/rejected"))
+        .bearer_auth(member)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(as_member.status(), 403);
     s.community.stop().await;
     s.street.stop().await;
 }
