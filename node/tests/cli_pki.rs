@@ -120,6 +120,62 @@ fn authority_workflow() {
         "openssl verify refused the node certificate"
     );
 
+    // Keys and certificates are never overwritten: not by `node init`, not by `alliance issue`.
+    let before: Vec<Vec<u8>> = [
+        "n1/node.key",
+        "n1/node.csr",
+        "n1/tongxin.toml",
+        "n1/node.pem",
+    ]
+    .iter()
+    .map(|f| std::fs::read(p(f)).unwrap())
+    .collect();
+    fails(
+        &[
+            "node",
+            "init",
+            "--org-id",
+            "youyi-nanli",
+            "--kind",
+            "community",
+            "--name",
+            "again",
+            "--out",
+            &p("n1"),
+        ],
+        "already exists",
+    );
+    fails(
+        &[
+            "alliance",
+            "issue",
+            "--ca",
+            &p("ca"),
+            "--csr",
+            &p("n1/node.csr"),
+            "--org-id",
+            "youyi-nanli",
+            "--kind",
+            "community",
+            "--out",
+            &p("n1/node.pem"),
+        ],
+        "already exists",
+    );
+    let after: Vec<Vec<u8>> = [
+        "n1/node.key",
+        "n1/node.csr",
+        "n1/tongxin.toml",
+        "n1/node.pem",
+    ]
+    .iter()
+    .map(|f| std::fs::read(p(f)).unwrap())
+    .collect();
+    assert!(
+        before == after,
+        "a refused command changed a key or certificate"
+    );
+
     // Bad arguments: one-line error, nothing written.
     fails(
         &[

@@ -3,10 +3,10 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
 use serde_json::Value;
+use tongxin_schema::OrgKind;
 use tongxin_schema::envelope::{Audience, Message, Signer};
 use tongxin_schema::pki::{self, Validity};
 use tongxin_schema::vectors::sample_offer;
-use tongxin_schema::OrgKind;
 use tongxin_tests::*;
 
 struct Setup {

@@ -44,8 +44,14 @@ pub async fn supervise(node: SharedNode, mut stop: watch::Receiver<bool>) {
             _ = tokio::time::sleep(backoff) => {}
             _ = stop.changed() => {}
         }
-        backoff = (backoff * 2).min(Duration::from_secs(3));
+        backoff = next_backoff(backoff);
     }
+}
+
+/// The wait before the next reconnect: doubling from 200 ms, capped at 3 s, so a node is back
+/// within about 3 s of its broker.
+fn next_backoff(after: Duration) -> Duration {
+    (after * 2).min(Duration::from_secs(3))
 }
 
 async fn connect(node: &SharedNode) -> anyhow::Result<Connection> {
@@ -169,4 +175,20 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
     timers.abort();
     let _ = conn.close(320, "reconnecting".into()).await;
     result
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reconnects_back_off_to_at_most_three_seconds() {
+        let mut waits = vec![Duration::from_millis(200)];
+        for _ in 0..10 {
+            waits.push(next_backoff(*waits.last().unwrap_or(&Duration::ZERO)));
+        }
+        let ms: Vec<u128> = waits.iter().map(Duration::as_millis).collect();
+        assert_eq!(ms[..6], [200, 400, 800, 1600, 3000, 3000]);
+        assert!(waits.iter().all(|w| *w <= Duration::from_secs(3)));
+    }
 }
