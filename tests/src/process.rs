@@ -113,6 +113,16 @@ impl Proc {
     }
 }
 
+/// A test that fails half-way leaves no node running behind it.
+impl Drop for Proc {
+    fn drop(&mut self) {
+        if matches!(self.child.try_wait(), Ok(None)) {
+            let _ = self.child.kill();
+            let _ = self.child.wait();
+        }
+    }
+}
+
 pub async fn get(http: &reqwest::Client, port: u16, token: &str, path: &str) -> Option<Value> {
     let r = http
         .get(format!("http://127.0.0.1:{port}{path}"))
