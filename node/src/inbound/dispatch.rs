@@ -39,7 +39,7 @@ pub fn dispatch(
     // The roster as the verifier holds it (borrowed: cloning it per message is costly).
     let verifier = node.verifier();
     let Some(roster) = verifier.roster() else {
-        return Ok(Dispatched::NotYet);
+        unreachable!("a node always has a roster (Node::open sets one)")
     };
     let from = Sender {
         org: &msg.iss,

@@ -123,9 +123,15 @@ pub async fn claim(
     let row = node
         .act(move |c, a| needs::claim(c, a, &need_org, need_id, input))
         .await?;
-    Ok(HttpResponse::Created().json(Claimed {
-        claim_id: row.id.parse().unwrap_or_default(),
-    }))
+    // The domain made the id a UUID; reading it back cannot fail.
+    let claim_id = Uuid::try_parse(&row.id).map_err(|e| {
+        ApiError::new(
+            actix_web::http::StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            e.to_string(),
+        )
+    })?;
+    Ok(HttpResponse::Created().json(Claimed { claim_id }))
 }
 
 #[derive(Serialize, schemars::JsonSchema)]
