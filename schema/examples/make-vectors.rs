@@ -1,5 +1,5 @@
 //! Writes the test vectors to `schema/vectors/` (PROTOCOL.md §9).
-//! Run: `cargo run -p tongxin-schema --example make-vectors`.
+//! Run: `cargo run -p tongxin-schema --example make-vectors [-- --now <unix-seconds>]`.
 //!
 //! Only what this program generates is replaced: `check_with_pyjwt.py`, kept by hand in the same
 //! directory, stays. (`tests/make_vectors.rs` includes this file to check that.)
@@ -14,9 +14,16 @@ pub const GENERATED_DIRS: [&str; 3] = ["cases", "certs", "keys"];
 pub const GENERATED_FILES: [&str; 4] = ["root.pem", "crl.pem", "roster.jws", "manifest.json"];
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)?
-        .as_secs() as i64;
+    // `--now <unix-seconds>` keeps a chosen time (e.g. the checked-in manifest's, so that the
+    // dates quoted in PROTOCOL.md's worked example stay true); the default is the current time.
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let now = match args.as_slice() {
+        [] => std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_secs() as i64,
+        [flag, t] if flag == "--now" => t.parse()?,
+        _ => return Err("usage: make-vectors [--now <unix-seconds>]".into()),
+    };
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
     let n = regenerate(&dir, now)?;
     println!("wrote {n} cases to {}", dir.display());

@@ -3,6 +3,8 @@
 use std::fmt;
 use std::str::FromStr;
 
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
@@ -15,7 +17,9 @@ pub enum IdError {
     OrgId(String),
     #[error("unknown organisation kind {0:?}; expected one of: {kinds}", kinds = OrgKind::NAMES.join(", "))]
     OrgKind(String),
-    #[error("member reference {0:?} must be <home-org-id>:<uuid>")]
+    #[error(
+        "member reference {0:?} must be <home-org-id>:<subject>, the subject 22 characters of canonical unpadded base64url"
+    )]
     MemberRef(String),
 }
 
@@ -133,8 +137,10 @@ impl fmt::Display for OrgKind {
     }
 }
 
-/// An in-service member as other organisations see them: `<home-org-id>:<uuid>`. The home
-/// organisation alone can map it to a person.
+/// An in-service member as one other organisation (the host) sees them (PROTOCOL.md §2.3):
+/// `<home-org-id>:<subject>`, where the subject is a pairwise, keyed hash of (host, member). It is
+/// stable for one member at one host and unlinkable across hosts; the home organisation alone can
+/// map it to a person. Hosts treat the subject as opaque.
 #[derive(
     Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, JsonSchema,
 )]
@@ -142,43 +148,89 @@ impl fmt::Display for OrgKind {
 #[schemars(with = "MemberRefSchema")]
 pub struct MemberRef {
     home: OrgId,
-    id: uuid::Uuid,
+    /// Canonical unpadded base64url of 16 bytes: 22 characters.
+    subject: String,
 }
+
+/// The JSON Schema pattern of a member reference. The last character is one whose four unused
+/// low bits are zero, so the pattern accepts exactly the canonical encodings.
+pub const MEMBER_REF_PATTERN: &str = r"^[a-z0-9][a-z0-9-]{2,62}:[A-Za-z0-9_-]{21}[AQgw]$";
 
 #[derive(JsonSchema)]
 #[schemars(transparent)]
 #[expect(dead_code, reason = "only describes the JSON Schema of MemberRef")]
-struct MemberRefSchema(
-    #[schemars(regex(
-        pattern = r"^[a-z0-9][a-z0-9-]{2,62}:[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"
-    ))]
-    String,
-);
+struct MemberRefSchema(#[schemars(regex(pattern = MEMBER_REF_PATTERN))] String);
+
+/// Length in bytes of the truncated HMAC a member reference's subject encodes.
+const SUBJECT_BYTES: usize = 16;
 
 impl MemberRef {
-    pub fn new(home: OrgId, id: uuid::Uuid) -> Self {
-        MemberRef { home, id }
+    /// PROTOCOL.md §2.3.
+    ///
+    /// The subject is the first 16 bytes of HMAC-SHA-256 with `key` (the home node's secret)
+    /// over `host` ‖ 0x00 ‖ the 16 bytes of `member`, as unpadded base64url.
+    pub fn pairwise(home: OrgId, key: &[u8], host: &OrgId, member: uuid::Uuid) -> MemberRef {
+        let mut data = Vec::with_capacity(host.as_str().len() + 1 + 16);
+        data.extend_from_slice(host.as_str().as_bytes());
+        data.push(0);
+        data.extend_from_slice(member.as_bytes());
+        let mac = hmac_sha256(key, &data);
+        MemberRef {
+            home,
+            subject: URL_SAFE_NO_PAD.encode(&mac[..SUBJECT_BYTES]),
+        }
     }
+
+    /// The home organisation: the only one that can map the reference to a person.
     pub fn home(&self) -> &OrgId {
         &self.home
     }
-    pub fn id(&self) -> uuid::Uuid {
-        self.id
+
+    /// The opaque 22-character part.
+    pub fn subject(&self) -> &str {
+        &self.subject
     }
+}
+
+/// HMAC-SHA-256 (RFC 2104) over openssl's infallible SHA-256; the test module checks it
+/// against RFC 4231 and against openssl's own HMAC.
+fn hmac_sha256(key: &[u8], data: &[u8]) -> [u8; 32] {
+    const BLOCK: usize = 64;
+    let mut k = [0u8; BLOCK];
+    if key.len() > BLOCK {
+        k[..32].copy_from_slice(&openssl::sha::sha256(key));
+    } else {
+        k[..key.len()].copy_from_slice(key);
+    }
+    let mut inner = openssl::sha::Sha256::new();
+    inner.update(&k.map(|b| b ^ 0x36));
+    inner.update(data);
+    let inner = inner.finish();
+    let mut outer = openssl::sha::Sha256::new();
+    outer.update(&k.map(|b| b ^ 0x5c));
+    outer.update(&inner);
+    outer.finish()
 }
 
 impl FromStr for MemberRef {
     type Err = IdError;
     fn from_str(s: &str) -> Result<Self, IdError> {
         let bad = || IdError::MemberRef(s.to_owned());
-        let (home, id) = s.split_once(':').ok_or_else(bad)?;
+        let (home, subject) = s.split_once(':').ok_or_else(bad)?;
         let home = home.parse().map_err(|_| bad())?;
-        // Only the canonical lower-case hyphenated form, so that one member has one spelling.
-        let id = uuid::Uuid::try_parse(id).map_err(|_| bad())?;
-        if id.hyphenated().to_string() != s[s.len() - 36..] {
+        // 22 base64url characters that decode to 16 bytes and re-encode to themselves, so that
+        // one member at one host has exactly one spelling.
+        let canonical = subject.len() == 22
+            && URL_SAFE_NO_PAD
+                .decode(subject)
+                .is_ok_and(|b| b.len() == SUBJECT_BYTES && URL_SAFE_NO_PAD.encode(&b) == subject);
+        if !canonical {
             return Err(bad());
         }
-        Ok(MemberRef { home, id })
+        Ok(MemberRef {
+            home,
+            subject: subject.to_owned(),
+        })
     }
 }
 
@@ -197,7 +249,7 @@ impl From<MemberRef> for String {
 
 impl fmt::Display for MemberRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}:{}", self.home, self.id.hyphenated())
+        write!(f, "{}:{}", self.home, self.subject)
     }
 }
 
@@ -236,19 +288,129 @@ mod tests {
         assert!("district".parse::<OrgKind>().is_err());
     }
 
+    fn org(s: &str) -> OrgId {
+        s.parse().unwrap_or_else(|e| panic!("{e}"))
+    }
+
     #[test]
-    fn member_refs() {
-        let r: MemberRef = "co-unit-1:0192f1a4-0000-7000-8000-000000000001"
-            .parse()
-            .unwrap_or_else(|e| panic!("{e}"));
-        assert_eq!(r.home().as_str(), "co-unit-1");
+    fn hmac_matches_rfc_4231_and_openssl() {
+        // RFC 4231 test case 2.
+        assert_eq!(
+            hex::encode(hmac_sha256(b"Jefe", b"what do ya want for nothing?")),
+            "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843"
+        );
+        // A key longer than the block is hashed first (RFC 4231 test case 6).
+        assert_eq!(
+            hex::encode(hmac_sha256(
+                &[0xaa; 131],
+                b"Test Using Larger Than Block-Size Key - Hash Key First"
+            )),
+            "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"
+        );
+        for key in [&b"k"[..], &[7u8; 64], &[9u8; 65]] {
+            let pkey = openssl::pkey::PKey::hmac(key).unwrap_or_else(|e| panic!("{e}"));
+            let mut signer =
+                openssl::sign::Signer::new(openssl::hash::MessageDigest::sha256(), &pkey)
+                    .unwrap_or_else(|e| panic!("{e}"));
+            let want = signer
+                .sign_oneshot_to_vec(b"data")
+                .unwrap_or_else(|e| panic!("{e}"));
+            assert_eq!(hmac_sha256(key, b"data").to_vec(), want);
+        }
+    }
+
+    #[test]
+    fn pairwise_member_refs() {
+        let home = org("co-unit-1");
+        let key = b"home secret";
+        let member = uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0001);
+        let at = |host: &str, m| MemberRef::pairwise(home.clone(), key, &org(host), m);
+        let r = at("youyi-nanli", member);
+        // Stable for one (host, member), and independent of anything but its inputs.
+        assert_eq!(r, at("youyi-nanli", member));
+        assert_eq!(r.home(), &home);
+        assert_eq!(r.subject().len(), 22);
+        // Different at another host, for another member, under another key.
+        assert_ne!(r.subject(), at("xueyuan-nanlu", member).subject());
+        assert_ne!(
+            r.subject(),
+            at("youyi-nanli", uuid::Uuid::from_u128(2)).subject()
+        );
+        assert_ne!(
+            r.subject(),
+            MemberRef::pairwise(home.clone(), b"other", &org("youyi-nanli"), member).subject()
+        );
+        // The HMAC input is host ‖ 0x00 ‖ uuid bytes, truncated to 16 bytes.
+        let mut data = b"youyi-nanli\0".to_vec();
+        data.extend_from_slice(member.as_bytes());
+        assert_eq!(
+            r.subject(),
+            URL_SAFE_NO_PAD.encode(&hmac_sha256(key, &data)[..16])
+        );
+        // Round trips through text and JSON.
+        let text = r.to_string();
+        assert_eq!(text, format!("co-unit-1:{}", r.subject()));
+        assert_eq!(text.parse::<MemberRef>(), Ok(r.clone()));
+        let json = serde_json::to_string(&r).unwrap_or_else(|e| panic!("{e}"));
+        assert_eq!(
+            serde_json::from_str::<MemberRef>(&json).unwrap_or_else(|e| panic!("{e}")),
+            r
+        );
+    }
+
+    #[test]
+    fn member_ref_worked_example() {
+        // PROTOCOL.md §2.3, the worked example.
+        let r = MemberRef::pairwise(
+            org("co-unit-1"),
+            b"tongxin example key",
+            &org("youyi-nanli"),
+            uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0001),
+        );
+        assert_eq!(r.to_string(), "co-unit-1:TdNE-clUOdGIPoBm1TUJoA");
+    }
+
+    #[test]
+    fn member_refs_refused() {
+        assert!(
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAAAA"
+                .parse::<MemberRef>()
+                .is_ok()
+        );
         for bad in [
             "co-unit-1",
-            "co.unit:0192f1a4-0000-7000-8000-000000000001",
-            "co-unit-1:0192F1A4-0000-7000-8000-000000000001",
-            "co-unit-1:0192f1a400007000800000000000000001",
+            "co-unit-1:",
+            // the old form
+            "co-unit-1:0192f1a4-0000-7000-8000-000000000001",
+            "co.unit:AAAAAAAAAAAAAAAAAAAAAA",
+            "CO-UNIT:AAAAAAAAAAAAAAAAAAAAAA",
+            // non-canonical: the last character's four unused bits are not zero
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAAAB",
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAAA_",
+            // too short, too long, padded, standard base64, white space
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAAA",
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAAAAA",
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAAAA==",
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAA+A",
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAA/A",
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAAAA ",
+            "co-unit-1:AAAAAAAAAAAAAAAAAAAAAA:x",
         ] {
             assert!(bad.parse::<MemberRef>().is_err(), "{bad}");
+        }
+    }
+
+    #[test]
+    fn pattern_last_character_is_exactly_the_canonical_ones() {
+        let class = MEMBER_REF_PATTERN
+            .strip_suffix("]$")
+            .and_then(|p| p.rsplit_once('['))
+            .map(|(_, c)| c)
+            .unwrap_or_else(|| panic!("pattern ends in a class"));
+        let alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+        for c in alphabet.chars() {
+            let s = format!("co-unit-1:{}{c}", "A".repeat(21));
+            assert_eq!(s.parse::<MemberRef>().is_ok(), class.contains(c), "{s}");
         }
     }
 }

@@ -7,7 +7,7 @@ use jsonwebtoken::{Algorithm, Header};
 use serde::{Deserialize, Serialize};
 
 use crate::envelope::{Signer, Verified, Verifier, VerifyError};
-use crate::ids::{MemberRef, OrgId};
+use crate::ids::OrgId;
 
 pub const USER_TYP: &str = "tongxin-user+jwt";
 
@@ -56,9 +56,6 @@ pub struct UserClaims {
     pub role: Role,
     pub iat: i64,
     pub exp: i64,
-    /// For members: the reference other organisations know them by.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub member: Option<MemberRef>,
 }
 
 impl Signer {

@@ -59,6 +59,10 @@ pub const ORGS: [(&str, OrgKind, &str); 7] = [
     ("not-on-roster", OrgKind::NewEmployment, "未列入名册的支部"),
 ];
 
+/// The home nodes' secret for the member references in the vectors (PROTOCOL.md §2.3): fixed, so
+/// that regenerating the vectors keeps the same references. Test material only.
+pub const MEMBER_KEY: &[u8] = b"tongxin test-vector member key";
+
 fn node(
     ca_key: &PKey<Private>,
     ca: &X509,
@@ -617,8 +621,10 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
     );
     let checkin = CheckinAttested {
         checkin_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0301),
-        member: crate::MemberRef::new(
+        member: crate::MemberRef::pairwise(
             community.org_id.clone(),
+            MEMBER_KEY,
+            &street.org_id,
             Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0004),
         ),
         activity_id: None,
@@ -754,8 +760,10 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
                 1,
                 ReportSubmitted {
                     report_id: Uuid::from_u128(7),
-                    member: crate::MemberRef::new(
+                    member: crate::MemberRef::pairwise(
                         a.node("loue-jia").org_id.clone(),
+                        MEMBER_KEY,
+                        &street.org_id,
                         Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0003),
                     ),
                     display_name: None,

@@ -374,7 +374,6 @@ fn user_token_claims_must_be_a_json_object() {
         role: Role::Admin,
         iat: a.now,
         exp: a.now + 3600,
-        member: None,
     };
     let token = street.signer.sign_user_token(&claims).unwrap();
     assert_eq!(v.verify_user_token(&token, a.now).unwrap().value(), &claims);

@@ -28,6 +28,14 @@ pub fn unique(prefix: &str) -> String {
     format!("{prefix}-{:08x}", rand::random::<u32>())
 }
 
+/// The home nodes' member-reference secret in these tests (PROTOCOL.md §2.3).
+pub const MEMBER_KEY: &[u8] = b"tongxin tests member key";
+
+/// The reference `host` knows member `id` of `home` by.
+pub fn member_at(home: &OrgId, host: &OrgId, id: uuid::Uuid) -> tongxin_schema::MemberRef {
+    tongxin_schema::MemberRef::pairwise(home.clone(), MEMBER_KEY, host, id)
+}
+
 pub fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)

@@ -492,7 +492,6 @@ fn user_claims(iss: &OrgId, role: Role, iat: i64, exp: i64) -> UserClaims {
         role,
         iat,
         exp,
-        member: None,
     }
 }
 

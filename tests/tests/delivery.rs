@@ -4,7 +4,7 @@
 
 use tongxin_schema::envelope::Audience;
 use tongxin_schema::v1::taxonomy::Mode;
-use tongxin_schema::{MemberRef, OrgId, OrgKind};
+use tongxin_schema::{OrgId, OrgKind};
 use tongxin_tests::*;
 
 fn trio() -> Alliance {
@@ -35,7 +35,7 @@ async fn send_checkins(node: &RunningNode, to: &OrgId, n: usize, per_tx: usize) 
                     let t = now();
                     let body = CheckinAttested {
                         checkin_id: uuid::Uuid::now_v7(),
-                        member: MemberRef::new(to.clone(), uuid::Uuid::now_v7()),
+                        member: member_at(&to, &s.cfg.org_id, uuid::Uuid::now_v7()),
                         activity_id: None,
                         checked_in_at: t - 7200 - i as i64,
                         checked_out_at: t - 3600,

@@ -123,7 +123,11 @@ async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_su
                 let t = now();
                 let checkin = tongxin_schema::v1::bodies::CheckinAttested {
                     checkin_id: uuid::Uuid::now_v7(),
-                    member: tongxin_schema::MemberRef::new(home_id.clone(), uuid::Uuid::now_v7()),
+                    member: tongxin_tests::member_at(
+                        &home_id,
+                        &signer_node.cfg.org_id,
+                        uuid::Uuid::now_v7(),
+                    ),
                     activity_id: None,
                     checked_in_at: t - 7200,
                     checked_out_at: t - 3600,

@@ -114,7 +114,7 @@ async fn member_journey_kinds_are_kept_not_counted_as_applied() {
         .write(move |c| {
             let body = tongxin_schema::v1::bodies::ReportSubmitted {
                 report_id: uuid::Uuid::now_v7(),
-                member: tongxin_schema::MemberRef::new(s.cfg.org_id.clone(), uuid::Uuid::now_v7()),
+                member: tongxin_tests::member_at(&s.cfg.org_id, &to, uuid::Uuid::now_v7()),
                 display_name: None,
                 skills: vec![],
                 grid: None,

@@ -145,7 +145,6 @@ pub fn issue(node: &SharedNode, username: &str, role: Role) -> Result<(String, i
         role,
         iat: now,
         exp,
-        member: None,
     };
     let token = node.signer.sign_user_token(&claims).map_err(|e| {
         ApiError::new(

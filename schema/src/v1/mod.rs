@@ -178,7 +178,7 @@ mod tests {
     }
 
     const ID: &str = "0192f1a4-0000-7000-8000-000000000001";
-    const MEMBER: &str = "youyi-nanli:0192f1a4-0000-7000-8000-000000000004";
+    const MEMBER: &str = "youyi-nanli:TdNE-clUOdGIPoBm1TUJoA";
 
     /// A valid body of `kind` with `edit` applied, parsed.
     fn parse_edited(kind: Kind, edit: impl FnOnce(&mut serde_json::Value)) -> Result<Body, String> {

@@ -23,20 +23,21 @@ use lapin::options::*;
 use lapin::types::{AMQPValue, FieldTable};
 use tongxin_node::app::Application;
 use tongxin_node::config::Config;
+use tongxin_schema::OrgKind;
 use tongxin_schema::envelope::{Audience, Message};
 use tongxin_schema::v1::bodies::CheckinAttested;
 use tongxin_schema::v1::taxonomy::Mode;
-use tongxin_schema::{MemberRef, OrgKind};
 use tongxin_tests::*;
 
-fn checkin(member_home: &tongxin_schema::OrgId, i: u64) -> CheckinAttested {
+fn checkin(
+    member_home: &tongxin_schema::OrgId,
+    host: &tongxin_schema::OrgId,
+    i: u64,
+) -> CheckinAttested {
     let t = now();
     CheckinAttested {
         checkin_id: uuid::Uuid::now_v7(),
-        member: MemberRef::new(
-            member_home.clone(),
-            uuid::Uuid::from_u128(u128::from(i) + 1),
-        ),
+        member: member_at(member_home, host, uuid::Uuid::from_u128(u128::from(i) + 1)),
         activity_id: Some(uuid::Uuid::now_v7()),
         checked_in_at: t - 7200,
         checked_out_at: t - 3600,
@@ -159,7 +160,7 @@ async fn prefill(app: &Application, home: &tongxin_schema::OrgId, n: usize) {
                         &s.signer,
                         s.clock.now_ms(),
                         Audience::Org(h.clone()),
-                        checkin(&h, from + i),
+                        checkin(&h, &s.cfg.org_id, from + i),
                     )?;
                 }
                 Ok(())
@@ -235,7 +236,7 @@ async fn latency(
                         &s.signer,
                         s.clock.now_ms(),
                         Audience::Org(h.clone()),
-                        checkin(&h, i as u64),
+                        checkin(&h, &s.cfg.org_id, i as u64),
                     )?;
                 }
                 Ok(())
@@ -378,7 +379,7 @@ async fn main() {
             Audience::Org(home_id.clone()),
             1,
             now(),
-            checkin(&home_id, 0),
+            checkin(&home_id, &host.id, 0),
         ))
         .unwrap();
     let prefetch = 256;

@@ -24,7 +24,7 @@ use tongxin_schema::envelope::{Audience, Message};
 use tongxin_schema::v1::bodies::{CheckinAttested, NeedPublished, OfferPublished};
 use tongxin_schema::v1::taxonomy::{Mode, NeedLevel, OfferCategory};
 use tongxin_schema::v1::text::Text;
-use tongxin_schema::{MemberRef, OrgKind, Signer};
+use tongxin_schema::{OrgKind, Signer};
 use tongxin_tests::process::{Proc, get, login, process_node_on};
 use tongxin_tests::*;
 
@@ -94,11 +94,15 @@ fn need(i: usize) -> NeedPublished {
     }
 }
 
-fn checkin(home: &tongxin_schema::OrgId, i: usize) -> CheckinAttested {
+fn checkin(
+    home: &tongxin_schema::OrgId,
+    host: &tongxin_schema::OrgId,
+    i: usize,
+) -> CheckinAttested {
     let t = now();
     CheckinAttested {
         checkin_id: uuid::Uuid::now_v7(),
-        member: MemberRef::new(home.clone(), uuid::Uuid::from_u128(i as u128 % 20_000 + 1)),
+        member: member_at(home, host, uuid::Uuid::from_u128(i as u128 % 20_000 + 1)),
         activity_id: None,
         checked_in_at: t - 7200,
         checked_out_at: t - 3600,
@@ -146,7 +150,7 @@ async fn load(a: &Alliance, app: &Application, messages: usize, listings: usize)
                     Audience::Org(home.clone()),
                     seq_direct[s],
                     t,
-                    checkin(&home, i),
+                    checkin(&home, iss, i),
                 )
             };
             let jws = signer.sign(&msg).unwrap();

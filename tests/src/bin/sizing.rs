@@ -19,7 +19,7 @@ use tongxin_node::store::{DbTarget, Store};
 use tongxin_schema::envelope::Audience;
 use tongxin_schema::v1::bodies::CheckinAttested;
 use tongxin_schema::v1::taxonomy::Mode;
-use tongxin_schema::{MemberRef, OrgKind, Signer};
+use tongxin_schema::{OrgKind, Signer};
 use tongxin_tests::*;
 
 fn status_kb(pid: u32, key: &str) -> u64 {
@@ -71,11 +71,11 @@ fn spawn(bin: &Path, config: &Path) -> Child {
         .unwrap()
 }
 
-fn checkin(home: &tongxin_schema::OrgId, i: i64) -> CheckinAttested {
+fn checkin(home: &tongxin_schema::OrgId, host: &tongxin_schema::OrgId, i: i64) -> CheckinAttested {
     let t = now();
     CheckinAttested {
         checkin_id: uuid::Uuid::now_v7(),
-        member: MemberRef::new(home.clone(), uuid::Uuid::from_u128(i as u128 + 1)),
+        member: member_at(home, host, uuid::Uuid::from_u128(i as u128 + 1)),
         activity_id: Some(uuid::Uuid::now_v7()),
         checked_in_at: t - 7200,
         checked_out_at: t - 3600,
@@ -141,7 +141,7 @@ async fn main() {
                         &signer,
                         tongxin_node::clock::Clock::system().now_ms(),
                         Audience::Org(home.id.clone()),
-                        checkin(&home.id, i),
+                        checkin(&home.id, &host.id, i),
                     )?;
                     b += jws.len();
                 }
