@@ -298,6 +298,15 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         m
     };
     let sign = |n: &TestNode, m: &Message| n.signer.sign(m).unwrap_or_default();
+    // Member `n` of `home`, as `host` knows them (PROTOCOL.md §2.3).
+    let mref = |home: &TestNode, host: &TestNode, n: u128| {
+        crate::MemberRef::pairwise(
+            home.org_id.clone(),
+            MEMBER_KEY,
+            &host.org_id,
+            Uuid::from_u128(n),
+        )
+    };
     // A new, well-signed offer from the street: the material of the tampering, header and
     // shape cases.
     let fresh_offer = || {
@@ -389,6 +398,25 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         sign(dept, &large),
         "ok",
         "a roster of 46 organisations, about 80 KB: trust documents may reach 1 MiB",
+    );
+    let withdrawal = ReportWithdrawn {
+        report_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0401),
+        member: mref(street, community, 0x0192_f1a4_0000_7000_8000_0000_0000_0005),
+        reason: Some(Text::new("调往其他街道").unwrap_or_else(|_| unreachable!())),
+    };
+    case(
+        "ok-report-withdrawn",
+        sign(
+            street,
+            &msg(
+                street,
+                Audience::Org(community.org_id.clone()),
+                1,
+                withdrawal.clone().into(),
+            ),
+        ),
+        "ok",
+        "a street withdraws its member's 双报到 report from the community",
     );
 
     // Tampering: change one claim, keep the signature.
@@ -621,12 +649,7 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
     );
     let checkin = CheckinAttested {
         checkin_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0301),
-        member: crate::MemberRef::pairwise(
-            community.org_id.clone(),
-            MEMBER_KEY,
-            &street.org_id,
-            Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0004),
-        ),
+        member: mref(community, street, 0x0192_f1a4_0000_7000_8000_0000_0000_0004),
         activity_id: None,
         checked_in_at: now - 7200,
         checked_out_at: now - 3600,
@@ -760,11 +783,10 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
                 1,
                 ReportSubmitted {
                     report_id: Uuid::from_u128(7),
-                    member: crate::MemberRef::pairwise(
-                        a.node("loue-jia").org_id.clone(),
-                        MEMBER_KEY,
-                        &street.org_id,
-                        Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0003),
+                    member: mref(
+                        a.node("loue-jia"),
+                        street,
+                        0x0192_f1a4_0000_7000_8000_0000_0000_0003,
                     ),
                     display_name: None,
                     skills: vec![Skill::Legal],
@@ -775,6 +797,25 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         ),
         "not_permitted",
         "a 双报到 report goes to a community, not a street",
+    );
+    let loue = a.node("loue-jia");
+    case(
+        "rights-withdrawal-to-street",
+        sign(
+            loue,
+            &msg(
+                loue,
+                Audience::Org(street.org_id.clone()),
+                1,
+                ReportWithdrawn {
+                    member: mref(loue, street, 0x0192_f1a4_0000_7000_8000_0000_0000_0006),
+                    ..withdrawal
+                }
+                .into(),
+            ),
+        ),
+        "not_permitted",
+        "a report is withdrawn from a community, never from a street",
     );
     case(
         "rights-auditor-attests",

@@ -178,6 +178,7 @@ hostile! {
     rights_roster_from_community => "rights-roster-from-community",
     rights_direct_kind_broadcast => "rights-direct-kind-broadcast",
     rights_report_to_street => "rights-report-to-street",
+    rights_withdrawal_to_street => "rights-withdrawal-to-street",
     rights_auditor_attests => "rights-auditor-attests",
     oversized => "oversized",
     oversized_any_kind => "oversized-any-kind",

@@ -82,6 +82,7 @@ pub fn dispatch(
         | Body::SyncRequested(_)
         | Body::ReportSubmitted(_)
         | Body::ReportDecided(_)
+        | Body::ReportWithdrawn(_)
         | Body::ActivityPublished(_)
         | Body::ActivityCancelled(_)
         | Body::SignupRequested(_)

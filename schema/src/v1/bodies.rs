@@ -225,6 +225,16 @@ pub struct ReportDecided {
     pub note: Option<Note>,
 }
 
+/// `report.withdrawn` (direct, home organisation → the community it reported the member to):
+/// the member no longer reports there (moved, left service, or the report was a mistake).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReportWithdrawn {
+    pub report_id: Uuid,
+    pub member: MemberRef,
+    pub reason: Option<Note>,
+}
+
 /// A post within an activity, held by a primary (A) and a backup (B).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -380,6 +390,7 @@ impl Check for NeedClaimDecided {}
 impl Check for NeedFulfilled {}
 impl Check for NeedEscalated {}
 impl Check for ReportDecided {}
+impl Check for ReportWithdrawn {}
 impl Check for ActivityCancelled {}
 impl Check for SignupRequested {}
 impl Check for PlacementDecided {}

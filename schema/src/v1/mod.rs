@@ -128,6 +128,7 @@ kinds! {
     "need.escalated" => NeedEscalated { senders: &[Community, Street], route: Route::Broadcast, control: false }
     "report.submitted" => ReportSubmitted { senders: ANY, route: Route::Direct(&[Community]), control: false }
     "report.decided" => ReportDecided { senders: &[Community], route: Route::Direct(ANY), control: false }
+    "report.withdrawn" => ReportWithdrawn { senders: ANY, route: Route::Direct(&[Community]), control: false }
     "activity.published" => ActivityPublished { senders: PRODUCERS, route: Route::Broadcast, control: false }
     "activity.cancelled" => ActivityCancelled { senders: PRODUCERS, route: Route::Broadcast, control: false }
     "signup.requested" => SignupRequested { senders: ANY, route: Route::Direct(PRODUCERS), control: false }
@@ -173,7 +174,7 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 22);
+        assert_eq!(Kind::ALL.len(), 23);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
