@@ -276,6 +276,20 @@ pub fn sample_offer() -> OfferPublished {
     }
 }
 
+/// The sample co-building agreement of the vectors: `loue-jia` proposes it to `youyi-nanli`.
+pub fn sample_agreement(now: i64) -> AgreementProposed {
+    AgreementProposed {
+        agreement_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0501),
+        title: Text::new("楼e家 × 友谊南里 2027 年共建协议").unwrap_or_else(|_| unreachable!()),
+        resources: vec![OfferCategory::Venue, OfferCategory::VolunteerSkill],
+        services: Text::new("每月一次法律咨询进社区；周末开放三楼会议室供居民议事。")
+            .unwrap_or_else(|_| unreachable!()),
+        starts_at: now - 86_400,
+        ends_at: now + 365 * 86_400,
+        note: None,
+    }
+}
+
 /// Builds every case. Signatures are fresh each time (Ed25519 is deterministic, but keys are not).
 ///
 /// Every message gets its own `jti` (`0192f1a4-0000-7000-8000-000000000101`, `…102`, … in the
@@ -417,6 +431,22 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         ),
         "ok",
         "a street withdraws its member's 双报到 report from the community",
+    );
+    let loue = a.node("loue-jia");
+    let proposal = sign(
+        loue,
+        &msg(
+            loue,
+            Audience::Org(community.org_id.clone()),
+            1,
+            sample_agreement(now).into(),
+        ),
+    );
+    case(
+        "ok-agreement-proposed",
+        proposal.clone(),
+        "ok",
+        "a building alliance proposes a co-building agreement (共建协议) to the community",
     );
 
     // Tampering: change one claim, keep the signature.
@@ -672,6 +702,22 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         "body",
         "a check-in crediting 61 minutes for one hour",
     );
+    let (_, mut c, _) = split(&sign(
+        loue,
+        &msg(
+            loue,
+            Audience::Org(community.org_id.clone()),
+            1,
+            sample_agreement(now).into(),
+        ),
+    ));
+    c["body"]["ends_at"] = c["body"]["starts_at"].clone();
+    case(
+        "body-agreement-empty-term",
+        loue.signer.sign_raw_claims(None, &c).unwrap_or_default(),
+        "body",
+        "a co-building agreement that ends when it starts",
+    );
     case(
         "iss-mismatch",
         raw(street, &|c| c["iss"] = json!("loue-jia")),
@@ -798,7 +844,6 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         "not_permitted",
         "a 双报到 report goes to a community, not a street",
     );
-    let loue = a.node("loue-jia");
     case(
         "rights-withdrawal-to-street",
         sign(
@@ -816,6 +861,40 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         ),
         "not_permitted",
         "a report is withdrawn from a community, never from a street",
+    );
+    case(
+        "rights-proposal-from-street",
+        sign(
+            street,
+            &msg(
+                street,
+                Audience::Org(community.org_id.clone()),
+                1,
+                sample_agreement(now).into(),
+            ),
+        ),
+        "not_permitted",
+        "a street does not sign co-building agreements with its communities",
+    );
+    case(
+        "rights-decision-from-unit",
+        sign(
+            loue,
+            &msg(
+                loue,
+                Audience::Org(community.org_id.clone()),
+                1,
+                AgreementDecided {
+                    agreement_id: sample_agreement(now).agreement_id,
+                    proposal: AgreementDecided::digest(&proposal),
+                    accepted: true,
+                    note: None,
+                }
+                .into(),
+            ),
+        ),
+        "not_permitted",
+        "only the community decides a co-building agreement",
     );
     case(
         "rights-auditor-attests",

@@ -3,7 +3,7 @@
 
 use tongxin_schema::envelope::{Audience, Message, Stream, VerifyError};
 use tongxin_schema::v1::{Body, Kind};
-use tongxin_schema::vectors::{TestAlliance, cases, sample_offer};
+use tongxin_schema::vectors::{TestAlliance, cases, sample_agreement, sample_offer};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -57,6 +57,54 @@ fn every_case_gets_its_verdict() {
         }
     }
     assert!(failures.is_empty(), "{failures:#?}");
+}
+
+#[test]
+fn an_agreement_decision_reaches_the_proposer_and_names_the_proposal() {
+    use tongxin_schema::v1::bodies::AgreementDecided;
+    let a = TestAlliance::new(now()).unwrap();
+    let all = cases(&a);
+    let proposal = &all
+        .iter()
+        .find(|c| c.name == "ok-agreement-proposed")
+        .unwrap()
+        .jws;
+    let (community, loue) = (a.node("youyi-nanli"), a.node("loue-jia"));
+    let decision = AgreementDecided {
+        agreement_id: sample_agreement(a.now).agreement_id,
+        proposal: AgreementDecided::digest(proposal),
+        accepted: true,
+        note: None,
+    };
+    let sent = Message::new(
+        community.org_id.clone(),
+        Audience::Org(loue.org_id.clone()),
+        1,
+        a.now,
+        decision,
+    );
+    let jws = community.signer.sign(&sent).unwrap();
+    let at_loue = a.verifier().unwrap().for_receiver(loue.org_id.clone());
+    let got = at_loue.verify(&jws, a.now).unwrap();
+    let Body::AgreementDecided(d) = &got.body else {
+        panic!("{:?}", got.body)
+    };
+    assert!(d.decides(proposal));
+    assert_eq!(sent.routing_key(), "org.loue-jia.agreement.decided");
+    // Only co-builders receive decisions: to a street it is outside the rights.
+    let to_street = Message::new(
+        community.org_id.clone(),
+        Audience::Org(a.node("xueyuan-nanlu").org_id.clone()),
+        1,
+        a.now,
+        got.body.clone(),
+    );
+    let err = a
+        .verifier()
+        .unwrap()
+        .verify(&community.signer.sign(&to_street).unwrap(), a.now)
+        .unwrap_err();
+    assert_eq!(err.code(), "not_permitted");
 }
 
 #[test]

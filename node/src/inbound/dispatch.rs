@@ -91,7 +91,9 @@ pub fn dispatch(
         | Body::EmergencyDeclared(_)
         | Body::EmergencyVolunteered(_)
         | Body::EmergencyClosed(_)
-        | Body::ParticipationReported(_) => return Ok(Dispatched::NotYet),
+        | Body::ParticipationReported(_)
+        | Body::AgreementProposed(_)
+        | Body::AgreementDecided(_) => return Ok(Dispatched::NotYet),
     };
     Ok(Dispatched::Done(outcome))
 }

@@ -29,6 +29,10 @@ pub const MAX_HEADS: usize = 1000;
 pub const MAX_ROWS: usize = 2000;
 /// Most minutes one check-in may credit (a day).
 pub const MAX_CHECKIN_MINUTES: u32 = 1440;
+/// Most resource categories in a co-building agreement.
+pub const MAX_AGREEMENT_RESOURCES: usize = 12;
+/// The JSON Schema pattern of `agreement.decided`'s `proposal`: lower-case hex SHA-256.
+pub const PROPOSAL_DIGEST_PATTERN: &str = "^[0-9a-f]{64}$";
 
 /// The limits of a body that its types do not enforce. The error names the field.
 pub trait Check {
@@ -57,6 +61,15 @@ fn not_before(later: &str, later_at: i64, earlier: &str, earlier_at: i64) -> Res
     if later_at < earlier_at {
         return Err(format!(
             "{later} ({later_at}) lies before {earlier} ({earlier_at})"
+        ));
+    }
+    Ok(())
+}
+
+fn after(later: &str, later_at: i64, earlier: &str, earlier_at: i64) -> Result<(), String> {
+    if later_at <= earlier_at {
+        return Err(format!(
+            "{later} ({later_at}) must lie after {earlier} ({earlier_at})"
         ));
     }
     Ok(())
@@ -346,6 +359,53 @@ pub struct EmergencyClosed {
     pub summary: Option<Note>,
 }
 
+/// `agreement.proposed` (direct, a co-building unit, building alliance or new-employment branch →
+/// a community): 单位报到 / 共建协议, what the proposer will put into the community and for how
+/// long. The community answers with `agreement.decided`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementProposed {
+    pub agreement_id: Uuid,
+    pub title: Title,
+    /// The kinds of resource the proposer commits (venues, funding, …).
+    #[serde(default)]
+    #[schemars(length(max = MAX_AGREEMENT_RESOURCES))]
+    pub resources: Vec<OfferCategory>,
+    /// The services and commitments, in words.
+    pub services: Description,
+    pub starts_at: i64,
+    /// After `starts_at`.
+    pub ends_at: i64,
+    pub note: Option<Note>,
+}
+
+/// `agreement.decided` (direct, the community → the proposer). It names the proposal by the
+/// SHA-256 of its compact JWS as received, so the decision signs the exact proposal and both
+/// sides hold the same agreement, signed by both.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct AgreementDecided {
+    pub agreement_id: Uuid,
+    /// Lower-case hex SHA-256 of the proposal's compact JWS, byte for byte as received.
+    #[schemars(regex(pattern = PROPOSAL_DIGEST_PATTERN))]
+    pub proposal: String,
+    pub accepted: bool,
+    pub note: Option<Note>,
+}
+
+impl AgreementDecided {
+    /// The `proposal` value for a proposal received as `proposal_jws`: lower-case hex SHA-256
+    /// of its bytes, exactly as received (no trimming, no re-serialising).
+    pub fn digest(proposal_jws: &str) -> String {
+        hex::encode(openssl::sha::sha256(proposal_jws.as_bytes()))
+    }
+
+    /// Whether this decision is about `proposal_jws` (the digests are equal).
+    pub fn decides(&self, proposal_jws: &str) -> bool {
+        self.proposal == Self::digest(proposal_jws)
+    }
+}
+
 /// Which side of a check-in the reporting organisation stands on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -395,6 +455,30 @@ impl Check for ActivityCancelled {}
 impl Check for SignupRequested {}
 impl Check for PlacementDecided {}
 impl Check for EmergencyClosed {}
+
+impl Check for AgreementProposed {
+    fn check(&self) -> Result<(), String> {
+        after("ends_at", self.ends_at, "starts_at", self.starts_at)?;
+        at_most("resources", self.resources.len(), MAX_AGREEMENT_RESOURCES)
+    }
+}
+
+impl Check for AgreementDecided {
+    fn check(&self) -> Result<(), String> {
+        let hex = self.proposal.len() == 64
+            && self
+                .proposal
+                .bytes()
+                .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+        if !hex {
+            return Err(format!(
+                "proposal {:?} must be 64 lower-case hex digits (SHA-256 of the proposal's JWS)",
+                self.proposal
+            ));
+        }
+        Ok(())
+    }
+}
 
 impl Check for NodeHello {
     fn check(&self) -> Result<(), String> {

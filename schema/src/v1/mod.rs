@@ -45,6 +45,8 @@ const PRODUCERS: &[OrgKind] = &[
 ];
 const AUTHORITY: &[OrgKind] = &[OrgDepartment];
 const MOBILISERS: &[OrgKind] = &[Street, Community, OrgDepartment];
+/// Organisations that sign co-building agreements (单位报到, 共建协议) with a community.
+const CO_BUILDERS: &[OrgKind] = &[CoBuildingUnit, BuildingAlliance, NewEmployment];
 
 macro_rules! kinds {
     ($( $(#[$doc:meta])* $name:literal => $variant:ident { senders: $senders:expr, route: $route:expr, control: $control:expr } )*) => {
@@ -138,6 +140,8 @@ kinds! {
     "emergency.volunteered" => EmergencyVolunteered { senders: ANY, route: Route::Direct(MOBILISERS), control: false }
     "emergency.closed" => EmergencyClosed { senders: MOBILISERS, route: Route::Broadcast, control: false }
     "participation.reported" => ParticipationReported { senders: PRODUCERS, route: Route::Direct(AUTHORITY), control: false }
+    "agreement.proposed" => AgreementProposed { senders: CO_BUILDERS, route: Route::Direct(&[Community]), control: false }
+    "agreement.decided" => AgreementDecided { senders: &[Community], route: Route::Direct(CO_BUILDERS), control: false }
 }
 
 impl fmt::Display for Kind {
@@ -174,7 +178,7 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 23);
+        assert_eq!(Kind::ALL.len(), 25);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
@@ -208,6 +212,12 @@ mod tests {
             }
             Kind::ParticipationReported => serde_json::json!({
                 "report_id": ID, "side": "host", "period_start": 1000, "period_end": 1000, "rows": []
+            }),
+            Kind::AgreementProposed => serde_json::json!({
+                "agreement_id": ID, "title": "t", "services": "", "starts_at": 1000, "ends_at": 1001
+            }),
+            Kind::AgreementDecided => serde_json::json!({
+                "agreement_id": ID, "proposal": "0".repeat(64), "accepted": true
             }),
             _ => unreachable!("no sample for {kind}"),
         };
@@ -357,6 +367,36 @@ mod tests {
                 set("period_end", json!(1000)),
                 set("period_end", json!(999)),
             ),
+            (
+                Kind::AgreementProposed,
+                "ends_at",
+                set("ends_at", json!(1001)),
+                set("ends_at", json!(1000)),
+            ),
+            (
+                Kind::AgreementProposed,
+                "resources",
+                set("resources", list(12, json!("venue"))),
+                set("resources", list(13, json!("venue"))),
+            ),
+            (
+                Kind::AgreementDecided,
+                "proposal",
+                set("proposal", json!("0123456789abcdef".repeat(4))),
+                set("proposal", json!("0123456789ABCDEF".repeat(4))),
+            ),
+            (
+                Kind::AgreementDecided,
+                "proposal",
+                set("proposal", json!("f".repeat(64))),
+                set("proposal", json!("f".repeat(63))),
+            ),
+            (
+                Kind::AgreementDecided,
+                "proposal",
+                set("proposal", json!("a".repeat(64))),
+                set("proposal", json!("g".repeat(64))),
+            ),
         ];
         for (kind, field, at_limit, past_limit) in cases {
             let ok = parse_edited(kind, at_limit);
@@ -420,6 +460,25 @@ mod tests {
                 json!([{ "stream": "all", "last_seq": 1 }]))
             .is_ok()
         );
+    }
+
+    #[test]
+    fn a_decision_names_its_proposal_by_the_sha256_of_its_bytes() {
+        use bodies::AgreementDecided;
+        // SHA-256("abc"), FIPS 180-2.
+        assert_eq!(
+            AgreementDecided::digest("abc"),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad"
+        );
+        let d = AgreementDecided {
+            agreement_id: uuid::Uuid::nil(),
+            proposal: AgreementDecided::digest("a.b.c"),
+            accepted: true,
+            note: None,
+        };
+        assert!(d.decides("a.b.c"));
+        // The bytes as received: a trailing newline is another proposal.
+        assert!(!d.decides("a.b.c\n"));
     }
 
     #[test]
