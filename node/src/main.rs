@@ -103,6 +103,10 @@ enum AllianceCommand {
         /// Where to write the signed roster (default DIR/roster.jws).
         #[arg(long)]
         out: Option<PathBuf>,
+        /// A node's public web address for member sign-in, as ORG-ID=URL (absolute http or
+        /// https, no query or fragment); repeatable. Overrides the orgs file's `base_url`.
+        #[arg(long = "base-url", value_name = "ORG-ID=URL")]
+        base_url: Vec<String>,
     },
 }
 
@@ -164,9 +168,14 @@ fn main() -> ExitCode {
                 days,
             } => cli::alliance::issue(&ca, &csr, &org_id, &kind, &out, days),
             AllianceCommand::Revoke { ca, cert } => cli::alliance::revoke(&ca, &cert),
-            AllianceCommand::Roster { ca, orgs, out } => {
-                cli::alliance::roster(&ca, &orgs, out.as_deref()).map(|_| ())
-            }
+            AllianceCommand::Roster {
+                ca,
+                orgs,
+                out,
+                base_url,
+            } => cli::alliance::parse_base_urls(&base_url).and_then(|urls| {
+                cli::alliance::roster(&ca, &orgs, out.as_deref(), &urls).map(|_| ())
+            }),
         },
         Command::Node {
             command:

@@ -322,6 +322,128 @@ fn authority_workflow() {
         .contains("serial 2")
     );
 
+    // Base URLs for member sign-in (PROTOCOL.md §4.5): from --base-url, checked, written only
+    // for the organisations that have one.
+    let base = |url: &str| format!("youyi-nanli={url}");
+    let roster_args = |extra: &[String]| {
+        let mut args: Vec<String> = [
+            "alliance",
+            "roster",
+            "--ca",
+            &p("ca"),
+            "--orgs",
+            &p("orgs.toml"),
+        ]
+        .map(String::from)
+        .to_vec();
+        args.extend_from_slice(extra);
+        args
+    };
+    let run = |extra: &[String]| {
+        ok(&roster_args(extra)
+            .iter()
+            .map(String::as_str)
+            .collect::<Vec<_>>())
+    };
+    let refused = |extra: &[String], needle: &str| {
+        fails(
+            &roster_args(extra)
+                .iter()
+                .map(String::as_str)
+                .collect::<Vec<_>>(),
+            needle,
+        )
+    };
+    assert!(
+        run(&[
+            "--base-url".into(),
+            base("https://tongxin.youyi.example/app")
+        ])
+        .contains("serial 3")
+    );
+    let root = tongxin_schema::pki::Root::new(
+        openssl::x509::X509::from_pem(&std::fs::read(p("ca/ca.pem")).unwrap()).unwrap(),
+    )
+    .unwrap();
+    let roster = |path: &str| {
+        tongxin_schema::roster::Roster::verify(&root, &std::fs::read_to_string(p(path)).unwrap())
+            .unwrap()
+    };
+    let r = roster("ca/roster.jws");
+    let url_of = |r: &tongxin_schema::roster::Roster, org: &str| {
+        r.org(&org.parse().unwrap())
+            .unwrap()
+            .base_url()
+            .map(str::to_owned)
+    };
+    assert_eq!(
+        url_of(&r, "youyi-nanli").as_deref(),
+        Some("https://tongxin.youyi.example/app")
+    );
+    assert_eq!(url_of(&r, "lunan-zzb"), None);
+    // From the orgs file too; the flag wins over it.
+    let with_url = std::fs::read_to_string(p("orgs.toml")).unwrap().replace(
+        "certificate = \"n2/node.pem\"\n",
+        "certificate = \"n2/node.pem\"\nbase_url = \"http://10.0.0.2:8080\"\n",
+    );
+    std::fs::write(p("orgs.toml"), with_url).unwrap();
+    run(&["--base-url".into(), base("https://b.youyi.example")]);
+    let r = roster("ca/roster.jws");
+    assert_eq!(
+        url_of(&r, "lunan-zzb").as_deref(),
+        Some("http://10.0.0.2:8080")
+    );
+    assert_eq!(
+        url_of(&r, "youyi-nanli").as_deref(),
+        Some("https://b.youyi.example")
+    );
+    // Refused, with the reason: an organisation not in the orgs file, twice the same one, no
+    // '=', and URLs the protocol does not allow.
+    refused(
+        &[
+            "--base-url".into(),
+            "xueyuan-nanlu=https://x.example".into(),
+        ],
+        "not in",
+    );
+    refused(
+        &[
+            "--base-url".into(),
+            base("https://a.example"),
+            "--base-url".into(),
+            base("https://b.example"),
+        ],
+        "given twice",
+    );
+    refused(
+        &["--base-url".into(), "https://a.example".into()],
+        "<org-id>=<url>",
+    );
+    refused(
+        &["--base-url".into(), base("https://a.example/?x=1")],
+        "query",
+    );
+    refused(&["--base-url".into(), base("ftp://a.example")], "https://");
+    refused(
+        &["--base-url".into(), base("https://u@a.example")],
+        "user info",
+    );
+    let bad_file = std::fs::read_to_string(p("orgs.toml"))
+        .unwrap()
+        .replace("http://10.0.0.2:8080", "http://10.0.0.2:8080/#x");
+    std::fs::write(p("orgs-bad.toml"), bad_file).unwrap();
+    fails(
+        &[
+            "alliance",
+            "roster",
+            "--ca",
+            &p("ca"),
+            "--orgs",
+            &p("orgs-bad.toml"),
+        ],
+        "org lunan-zzb: base_url",
+    );
+
     // Sign a message with the community's key and verify it with the CLI.
     let key = tongxin_schema::pki::load_key(&std::fs::read(p("n1/node.key")).unwrap()).unwrap();
     let cert = openssl::x509::X509::from_pem(&std::fs::read(p("n1/node.pem")).unwrap()).unwrap();

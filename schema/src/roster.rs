@@ -19,6 +19,13 @@ use crate::v1::text::Title;
 /// The JOSE `typ` of a roster document.
 pub const ROSTER_TYP: &str = "tongxin-roster+jwt";
 
+/// Longest `base_url` of a roster entry, in characters (all ASCII).
+pub const MAX_BASE_URL: usize = 200;
+
+/// The JSON Schema pattern of `base_url` (the port range, 1–65535, is checked by
+/// [`check_base_url`] only).
+pub const BASE_URL_PATTERN: &str = r"^https?://([A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*|\[[0-9A-Fa-f:.]+\])(:[0-9]{1,5})?(/([A-Za-z0-9._~!$&'()*+,;=:-]|%[0-9A-Fa-f]{2})*)*$";
+
 /// One member organisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -32,6 +39,93 @@ pub struct RosterOrg {
     pub grids: Vec<GridCode>,
     /// The organisation's current node certificate (PEM).
     pub certificate: String,
+    /// The node's public web address, where members of other organisations are sent to sign
+    /// in (PROTOCOL.md §4.5, §4.7). Written only when set, so rosters without it keep their
+    /// form; [`Roster::verify`] checks it with [`check_base_url`].
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(max = MAX_BASE_URL), regex(pattern = BASE_URL_PATTERN))]
+    pub base_url: Option<String>,
+}
+
+impl RosterOrg {
+    /// The node's public web address for member sign-in redirects, if the roster gives one.
+    /// On a verified [`Roster`] it has passed [`check_base_url`].
+    pub fn base_url(&self) -> Option<&str> {
+        self.base_url.as_deref()
+    }
+}
+
+/// Checks a roster entry's `base_url` (PROTOCOL.md §4.5): an absolute `http` or `https` URL of
+/// at most 200 characters: scheme, host (a DNS name, IPv4 address or bracketed IPv6 literal),
+/// optional port 1–65535, optional path; no user info, query or fragment. The error says what
+/// is wrong.
+pub fn check_base_url(url: &str) -> Result<(), String> {
+    if url.chars().count() > MAX_BASE_URL {
+        return Err(format!(
+            "is {} characters long; at most {MAX_BASE_URL} are allowed",
+            url.chars().count()
+        ));
+    }
+    let Some(rest) = url
+        .strip_prefix("https://")
+        .or_else(|| url.strip_prefix("http://"))
+    else {
+        return Err("must start with https:// or http://".into());
+    };
+    if let Some(c) = url.chars().find(|c| !c.is_ascii_graphic()) {
+        return Err(format!(
+            "contains {c:?}; only printable ASCII without spaces is allowed (percent-encode the rest)"
+        ));
+    }
+    for (c, what) in [('@', "user info"), ('?', "a query"), ('#', "a fragment")] {
+        if url.contains(c) {
+            return Err(format!("has {what} ({c:?}); a base URL has none"));
+        }
+    }
+    let (authority, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let (host, port) = match authority.rsplit_once(':') {
+        Some((h, p)) if !h.starts_with('[') || h.ends_with(']') => (h, Some(p)),
+        _ => (authority, None),
+    };
+    let label_ok =
+        |l: &str| !l.is_empty() && l.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    let host_ok = match host.strip_prefix('[').and_then(|h| h.strip_suffix(']')) {
+        Some(v6) => {
+            v6.contains(':')
+                && v6
+                    .bytes()
+                    .all(|b| b.is_ascii_hexdigit() || b == b':' || b == b'.')
+        }
+        None => host.split('.').all(label_ok),
+    };
+    if !host_ok {
+        return Err(format!("host {host:?} is not a DNS name or IP address"));
+    }
+    if let Some(p) = port {
+        let ok = (1..=5).contains(&p.len())
+            && p.bytes().all(|b| b.is_ascii_digit())
+            && p.parse::<u32>().is_ok_and(|n| (1..=65535).contains(&n));
+        if !ok {
+            return Err(format!("port {p:?} is not a number from 1 to 65535"));
+        }
+    }
+    let mut bytes = path.bytes();
+    while let Some(b) = bytes.next() {
+        let ok = match b {
+            b'%' => {
+                let hex = |b: Option<u8>| b.is_some_and(|b| b.is_ascii_hexdigit());
+                hex(bytes.next()) && hex(bytes.next())
+            }
+            b'/' | b':' => true,
+            _ => b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=".contains(&b),
+        };
+        if !ok {
+            return Err(format!(
+                "path {path:?} has a character a URL path does not allow unencoded"
+            ));
+        }
+    }
+    Ok(())
 }
 
 /// The roster document (the JWS payload).
@@ -146,6 +240,9 @@ impl Roster {
                     info.org_id, info.kind
                 )));
             }
+            if let Some(url) = &org.base_url {
+                check_base_url(url).map_err(|e| entry(format!("base_url {url:?} {e}")))?;
+            }
         }
         for org in &doc.orgs {
             if let Some(parent) = &org.parent
@@ -179,4 +276,108 @@ pub fn sign_roster(
     ]);
     let key = EncodingKey::from_ed_der(&ca_key.private_key_to_pkcs8().map_err(PkiError::from)?);
     jsonwebtoken::encode(&header, doc, &key).map_err(|e| RosterError::Malformed(e.to_string()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::vectors::TestAlliance;
+
+    #[test]
+    fn base_urls() {
+        for ok in [
+            "https://youyi-nanli.example.org",
+            "https://youyi-nanli.example.org/",
+            "https://youyi-nanli.example.org/tongxin/",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080/a%20b",
+            "https://[2001:db8::1]",
+            "https://node-1.example:443/x/y;v=1",
+        ] {
+            assert_eq!(check_base_url(ok), Ok(()), "{ok}");
+        }
+        let long = format!("https://a.example/{}", "x".repeat(183));
+        assert_eq!(long.len(), 201);
+        for (bad, why) in [
+            ("youyi-nanli.example.org", "must start with"),
+            ("ftp://youyi-nanli.example.org", "must start with"),
+            ("HTTPS://youyi-nanli.example.org", "must start with"),
+            ("//youyi-nanli.example.org", "must start with"),
+            ("https://", "host \"\""),
+            ("https:///path", "host \"\""),
+            ("https://user:pw@youyi.example", "user info"),
+            ("https://youyi.example/?next=/", "a query"),
+            ("https://youyi.example/#top", "a fragment"),
+            ("https://youyi.example:0", "port"),
+            ("https://youyi.example:65536", "port"),
+            ("https://youyi.example:", "port"),
+            ("https://youyi.example:8o", "port"),
+            ("https://you yi.example", "printable ASCII"),
+            ("https://友谊.example", "printable ASCII"),
+            ("https://youyi.example/a\nb", "printable ASCII"),
+            ("https://youyi..example", "host"),
+            ("https://youyi_nanli.example", "host"),
+            ("https://[::1", "host"),
+            ("https://youyi.example/a%2", "path"),
+            ("https://youyi.example/a\\b", "path"),
+            ("https://youyi.example/<x>", "path"),
+            (long.as_str(), "at most 200"),
+        ] {
+            let err = check_base_url(bad).expect_err(bad);
+            assert!(err.contains(why), "{bad}: {err}");
+        }
+        assert_eq!(
+            check_base_url(&format!("https://a.example/{}", "x".repeat(182))),
+            Ok(())
+        );
+    }
+
+    fn signed(a: &TestAlliance, edit: impl Fn(&mut RosterDoc)) -> Result<Roster, RosterError> {
+        let root = Root::new(a.ca_cert.clone()).unwrap_or_else(|e| panic!("{e}"));
+        let mut doc = Roster::verify(&root, &a.roster_jws)
+            .unwrap_or_else(|e| panic!("{e}"))
+            .doc()
+            .clone();
+        edit(&mut doc);
+        Roster::verify(
+            &root,
+            &sign_roster(&a.ca_key, &a.ca_cert, &doc).unwrap_or_else(|e| panic!("{e}")),
+        )
+    }
+
+    #[test]
+    fn base_url_is_optional_checked_and_written_only_when_set() {
+        let a = TestAlliance::new(1_800_000_000).unwrap_or_else(|e| panic!("{e}"));
+        let id = |s: &str| s.parse::<OrgId>().unwrap_or_else(|e| panic!("{e}"));
+        let r = signed(&a, |_| {}).unwrap_or_else(|e| panic!("{e}"));
+        let community = r
+            .org(&id("youyi-nanli"))
+            .unwrap_or_else(|| panic!("listed"));
+        assert_eq!(
+            community.base_url(),
+            Some("https://youyi-nanli.example.org/tongxin")
+        );
+        assert_eq!(r.org(&id("xueyuan-nanlu")).and_then(|o| o.base_url()), None);
+        // Absent, not null, when unset: rosters without it keep their form.
+        let json = serde_json::to_value(r.doc()).unwrap_or_else(|e| panic!("{e}"));
+        let street = json["orgs"]
+            .as_array()
+            .and_then(|o| o.iter().find(|o| o["id"] == "xueyuan-nanlu"))
+            .unwrap_or_else(|| panic!("listed"));
+        assert!(street.get("base_url").is_none(), "{street}");
+        // A bad URL refuses the whole roster and says which entry and why.
+        let err = signed(&a, |d| {
+            for o in &mut d.orgs {
+                if o.id.as_str() == "youyi-nanli" {
+                    o.base_url = Some("https://youyi.example/?a=1".into());
+                }
+            }
+        })
+        .expect_err("a query is refused");
+        let text = err.to_string();
+        assert!(
+            text.contains("youyi-nanli") && text.contains("base_url") && text.contains("query"),
+            "{text}"
+        );
+    }
 }

@@ -143,6 +143,9 @@ impl TestAlliance {
                         .and(Some(format!("xueyuan-nanlu{suffix}").parse()?)),
                     grids: vec![],
                     certificate: String::from_utf8_lossy(&n.cert.to_pem()?).into_owned(),
+                    // The receiver of the vectors publishes where members sign in (§4.5).
+                    base_url: (n.kind == OrgKind::Community)
+                        .then(|| "https://youyi-nanli.example.org/tongxin".to_owned()),
                 })
             })
             .collect::<Result<Vec<_>, PkiError>>()?;
@@ -218,6 +221,7 @@ impl TestAlliance {
                 parent: None,
                 grids: vec![],
                 certificate: String::from_utf8(n.cert.to_pem()?)?,
+                base_url: None,
             });
         }
         doc.serial = 2;

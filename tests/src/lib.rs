@@ -287,6 +287,7 @@ impl Alliance {
                 parent: o.parent.clone(),
                 grids: vec![],
                 certificate: String::from_utf8(o.cert.to_pem().unwrap()).unwrap(),
+                base_url: None,
             })
             .collect();
         let doc = RosterDoc {

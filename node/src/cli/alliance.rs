@@ -7,7 +7,7 @@ use anyhow::{Context, bail};
 use openssl::x509::{X509, X509Req};
 use serde::Deserialize;
 use tongxin_schema::pki::{self, Revoked, Root, Validity};
-use tongxin_schema::roster::{RosterDoc, RosterOrg, sign_roster};
+use tongxin_schema::roster::{RosterDoc, RosterOrg, check_base_url, sign_roster};
 use tongxin_schema::v1::text::Text;
 use tongxin_schema::{OrgId, OrgKind};
 
@@ -169,17 +169,66 @@ struct OrgEntry {
     grids: Vec<String>,
     /// Path of the organisation's certificate, relative to the orgs file.
     certificate: PathBuf,
+    /// The node's public web address for member sign-in redirects (PROTOCOL.md §4.5).
+    base_url: Option<String>,
+}
+
+/// Reads `--base-url <org-id>=<url>` values: each organisation at most once, each URL as
+/// PROTOCOL.md §4.5 allows.
+pub fn parse_base_urls(args: &[String]) -> anyhow::Result<Vec<(OrgId, String)>> {
+    let mut out: Vec<(OrgId, String)> = Vec::new();
+    for arg in args {
+        let Some((org, url)) = arg.split_once('=') else {
+            bail!(
+                "--base-url {arg:?}: write <org-id>=<url>, e.g. youyi-nanli=https://tongxin.youyi.example"
+            );
+        };
+        let org: OrgId = org
+            .parse()
+            .with_context(|| format!("--base-url {arg:?}: bad org id"))?;
+        if out.iter().any(|(o, _)| *o == org) {
+            bail!("--base-url: {org} is given twice");
+        }
+        check_base_url(url).map_err(|e| anyhow::anyhow!("--base-url for {org}: {url:?} {e}"))?;
+        out.push((org, url.to_owned()));
+    }
+    Ok(out)
 }
 
 /// `alliance roster`: signs the roster with the CA key. The serial grows with each call.
-pub fn roster(ca_dir: &Path, orgs: &Path, out: Option<&Path>) -> anyhow::Result<PathBuf> {
+/// `base_urls` (from `--base-url`) set or replace the orgs file's `base_url` of those
+/// organisations; naming one that is not in the orgs file is an error.
+pub fn roster(
+    ca_dir: &Path,
+    orgs: &Path,
+    out: Option<&Path>,
+    base_urls: &[(OrgId, String)],
+) -> anyhow::Result<PathBuf> {
     let ca = CaDir::open(ca_dir)?;
     let text = String::from_utf8(read(orgs)?).context("the orgs file is not UTF-8")?;
     let file: OrgsFile = toml::from_str(&text)
         .with_context(|| format!("{} is not a valid orgs file", orgs.display()))?;
     let base = orgs.parent().unwrap_or(Path::new("."));
+    if let Some((org, _)) = base_urls
+        .iter()
+        .find(|(o, _)| !file.org.iter().any(|e| e.id == *o))
+    {
+        bail!(
+            "--base-url names {org}, which is not in {}; add it there or fix the id",
+            orgs.display()
+        );
+    }
     let mut entries = Vec::new();
     for e in file.org {
+        let base_url = base_urls
+            .iter()
+            .find(|(o, _)| *o == e.id)
+            .map(|(_, url)| url.clone())
+            .or(e.base_url);
+        if let Some(url) = &base_url {
+            check_base_url(url)
+                .map_err(|err| anyhow::anyhow!("org {}: base_url {url:?} {err}", e.id))?;
+        }
         let pem = read(&base.join(&e.certificate))?;
         let grids = e
             .grids
@@ -193,6 +242,7 @@ pub fn roster(ca_dir: &Path, orgs: &Path, out: Option<&Path>) -> anyhow::Result<
             parent: e.parent,
             grids,
             certificate: String::from_utf8(pem).context("certificate is not UTF-8 PEM")?,
+            base_url,
         });
     }
     let serial_path = ca_dir.join("roster.serial");
