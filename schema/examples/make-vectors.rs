@@ -6,10 +6,10 @@
 
 use std::path::Path;
 
-use tongxin_schema::vectors::{TestAlliance, cases};
+use tongxin_schema::vectors::{TestAlliance, cases, member_token_cases};
 
 /// The directories under `schema/vectors/` that this program writes, and empties first.
-pub const GENERATED_DIRS: [&str; 3] = ["cases", "certs", "keys"];
+pub const GENERATED_DIRS: [&str; 4] = ["cases", "certs", "keys", "tokens"];
 /// The files directly under `schema/vectors/` that this program writes.
 pub const GENERATED_FILES: [&str; 4] = ["root.pem", "crl.pem", "roster.jws", "manifest.json"];
 
@@ -74,7 +74,16 @@ pub fn regenerate(dir: &Path, now: i64) -> Result<usize, Box<dyn std::error::Err
             serde_json::json!({ "name": c.name, "file": file, "expect": c.expect, "note": c.note }),
         );
     }
-    let count = list.len();
+    let mut tokens = Vec::new();
+    for c in member_token_cases(&a) {
+        let file = format!("tokens/{}.jws", c.name);
+        std::fs::write(dir.join(&file), &c.jws)?;
+        tokens.push(serde_json::json!({
+            "name": c.name, "file": file, "host": c.host, "nonce": c.nonce,
+            "expect": c.expect, "note": c.note,
+        }));
+    }
+    let count = list.len() + tokens.len();
     let manifest = serde_json::json!({
         "description": "Tongxin protocol v1 test vectors. Verify each case as receiver `receiver` at time `now` with trust root `root`, revocation list `crl` and roster `roster`; `expect` is `ok` or the error code of PROTOCOL.md §8. TEST KEYS ONLY.",
         "now": now,
@@ -83,6 +92,7 @@ pub fn regenerate(dir: &Path, now: i64) -> Result<usize, Box<dyn std::error::Err
         "crl": "crl.pem",
         "roster": "roster.jws",
         "cases": list,
+        "member_tokens": tokens,
     });
     std::fs::write(
         dir.join("manifest.json"),

@@ -340,6 +340,15 @@ pub enum VerifyError {
     },
     #[error("message is addressed to {aud}, not to this node")]
     NotForUs { aud: String },
+    /// A member token (PROTOCOL.md §4.7) for another host.
+    #[error("member token is for {aud}, not for {host}")]
+    WrongAudience { aud: String, host: String },
+    /// A member token whose `sub` is a member of another organisation than its issuer.
+    #[error("member token from {iss} names {sub}, a member of another organisation")]
+    SubjectMismatch { sub: String, iss: String },
+    /// A member token whose `nonce` is not the one the host chose.
+    #[error("member token nonce is not the one this sign-in started with")]
+    NonceMismatch,
 }
 
 impl VerifyError {
@@ -367,11 +376,14 @@ impl VerifyError {
             VerifyError::RosterKindMismatch { .. } => "roster_kind_mismatch",
             VerifyError::NotPermitted { .. } => "not_permitted",
             VerifyError::NotForUs { .. } => "not_for_us",
+            VerifyError::WrongAudience { .. } => "wrong_audience",
+            VerifyError::SubjectMismatch { .. } => "subject_mismatch",
+            VerifyError::NonceMismatch => "nonce_mismatch",
         }
     }
 
     /// Every code, for documentation and exhaustive tests.
-    pub const CODES: [&'static str; 22] = [
+    pub const CODES: [&'static str; 25] = [
         "too_large",
         "malformed",
         "algorithm",
@@ -394,6 +406,9 @@ impl VerifyError {
         "roster_kind_mismatch",
         "not_permitted",
         "not_for_us",
+        "wrong_audience",
+        "subject_mismatch",
+        "nonce_mismatch",
     ];
 }
 

@@ -958,3 +958,213 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
     case("empty", String::new(), "malformed", "empty input");
     out
 }
+
+/// A member-token case (PROTOCOL.md §4.7, §9): verify `jws` as host `host`, which started the
+/// sign-in with `nonce`, at the alliance's `now`; the verdict is `expect`.
+pub struct TokenCase {
+    pub name: &'static str,
+    pub jws: String,
+    pub host: OrgId,
+    pub nonce: &'static str,
+    pub expect: &'static str,
+    pub note: &'static str,
+}
+
+/// The nonce the host of the member-token vectors chose.
+pub const MEMBER_TOKEN_NONCE: &str = "q8Kd3-vX_7pLm2Rz";
+
+/// The sample member token's claims: a member of the street signs in at the community.
+pub fn sample_member_claims(a: &TestAlliance) -> crate::token::MemberClaims {
+    let (home, host) = (a.node("xueyuan-nanlu"), a.node("youyi-nanli"));
+    crate::token::MemberClaims {
+        iss: home.org_id.clone(),
+        aud: host.org_id.clone(),
+        sub: crate::MemberRef::pairwise(
+            home.org_id.clone(),
+            MEMBER_KEY,
+            &host.org_id,
+            Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0005),
+        ),
+        iat: a.now - 10,
+        exp: a.now + 290,
+        nonce: MEMBER_TOKEN_NONCE.into(),
+        name: Some(Text::new("王红").unwrap_or_else(|_| unreachable!())),
+        skills: vec![Skill::Legal, Skill::ElderlyCare],
+    }
+}
+
+/// Every member-token case: one accepted, the rest refused, each for one reason.
+pub fn member_token_cases(a: &TestAlliance) -> Vec<TokenCase> {
+    let now = a.now;
+    let street = a.node("xueyuan-nanlu");
+    let host = a.node("youyi-nanli").org_id.clone();
+    let good = sample_member_claims(a);
+    let claims = serde_json::to_value(&good).unwrap_or_default();
+    let header = |n: &TestNode, typ: &str| {
+        let mut h = n.signer.header().clone();
+        h.typ = Some(typ.to_owned());
+        h
+    };
+    // `claims` edited by `f`, signed as a member token by `n` without the signer's checks.
+    let raw = |n: &TestNode, f: &dyn Fn(&mut Value)| {
+        let mut c = claims.clone();
+        f(&mut c);
+        n.signer
+            .sign_raw_claims(Some(&header(n, crate::token::MEMBER_TYP)), &c)
+            .unwrap_or_default()
+    };
+    let mut out = Vec::new();
+    let mut case = |name, jws: String, expect, note| {
+        out.push(TokenCase {
+            name,
+            jws,
+            host: host.clone(),
+            nonce: MEMBER_TOKEN_NONCE,
+            expect,
+            note,
+        })
+    };
+    let ok = street.signer.sign_member_token(&good).unwrap_or_default();
+    case(
+        "ok-member-token",
+        ok.clone(),
+        "ok",
+        "a member of the street signs in at the community, sharing a name and two skills",
+    );
+    let (h, p, sig) = split(&ok);
+    let mut tampered = p;
+    tampered["skills"] = json!(["legal"]);
+    case(
+        "member-token-tampered",
+        format!("{h}.{}.{sig}", b64(&tampered)),
+        "bad_signature",
+        "skills changed after signing",
+    );
+    case(
+        "member-token-user-typ",
+        street
+            .signer
+            .sign_raw_claims(Some(&header(street, crate::token::USER_TYP)), &claims)
+            .unwrap_or_default(),
+        "wrong_type",
+        "member claims under typ tongxin-user+jwt",
+    );
+    case(
+        "member-token-is-a-message",
+        street
+            .signer
+            .sign(&Message::new(
+                street.org_id.clone(),
+                Audience::All,
+                1,
+                now - 10,
+                sample_offer(),
+            ))
+            .unwrap_or_default(),
+        "wrong_type",
+        "a message presented as a member token",
+    );
+    case(
+        "member-token-revoked",
+        raw(a.node("revoked-unit"), &|c| {
+            c["iss"] = json!(a.node("revoked-unit").org_id);
+        }),
+        "revoked",
+        "signed by a revoked certificate",
+    );
+    case(
+        "member-token-unknown-claim",
+        raw(street, &|c| c["phone"] = json!("13800000000")),
+        "claims",
+        "a claim v1 does not define (here, a phone number)",
+    );
+    case(
+        "member-token-aud-star",
+        raw(street, &|c| c["aud"] = json!("*")),
+        "claims",
+        "aud is one organisation, never *",
+    );
+    case(
+        "member-token-bad-nonce-form",
+        raw(street, &|c| c["nonce"] = json!("short")),
+        "claims",
+        "a nonce of 5 characters",
+    );
+    case(
+        "member-token-iss-mismatch",
+        raw(street, &|c| c["iss"] = json!(a.node("loue-jia").org_id)),
+        "issuer_mismatch",
+        "iss is not the certificate's organisation",
+    );
+    let off = a.node("not-on-roster");
+    case(
+        "member-token-not-on-roster",
+        raw(off, &|c| {
+            c["iss"] = json!(off.org_id);
+            c["sub"] = json!(crate::MemberRef::pairwise(
+                off.org_id.clone(),
+                MEMBER_KEY,
+                &host,
+                Uuid::from_u128(1)
+            ));
+        }),
+        "not_on_roster",
+        "the issuer is not on the roster",
+    );
+    case(
+        "member-token-wrong-audience",
+        raw(street, &|c| c["aud"] = json!(a.node("loue-jia").org_id)),
+        "wrong_audience",
+        "a token for another host",
+    );
+    case(
+        "member-token-other-home",
+        raw(street, &|c| {
+            c["sub"] = json!(crate::MemberRef::pairwise(
+                a.node("loue-jia").org_id.clone(),
+                MEMBER_KEY,
+                &host,
+                Uuid::from_u128(1)
+            ));
+        }),
+        "subject_mismatch",
+        "the street vouches for a member of another organisation",
+    );
+    case(
+        "member-token-expired",
+        raw(street, &|c| {
+            c["iat"] = json!(now - 700);
+            c["exp"] = json!(now - 100);
+        }),
+        "certificate_expired",
+        "expired 100 s ago",
+    );
+    case(
+        "member-token-future",
+        raw(street, &|c| {
+            c["iat"] = json!(now + 400);
+            c["exp"] = json!(now + 600);
+        }),
+        "certificate_expired",
+        "issued 400 s in the future (beyond the 300 s skew)",
+    );
+    case(
+        "member-token-too-long",
+        raw(street, &|c| c["exp"] = json!(now - 10 + 601)),
+        "claims",
+        "lives 601 s",
+    );
+    case(
+        "member-token-nonce-mismatch",
+        raw(street, &|c| c["nonce"] = json!("another-sign-in-0001")),
+        "nonce_mismatch",
+        "the nonce of another sign-in",
+    );
+    case(
+        "member-token-oversized",
+        raw(street, &|c| c["name"] = json!("名".repeat(3000))),
+        "too_large",
+        "over 8 KiB",
+    );
+    out
+}

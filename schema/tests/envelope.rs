@@ -3,7 +3,10 @@
 
 use tongxin_schema::envelope::{Audience, Message, Stream, VerifyError};
 use tongxin_schema::v1::{Body, Kind};
-use tongxin_schema::vectors::{TestAlliance, cases, sample_agreement, sample_offer};
+use tongxin_schema::vectors::{
+    MEMBER_TOKEN_NONCE, TestAlliance, cases, member_token_cases, sample_agreement,
+    sample_member_claims, sample_offer,
+};
 
 fn now() -> i64 {
     std::time::SystemTime::now()
@@ -108,6 +111,132 @@ fn an_agreement_decision_reaches_the_proposer_and_names_the_proposal() {
 }
 
 #[test]
+fn every_member_token_case_gets_its_verdict() {
+    let a = TestAlliance::new(now()).unwrap();
+    let v = a.verifier().unwrap();
+    let mut failures = Vec::new();
+    for c in member_token_cases(&a) {
+        let got = v.verify_member_token(&c.jws, a.now, &c.host, c.nonce);
+        let code = got.as_ref().map(|_| "ok").unwrap_or_else(|e| e.code());
+        if code != c.expect {
+            failures.push(format!("{}: expected {}, got {got:?}", c.name, c.expect));
+        }
+    }
+    assert!(failures.is_empty(), "{failures:#?}");
+    // Every refusal code of §4.7 that is particular to member tokens has a case.
+    let codes: Vec<_> = member_token_cases(&a).iter().map(|c| c.expect).collect();
+    for code in [
+        "ok",
+        "too_large",
+        "wrong_type",
+        "bad_signature",
+        "revoked",
+        "claims",
+        "issuer_mismatch",
+        "not_on_roster",
+        "wrong_audience",
+        "subject_mismatch",
+        "certificate_expired",
+        "nonce_mismatch",
+    ] {
+        assert!(codes.contains(&code), "no member-token case for {code}");
+    }
+}
+
+#[test]
+fn a_member_token_round_trips_and_is_not_a_user_token() {
+    let a = TestAlliance::new(now()).unwrap();
+    let v = a.verifier().unwrap();
+    let claims = sample_member_claims(&a);
+    let street = a.node("xueyuan-nanlu");
+    let token = street.signer.sign_member_token(&claims).unwrap();
+    let got = v
+        .verify_member_token(&token, a.now, &claims.aud, MEMBER_TOKEN_NONCE)
+        .unwrap();
+    assert_eq!(got.value(), &claims);
+    assert_eq!(got.raw(), token);
+    assert_eq!(got.sender().org_id, street.org_id);
+    // Neither token passes as the other, nor as a message.
+    assert_eq!(
+        v.verify_user_token(&token, a.now).unwrap_err().code(),
+        "wrong_type"
+    );
+    assert_eq!(v.verify(&token, a.now).unwrap_err().code(), "wrong_type");
+    // At the edges of the window: valid until just before exp, and from iat − 300 s.
+    let host = &claims.aud;
+    assert!(
+        v.verify_member_token(&token, claims.exp - 1, host, MEMBER_TOKEN_NONCE)
+            .is_ok()
+    );
+    assert!(
+        v.verify_member_token(&token, claims.exp, host, MEMBER_TOKEN_NONCE)
+            .is_err()
+    );
+    assert!(
+        v.verify_member_token(&token, claims.iat - 300, host, MEMBER_TOKEN_NONCE)
+            .is_ok()
+    );
+    assert!(
+        v.verify_member_token(&token, claims.iat - 301, host, MEMBER_TOKEN_NONCE)
+            .is_err()
+    );
+    // The nonce is compared exactly, and the verifier does not remember it (the host does).
+    let upper = MEMBER_TOKEN_NONCE.to_uppercase();
+    assert_eq!(
+        v.verify_member_token(&token, a.now, host, &upper)
+            .unwrap_err(),
+        VerifyError::NonceMismatch
+    );
+    assert!(
+        v.verify_member_token(&token, a.now, host, MEMBER_TOKEN_NONCE)
+            .is_ok()
+    );
+}
+
+#[test]
+fn the_signer_refuses_member_tokens_every_host_would_refuse() {
+    let a = TestAlliance::new(now()).unwrap();
+    let street = a.node("xueyuan-nanlu");
+    let good = sample_member_claims(&a);
+    let refused = |edit: &dyn Fn(&mut tongxin_schema::token::MemberClaims), why: &str| {
+        let mut c = good.clone();
+        edit(&mut c);
+        let err = street.signer.sign_member_token(&c).unwrap_err().to_string();
+        assert!(err.contains(why), "{why}: {err}");
+    };
+    refused(
+        &|c| c.iss = a.node("loue-jia").org_id.clone(),
+        "not this signer",
+    );
+    refused(
+        &|c| {
+            c.sub = tongxin_schema::MemberRef::pairwise(
+                a.node("loue-jia").org_id.clone(),
+                b"k",
+                &c.aud,
+                uuid::Uuid::nil(),
+            )
+        },
+        "is not a member of",
+    );
+    refused(&|c| c.aud = c.iss.clone(), "the issuer itself");
+    refused(&|c| c.nonce = "x".repeat(15), "nonce");
+    refused(&|c| c.nonce = "x".repeat(129), "nonce");
+    refused(&|c| c.nonce = format!("{}!", "x".repeat(16)), "nonce");
+    refused(
+        &|c| c.skills = vec![tongxin_schema::v1::taxonomy::Skill::Legal; 13],
+        "skills",
+    );
+    refused(&|c| c.exp = c.iat + 601, "601 s");
+    refused(&|c| c.exp = c.iat, "0 s");
+    // At the limits it signs.
+    let mut c = good.clone();
+    c.exp = c.iat + 600;
+    c.nonce = "x".repeat(128);
+    assert!(street.signer.sign_member_token(&c).is_ok());
+}
+
+#[test]
 fn a_verifier_without_crl_or_roster_still_refuses_foreign_roots() {
     let a = TestAlliance::new(now()).unwrap();
     let bare = tongxin_schema::Verifier::new(a.root.clone());
@@ -146,6 +275,13 @@ fn error_codes_are_listed() {
         if let Err(e) = v.verify(&c.jws, a.now) {
             assert!(VerifyError::CODES.contains(&e.code()), "{}", e.code());
         }
+    }
+    for c in member_token_cases(&a) {
+        assert!(
+            c.expect == "ok" || VerifyError::CODES.contains(&c.expect),
+            "{}",
+            c.expect
+        );
     }
 }
 

@@ -27,4 +27,19 @@ fn checked_in_vectors_verify_as_recorded() {
             .unwrap_or_else(|e| e.code());
         assert_eq!(got, c["expect"].as_str().unwrap(), "case {}", c["name"]);
     }
+    // Member tokens (PROTOCOL.md §4.7): each verified as its host, with its nonce.
+    let tokens = manifest["member_tokens"].as_array().unwrap();
+    assert!(tokens.len() >= 10);
+    for c in tokens {
+        let got = v
+            .verify_member_token(
+                &read(c["file"].as_str().unwrap()),
+                now,
+                &c["host"].as_str().unwrap().parse().unwrap(),
+                c["nonce"].as_str().unwrap(),
+            )
+            .map(|_| "ok")
+            .unwrap_or_else(|e| e.code());
+        assert_eq!(got, c["expect"].as_str().unwrap(), "token {}", c["name"]);
+    }
 }
