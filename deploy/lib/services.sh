@@ -66,6 +66,8 @@ ensure_pyjwt() {
 }
 
 ensure_chromium() {
-  # The web UI test renders pages in a real headless browser.
+  # The web UI test renders pages in a real headless browser; a Chinese font, so that its
+  # pages (and screenshots taken for review) show characters rather than boxes.
   command -v chromium >/dev/null || apt_install chromium
+  [ -d /usr/share/fonts/truetype/wqy ] || apt_install fonts-wqy-microhei
 }
