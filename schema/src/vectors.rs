@@ -840,6 +840,7 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
                     ),
                     display_name: None,
                     skills: vec![Skill::Legal],
+                    availability: vec![],
                     grid: None,
                 }
                 .into(),

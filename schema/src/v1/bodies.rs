@@ -17,6 +17,8 @@ use crate::objects::objects;
 
 /// Most skills in one list.
 pub const MAX_SKILLS: usize = 12;
+/// Every weekly slot once (`WeeklySlot` has 21).
+pub const MAX_SLOTS: usize = 21;
 /// Most grid codes in an offer.
 pub const MAX_OFFER_GRIDS: usize = 64;
 /// Most grid codes in an emergency.
@@ -225,6 +227,10 @@ pub struct ReportSubmitted {
     #[serde(default)]
     #[schemars(length(max = MAX_SKILLS))]
     pub skills: Vec<Skill>,
+    /// When the member is usually free, if they chose to share it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = MAX_SLOTS))]
+    pub availability: Vec<WeeklySlot>,
     pub grid: Option<GridCode>,
 }
 
@@ -503,7 +509,8 @@ impl Check for NeedPublished {
 
 impl Check for ReportSubmitted {
     fn check(&self) -> Result<(), String> {
-        at_most("skills", self.skills.len(), MAX_SKILLS)
+        at_most("skills", self.skills.len(), MAX_SKILLS)?;
+        at_most("availability", self.availability.len(), MAX_SLOTS)
     }
 }
 

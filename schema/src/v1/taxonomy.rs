@@ -85,6 +85,71 @@ pub enum Skill {
     Other,
 }
 
+/// A part of a week a member is usually free (每周可服务时段): a day and a part of it, wire
+/// names `mon-am` … `sun-eve`. Members share theirs when they report to a community.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum WeeklySlot {
+    /// 周一上午
+    MonAm,
+    /// 周一下午
+    MonPm,
+    /// 周一晚上
+    MonEve,
+    /// 周二上午
+    TueAm,
+    /// 周二下午
+    TuePm,
+    /// 周二晚上
+    TueEve,
+    /// 周三上午
+    WedAm,
+    /// 周三下午
+    WedPm,
+    /// 周三晚上
+    WedEve,
+    /// 周四上午
+    ThuAm,
+    /// 周四下午
+    ThuPm,
+    /// 周四晚上
+    ThuEve,
+    /// 周五上午
+    FriAm,
+    /// 周五下午
+    FriPm,
+    /// 周五晚上
+    FriEve,
+    /// 周六上午
+    SatAm,
+    /// 周六下午
+    SatPm,
+    /// 周六晚上
+    SatEve,
+    /// 周日上午
+    SunAm,
+    /// 周日下午
+    SunPm,
+    /// 周日晚上
+    SunEve,
+}
+
 /// Where a need is handled: 小事不出网格、大事不出村居、难事不出镇街.
 #[derive(
     Debug,
@@ -324,6 +389,7 @@ mod tests {
         same_names::<MicroWishGroup>();
         same_names::<MicroWishCategory>();
         same_names::<Mode>();
+        same_names::<WeeklySlot>();
     }
 
     #[test]
@@ -356,5 +422,6 @@ names!(
     StationKind,
     MicroWishGroup,
     MicroWishCategory,
-    Mode
+    Mode,
+    WeeklySlot
 );
