@@ -38,6 +38,8 @@ use Access::{Public, Roles};
 const ANY: &[Role] = &[Role::Admin, Role::Member, Role::Auditor];
 const ADMIN: &[Role] = &[Role::Admin];
 const ADMIN_AUDITOR: &[Role] = &[Role::Admin, Role::Auditor];
+const MEMBER: &[Role] = &[Role::Member];
+const ADMIN_MEMBER: &[Role] = &[Role::Admin, Role::Member];
 
 /// Every route of the OpenAPI document, with the roles its handler admits.
 const API: &[(&str, &str, Access)] = &[
@@ -60,7 +62,28 @@ const API: &[(&str, &str, Access)] = &[
     ),
     ("GET", "/api/v1/messages/rejected", Roles(ADMIN)),
     ("GET", "/api/v1/streams", Roles(ADMIN_AUDITOR)),
+    ("GET", "/api/v1/members", Roles(ADMIN)),
+    ("POST", "/api/v1/members", Roles(ADMIN)),
+    ("POST", "/api/v1/members/import", Roles(ADMIN)),
+    ("GET", "/api/v1/members/export", Roles(ADMIN)),
+    ("GET", "/api/v1/members/{id}", Roles(ADMIN)),
+    ("PUT", "/api/v1/members/{id}", Roles(ADMIN)),
+    ("POST", "/api/v1/members/{id}/password", Roles(ADMIN)),
+    ("POST", "/api/v1/members/{id}/reports", Roles(ADMIN)),
+    ("GET", "/api/v1/me", Roles(MEMBER)),
+    ("POST", "/api/v1/me/password", Roles(MEMBER)),
+    ("GET", "/api/v1/me/reports", Roles(MEMBER)),
+    ("POST", "/api/v1/me/reports", Roles(MEMBER)),
+    ("GET", "/api/v1/reports", Roles(ADMIN)),
+    ("GET", "/api/v1/reports/stats", Roles(ADMIN)),
+    ("POST", "/api/v1/reports/{id}/withdraw", Roles(ADMIN_MEMBER)),
+    ("GET", "/api/v1/reports/{id}/receipt", Roles(ADMIN_MEMBER)),
+    ("POST", "/api/v1/reports/{home}/{id}/decision", Roles(ADMIN)),
 ];
+
+/// POST routes whose body is not JSON (a CSV file): the JSON body checks do not apply; the
+/// import's own checks are in tests/members.rs.
+const NOT_JSON: &[&str] = &["/api/v1/members/import"];
 
 /// Routes served by `api::routes` but deliberately not in the OpenAPI document: all public.
 const OUTSIDE_DOC: &[(&str, &str)] = &[
@@ -79,6 +102,8 @@ enum Ui {
     SignedIn,
     /// Administrators; other roles are sent back with "this needs the role admin".
     Admin,
+    /// Members (their own page); other roles are sent back with "this page is for members".
+    Member,
 }
 
 /// Every route of `ui::routes`.
@@ -99,6 +124,18 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/claims/{claimant}/{id}/decide", Ui::Admin),
     ("GET", "/roster", Ui::SignedIn),
     ("GET", "/exchange", Ui::Admin),
+    ("GET", "/members", Ui::Admin),
+    ("POST", "/members", Ui::Admin),
+    ("POST", "/members/import", Ui::Admin),
+    ("POST", "/members/{id}/report", Ui::Admin),
+    ("POST", "/members/{id}/password", Ui::Admin),
+    ("GET", "/reports", Ui::Admin),
+    ("POST", "/reports/{home}/{id}/decide", Ui::Admin),
+    ("POST", "/reports/{id}/withdraw", Ui::Admin),
+    ("GET", "/me", Ui::Member),
+    ("POST", "/me/report", Ui::Member),
+    ("POST", "/me/password", Ui::Member),
+    ("POST", "/me/reports/{id}/withdraw", Ui::Member),
 ];
 
 const PASSWORD: &str = "correct horse battery";
@@ -115,6 +152,16 @@ fn api_body(path: &str) -> Value {
         "/api/v1/needs/{id}/fulfil" => json!({ "summary": "矩阵测试" }),
         "/api/v1/needs/{id}/escalate" => json!({ "reason": "矩阵测试" }),
         "/api/v1/claims/{claimant}/{id}/decision" => json!({ "accepted": true }),
+        "/api/v1/members" | "/api/v1/members/{id}" => {
+            json!({ "name": "矩阵测试成员", "phone": "13800000099" })
+        }
+        "/api/v1/members/import" => json!({}),
+        "/api/v1/members/{id}/password" => json!({ "password": "矩阵测试密码123" }),
+        "/api/v1/members/{id}/reports" | "/api/v1/me/reports" => json!({}),
+        // The current password is wrong: admitted, and nothing changes.
+        "/api/v1/me/password" => json!({ "password": "矩阵测试新密码", "current": "wrong" }),
+        "/api/v1/reports/{id}/withdraw" => json!({ "reason": "矩阵测试" }),
+        "/api/v1/reports/{home}/{id}/decision" => json!({ "accepted": true }),
         other => panic!("POST {other}: add a valid body for it to api_body()"),
     }
 }
@@ -133,7 +180,14 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         "/offers/{id}/withdraw" | "/needs/{id}/escalate" => vec![("reason", "矩阵测试")],
         "/needs/{org}/{id}/claim" => vec![("note", "矩阵测试")],
         "/needs/{id}/fulfil" => vec![("summary", "矩阵测试")],
-        "/claims/{claimant}/{id}/decide" => vec![("accepted", "true")],
+        "/claims/{claimant}/{id}/decide" | "/reports/{home}/{id}/decide" => {
+            vec![("accepted", "true")]
+        }
+        "/members" => vec![("name", "矩阵测试表单成员"), ("phone", "13800000098")],
+        "/members/import" | "/members/{id}/report" | "/me/report" => vec![],
+        "/members/{id}/password" => vec![("password", "矩阵测试密码123")],
+        "/reports/{id}/withdraw" | "/me/reports/{id}/withdraw" => vec![("reason", "矩阵测试")],
+        "/me/password" => vec![("current", "wrong"), ("password", "矩阵测试新密码")],
         other => panic!("POST {other}: add its fields to ui_form()"),
     }
 }
@@ -147,7 +201,25 @@ fn positional_body(path: &str) -> Value {
         "/api/v1/needs" => json!([null, "按位置", "", "grid", null, null, null, [], null, null]),
         "/api/v1/offers/{id}/withdraw" | "/api/v1/needs/{id}/escalate" => json!([null]),
         "/api/v1/needs/{org}/{id}/claims" | "/api/v1/needs/{id}/fulfil" => json!([null, null]),
-        "/api/v1/claims/{claimant}/{id}/decision" => json!([true, null]),
+        "/api/v1/claims/{claimant}/{id}/decision" | "/api/v1/reports/{home}/{id}/decision" => {
+            json!([true, null])
+        }
+        "/api/v1/members" => {
+            json!([
+                "按位置",
+                null,
+                "13800000097",
+                null,
+                null,
+                null,
+                [],
+                [],
+                false
+            ])
+        }
+        "/api/v1/members/{id}/password" | "/api/v1/me/password" => json!(["按位置密码123", null]),
+        "/api/v1/members/{id}/reports" | "/api/v1/me/reports" => json!([null, true, true, true]),
+        "/api/v1/reports/{id}/withdraw" => json!([null]),
         other => panic!("POST {other}: add its positional body to positional_body()"),
     }
 }
@@ -228,6 +300,61 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         r#"{"accepted": true, "note": 1}"#,
         "note",
     ),
+    (
+        "/api/v1/members",
+        r#"{"name": 5, "phone": "13800000009"}"#,
+        "name",
+    ),
+    (
+        "/api/v1/members",
+        r#"{"name": "x", "phone": "13800000009", "skills": "legal"}"#,
+        "skills",
+    ),
+    (
+        "/api/v1/members",
+        r#"{"name": "x", "phone": "13800000009", "emergency_ready": "yes"}"#,
+        "emergency_ready",
+    ),
+    (
+        "/api/v1/members",
+        r#"{"name": "x", "phone": "13800000009", "availability": ["someday"]}"#,
+        "availability[0]",
+    ),
+    (
+        "/api/v1/members/{id}/password",
+        r#"{"password": 12345678}"#,
+        "password",
+    ),
+    (
+        "/api/v1/members/{id}/reports",
+        r#"{"community": 5}"#,
+        "community",
+    ),
+    (
+        "/api/v1/members/{id}/reports",
+        r#"{"share_name": "no"}"#,
+        "share_name",
+    ),
+    (
+        "/api/v1/me/password",
+        r#"{"password": [], "current": "x"}"#,
+        "password",
+    ),
+    (
+        "/api/v1/me/reports",
+        r#"{"share_skills": 1}"#,
+        "share_skills",
+    ),
+    (
+        "/api/v1/reports/{id}/withdraw",
+        r#"{"reason": 5}"#,
+        "reason",
+    ),
+    (
+        "/api/v1/reports/{home}/{id}/decision",
+        r#"{"accepted": "yes"}"#,
+        "accepted",
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -297,7 +424,7 @@ fn fill(path: &str, org: &OrgId) -> String {
     path.split('/')
         .map(
             |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some("org" | "claimant") => org.to_string(),
+                Some("org" | "claimant" | "home") => org.to_string(),
                 Some(_) => uuid::Uuid::now_v7().to_string(),
                 None => seg.to_owned(),
             },
@@ -633,7 +760,8 @@ async fn refused_tokens(
     ]
 }
 
-/// Adds a member `m` and an auditor `au` to a node (its admin exists already).
+/// Adds a member `m` (with their member record) and an auditor `au` to a node (its admin
+/// exists already).
 async fn add_users(n: &RunningNode) {
     let hash = tongxin_node::http::auth::hash_password(PASSWORD).unwrap();
     n.node
@@ -642,7 +770,22 @@ async fn add_users(n: &RunningNode) {
             for (u, r) in [("m", "member"), ("au", "auditor")] {
                 tongxin_node::store::users::put(c, u, &hash, r, 0)?;
             }
-            Ok(())
+            let m = tongxin_node::store::members::MemberRow {
+                id: uuid::Uuid::now_v7().to_string(),
+                name: "矩阵成员".into(),
+                display_name: None,
+                phone: "13800000000".into(),
+                department: None,
+                residence_org: None,
+                grid: None,
+                skills: "[]".into(),
+                availability: "[]".into(),
+                emergency_ready: false,
+                username: Some("m".into()),
+                created_ms: 0,
+                updated_ms: 0,
+            };
+            tongxin_node::store::members::insert(c, &[m])
         })
         .await
         .unwrap();
@@ -704,6 +847,24 @@ fn source_routes(file: &str) -> Vec<(String, String)> {
             .unwrap_or_else(|| panic!("{file}: route {path} is not web::<method>()"));
         let (method, _) = after.split_once('(').unwrap();
         out.push((method.to_uppercase(), path.to_owned()));
+        rest = after;
+    }
+    // Resources with several routes: `web::resource("…")` then `.route(web::<method>()…)`.
+    let mut rest = squeezed.as_str();
+    while let Some(i) = rest.find("web::resource(\"") {
+        rest = &rest[i + "web::resource(\"".len()..];
+        let (path, after) = rest.split_once('"').unwrap();
+        let end = [after.find(".route(\""), after.find("web::resource(\"")]
+            .into_iter()
+            .flatten()
+            .min()
+            .unwrap_or(after.len());
+        let mut body = &after[..end];
+        while let Some(j) = body.find(".route(web::") {
+            body = &body[j + ".route(web::".len()..];
+            let (method, _) = body.split_once('(').unwrap();
+            out.push((method.to_uppercase(), path.to_owned()));
+        }
         rest = after;
     }
     assert!(!out.is_empty(), "no routes found in {file}");
@@ -833,7 +994,7 @@ async fn api_routes_admit_exactly_the_intended_callers() {
         for (method, path, _) in &routes {
             let access = API.iter().find(|r| r.0 == method && r.1 == path).unwrap().2;
             let url = community.url(&fill(path, &street.org_id));
-            let body = (method == "POST").then(|| api_body(path));
+            let body = (method == "POST" || method == "PUT").then(|| api_body(path));
             let r = send(&http, method, &url, cred, body.as_ref(), None).await;
             checked += 1;
             match access {
@@ -896,7 +1057,7 @@ async fn api_routes_admit_exactly_the_intended_callers() {
         for (method, path, _) in &routes {
             let access = API.iter().find(|r| r.0 == method && r.1 == path).unwrap().2;
             let url = community.url(&fill(path, &street.org_id));
-            let body = (method == "POST").then(|| api_body(path));
+            let body = (method == "POST" || method == "PUT").then(|| api_body(path));
             let r = send(&http, method, &url, &cred, body.as_ref(), None).await;
             checked += 1;
             let admitted = match access {
@@ -976,6 +1137,12 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             "/offers"
         } else if path.starts_with("/claims") {
             "/claims"
+        } else if path.starts_with("/members") {
+            "/members"
+        } else if path.starts_with("/reports") {
+            "/reports"
+        } else if path.starts_with("/me") {
+            "/me"
         } else {
             "/needs"
         }
@@ -1004,7 +1171,7 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             checked += 1;
             let ok = match access {
                 Ui::Public => public_ok(method, path, &r),
-                Ui::SignedIn | Ui::Admin => r.status == 303 && r.location == "/login",
+                Ui::SignedIn | Ui::Admin | Ui::Member => r.status == 303 && r.location == "/login",
             };
             if !ok {
                 failures.push(format!(
@@ -1063,6 +1230,19 @@ async fn web_ui_admits_exactly_the_intended_callers() {
                         (!(r.status == 303 && r.location == back && refused_role))
                             .then(|| format!("expected 303 to {back} with the role error"))
                     }
+                    (Ui::Member, _, method) => match (*role == Role::Member, method) {
+                        (true, "GET") => (!(r.status == 200
+                            && r.content_type.starts_with("text/html")))
+                        .then(|| "expected the page (200 HTML)".into()),
+                        (true, _) => (!(r.status == 303 && r.location == "/me" && !refused_role))
+                            .then(|| "expected 303 back to /me without a role error".into()),
+                        (false, "GET") => (!(r.status == 303
+                            && r.location == "/offers"
+                            && refused_role))
+                            .then(|| "expected 303 to /offers with the members-only error".into()),
+                        (false, _) => (!(r.status == 303 && r.location == "/me" && refused_role))
+                            .then(|| "expected 303 to /me with the members-only error".into()),
+                    },
                 }
             };
             if let Some(p) = problem {
@@ -1161,7 +1341,7 @@ async fn post_bodies_are_checked_before_anything_is_written() {
     let routes = doc_routes(&doc);
     let posts: Vec<&String> = routes
         .iter()
-        .filter(|(m, _, _)| m == "POST")
+        .filter(|(m, p, _)| m == "POST" && !NOT_JSON.contains(&p.as_str()))
         .map(|(_, p, _)| p)
         .collect();
     for p in &posts {

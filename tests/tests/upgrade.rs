@@ -106,18 +106,22 @@ async fn member_journey_kinds_are_kept_not_counted_as_applied() {
     for n in [&street, &community] {
         eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
     }
-    // A street's cadre reports to the community (双报到): this version does not act on it yet.
+    // The street attests that a member of the community served there: this version does not
+    // act on check-ins yet.
     let (to, s) = (community.org_id.clone(), street.node.clone());
     street
         .node
         .store
         .write(move |c| {
-            let body = tongxin_schema::v1::bodies::ReportSubmitted {
-                report_id: uuid::Uuid::now_v7(),
-                member: tongxin_tests::member_at(&s.cfg.org_id, &to, uuid::Uuid::now_v7()),
-                display_name: None,
-                skills: vec![],
-                grid: None,
+            let now = s.clock.now_s();
+            let body = tongxin_schema::v1::bodies::CheckinAttested {
+                checkin_id: uuid::Uuid::now_v7(),
+                member: tongxin_tests::member_at(&to, &s.cfg.org_id, uuid::Uuid::now_v7()),
+                activity_id: None,
+                checked_in_at: now - 7200,
+                checked_out_at: now - 3600,
+                minutes: 60,
+                mode: tongxin_schema::v1::taxonomy::Mode::Routine,
             };
             tongxin_node::store::outbox::enqueue(
                 c,
@@ -132,13 +136,13 @@ async fn member_journey_kinds_are_kept_not_counted_as_applied() {
         .unwrap();
     street.node.outbox_ready.notify_one();
     let direct = format!("org.{}", community.org_id);
-    eventually(10, "the report to arrive", || async {
+    eventually(10, "the check-in to arrive", || async {
         (stream_state(&community, &street.org_id, &direct).await == Some((1, 1))).then_some(())
     })
     .await;
     assert_eq!(
         deferred(&community).await,
-        vec![("report.submitted".to_owned(), 1)]
+        vec![("checkin.attested".to_owned(), 1)]
     );
     community.stop().await;
     street.stop().await;

@@ -20,12 +20,14 @@ use crate::config::{Config, ExposeSecret};
 use crate::on_inner;
 use crate::store::claims::ClaimRow;
 use crate::store::inbound::{Deferred, EffectsRow, HeldRow, InStream, ReceivedRow, Rejected};
+use crate::store::members::{MemberKeyRow, MemberRow};
 use crate::store::needs::NeedRow;
 use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
+use crate::store::reports::ReportRow;
 use crate::store::schema::{
-    claims, deferred, effects, held, in_streams, needs, offers, out_streams, outbox, received,
-    rejected, trust, users,
+    claims, deferred, effects, held, in_streams, member_key, members, needs, offers, out_streams,
+    outbox, received, rejected, reports, trust, users,
 };
 use crate::store::trust::TrustRow;
 use crate::store::users::UserRow;
@@ -36,7 +38,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 13] = [
+pub const TABLES: [&str; 16] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -50,6 +52,9 @@ pub const TABLES: [&str; 13] = [
     "claims",
     "deferred",
     "effects",
+    "members",
+    "member_key",
+    "reports",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -267,6 +272,9 @@ fn copy_all(
         copy_table!(src, dst, claims, ClaimRow),
         copy_table!(src, dst, deferred, Deferred),
         copy_table!(src, dst, effects, EffectsRow),
+        copy_table!(src, dst, members, MemberRow),
+        copy_table!(src, dst, member_key, MemberKeyRow),
+        copy_table!(src, dst, reports, ReportRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -354,6 +362,9 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
         ("claims", claims::table.count().get_result(conn)?),
         ("deferred", deferred::table.count().get_result(conn)?),
         ("effects", effects::table.count().get_result(conn)?),
+        ("members", members::table.count().get_result(conn)?),
+        ("member_key", member_key::table.count().get_result(conn)?),
+        ("reports", reports::table.count().get_result(conn)?),
     ])
 }
 

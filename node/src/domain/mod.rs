@@ -8,8 +8,10 @@
 //!   dispatcher calls it with the verified sender. It checks everything before writing
 //!   anything and returns an [`Outcome`].
 
+pub mod members;
 pub mod needs;
 pub mod offers;
+pub mod reports;
 pub mod status;
 
 use tongxin_schema::envelope::Signer;
@@ -60,6 +62,8 @@ pub struct Sender<'a> {
     pub at_ms: i64,
     /// This node.
     pub me: &'a OrgId,
+    /// The message as received (what a receipt keeps).
+    pub jws: &'a str,
     pub roster: &'a Roster,
 }
 

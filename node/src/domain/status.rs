@@ -74,6 +74,26 @@ impl ClaimStatus {
     }
 }
 
+status!(
+    /// A 双报到 report, as the community decided it (or the member withdrew it).
+    ReportStatus { Pending, Accepted, Declined, Withdrawn }
+);
+
+impl ReportStatus {
+    pub fn decided(accepted: bool) -> ReportStatus {
+        if accepted {
+            ReportStatus::Accepted
+        } else {
+            ReportStatus::Declined
+        }
+    }
+
+    /// Pending or accepted: the member counts as reported there.
+    pub fn standing(self) -> bool {
+        matches!(self, ReportStatus::Pending | ReportStatus::Accepted)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -46,6 +46,7 @@ pub fn dispatch(
         kind: msg.sender().kind,
         at_ms: msg.iat.saturating_mul(1000),
         me: &node.cfg.org_id,
+        jws: msg.raw(),
         roster,
     };
     let outcome = match &msg.body {
@@ -76,13 +77,13 @@ pub fn dispatch(
         Body::NeedClaimDecided(b) => b.receive(conn, &from)?,
         Body::NeedFulfilled(b) => b.receive(conn, &from)?,
         Body::NeedEscalated(b) => b.receive(conn, &from)?,
+        Body::ReportSubmitted(b) => b.receive(conn, &from)?,
+        Body::ReportDecided(b) => b.receive(conn, &from)?,
+        Body::ReportWithdrawn(b) => b.receive(conn, &from)?,
         // The member journey and oversight kinds: this version keeps them until it acts on
         // them. Control kinds never reach here (the sequence layer handles them).
         Body::NodeHello(_)
         | Body::SyncRequested(_)
-        | Body::ReportSubmitted(_)
-        | Body::ReportDecided(_)
-        | Body::ReportWithdrawn(_)
         | Body::ActivityPublished(_)
         | Body::ActivityCancelled(_)
         | Body::SignupRequested(_)

@@ -7,9 +7,11 @@
 
 pub mod claims;
 pub mod inbound;
+pub mod members;
 pub mod needs;
 pub mod offers;
 pub mod outbox;
+pub mod reports;
 pub mod schema;
 pub mod trust;
 pub mod users;

@@ -163,3 +163,47 @@ diesel::table! {
         applied -> BigInt,
     }
 }
+
+diesel::table! {
+    members (id) {
+        id -> Text,
+        name -> Text,
+        display_name -> Nullable<Text>,
+        phone -> Text,
+        department -> Nullable<Text>,
+        residence_org -> Nullable<Text>,
+        grid -> Nullable<Text>,
+        skills -> Text,
+        availability -> Text,
+        emergency_ready -> Bool,
+        username -> Nullable<Text>,
+        created_ms -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    member_key (id) {
+        id -> Integer,
+        secret_hex -> Text,
+    }
+}
+
+diesel::table! {
+    reports (home_org, id) {
+        home_org -> Text,
+        id -> Text,
+        community_org -> Text,
+        mref -> Text,
+        member_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        skills -> Text,
+        availability -> Text,
+        grid -> Nullable<Text>,
+        status -> Text,
+        note -> Nullable<Text>,
+        receipt -> Nullable<Text>,
+        submitted_ms -> BigInt,
+        decided_ms -> Nullable<BigInt>,
+    }
+}

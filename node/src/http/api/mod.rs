@@ -4,11 +4,13 @@
 //! types (`openapi`).
 
 pub mod auth;
+pub mod members;
 pub mod messages;
 pub mod needs;
 pub mod node;
 pub mod offers;
 pub mod openapi;
+pub mod reports;
 
 use actix_web::{HttpRequest, web};
 use tongxin_schema::OrgId;
@@ -64,6 +66,40 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/claims/{claimant}/{id}/decision",
                 web::post().to(needs::decide),
+            )
+            .route("/members", web::get().to(members::list))
+            .route("/members", web::post().to(members::create))
+            // Own resources, so that another method on them is a JSON 404 rather than a
+            // match of /members/{id} with "import" or "export" for an id.
+            .service(
+                web::resource("/members/import")
+                    .app_data(web::PayloadConfig::new(members::MAX_IMPORT_BYTES))
+                    .route(web::post().to(members::import))
+                    .default_service(web::to(no_route)),
+            )
+            .service(
+                web::resource("/members/export")
+                    .route(web::get().to(members::export))
+                    .default_service(web::to(no_route)),
+            )
+            .route("/members/{id}", web::get().to(members::get))
+            .route("/members/{id}", web::put().to(members::update))
+            .route(
+                "/members/{id}/password",
+                web::post().to(members::set_password),
+            )
+            .route("/members/{id}/reports", web::post().to(reports::submit_for))
+            .route("/me", web::get().to(members::me))
+            .route("/me/password", web::post().to(members::change_password))
+            .route("/me/reports", web::get().to(reports::mine))
+            .route("/me/reports", web::post().to(reports::submit_mine))
+            .route("/reports", web::get().to(reports::list))
+            .route("/reports/stats", web::get().to(reports::stats))
+            .route("/reports/{id}/withdraw", web::post().to(reports::withdraw))
+            .route("/reports/{id}/receipt", web::get().to(reports::receipt))
+            .route(
+                "/reports/{home}/{id}/decision",
+                web::post().to(reports::decide),
             )
             .route("/messages/rejected", web::get().to(messages::rejected))
             .route("/streams", web::get().to(messages::streams))

@@ -9,12 +9,18 @@ use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
 
 use super::auth::{TokenRequest, TokenView};
+use super::members::{MemberDetail, MemberView, PasswordInput, SignInView};
 use super::messages::{RejectedList, Streams};
 use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, NeedView};
 use super::node::{NodeView, RosterView};
 use super::offers::{OfferView, Page, Withdrawn};
+use super::reports::{ReportView, Reports};
+use crate::domain::members::{ImportReport, NewMember};
 use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
 use crate::domain::offers::{NewOffer, Withdrawal};
+use crate::domain::reports::{
+    NewReport, ReportDecision, ReportingStats, Withdrawal as ReportWithdrawal,
+};
 use crate::http::error::ErrorBody;
 
 #[derive(utoipa::OpenApi)]
@@ -25,7 +31,13 @@ use crate::http::error::ErrorBody;
         super::offers::list, super::offers::create, super::offers::withdraw,
         super::needs::list, super::needs::create, super::needs::claim, super::needs::decide,
         super::needs::fulfil, super::needs::escalate, super::needs::list_claims,
-        super::messages::rejected, super::messages::streams
+        super::messages::rejected, super::messages::streams,
+        super::members::list, super::members::create, super::members::get, super::members::update,
+        super::members::set_password, super::members::import, super::members::export,
+        super::members::me, super::members::change_password,
+        super::reports::submit_for, super::reports::submit_mine, super::reports::withdraw,
+        super::reports::decide, super::reports::list, super::reports::stats,
+        super::reports::receipt, super::reports::mine
     ),
     modifiers(&Bearer)
 )]
@@ -163,6 +175,99 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         response::<RejectedList>,
     ),
     ("get", "/api/v1/streams", "200", None, response::<Streams>),
+    (
+        "get",
+        "/api/v1/members",
+        "200",
+        None,
+        response::<Page<MemberView>>,
+    ),
+    (
+        "post",
+        "/api/v1/members",
+        "201",
+        Some(request::<NewMember>),
+        response::<MemberView>,
+    ),
+    (
+        "get",
+        "/api/v1/members/{id}",
+        "200",
+        None,
+        response::<MemberDetail>,
+    ),
+    (
+        "put",
+        "/api/v1/members/{id}",
+        "200",
+        Some(request::<NewMember>),
+        response::<MemberView>,
+    ),
+    (
+        "post",
+        "/api/v1/members/{id}/password",
+        "200",
+        Some(request::<PasswordInput>),
+        response::<SignInView>,
+    ),
+    (
+        "post",
+        "/api/v1/members/import",
+        "200",
+        None,
+        response::<ImportReport>,
+    ),
+    ("get", "/api/v1/me", "200", None, response::<MemberDetail>),
+    (
+        "post",
+        "/api/v1/me/password",
+        "200",
+        Some(request::<PasswordInput>),
+        response::<SignInView>,
+    ),
+    (
+        "post",
+        "/api/v1/members/{id}/reports",
+        "201",
+        Some(request::<NewReport>),
+        response::<ReportView>,
+    ),
+    (
+        "post",
+        "/api/v1/me/reports",
+        "201",
+        Some(request::<NewReport>),
+        response::<ReportView>,
+    ),
+    (
+        "get",
+        "/api/v1/me/reports",
+        "200",
+        None,
+        response::<Reports>,
+    ),
+    (
+        "post",
+        "/api/v1/reports/{id}/withdraw",
+        "200",
+        Some(request::<ReportWithdrawal>),
+        response::<ReportView>,
+    ),
+    (
+        "post",
+        "/api/v1/reports/{home}/{id}/decision",
+        "200",
+        Some(request::<ReportDecision>),
+        response::<ReportView>,
+    ),
+    ("get", "/api/v1/reports", "200", None, response::<Reports>),
+    (
+        "get",
+        "/api/v1/reports/stats",
+        "200",
+        None,
+        response::<ReportingStats>,
+    ),
 ];
 
 fn content(schema: Value) -> Value {

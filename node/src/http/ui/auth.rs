@@ -64,7 +64,12 @@ pub async fn login(
                 .http_only(true)
                 .same_site(SameSite::Lax)
                 .finish();
-            let mut r = redirect("/offers");
+            // Members land on their own page, staff on the alliance's offers.
+            let mut r = redirect(if role == tongxin_schema::token::Role::Member {
+                "/me"
+            } else {
+                "/offers"
+            });
             let _ = r.add_cookie(&cookie);
             r
         }

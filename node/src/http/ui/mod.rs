@@ -23,8 +23,8 @@ use tongxin_schema::token::Role;
 use super::auth::{self as http_auth, Auth};
 use super::error::ApiError;
 use super::extract;
+use crate::i18n::{self, Lang};
 use crate::state::SharedNode;
-use i18n::Lang;
 
 /// The signed-in caller, or a redirect to the sign-in page. Declared before the feature
 /// modules so that they can use it.
@@ -40,7 +40,7 @@ macro_rules! require_sign_in {
 mod auth;
 mod exchange;
 mod flash;
-mod i18n;
+pub(crate) mod members;
 mod needs;
 mod offers;
 
@@ -71,6 +71,9 @@ impl T {
 pub struct Base {
     pub org_name: String,
     pub signed_in: bool,
+    /// What the menu offers: staff pages or the member's own.
+    pub is_admin: bool,
+    pub is_member: bool,
     pub errors: Vec<String>,
     pub notices: Vec<String>,
 }
@@ -94,7 +97,7 @@ fn name_of<'a>(names: &'a HashMap<String, String>, id: &'a str) -> &'a str {
 
 /// The protocol's skills (`Skill`), offered as checkboxes; each is shown through the key
 /// `skill-<name>`. A test keeps this list equal to the protocol's.
-const SKILLS: [&str; 12] = [
+pub(crate) const SKILLS: [&str; 12] = [
     "medical-aid",
     "network-security",
     "legal",
@@ -127,12 +130,13 @@ fn my_grids(node: &SharedNode) -> Vec<String> {
         .collect()
 }
 
-const CATEGORIES: [&str; 5] = ["venue", "service", "volunteer-skill", "material", "funding"];
-const LEVELS: [&str; 3] = ["grid", "community", "street"];
+pub(crate) const CATEGORIES: [&str; 5] =
+    ["venue", "service", "volunteer-skill", "material", "funding"];
+pub(crate) const LEVELS: [&str; 3] = ["grid", "community", "street"];
 /// The statuses of offers, needs and claims, shown through the catalogues (for the test that
 /// every one is translated).
 #[cfg(test)]
-const STATUSES: [&str; 6] = [
+pub(crate) const STATUSES: [&str; 6] = [
     "open",
     "withdrawn",
     "fulfilled",
@@ -178,9 +182,15 @@ fn base(req: &HttpRequest, node: &SharedNode, signed_in: bool) -> (Base, Option<
             flash::Level::Notice => notices.push(f.text),
         }
     }
+    let role = signed_in
+        .then(|| self::signed_in(req, node))
+        .flatten()
+        .map(|a| a.claims.role);
     let base = Base {
         org_name: node.cfg.name.clone(),
         signed_in,
+        is_admin: role == Some(Role::Admin),
+        is_member: role == Some(Role::Member),
         errors,
         notices,
     };
@@ -397,6 +407,27 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/claims/{claimant}/{id}/decide",
             web::post().to(decide_claim),
+        )
+        .route("/members", web::get().to(members::list))
+        .route("/members", web::post().to(members::register))
+        .route("/members/import", web::post().to(members::import))
+        .route("/members/{id}/report", web::post().to(members::report_for))
+        .route(
+            "/members/{id}/password",
+            web::post().to(members::set_password),
+        )
+        .route("/reports", web::get().to(members::reports_page))
+        .route(
+            "/reports/{home}/{id}/decide",
+            web::post().to(members::decide),
+        )
+        .route("/reports/{id}/withdraw", web::post().to(members::withdraw))
+        .route("/me", web::get().to(members::me))
+        .route("/me/report", web::post().to(members::report_mine))
+        .route("/me/password", web::post().to(members::change_password))
+        .route(
+            "/me/reports/{id}/withdraw",
+            web::post().to(members::withdraw_mine),
         )
         .route("/roster", web::get().to(roster))
         .route("/exchange", web::get().to(exchange));

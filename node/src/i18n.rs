@@ -12,8 +12,8 @@ use std::sync::LazyLock;
 use fluent_bundle::FluentResource;
 use fluent_bundle::concurrent::FluentBundle;
 
-const ZH_CN: &str = include_str!("../../../i18n/zh-CN/main.ftl");
-const EN: &str = include_str!("../../../i18n/en/main.ftl");
+const ZH_CN: &str = include_str!("../i18n/zh-CN/main.ftl");
+const EN: &str = include_str!("../i18n/en/main.ftl");
 
 /// A language of the UI; Chinese unless the user chose English.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -145,13 +145,24 @@ mod tests {
     /// Protocol names the pages show through a key (categories, kinds, levels, statuses,
     /// skills).
     fn data_keys() -> BTreeSet<String> {
-        let ui = super::super::CATEGORIES
+        let ui = crate::http::ui::CATEGORIES
             .iter()
-            .chain(super::super::LEVELS.iter())
-            .chain(super::super::STATUSES.iter())
+            .chain(crate::http::ui::LEVELS.iter())
+            .chain(crate::http::ui::STATUSES.iter())
             .chain(tongxin_schema::OrgKind::NAMES.iter());
         ui.map(|k| (*k).to_owned())
-            .chain(super::super::SKILLS.iter().map(|s| format!("skill-{s}")))
+            .chain(crate::http::ui::SKILLS.iter().map(|s| format!("skill-{s}")))
+            .chain(
+                <tongxin_schema::v1::taxonomy::WeeklySlot as strum::VariantArray>::VARIANTS
+                    .iter()
+                    .map(|s| format!("slot-{}", s.as_str())),
+            )
+            .chain(
+                crate::http::ui::members::IMPORT_CODES
+                    .iter()
+                    .map(|c| format!("import-{c}")),
+            )
+            .chain(["dry-run", "all", "skip-invalid"].map(|m| format!("mode-{m}")))
             .collect()
     }
 

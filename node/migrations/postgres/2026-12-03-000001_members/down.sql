@@ -1,0 +1,3 @@
+DROP TABLE reports;
+DROP TABLE member_key;
+DROP TABLE members;

@@ -1,0 +1,340 @@
+//! Members at their home (`/api/v1/members`, admins) and a member's own view (`/api/v1/me`).
+
+use std::collections::HashSet;
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tongxin_schema::token::Role;
+
+use super::offers::Page;
+use super::reports::ReportView;
+use super::{ADMIN, NodeData, uuid_path};
+use crate::domain::members::{self, ImportMode, ImportReport, NewMember};
+use crate::http::auth::{Auth, hash_password};
+use crate::http::error::ApiError;
+use crate::http::extract::ValidJson;
+use crate::store::members::MemberRow;
+use crate::store::reports as report_rows;
+
+pub const MEMBER: &[Role] = &[Role::Member];
+
+/// A member, as their home's admins see them.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct MemberView {
+    pub id: String,
+    pub name: String,
+    pub display_name: Option<String>,
+    pub phone: String,
+    pub department: Option<String>,
+    pub residence_org: Option<String>,
+    pub grid: Option<String>,
+    pub skills: Vec<String>,
+    pub availability: Vec<String>,
+    pub emergency_ready: bool,
+    /// Their sign-in here, once they have one.
+    pub username: Option<String>,
+    pub created_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl From<MemberRow> for MemberView {
+    fn from(m: MemberRow) -> MemberView {
+        MemberView {
+            skills: serde_json::from_str(&m.skills).unwrap_or_default(),
+            availability: serde_json::from_str(&m.availability).unwrap_or_default(),
+            id: m.id,
+            name: m.name,
+            display_name: m.display_name,
+            phone: m.phone,
+            department: m.department,
+            residence_org: m.residence_org,
+            grid: m.grid,
+            emergency_ready: m.emergency_ready,
+            username: m.username,
+            created_ms: m.created_ms,
+            updated_ms: m.updated_ms,
+        }
+    }
+}
+
+/// A member and their reports.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct MemberDetail {
+    pub member: MemberView,
+    pub reports: Vec<ReportView>,
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct MemberQuery {
+    /// Words in the name, phone or department.
+    pub q: Option<String>,
+    /// Only members who have (true) or have not (false) reported to a community.
+    pub reported: Option<bool>,
+    pub department: Option<String>,
+    pub limit: Option<usize>,
+    pub offset: Option<usize>,
+}
+
+#[utoipa::path(get, path = "/api/v1/members", tag = "members", params(MemberQuery), security(("bearer" = [])),
+    responses((status = 200, description = "members, by name")))]
+pub async fn list(
+    node: NodeData,
+    auth: Auth,
+    q: web::Query<MemberQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let q = q.into_inner();
+    if q.q
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > 100 || s.chars().any(char::is_control))
+    {
+        return Err(ApiError::invalid(
+            "q",
+            "at most 100 characters, no control characters",
+        ));
+    }
+    let limit = q.limit.unwrap_or(50);
+    if !(1..=500).contains(&limit) {
+        return Err(ApiError::invalid("limit", "must be between 1 and 500"));
+    }
+    let me = node.cfg.org_id.to_string();
+    let (all, sent) = node
+        .store
+        .read(move |c| Ok((crate::store::members::all(c)?, report_rows::sent(c, &me)?)))
+        .await?;
+    let reported: HashSet<String> = sent
+        .into_iter()
+        .filter(|r| r.status.standing())
+        .filter_map(|r| r.member_id)
+        .collect();
+    // Members of one organisation number in the thousands: filtering them here is cheaper
+    // than a query per filter, and the same code serves the statistics.
+    let words = q.q.unwrap_or_default();
+    let hits: Vec<MemberRow> = all
+        .into_iter()
+        .filter(|m| {
+            words.is_empty()
+                || m.name.contains(&words)
+                || m.phone.contains(&words)
+                || m.department.as_deref().is_some_and(|d| d.contains(&words))
+        })
+        .filter(|m| q.reported.is_none_or(|r| reported.contains(&m.id) == r))
+        .filter(|m| {
+            q.department
+                .as_deref()
+                .is_none_or(|d| m.department.as_deref().unwrap_or("") == d)
+        })
+        .collect();
+    let total = hits.len() as i64;
+    let items = hits
+        .into_iter()
+        .skip(q.offset.unwrap_or(0))
+        .take(limit)
+        .map(MemberView::from)
+        .collect::<Vec<_>>();
+    Ok(HttpResponse::Ok().json(Page { total, items }))
+}
+
+#[utoipa::path(post, path = "/api/v1/members", tag = "members", security(("bearer" = [])),
+    responses((status = 201, description = "registered"), (status = 422, description = "a field is invalid, or the phone is registered already")))]
+pub async fn create(
+    node: NodeData,
+    auth: Auth,
+    body: ValidJson<NewMember>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let input = body.into_inner();
+    let row = node.act(move |c, a| members::register(c, a, input)).await?;
+    Ok(HttpResponse::Created().json(MemberView::from(row)))
+}
+
+async fn detail(node: &NodeData, id: uuid::Uuid) -> Result<MemberDetail, ApiError> {
+    let (member, reports) = node
+        .store
+        .read(move |c| {
+            let m = crate::store::members::find(c, &id.to_string())?;
+            let r = report_rows::of_member(c, &id.to_string())?;
+            Ok((m, r))
+        })
+        .await?;
+    let member = member.ok_or_else(|| ApiError::not_found(format!("member {id}")))?;
+    Ok(MemberDetail {
+        member: member.into(),
+        reports: reports.into_iter().map(ReportView::from).collect(),
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the member")),
+    responses((status = 200, description = "the member and their reports"), (status = 404, description = "no such member")))]
+pub async fn get(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("member", &path)?;
+    Ok(HttpResponse::Ok().json(detail(&node, id).await?))
+}
+
+#[utoipa::path(put, path = "/api/v1/members/{id}", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the member")),
+    responses((status = 200, description = "changed"), (status = 404, description = "no such member"), (status = 422, description = "a field is invalid")))]
+pub async fn update(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<NewMember>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("member", &path)?;
+    let input = body.into_inner();
+    let row = node
+        .act(move |c, a| members::update(c, a, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(MemberView::from(row)))
+}
+
+/// A first password an admin sets, or a member's new one.
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PasswordInput {
+    /// At least 8 characters.
+    pub password: String,
+    /// A member changing their own password gives the current one.
+    pub current: Option<String>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct SignInView {
+    /// What the member types to sign in here (their phone number).
+    pub username: String,
+}
+
+fn strong_enough(password: &str) -> Result<(), ApiError> {
+    if password.chars().count() < 8 || password.len() > 256 {
+        return Err(ApiError::invalid("password", "8 to 256 characters"));
+    }
+    Ok(())
+}
+
+async fn hashed(password: String) -> Result<String, ApiError> {
+    web::block(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(ApiError::internal)
+}
+
+#[utoipa::path(post, path = "/api/v1/members/{id}/password", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the member")),
+    responses((status = 200, description = "the member can sign in here with the member role"), (status = 404, description = "no such member"), (status = 422, description = "too short")))]
+pub async fn set_password(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<PasswordInput>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("member", &path)?;
+    let input = body.into_inner();
+    strong_enough(&input.password)?;
+    let hash = hashed(input.password).await?;
+    let username = node
+        .act(move |c, a| members::set_password(c, a, id, &hash))
+        .await?;
+    Ok(HttpResponse::Ok().json(SignInView { username }))
+}
+
+#[derive(Debug, Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub struct ImportQuery {
+    /// dry-run (default): check only; all: import only a file without errors; skip-invalid:
+    /// import the good rows.
+    #[param(value_type = Option<String>)]
+    pub mode: Option<ImportMode>,
+}
+
+/// The largest file an import takes.
+pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
+
+#[utoipa::path(post, path = "/api/v1/members/import", tag = "members", params(ImportQuery), security(("bearer" = [])),
+    request_body(content = String, content_type = "text/csv", description = "UTF-8 or GBK; header 姓名,手机,部门,居住社区,网格,技能,可服务时段,急时可调"),
+    responses((status = 200, description = "what was found, row by row, and what was imported")))]
+pub async fn import(
+    node: NodeData,
+    auth: Auth,
+    q: web::Query<ImportQuery>,
+    body: web::Bytes,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let mode = q.mode.unwrap_or(ImportMode::DryRun);
+    let bytes = body.to_vec();
+    let report: ImportReport = node
+        .act(move |c, a| members::import(c, a, &bytes, mode))
+        .await?;
+    Ok(HttpResponse::Ok().json(report))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/export", tag = "members", security(("bearer" = [])),
+    responses((status = 200, description = "every member as CSV (UTF-8 with BOM), as the import reads it")))]
+pub async fn export(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let all = node.store.read(crate::store::members::all).await?;
+    let csv = members::export(&node.roster(), &all);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"members-{}.csv\"", node.cfg.org_id),
+        ))
+        .body(csv))
+}
+
+/// The member behind a `member` token of this node.
+pub async fn me_of(node: &NodeData, auth: &Auth) -> Result<MemberRow, ApiError> {
+    auth.require(MEMBER)?;
+    let username = auth.claims.sub.clone();
+    node.store
+        .read(move |c| crate::store::members::find_by_username(c, &username))
+        .await?
+        .ok_or_else(|| ApiError::forbidden("this sign-in belongs to no member here"))
+}
+
+#[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
+    responses((status = 200, description = "the signed-in member and their reports"), (status = 403, description = "not a member of this organisation")))]
+pub async fn me(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let m = me_of(&node, &auth).await?;
+    let id = uuid_path("member", &m.id)?;
+    Ok(HttpResponse::Ok().json(detail(&node, id).await?))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])),
+    responses((status = 200, description = "changed"), (status = 422, description = "the current password is wrong, or the new one too short")))]
+pub async fn change_password(
+    node: NodeData,
+    auth: Auth,
+    body: ValidJson<PasswordInput>,
+) -> Result<HttpResponse, ApiError> {
+    let m = me_of(&node, &auth).await?;
+    let input = body.into_inner();
+    let current = input.current.unwrap_or_default();
+    let username = auth.claims.sub.clone();
+    let check = crate::http::auth::Username::try_from(username.clone())
+        .map_err(|e| ApiError::invalid("username", e))?;
+    if crate::http::auth::sign_in(&node, check, current)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::invalid(
+            "current",
+            "the current password is wrong",
+        ));
+    }
+    strong_enough(&input.password)?;
+    let hash = hashed(input.password).await?;
+    let id = uuid_path("member", &m.id)?;
+    node.act(move |c, a| members::set_password(c, a, id, &hash))
+        .await?;
+    Ok(HttpResponse::Ok().json(SignInView { username }))
+}

@@ -1,0 +1,586 @@
+//! Members and 双报到 in the web UI: the admins' member list (register, import, export, report
+//! on a member's behalf, first password), the reports page (a community decides; a home
+//! follows and withdraws), and a member's own phone-sized page (`/me`).
+
+use std::collections::{HashMap, HashSet};
+
+use actix_multipart::form::MultipartForm;
+use actix_multipart::form::bytes::Bytes as FileBytes;
+use actix_multipart::form::text::Text as FormText;
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use strum::VariantArray;
+use tongxin_schema::OrgKind;
+use tongxin_schema::token::Role;
+use tongxin_schema::v1::taxonomy::WeeklySlot;
+
+use super::{
+    Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, opt, org_names,
+    page, redirect, refuse, same_origin, signed_in, skill_choices,
+};
+use crate::domain::members::{self, ImportMode, ImportReport, NewMember};
+use crate::domain::reports::{self, NewReport, ReportDecision, ReportingStats, Withdrawal};
+use crate::domain::status::ReportStatus;
+use crate::http::api;
+use crate::http::auth::hash_password;
+use crate::http::error::ApiError;
+use crate::store::members::MemberRow;
+use crate::store::reports::ReportRow;
+
+/// The codes of an import's row errors, each worded through `import-<code>` (for the test that
+/// every one is translated).
+#[cfg(test)]
+pub(crate) const IMPORT_CODES: [&str; 12] = [
+    "missing",
+    "bad_phone",
+    "duplicate_phone",
+    "unknown_skill",
+    "unknown_slot",
+    "unknown_community",
+    "not_a_community",
+    "unknown_grid",
+    "bad_flag",
+    "too_long",
+    "too_many",
+    "bad_file",
+];
+
+/// (value, label) of each weekly slot, for the forms.
+fn slot_choices(t: T) -> Vec<(&'static str, String)> {
+    WeeklySlot::VARIANTS
+        .iter()
+        .map(|s| {
+            (
+                s.as_str(),
+                t.t(&format!("slot-{}", s.as_str())).into_owned(),
+            )
+        })
+        .collect()
+}
+
+/// The communities on the roster, (id, name), for choosing a residence or where to report.
+fn communities(node: &crate::state::SharedNode) -> Vec<(String, String)> {
+    let r = node.roster();
+    r.orgs()
+        .iter()
+        .filter(|o| o.kind == OrgKind::Community)
+        .map(|o| (o.id.to_string(), o.name.to_string()))
+        .collect()
+}
+
+/// Labels of a JSON list of wire names, joined for a table cell.
+fn labels(t: &T, prefix: &str, json: &str) -> String {
+    serde_json::from_str::<Vec<String>>(json)
+        .unwrap_or_default()
+        .iter()
+        .map(|n| t.t(&format!("{prefix}-{n}")).into_owned())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
+#[derive(Template)]
+#[template(path = "members.html")]
+struct MembersPage {
+    t: T,
+    base: Base,
+    total: usize,
+    items: Vec<MemberRow>,
+    /// A member's standing report, by member id: (community name, status).
+    reported: HashMap<String, (String, ReportStatus)>,
+    stats: ReportingStats,
+    filter_q: String,
+    filter_reported: String,
+    names: HashMap<String, String>,
+    communities: Vec<(String, String)>,
+    skills: Vec<(&'static str, String)>,
+    slots: Vec<(&'static str, String)>,
+    import: Option<ImportReport>,
+}
+
+impl MembersPage {
+    fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
+        name_of(&self.names, id)
+    }
+    fn labels(&self, prefix: &str, json: &str) -> String {
+        labels(&self.t, prefix, json)
+    }
+    fn rate(&self) -> String {
+        match self.stats.members {
+            0 => "—".into(),
+            n => format!("{:.0}%", 100.0 * self.stats.reported as f64 / n as f64),
+        }
+    }
+    fn problem(&self, code: &str) -> String {
+        self.t.t(&format!("import-{code}")).into_owned()
+    }
+}
+
+async fn members_page(
+    req: &HttpRequest,
+    node: &NodeData,
+    q: &HashMap<String, String>,
+    import: Option<ImportReport>,
+) -> HttpResponse {
+    let (t, cookie) = lang(req, q);
+    let Some(a) = signed_in(req, node) else {
+        return redirect("/login");
+    };
+    if a.claims.role != Role::Admin {
+        return refuse(req, node, "/offers", &t.t("admin_only"));
+    }
+    let (base, clear) = base(req, node, true);
+    let me = node.cfg.org_id.clone();
+    let loaded = node
+        .store
+        .read(move |c| {
+            let all = crate::store::members::all(c)?;
+            let sent = crate::store::reports::sent(c, me.as_str())?;
+            let stats = reports::stats(c, &me)?;
+            Ok((all, sent, stats))
+        })
+        .await;
+    let (all, sent, stats) = match loaded {
+        Ok(x) => x,
+        Err(e) => return back(node, "/offers", Err(e.into()), t),
+    };
+    let names = org_names(node);
+    let reported: HashMap<String, (String, ReportStatus)> = sent
+        .iter()
+        .rev() // oldest first, so the newest standing report wins
+        .filter(|r| r.status.standing())
+        .filter_map(|r| {
+            let name = name_of(&names, &r.community_org).to_owned();
+            r.member_id.clone().map(|m| (m, (name, r.status)))
+        })
+        .collect();
+    let words = opt(q, "q").unwrap_or_default();
+    let filter_reported = opt(q, "reported").unwrap_or_default();
+    let items: Vec<MemberRow> = all
+        .into_iter()
+        .filter(|m| words.is_empty() || m.name.contains(&words) || m.phone.contains(&words))
+        .filter(|m| match filter_reported.as_str() {
+            "yes" => reported.contains_key(&m.id),
+            "no" => !reported.contains_key(&m.id),
+            _ => true,
+        })
+        .collect();
+    page(
+        MembersPage {
+            t,
+            base,
+            total: items.len(),
+            items: items.into_iter().take(500).collect(),
+            reported,
+            stats,
+            filter_q: words,
+            filter_reported,
+            names,
+            communities: communities(node),
+            skills: skill_choices(t),
+            slots: slot_choices(t),
+            import,
+        },
+        [cookie, clear],
+    )
+}
+
+pub async fn list(
+    req: HttpRequest,
+    node: NodeData,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    members_page(&req, &node, &q, None).await
+}
+
+pub async fn register(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
+    admin_action(req, node, "/members", |n| async move {
+        let input: NewMember = form_input(
+            &form,
+            &[],
+            &["emergency_ready"],
+            &["skills", "availability"],
+        )?;
+        n.act(move |c, a| members::register(c, a, input)).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn report_for(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/members", |n| async move {
+        let id = api::uuid_path("member", &path)?;
+        let input: NewReport = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| reports::submit(c, a, id, input)).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn set_password(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/members", |n| async move {
+        let id = api::uuid_path("member", &path)?;
+        let input: api::members::PasswordInput = form_input(&form, &[], &[], &[])?;
+        let hash = password_hash(input.password).await?;
+        n.act(move |c, a| members::set_password(c, a, id, &hash))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+async fn password_hash(password: String) -> Result<String, ApiError> {
+    if password.chars().count() < 8 || password.len() > 256 {
+        return Err(ApiError::invalid("password", "8 to 256 characters"));
+    }
+    web::block(move || hash_password(&password))
+        .await
+        .map_err(|e| ApiError::internal(e.to_string()))?
+        .map_err(ApiError::internal)
+}
+
+#[derive(MultipartForm)]
+pub struct ImportForm {
+    #[multipart(limit = "16MB")]
+    file: FileBytes,
+    mode: FormText<String>,
+}
+
+/// An import, from the members page's file form: the page again, with the report.
+pub async fn import(
+    req: HttpRequest,
+    node: NodeData,
+    form: Result<MultipartForm<ImportForm>, actix_web::Error>,
+) -> HttpResponse {
+    let (t, _) = lang(&req, &HashMap::new());
+    let Some(a) = signed_in(&req, &node) else {
+        return redirect("/login");
+    };
+    if !same_origin(&req) || a.claims.role != Role::Admin {
+        return back(
+            &node,
+            "/members",
+            Err(ApiError::forbidden(t.t("admin_only").into_owned())),
+            t,
+        );
+    }
+    let form = match form {
+        Ok(f) => f.into_inner(),
+        Err(e) => {
+            return back(
+                &node,
+                "/members",
+                Err(ApiError::invalid("file", e.to_string())),
+                t,
+            );
+        }
+    };
+    let mode = match form.mode.as_str() {
+        "all" => ImportMode::All,
+        "skip-invalid" => ImportMode::SkipInvalid,
+        _ => ImportMode::DryRun,
+    };
+    let bytes = form.file.data.to_vec();
+    match node
+        .act(move |c, a| members::import(c, a, &bytes, mode))
+        .await
+    {
+        Ok(report) => members_page(&req, &node, &HashMap::new(), Some(report)).await,
+        Err(e) => back(&node, "/members", Err(e.into()), t),
+    }
+}
+
+#[derive(Template)]
+#[template(path = "reports.html")]
+struct ReportsPage {
+    t: T,
+    base: Base,
+    received: Vec<ReportRow>,
+    sent: Vec<ReportRow>,
+    member_names: HashMap<String, String>,
+    names: HashMap<String, String>,
+    grids: Vec<String>,
+    skills: Vec<(&'static str, String)>,
+    filter_grid: String,
+    filter_skill: String,
+    is_community: bool,
+}
+
+impl ReportsPage {
+    fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
+        name_of(&self.names, id)
+    }
+    fn member_name<'a>(&'a self, r: &'a ReportRow) -> &'a str {
+        r.member_id
+            .as_ref()
+            .and_then(|m| self.member_names.get(m))
+            .map(String::as_str)
+            .unwrap_or("—")
+    }
+    fn labels(&self, prefix: &str, json: &str) -> String {
+        labels(&self.t, prefix, json)
+    }
+}
+
+pub async fn reports_page(
+    req: HttpRequest,
+    node: NodeData,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let (t, cookie) = lang(&req, &q);
+    let Some(a) = signed_in(&req, &node) else {
+        return redirect("/login");
+    };
+    if a.claims.role != Role::Admin {
+        return refuse(&req, &node, "/offers", &t.t("admin_only"));
+    }
+    let (base, clear) = base(&req, &node, true);
+    let me = node.cfg.org_id.to_string();
+    let loaded = node
+        .store
+        .read(move |c| {
+            Ok((
+                crate::store::reports::received(c, &me)?,
+                crate::store::reports::sent(c, &me)?,
+                crate::store::members::all(c)?,
+            ))
+        })
+        .await;
+    let (received, sent, all) = match loaded {
+        Ok(x) => x,
+        Err(e) => return back(&node, "/offers", Err(e.into()), t),
+    };
+    let filter_grid = opt(&q, "grid").unwrap_or_default();
+    let filter_skill = opt(&q, "skill").unwrap_or_default();
+    let grids: Vec<String> = received
+        .iter()
+        .filter_map(|r| r.grid.clone())
+        .collect::<HashSet<_>>()
+        .into_iter()
+        .collect();
+    let received = received
+        .into_iter()
+        .filter(|r| filter_grid.is_empty() || r.grid.as_deref() == Some(filter_grid.as_str()))
+        .filter(|r| filter_skill.is_empty() || r.skills.contains(&format!("\"{filter_skill}\"")))
+        .collect();
+    page(
+        ReportsPage {
+            t,
+            base,
+            received,
+            sent,
+            member_names: all.into_iter().map(|m| (m.id, m.name)).collect(),
+            names: org_names(&node),
+            grids,
+            skills: skill_choices(t),
+            filter_grid,
+            filter_skill,
+            is_community: node.cfg.kind == OrgKind::Community,
+        },
+        [cookie, clear],
+    )
+}
+
+pub async fn decide(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<(String, String)>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/reports", |n| async move {
+        let (home, id) = path.into_inner();
+        let home = api::org_path(&home)?;
+        let id = api::uuid_path("report", &id)?;
+        let input: ReportDecision = form_input(&form, &[], &["accepted"], &[])?;
+        n.act(move |c, a| reports::decide(c, a, &home, id, input))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A withdrawal from the reports page (an admin, any of our members' reports).
+pub async fn withdraw(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/reports", |n| async move {
+        let id = api::uuid_path("report", &path)?;
+        let input: Withdrawal = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| reports::withdraw(c, a, id, input))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A member withdraws one of their own reports (from `/me`).
+pub async fn withdraw_mine(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    member_action(req, node, |n, m| async move {
+        let id = api::uuid_path("report", &path)?;
+        let (home, rid) = (n.cfg.org_id.to_string(), id.to_string());
+        let r = n
+            .store
+            .read(move |c| crate::store::reports::find(c, &home, &rid))
+            .await?;
+        if r.and_then(|r| r.member_id).as_deref() != Some(m.id.as_str()) {
+            return Err(ApiError::not_found(format!("report {id}")));
+        }
+        let input: Withdrawal = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| reports::withdraw(c, a, id, input))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+async fn my_member(node: &NodeData, username: &str) -> Result<MemberRow, ApiError> {
+    let u = username.to_owned();
+    node.store
+        .read(move |c| crate::store::members::find_by_username(c, &u))
+        .await?
+        .ok_or_else(|| ApiError::forbidden("this sign-in belongs to no member here"))
+}
+
+#[derive(Template)]
+#[template(path = "me.html")]
+struct MePage {
+    t: T,
+    base: Base,
+    m: MemberRow,
+    reports: Vec<ReportRow>,
+    names: HashMap<String, String>,
+    communities: Vec<(String, String)>,
+}
+
+impl MePage {
+    fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
+        name_of(&self.names, id)
+    }
+    fn labels(&self, prefix: &str, json: &str) -> String {
+        labels(&self.t, prefix, json)
+    }
+    fn addressed_as(&self) -> String {
+        members::addressed_as(&self.m)
+    }
+}
+
+pub async fn me(
+    req: HttpRequest,
+    node: NodeData,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let (t, cookie) = lang(&req, &q);
+    let Some(a) = signed_in(&req, &node) else {
+        return redirect("/login");
+    };
+    if a.claims.role != Role::Member {
+        return refuse(&req, &node, "/offers", &t.t("member_only"));
+    }
+    let (base, clear) = base(&req, &node, true);
+    let m = match my_member(&node, &a.claims.sub).await {
+        Ok(m) => m,
+        Err(e) => return back(&node, "/login", Err(e), t),
+    };
+    let id = m.id.clone();
+    let reports = match node
+        .store
+        .read(move |c| crate::store::reports::of_member(c, &id))
+        .await
+    {
+        Ok(r) => r,
+        Err(e) => return back(&node, "/login", Err(e.into()), t),
+    };
+    page(
+        MePage {
+            t,
+            base,
+            m,
+            reports,
+            names: org_names(&node),
+            communities: communities(&node),
+        },
+        [cookie, clear],
+    )
+}
+
+/// A member's own action from `/me`: signed in as a member of this node, from its pages.
+async fn member_action<F, Fut>(req: HttpRequest, node: NodeData, f: F) -> HttpResponse
+where
+    F: FnOnce(crate::state::SharedNode, MemberRow) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
+    let (t, _) = lang(&req, &HashMap::new());
+    let Some(a) = signed_in(&req, &node) else {
+        return redirect("/login");
+    };
+    if !same_origin(&req) {
+        return back(
+            &node,
+            "/me",
+            Err(ApiError::forbidden("cross-site request refused")),
+            t,
+        );
+    }
+    let result = match my_member(&node, &a.claims.sub).await {
+        Ok(m) => f(node.get_ref().clone(), m).await,
+        Err(e) => Err(e),
+    };
+    back(&node, "/me", result, t)
+}
+
+pub async fn report_mine(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
+    member_action(req, node, |n, m| async move {
+        let input: NewReport = form_input(
+            &form,
+            &[],
+            &["share_name", "share_skills", "share_availability"],
+            &[],
+        )?;
+        let id = api::uuid_path("member", &m.id)?;
+        n.act(move |c, a| reports::submit(c, a, id, input)).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn change_password(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
+    member_action(req, node, |n, m| async move {
+        let input: api::members::PasswordInput = form_input(&form, &[], &[], &[])?;
+        let username = m.username.clone().unwrap_or_default();
+        let check = crate::http::auth::Username::try_from(username)
+            .map_err(|e| ApiError::invalid("username", e))?;
+        let current = input.current.unwrap_or_default();
+        if crate::http::auth::sign_in(&n, check, current)
+            .await?
+            .is_none()
+        {
+            return Err(ApiError::invalid(
+                "current",
+                "the current password is wrong",
+            ));
+        }
+        let hash = password_hash(input.password).await?;
+        let id = api::uuid_path("member", &m.id)?;
+        n.act(move |c, a| members::set_password(c, a, id, &hash))
+            .await?;
+        Ok(())
+    })
+    .await
+}
