@@ -736,3 +736,44 @@ async fn hostile_report_messages_are_refused_recorded_and_change_nothing() {
         n.stop().await;
     }
 }
+
+/// A large organisation's whole roll in one file: 10,000 members, checked and imported in one
+/// request each (the figure printed is for this build; see BENCHMARKS.md for release numbers).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ten_thousand_members_import_in_one_file() {
+    let a = Alliance::new(&[
+        ("co", OrgKind::CoBuildingUnit, "区税务局机关党委", None),
+        ("east", OrgKind::Community, "友谊南里社区大党委", None),
+    ]);
+    let co = a.start("co", None).await;
+    let east_id = a.org("east").id.to_string();
+    let mut csv = String::from("姓名,称呼,手机,部门,居住社区,网格,技能,可服务时段,急时可调\n");
+    for i in 0..10_000u64 {
+        csv.push_str(&format!(
+            "成员{i},,{},第{}科,{east_id},,法律咨询、医疗救护,周六上午、周日下午,{}\n",
+            13_700_000_000u64 + i,
+            i % 40,
+            if i % 3 == 0 { "是" } else { "否" }
+        ));
+    }
+    let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
+    let started = std::time::Instant::now();
+    let dry = csv_import(&co, "dry-run", gbk.to_vec()).await;
+    let checked = started.elapsed();
+    assert_eq!(
+        (dry["rows"].as_u64(), dry["valid"].as_u64()),
+        (Some(10_000), Some(10_000))
+    );
+    let started = std::time::Instant::now();
+    let done = csv_import(&co, "all", gbk.to_vec()).await;
+    let imported = started.elapsed();
+    assert_eq!(done["imported"], 10_000, "{}", done["errors"]);
+    assert_eq!(co.get("/api/v1/members?limit=1").await["total"], 10_000);
+    eprintln!(
+        "10,000 members (GBK, {} KiB): dry run {:.2} s, import {:.2} s",
+        gbk.len() / 1024,
+        checked.as_secs_f64(),
+        imported.as_secs_f64()
+    );
+    co.stop().await;
+}
