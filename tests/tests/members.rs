@@ -185,6 +185,13 @@ async fn members_report_to_their_communities_and_stay_at_home() {
         .post(&format!("/api/v1/members/{zhang}/reports"), json!({}))
         .await;
     assert_eq!(status, 409, "reporting twice to one community: {body}");
+    let (status, body) = co
+        .post(
+            &format!("/api/v1/members/{zhang}/reports"),
+            json!({ "community": west_id }),
+        )
+        .await;
+    assert_eq!(status, 409, "one community at a time: {body}");
 
     let login = co
         .ok_post(
@@ -300,6 +307,17 @@ async fn members_report_to_their_communities_and_stay_at_home() {
     )
     .await;
     assert_eq!(status, 404);
+    let (status, _) = post_as(
+        &co,
+        &li_token,
+        &format!(
+            "/api/v1/reports/{}/withdraw",
+            r_zhang["id"].as_str().unwrap()
+        ),
+        json!({ "reason": "不是我的" }),
+    )
+    .await;
+    assert_eq!(status, 404, "a member withdraws only their own reports");
 
     // 李红梅 moves to east: her home withdraws the west report and reports to east.
     let (status, body) = post_as(
@@ -520,6 +538,17 @@ async fn an_import_with_bad_rows_says_what_is_wrong_row_by_row_and_imports_nothi
     let report = csv_import(&co, "skip-invalid", csv.into_bytes()).await;
     assert_eq!(report["imported"], 1);
     assert_eq!(co.get("/api/v1/members").await["total"], 2);
+    // Only text/csv: a cross-site form or fetch could send text/plain without asking.
+    let r = co
+        .http
+        .post(co.url("/api/v1/members/import?mode=all"))
+        .bearer_auth(&co.token)
+        .header("content-type", "text/plain")
+        .body("姓名,手机\n跨站,13800000077\n")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 415);
     // A file with no phone column is refused as a whole.
     let report = csv_import(&co, "all", "姓名\n张三\n".into()).await;
     assert_eq!(report["errors"][0]["code"], "bad_file");

@@ -216,3 +216,4 @@ change_password = Change password
 person_name = Name
 community_col = Community
 member_only = This page is for members themselves.
+more_errors = Only the first 1,000 errors are listed; errors in all:

@@ -216,3 +216,4 @@ change_password = 修改密码
 person_name = 姓名
 community_col = 社区
 member_only = 此页面仅限成员本人使用。
+more_errors = 只列出前 1000 处错误;错误总数:

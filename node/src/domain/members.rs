@@ -212,6 +212,16 @@ pub fn set_password(
         ))
         .into());
     }
+    // A number another member signed in with (before their phone changed) stays theirs.
+    if let Some(other) = rows::find_by_username(conn, &username)?
+        && other.id != m.id
+    {
+        return Err(Invalid::Conflict(format!(
+            "the user name {username} is the sign-in of member {}",
+            other.name
+        ))
+        .into());
+    }
     crate::store::users::put(conn, &username, password_hash, "member", actor.now_ms)?;
     if m.username.is_none() {
         m.username = Some(username.clone());
@@ -276,11 +286,16 @@ pub struct ImportReport {
     /// Rows without errors.
     pub valid: usize,
     pub imported: usize,
+    /// All errors found; `errors` lists the first [`MAX_REPORTED_ERRORS`].
+    pub error_count: usize,
     pub errors: Vec<RowError>,
 }
 
 /// The most rows one file may hold.
 pub const MAX_IMPORT_ROWS: usize = 50_000;
+/// The most row errors a report lists (`error_count` counts them all): a broken file must not
+/// make a report larger than the file.
+pub const MAX_REPORTED_ERRORS: usize = 1_000;
 
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Column {
@@ -366,6 +381,7 @@ pub fn import(
         rows: 0,
         valid: 0,
         imported: 0,
+        error_count: 0,
         errors: Vec::new(),
     };
     let file_error = |report: &mut ImportReport, message: String| {
@@ -409,6 +425,12 @@ pub fn import(
     let mut good = Vec::new();
     for (n, record) in reader.records().enumerate() {
         let row_no = n + 2;
+        if record
+            .as_ref()
+            .is_ok_and(|r| r.iter().all(|c| c.trim().is_empty()))
+        {
+            continue; // a blank line, as Excel leaves at the end
+        }
         report.rows += 1;
         if report.rows > MAX_IMPORT_ROWS {
             report.errors.push(RowError {
@@ -434,10 +456,6 @@ pub fn import(
                 continue;
             }
         };
-        if record.iter().all(|c| c.trim().is_empty()) {
-            report.rows -= 1; // a blank line Excel left at the end
-            continue;
-        }
         let before = report.errors.len();
         if let Some((member, phone)) = read_row(
             actor.roster,
@@ -469,6 +487,8 @@ pub fn import(
         }
     }
     report.valid = good.len();
+    report.error_count = report.errors.len();
+    report.errors.truncate(MAX_REPORTED_ERRORS);
     let import = match mode {
         ImportMode::DryRun => false,
         ImportMode::All => report.errors.is_empty(),
@@ -500,7 +520,15 @@ fn read_row(
 ) -> Option<(NewMember, String)> {
     let cell = |c: Column| -> (String, &str) {
         match columns.iter().position(|x| *x == Some(c)) {
-            Some(i) => (headers[i].clone(), record.get(i).unwrap_or("").trim()),
+            Some(i) => {
+                let v = record.get(i).unwrap_or("").trim();
+                // What the export escaped for Excel (see spreadsheet_safe).
+                let v = match v.strip_prefix('\'') {
+                    Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest,
+                    _ => v,
+                };
+                (headers[i].clone(), v)
+            }
             None => (String::new(), ""),
         }
     };
@@ -582,7 +610,14 @@ fn read_row(
                 None
             }
             Ok(g) => {
-                if let Some(c) = residence
+                if residence.is_none() {
+                    err(
+                        h.clone(),
+                        "unknown_grid",
+                        v,
+                        "a grid needs a residence community".into(),
+                    );
+                } else if let Some(c) = residence
                     && !c.grids.is_empty()
                     && !c.grids.iter().any(|x| x.as_str() == v)
                 {
@@ -599,7 +634,8 @@ fn read_row(
     };
     let (h, v) = cell(Column::Skills);
     let mut skills = Vec::new();
-    for w in words(v) {
+    // A cell lists a few words; past that it is broken, and one error says so.
+    for w in words(v).take(MAX_SKILLS + 1) {
         match lookup::<Skill>("skill", w) {
             Some(s) => skills.push(s),
             None => err(
@@ -616,7 +652,7 @@ fn read_row(
     }
     let (h, v) = cell(Column::Availability);
     let mut availability = Vec::new();
-    for w in words(v) {
+    for w in words(v).take(tongxin_schema::v1::bodies::MAX_SLOTS + 1) {
         match lookup::<WeeklySlot>("slot", w) {
             Some(s) => availability.push(s),
             None => err(
@@ -644,6 +680,16 @@ fn read_row(
         emergency_ready,
     };
     Some((member, phone?))
+}
+
+/// A cell Excel would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`,
+/// which Excel shows as text; [`import`] takes it off again.
+fn spreadsheet_safe(cell: String) -> String {
+    if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+        format!("'{cell}")
+    } else {
+        cell
+    }
 }
 
 /// Every member as CSV, with the headers and labels [`import`] reads back (a UTF-8 BOM first,
@@ -687,7 +733,7 @@ pub fn export(roster: &Roster, members: &[MemberRow]) -> String {
     }
     for l in lines {
         // Writing to a Vec cannot fail.
-        let _ = w.write_record(&l);
+        let _ = w.write_record(l.into_iter().map(spreadsheet_safe));
     }
     let body = w.into_inner().unwrap_or_default();
     format!("\u{FEFF}{}", String::from_utf8_lossy(&body))
@@ -729,6 +775,16 @@ mod tests {
             Some(WeeklySlot::SatAm)
         );
         assert_eq!(words("法律咨询、心理咨询;  维修").count(), 3);
+    }
+
+    #[test]
+    fn formulas_are_exported_as_text_and_read_back() {
+        assert_eq!(
+            spreadsheet_safe("=HYPERLINK(\"x\")".into()),
+            "'=HYPERLINK(\"x\")"
+        );
+        assert_eq!(spreadsheet_safe("-1".into()), "'-1");
+        assert_eq!(spreadsheet_safe("张三".into()), "张三");
     }
 
     #[test]

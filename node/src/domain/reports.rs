@@ -105,6 +105,23 @@ pub fn submit(
         ))
         .into());
     }
+    // One residence community at a time: moving house is a withdrawal and a new report.
+    if let Some(r) = rows::of_member(conn, &m.id)?
+        .into_iter()
+        .find(|r| r.status.standing())
+    {
+        let there = actor
+            .roster
+            .orgs()
+            .iter()
+            .find(|o| o.id.as_str() == r.community_org)
+            .map_or(r.community_org.clone(), |o| o.name.to_string());
+        return Err(Invalid::Conflict(format!(
+            "{} has reported to {there} ({}, report {}); withdraw that report first if the member moved",
+            m.name, r.status, r.id
+        ))
+        .into());
+    }
     let skills = if i.share_skills {
         serde_json::from_str(&m.skills).unwrap_or_default()
     } else {

@@ -2,7 +2,7 @@
 
 use std::collections::HashSet;
 
-use actix_web::{HttpResponse, web};
+use actix_web::{HttpRequest, HttpResponse, web};
 use serde::{Deserialize, Serialize};
 use tongxin_schema::token::Role;
 
@@ -13,6 +13,7 @@ use crate::domain::members::{self, ImportMode, ImportReport, NewMember};
 use crate::http::auth::{Auth, hash_password};
 use crate::http::error::ApiError;
 use crate::http::extract::ValidJson;
+use crate::http::limit::SignInLimit;
 use crate::store::members::MemberRow;
 use crate::store::reports as report_rows;
 
@@ -260,14 +261,29 @@ pub const MAX_IMPORT_BYTES: usize = 16 * 1024 * 1024;
 
 #[utoipa::path(post, path = "/api/v1/members/import", tag = "members", params(ImportQuery), security(("bearer" = [])),
     request_body(content = String, content_type = "text/csv", description = "UTF-8 or GBK; header 姓名,手机,部门,居住社区,网格,技能,可服务时段,急时可调"),
-    responses((status = 200, description = "what was found, row by row, and what was imported")))]
+    responses((status = 200, description = "what was found, row by row, and what was imported"), (status = 415, description = "not sent as text/csv")))]
 pub async fn import(
+    req: HttpRequest,
     node: NodeData,
     auth: Auth,
     q: web::Query<ImportQuery>,
     body: web::Bytes,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
+    // Only text/csv: a cross-site page can send text/plain without a preflight, and the API
+    // also reads the web UI's cookie.
+    let csv = req
+        .headers()
+        .get(actix_web::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.split(';').next().is_some_and(|t| t.trim() == "text/csv"));
+    if !csv {
+        return Err(ApiError::new(
+            actix_web::http::StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "content_type",
+            "send the file with Content-Type: text/csv",
+        ));
+    }
     let mode = q.mode.unwrap_or(ImportMode::DryRun);
     let bytes = body.to_vec();
     let report: ImportReport = node
@@ -310,13 +326,18 @@ pub async fn me(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
 }
 
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "me", security(("bearer" = [])),
-    responses((status = 200, description = "changed"), (status = 422, description = "the current password is wrong, or the new one too short")))]
+    responses((status = 200, description = "changed"), (status = 422, description = "the current password is wrong, or the new one too short"), (status = 429, description = "too many attempts from this address")))]
 pub async fn change_password(
+    req: HttpRequest,
     node: NodeData,
     auth: Auth,
+    limit: web::Data<SignInLimit>,
     body: ValidJson<PasswordInput>,
 ) -> Result<HttpResponse, ApiError> {
     let m = me_of(&node, &auth).await?;
+    // Checking the current password is a sign-in: the same limit, so a stolen session cannot
+    // guess it at argon2 speed.
+    limit.attempt(&req).map_err(ApiError::too_many)?;
     let input = body.into_inner();
     let current = input.current.unwrap_or_default();
     let username = auth.claims.sub.clone();

@@ -560,7 +560,20 @@ pub async fn report_mine(req: HttpRequest, node: NodeData, form: Form) -> HttpRe
     .await
 }
 
-pub async fn change_password(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
+pub async fn change_password(
+    req: HttpRequest,
+    node: NodeData,
+    limit: web::Data<crate::http::limit::SignInLimit>,
+    form: Form,
+) -> HttpResponse {
+    let (t, _) = lang(&req, &HashMap::new());
+    if let Err(wait) = limit.attempt(&req) {
+        let refused = ApiError {
+            message: t.t("too_many_sign_ins").into_owned(),
+            ..ApiError::too_many(wait)
+        };
+        return back(&node, "/me", Err(refused), t);
+    }
     member_action(req, node, |n, m| async move {
         let input: api::members::PasswordInput = form_input(&form, &[], &[], &[])?;
         let username = m.username.clone().unwrap_or_default();

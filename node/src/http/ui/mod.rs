@@ -410,7 +410,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/members", web::get().to(members::list))
         .route("/members", web::post().to(members::register))
-        .route("/members/import", web::post().to(members::import))
+        .service(
+            // The file is held in memory (at most the API's import limit).
+            web::resource("/members/import")
+                .app_data(
+                    actix_multipart::form::MultipartFormConfig::default()
+                        .total_limit(crate::http::api::members::MAX_IMPORT_BYTES)
+                        .memory_limit(crate::http::api::members::MAX_IMPORT_BYTES),
+                )
+                .route(web::post().to(members::import)),
+        )
         .route("/members/{id}/report", web::post().to(members::report_for))
         .route(
             "/members/{id}/password",
