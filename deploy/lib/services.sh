@@ -62,7 +62,16 @@ ensure_postgres() {
 }
 
 ensure_pyjwt() {
-  /usr/bin/python3 -c 'import jwt, cryptography' 2>/dev/null || apt_install python3-jwt python3-cryptography
+  # schema/vectors/check_with_pyjwt.py: PyJWT, cryptography, and jsonschema >= 4 for the
+  # 2020-12 schemas of schema/json/ (Debian 12 ships 4.10). pip only where Debian has no package.
+  /usr/bin/python3 -c 'import jwt, cryptography, jsonschema; jsonschema.Draft202012Validator' \
+    2>/dev/null && return
+  apt_install python3-jwt python3-cryptography
+  if apt-cache show python3-jsonschema >/dev/null 2>&1; then
+    apt_install python3-jsonschema
+  fi
+  /usr/bin/python3 -c 'import jsonschema; jsonschema.Draft202012Validator' 2>/dev/null ||
+    { echo "-- installing jsonschema (pip)"; /usr/bin/python3 -m pip install -q 'jsonschema>=4'; }
 }
 
 ensure_chromium() {

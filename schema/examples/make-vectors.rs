@@ -1,10 +1,13 @@
 //! Writes the test vectors to `schema/vectors/` (PROTOCOL.md §9).
-//! Run: `cargo run -p tongxin-schema --example make-vectors [-- --now <unix-seconds>]`.
+//! Run: `cargo run -p tongxin-schema --example make-vectors [-- --now <unix-seconds>]
+//! [--out <dir>]`.
 //!
 //! Only what this program generates is replaced: `check_with_pyjwt.py`, kept by hand in the same
 //! directory, stays. (`tests/make_vectors.rs` includes this file to check that.)
+//! `--out` writes a fresh set elsewhere instead: `check_with_pyjwt.py` checks one made by the
+//! current build on every run, not only the checked-in files.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 use tongxin_schema::vectors::{TestAlliance, cases, member_token_cases};
 
@@ -16,15 +19,24 @@ pub const GENERATED_FILES: [&str; 4] = ["root.pem", "crl.pem", "roster.jws", "ma
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     // `--now <unix-seconds>` keeps a chosen time (e.g. the checked-in manifest's, so that the
     // dates quoted in PROTOCOL.md's worked example stay true); the default is the current time.
-    let args: Vec<String> = std::env::args().skip(1).collect();
-    let now = match args.as_slice() {
-        [] => std::time::SystemTime::now()
+    let usage = "usage: make-vectors [--now <unix-seconds>] [--out <dir>]";
+    let mut now = None;
+    let mut dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
+    let mut args = std::env::args().skip(1);
+    while let Some(flag) = args.next() {
+        let value = args.next().ok_or(usage)?;
+        match flag.as_str() {
+            "--now" => now = Some(value.parse()?),
+            "--out" => dir = PathBuf::from(value),
+            _ => return Err(usage.into()),
+        }
+    }
+    let now = match now {
+        Some(t) => t,
+        None => std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
             .as_secs() as i64,
-        [flag, t] if flag == "--now" => t.parse()?,
-        _ => return Err("usage: make-vectors [--now <unix-seconds>]".into()),
     };
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("vectors");
     let n = regenerate(&dir, now)?;
     println!("wrote {n} cases to {}", dir.display());
     Ok(())
