@@ -624,6 +624,31 @@ pub fn node_props(jti: &str, kind: &str, user_id: Option<&str>) -> lapin::BasicP
     }
 }
 
+/// Sends `body` from `from` to `to` through `from`'s outbox, bypassing `from`'s own checks, as
+/// a faulty or hostile member could.
+pub async fn send_unchecked(
+    from: &RunningNode,
+    to: &RunningNode,
+    body: impl Into<tongxin_schema::v1::Body> + Send + 'static,
+) {
+    let (s, to_id) = (from.node.clone(), to.org_id.clone());
+    from.node
+        .store
+        .write(move |c| {
+            tongxin_node::store::outbox::enqueue(
+                c,
+                &s.signer,
+                s.clock.now_ms(),
+                tongxin_schema::Audience::Org(to_id),
+                body,
+            )
+            .map(|_| ())
+        })
+        .await
+        .unwrap();
+    from.node.outbox_ready.notify_one();
+}
+
 /// A sample offer body for the API.
 pub fn offer_input(title: &str) -> Value {
     json!({ "title": title, "description": "测试", "category": "venue", "capacity": 20, "unit": "seats", "station": "convenience" })

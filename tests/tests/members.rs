@@ -556,31 +556,6 @@ async fn an_import_with_bad_rows_says_what_is_wrong_row_by_row_and_imports_nothi
     co.stop().await;
 }
 
-/// Sends `body` from `from` to `to` through `from`'s outbox, bypassing `from`'s own checks, as
-/// a faulty or hostile member could.
-async fn raw_send(
-    from: &RunningNode,
-    to: &RunningNode,
-    body: impl Into<tongxin_schema::v1::Body> + Send + 'static,
-) {
-    let (s, to_id) = (from.node.clone(), to.org_id.clone());
-    from.node
-        .store
-        .write(move |c| {
-            tongxin_node::store::outbox::enqueue(
-                c,
-                &s.signer,
-                s.clock.now_ms(),
-                tongxin_schema::Audience::Org(to_id),
-                body,
-            )
-            .map(|_| ())
-        })
-        .await
-        .unwrap();
-    from.node.outbox_ready.notify_one();
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hostile_report_messages_are_refused_recorded_and_change_nothing() {
     use tongxin_schema::v1::bodies::{ReportDecided, ReportSubmitted, ReportWithdrawn};
@@ -625,7 +600,7 @@ async fn hostile_report_messages_are_refused_recorded_and_change_nothing() {
     .await;
 
     // A decision from a community the report was never made to.
-    raw_send(
+    send_unchecked(
         &west,
         &co,
         ReportDecided {
@@ -640,7 +615,7 @@ async fn hostile_report_messages_are_refused_recorded_and_change_nothing() {
     let foreign: tongxin_schema::MemberRef = format!("{}:AAAAAAAAAAAAAAAAAAAAAA", west.org_id)
         .parse()
         .unwrap();
-    raw_send(
+    send_unchecked(
         &co,
         &east,
         ReportSubmitted {
@@ -654,7 +629,7 @@ async fn hostile_report_messages_are_refused_recorded_and_change_nothing() {
     )
     .await;
     // The same member reported to east a second time (another report id).
-    raw_send(
+    send_unchecked(
         &co,
         &east,
         ReportSubmitted {
@@ -668,7 +643,7 @@ async fn hostile_report_messages_are_refused_recorded_and_change_nothing() {
     )
     .await;
     // A withdrawal of a report never made.
-    raw_send(
+    send_unchecked(
         &co,
         &east,
         ReportWithdrawn {
@@ -705,7 +680,7 @@ async fn hostile_report_messages_are_refused_recorded_and_change_nothing() {
         (items(&co.get("/api/v1/reports").await)[0]["status"] == "accepted").then_some(())
     })
     .await;
-    raw_send(
+    send_unchecked(
         &east,
         &co,
         ReportDecided {

@@ -6,31 +6,15 @@
 use serde_json::{Value, json};
 use tongxin_tests::*;
 
-/// Sends a `need.claimed` from `from` to `to` through `from`'s outbox, bypassing `from`'s own
-/// checks, as a faulty or hostile member could.
+/// Sends a `need.claimed` from `from` to `to`, bypassing `from`'s own checks.
 async fn raw_claim(from: &RunningNode, to: &RunningNode, need_id: &str, offer_id: Option<&str>) {
-    let (s, to_id) = (from.node.clone(), to.org_id.clone());
     let body = tongxin_schema::v1::bodies::NeedClaimed {
         claim_id: uuid::Uuid::now_v7(),
         need_id: need_id.parse().unwrap(),
         offer_id: offer_id.map(|o| o.parse().unwrap()),
         note: None,
     };
-    from.node
-        .store
-        .write(move |c| {
-            tongxin_node::store::outbox::enqueue(
-                c,
-                &s.signer,
-                s.clock.now_ms(),
-                tongxin_schema::Audience::Org(to_id),
-                body,
-            )
-            .map(|_| ())
-        })
-        .await
-        .unwrap();
-    from.node.outbox_ready.notify_one();
+    send_unchecked(from, to, body).await;
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

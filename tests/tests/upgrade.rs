@@ -108,33 +108,17 @@ async fn member_journey_kinds_are_kept_not_counted_as_applied() {
     }
     // The street attests that a member of the community served there: this version does not
     // act on check-ins yet.
-    let (to, s) = (community.org_id.clone(), street.node.clone());
-    street
-        .node
-        .store
-        .write(move |c| {
-            let now = s.clock.now_s();
-            let body = tongxin_schema::v1::bodies::CheckinAttested {
-                checkin_id: uuid::Uuid::now_v7(),
-                member: tongxin_tests::member_at(&to, &s.cfg.org_id, uuid::Uuid::now_v7()),
-                activity_id: None,
-                checked_in_at: now - 7200,
-                checked_out_at: now - 3600,
-                minutes: 60,
-                mode: tongxin_schema::v1::taxonomy::Mode::Routine,
-            };
-            tongxin_node::store::outbox::enqueue(
-                c,
-                &s.signer,
-                s.clock.now_ms(),
-                tongxin_schema::Audience::Org(to),
-                body,
-            )
-            .map(|_| ())
-        })
-        .await
-        .unwrap();
-    street.node.outbox_ready.notify_one();
+    let now = street.node.clock.now_s();
+    let body = tongxin_schema::v1::bodies::CheckinAttested {
+        checkin_id: uuid::Uuid::now_v7(),
+        member: tongxin_tests::member_at(&community.org_id, &street.org_id, uuid::Uuid::now_v7()),
+        activity_id: None,
+        checked_in_at: now - 7200,
+        checked_out_at: now - 3600,
+        minutes: 60,
+        mode: tongxin_schema::v1::taxonomy::Mode::Routine,
+    };
+    send_unchecked(&street, &community, body).await;
     let direct = format!("org.{}", community.org_id);
     eventually(10, "the check-in to arrive", || async {
         (stream_state(&community, &street.org_id, &direct).await == Some((1, 1))).then_some(())

@@ -107,7 +107,3 @@ pub fn key(conn: &mut AnyConnection, fresh_hex: &str) -> StoreResult<String> {
         .select(member_key::secret_hex)
         .first(conn)?)
 }
-
-pub fn all_keys(conn: &mut AnyConnection) -> StoreResult<Vec<MemberKeyRow>> {
-    Ok(member_key::table.load(conn)?)
-}

@@ -14,6 +14,7 @@ use crate::http::auth::{Auth, hash_password};
 use crate::http::error::ApiError;
 use crate::http::extract::ValidJson;
 use crate::http::limit::SignInLimit;
+use crate::state::SharedNode;
 use crate::store::members::MemberRow;
 use crate::store::reports as report_rows;
 
@@ -213,14 +214,11 @@ pub struct SignInView {
     pub username: String,
 }
 
-fn strong_enough(password: &str) -> Result<(), ApiError> {
+/// A new password, checked, and hashed off the HTTP workers (argon2 is slow on purpose).
+pub async fn new_password_hash(password: String) -> Result<String, ApiError> {
     if password.chars().count() < 8 || password.len() > 256 {
         return Err(ApiError::invalid("password", "8 to 256 characters"));
     }
-    Ok(())
-}
-
-async fn hashed(password: String) -> Result<String, ApiError> {
     web::block(move || hash_password(&password))
         .await
         .map_err(|e| ApiError::internal(e.to_string()))?
@@ -239,8 +237,7 @@ pub async fn set_password(
     auth.require(ADMIN)?;
     let id = uuid_path("member", &path)?;
     let input = body.into_inner();
-    strong_enough(&input.password)?;
-    let hash = hashed(input.password).await?;
+    let hash = new_password_hash(input.password).await?;
     let username = node
         .act(move |c, a| members::set_password(c, a, id, &hash))
         .await?;
@@ -310,11 +307,43 @@ pub async fn export(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError
 /// The member behind a `member` token of this node.
 pub async fn me_of(node: &NodeData, auth: &Auth) -> Result<MemberRow, ApiError> {
     auth.require(MEMBER)?;
-    let username = auth.claims.sub.clone();
+    member_signed_in_as(node, &auth.claims.sub).await
+}
+
+/// The member whose sign-in here is `username`.
+pub async fn member_signed_in_as(node: &SharedNode, username: &str) -> Result<MemberRow, ApiError> {
+    let username = username.to_owned();
     node.store
         .read(move |c| crate::store::members::find_by_username(c, &username))
         .await?
         .ok_or_else(|| ApiError::forbidden("this sign-in belongs to no member here"))
+}
+
+/// A member changes their own password: the current one must sign in first. Returns the
+/// sign-in name.
+pub async fn change_own_password(
+    node: &SharedNode,
+    member: &MemberRow,
+    input: PasswordInput,
+) -> Result<String, ApiError> {
+    let username = member.username.clone().unwrap_or_default();
+    let check = crate::http::auth::Username::try_from(username.clone())
+        .map_err(|e| ApiError::invalid("username", e))?;
+    let current = input.current.unwrap_or_default();
+    if crate::http::auth::sign_in(node, check, current)
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::invalid(
+            "current",
+            "the current password is wrong",
+        ));
+    }
+    let hash = new_password_hash(input.password).await?;
+    let id = uuid_path("member", &member.id)?;
+    node.act(move |c, a| members::set_password(c, a, id, &hash))
+        .await?;
+    Ok(username)
 }
 
 #[utoipa::path(get, path = "/api/v1/me", tag = "me", security(("bearer" = [])),
@@ -338,24 +367,6 @@ pub async fn change_password(
     // Checking the current password is a sign-in: the same limit, so a stolen session cannot
     // guess it at argon2 speed.
     limit.attempt(&req).map_err(ApiError::too_many)?;
-    let input = body.into_inner();
-    let current = input.current.unwrap_or_default();
-    let username = auth.claims.sub.clone();
-    let check = crate::http::auth::Username::try_from(username.clone())
-        .map_err(|e| ApiError::invalid("username", e))?;
-    if crate::http::auth::sign_in(&node, check, current)
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::invalid(
-            "current",
-            "the current password is wrong",
-        ));
-    }
-    strong_enough(&input.password)?;
-    let hash = hashed(input.password).await?;
-    let id = uuid_path("member", &m.id)?;
-    node.act(move |c, a| members::set_password(c, a, id, &hash))
-        .await?;
+    let username = change_own_password(&node, &m, body.into_inner()).await?;
     Ok(HttpResponse::Ok().json(SignInView { username }))
 }

@@ -13,7 +13,10 @@ use crate::domain::status::ReportStatus;
 use crate::http::auth::Auth;
 use crate::http::error::ApiError;
 use crate::http::extract::ValidJson;
+use crate::state::SharedNode;
+use crate::store::members::MemberRow;
 use crate::store::reports::{self as rows, ReportRow};
+use uuid::Uuid;
 
 /// A report, as the home or the community holds it.
 #[derive(Serialize, schemars::JsonSchema)]
@@ -112,18 +115,27 @@ pub async fn withdraw(
     let id = uuid_path("report", &path)?;
     // An admin withdraws any of our members' reports; a member only their own.
     if auth.claims.role != Role::Admin {
-        let m = me_of(&node, &auth).await?;
-        let (home, rid) = (node.cfg.org_id.to_string(), id.to_string());
-        let r = node.store.read(move |c| rows::find(c, &home, &rid)).await?;
-        if r.and_then(|r| r.member_id).as_deref() != Some(m.id.as_str()) {
-            return Err(ApiError::not_found(format!("report {id}")));
-        }
+        own_report(&node, &me_of(&node, &auth).await?, id).await?;
     }
     let input = body.into_inner();
     let row = node
         .act(move |c, a| reports::withdraw(c, a, id, input))
         .await?;
     Ok(HttpResponse::Ok().json(ReportView::from(row)))
+}
+
+/// One of `member`'s own reports here (a member acts on no other).
+pub async fn own_report(
+    node: &SharedNode,
+    member: &MemberRow,
+    report_id: Uuid,
+) -> Result<ReportRow, ApiError> {
+    let (home, rid) = (node.cfg.org_id.to_string(), report_id.to_string());
+    node.store
+        .read(move |c| rows::find(c, &home, &rid))
+        .await?
+        .filter(|r| r.member_id.as_deref() == Some(member.id.as_str()))
+        .ok_or_else(|| ApiError::not_found(format!("report {report_id}")))
 }
 
 #[utoipa::path(post, path = "/api/v1/reports/{home}/{id}/decision", tag = "reports", security(("bearer" = [])),
@@ -215,15 +227,13 @@ pub async fn receipt(
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
     let id = uuid_path("report", &path)?;
-    let (home, rid) = (node.cfg.org_id.to_string(), id.to_string());
-    let r = node.store.read(move |c| rows::find(c, &home, &rid)).await?;
-    let mine = if auth.claims.role == Role::Admin {
-        true
+    let r = if auth.claims.role == Role::Admin {
+        let (home, rid) = (node.cfg.org_id.to_string(), id.to_string());
+        node.store.read(move |c| rows::find(c, &home, &rid)).await?
     } else {
-        let m = me_of(&node, &auth).await?;
-        r.as_ref().and_then(|r| r.member_id.as_deref()) == Some(m.id.as_str())
+        Some(own_report(&node, &me_of(&node, &auth).await?, id).await?)
     };
-    match r.and_then(|r| r.receipt).filter(|_| mine) {
+    match r.and_then(|r| r.receipt) {
         Some(jws) => Ok(HttpResponse::Ok()
             .content_type("application/jose")
             .body(jws)),

@@ -25,7 +25,7 @@ pub async fn login_page(
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
-    let (base, clear) = base(&req, &node, false);
+    let (base, clear) = base(&req, &node, None);
     page(LoginPage { t, base }, [cookie, clear])
 }
 

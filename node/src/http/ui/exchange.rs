@@ -34,9 +34,9 @@ pub async fn roster(
     node: NodeData,
     q: web::Query<HashMap<String, String>>,
 ) -> HttpResponse {
-    require_sign_in!(req, node);
+    let a = require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
-    let (base, clear) = base(&req, &node, true);
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
     let r = node.roster();
     let orgs = r
         .orgs()
@@ -72,7 +72,7 @@ pub async fn exchange(
     if a.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));
     }
-    let (base, clear) = base(&req, &node, true);
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
     match node
         .store
         .read(|c| {

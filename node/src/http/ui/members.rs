@@ -22,7 +22,6 @@ use crate::domain::members::{self, ImportMode, ImportReport, NewMember};
 use crate::domain::reports::{self, NewReport, ReportDecision, ReportingStats, Withdrawal};
 use crate::domain::status::ReportStatus;
 use crate::http::api;
-use crate::http::auth::hash_password;
 use crate::http::error::ApiError;
 use crate::store::members::MemberRow;
 use crate::store::reports::ReportRow;
@@ -128,7 +127,7 @@ async fn members_page(
     if a.claims.role != Role::Admin {
         return refuse(req, node, "/offers", &t.t("admin_only"));
     }
-    let (base, clear) = base(req, node, true);
+    let (base, clear) = base(req, node, Some(a.claims.role));
     let me = node.cfg.org_id.clone();
     let loaded = node
         .store
@@ -230,22 +229,12 @@ pub async fn set_password(
     admin_action(req, node, "/members", |n| async move {
         let id = api::uuid_path("member", &path)?;
         let input: api::members::PasswordInput = form_input(&form, &[], &[], &[])?;
-        let hash = password_hash(input.password).await?;
+        let hash = api::members::new_password_hash(input.password).await?;
         n.act(move |c, a| members::set_password(c, a, id, &hash))
             .await?;
         Ok(())
     })
     .await
-}
-
-async fn password_hash(password: String) -> Result<String, ApiError> {
-    if password.chars().count() < 8 || password.len() > 256 {
-        return Err(ApiError::invalid("password", "8 to 256 characters"));
-    }
-    web::block(move || hash_password(&password))
-        .await
-        .map_err(|e| ApiError::internal(e.to_string()))?
-        .map_err(ApiError::internal)
 }
 
 #[derive(MultipartForm)]
@@ -343,7 +332,7 @@ pub async fn reports_page(
     if a.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));
     }
-    let (base, clear) = base(&req, &node, true);
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
     let me = node.cfg.org_id.to_string();
     let loaded = node
         .store
@@ -434,28 +423,13 @@ pub async fn withdraw_mine(
 ) -> HttpResponse {
     member_action(req, node, |n, m| async move {
         let id = api::uuid_path("report", &path)?;
-        let (home, rid) = (n.cfg.org_id.to_string(), id.to_string());
-        let r = n
-            .store
-            .read(move |c| crate::store::reports::find(c, &home, &rid))
-            .await?;
-        if r.and_then(|r| r.member_id).as_deref() != Some(m.id.as_str()) {
-            return Err(ApiError::not_found(format!("report {id}")));
-        }
+        api::reports::own_report(&n, &m, id).await?;
         let input: Withdrawal = form_input(&form, &[], &[], &[])?;
         n.act(move |c, a| reports::withdraw(c, a, id, input))
             .await?;
         Ok(())
     })
     .await
-}
-
-async fn my_member(node: &NodeData, username: &str) -> Result<MemberRow, ApiError> {
-    let u = username.to_owned();
-    node.store
-        .read(move |c| crate::store::members::find_by_username(c, &u))
-        .await?
-        .ok_or_else(|| ApiError::forbidden("this sign-in belongs to no member here"))
 }
 
 #[derive(Template)]
@@ -493,8 +467,8 @@ pub async fn me(
     if a.claims.role != Role::Member {
         return refuse(&req, &node, "/offers", &t.t("member_only"));
     }
-    let (base, clear) = base(&req, &node, true);
-    let m = match my_member(&node, &a.claims.sub).await {
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
+    let m = match api::members::member_signed_in_as(&node, &a.claims.sub).await {
         Ok(m) => m,
         Err(e) => return back(&node, "/login", Err(e), t),
     };
@@ -538,7 +512,7 @@ where
             t,
         );
     }
-    let result = match my_member(&node, &a.claims.sub).await {
+    let result = match api::members::member_signed_in_as(&node, &a.claims.sub).await {
         Ok(m) => f(node.get_ref().clone(), m).await,
         Err(e) => Err(e),
     };
@@ -576,23 +550,7 @@ pub async fn change_password(
     }
     member_action(req, node, |n, m| async move {
         let input: api::members::PasswordInput = form_input(&form, &[], &[], &[])?;
-        let username = m.username.clone().unwrap_or_default();
-        let check = crate::http::auth::Username::try_from(username)
-            .map_err(|e| ApiError::invalid("username", e))?;
-        let current = input.current.unwrap_or_default();
-        if crate::http::auth::sign_in(&n, check, current)
-            .await?
-            .is_none()
-        {
-            return Err(ApiError::invalid(
-                "current",
-                "the current password is wrong",
-            ));
-        }
-        let hash = password_hash(input.password).await?;
-        let id = api::uuid_path("member", &m.id)?;
-        n.act(move |c, a| members::set_password(c, a, id, &hash))
-            .await?;
+        api::members::change_own_password(&n, &m, input).await?;
         Ok(())
     })
     .await

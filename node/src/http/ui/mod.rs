@@ -171,9 +171,13 @@ fn lang(req: &HttpRequest, q: &HashMap<String, String>) -> (T, Option<Cookie<'st
     )
 }
 
-/// The page frame, with the message this node left for this page (see `flash`), and the
-/// cookie that clears that message once shown.
-fn base(req: &HttpRequest, node: &SharedNode, signed_in: bool) -> (Base, Option<Cookie<'static>>) {
+/// The page frame for a caller signed in with `role` (None: signed out), with the message this
+/// node left for this page (see `flash`), and the cookie that clears that message once shown.
+fn base(
+    req: &HttpRequest,
+    node: &SharedNode,
+    role: Option<Role>,
+) -> (Base, Option<Cookie<'static>>) {
     let (messages, clear) = flash::take(req, node);
     let (mut errors, mut notices) = (Vec::new(), Vec::new());
     for f in messages {
@@ -182,13 +186,9 @@ fn base(req: &HttpRequest, node: &SharedNode, signed_in: bool) -> (Base, Option<
             flash::Level::Notice => notices.push(f.text),
         }
     }
-    let role = signed_in
-        .then(|| self::signed_in(req, node))
-        .flatten()
-        .map(|a| a.claims.role);
     let base = Base {
         org_name: node.cfg.name.clone(),
-        signed_in,
+        signed_in: role.is_some(),
         is_admin: role == Some(Role::Admin),
         is_member: role == Some(Role::Member),
         errors,

@@ -60,7 +60,7 @@ pub async fn needs(
 ) -> HttpResponse {
     let a = require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
-    let (base, clear) = base(&req, &node, true);
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
     let level = opt(&q, "level").filter(|l| LEVELS.contains(&l.as_str()));
     let mw = q.get("micro_wish").is_some_and(|v| v == "true");
     let f = ListFilter {
@@ -123,7 +123,7 @@ pub async fn claims(
     if a.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));
     }
-    let (base, clear) = base(&req, &node, true);
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
     let me = node.cfg.org_id.to_string();
     let m2 = me.clone();
     match node

@@ -48,7 +48,7 @@ pub async fn offers(
 ) -> HttpResponse {
     let a = require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
-    let (base, clear) = base(&req, &node, true);
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
     let f = ListFilter {
         category: opt(&q, "category").filter(|c| CATEGORIES.contains(&c.as_str())),
         org_kind: opt(&q, "org_kind").filter(|k| k.parse::<tongxin_schema::OrgKind>().is_ok()),
