@@ -78,5 +78,7 @@ ensure_chromium() {
   # The web UI test renders pages in a real headless browser; a Chinese font, so that its
   # pages (and screenshots taken for review) show characters rather than boxes.
   command -v chromium >/dev/null || apt_install chromium
+  # The sign-in test drives it through WebDriver (fantoccini → chromedriver).
+  command -v chromedriver >/dev/null || apt_install chromium-driver
   [ -d /usr/share/fonts/truetype/wqy ] || apt_install fonts-wqy-microhei
 }

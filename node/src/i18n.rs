@@ -163,6 +163,16 @@ mod tests {
                     .map(|c| format!("import-{c}")),
             )
             .chain(["dry-run", "all", "skip-invalid"].map(|m| format!("mode-{m}")))
+            .chain(
+                crate::http::ui::agreements::STANDINGS
+                    .iter()
+                    .map(|s| format!("agreement-{s}")),
+            )
+            .chain(
+                crate::http::ui::signin::REFUSAL_CODES
+                    .iter()
+                    .map(|c| format!("signin-{c}")),
+            )
             .collect()
     }
 

@@ -86,6 +86,8 @@ pub struct Alliance {
     users: Vec<String>,
     databases: Vec<String>,
     roster_serial: u64,
+    /// The web addresses the next roster gives (`base_url`), once the nodes listen.
+    pub base_urls: std::collections::HashMap<OrgId, String>,
 }
 
 impl Alliance {
@@ -210,6 +212,7 @@ impl Alliance {
             users: vec![],
             databases: vec![],
             roster_serial: 0,
+            base_urls: Default::default(),
         };
         match trust {
             Some((roster, crl)) => {
@@ -287,7 +290,7 @@ impl Alliance {
                 parent: o.parent.clone(),
                 grids: vec![],
                 certificate: String::from_utf8(o.cert.to_pem().unwrap()).unwrap(),
-                base_url: None,
+                base_url: self.base_urls.get(&o.id).cloned(),
             })
             .collect();
         let doc = RosterDoc {
@@ -496,6 +499,13 @@ pub struct RunningNode {
 }
 
 impl RunningNode {
+    /// Verifies a roster signed by the alliance (e.g. one that now gives the running nodes'
+    /// web addresses) and makes it this node's roster at once, without waiting for gossip.
+    pub fn install_roster(&self, jws: &str) {
+        let roster = tongxin_schema::roster::Roster::verify(&self.node.root, jws).unwrap();
+        self.node.install_roster(roster);
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("http://127.0.0.1:{}{path}", self.port)
     }

@@ -18,6 +18,7 @@ use diesel_migrations::MigrationHarness;
 
 use crate::config::{Config, ExposeSecret};
 use crate::on_inner;
+use crate::store::agreements::AgreementRow;
 use crate::store::claims::ClaimRow;
 use crate::store::inbound::{Deferred, EffectsRow, HeldRow, InStream, ReceivedRow, Rejected};
 use crate::store::members::{MemberKeyRow, MemberRow};
@@ -26,9 +27,10 @@ use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
-    claims, deferred, effects, held, in_streams, member_key, members, needs, offers, out_streams,
-    outbox, received, rejected, reports, trust, users,
+    agreements, claims, deferred, effects, held, in_streams, member_key, member_signins, members,
+    needs, offers, out_streams, outbox, received, rejected, reports, trust, users,
 };
+use crate::store::signins::SigninRow;
 use crate::store::trust::TrustRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, DbTarget, migrations_for, redact_url, run_migrations};
@@ -38,7 +40,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 16] = [
+pub const TABLES: [&str; 18] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -55,6 +57,8 @@ pub const TABLES: [&str; 16] = [
     "members",
     "member_key",
     "reports",
+    "member_signins",
+    "agreements",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -275,6 +279,8 @@ fn copy_all(
         copy_table!(src, dst, members, MemberRow),
         copy_table!(src, dst, member_key, MemberKeyRow),
         copy_table!(src, dst, reports, ReportRow),
+        copy_table!(src, dst, member_signins, SigninRow),
+        copy_table!(src, dst, agreements, AgreementRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -365,6 +371,11 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
         ("members", members::table.count().get_result(conn)?),
         ("member_key", member_key::table.count().get_result(conn)?),
         ("reports", reports::table.count().get_result(conn)?),
+        (
+            "member_signins",
+            member_signins::table.count().get_result(conn)?,
+        ),
+        ("agreements", agreements::table.count().get_result(conn)?),
     ])
 }
 

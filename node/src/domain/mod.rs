@@ -8,10 +8,12 @@
 //!   dispatcher calls it with the verified sender. It checks everything before writing
 //!   anything and returns an [`Outcome`].
 
+pub mod agreements;
 pub mod members;
 pub mod needs;
 pub mod offers;
 pub mod reports;
+pub mod signin;
 pub mod status;
 
 use tongxin_schema::envelope::Signer;

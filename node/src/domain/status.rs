@@ -94,6 +94,21 @@ impl ReportStatus {
     }
 }
 
+status!(
+    /// A co-building agreement, as the community decided it.
+    AgreementStatus { Pending, Accepted, Declined }
+);
+
+impl AgreementStatus {
+    pub fn decided(accepted: bool) -> AgreementStatus {
+        if accepted {
+            AgreementStatus::Accepted
+        } else {
+            AgreementStatus::Declined
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,6 +80,8 @@ pub fn dispatch(
         Body::ReportSubmitted(b) => b.receive(conn, &from)?,
         Body::ReportDecided(b) => b.receive(conn, &from)?,
         Body::ReportWithdrawn(b) => b.receive(conn, &from)?,
+        Body::AgreementProposed(b) => b.receive(conn, &from)?,
+        Body::AgreementDecided(b) => b.receive(conn, &from)?,
         // The member journey and oversight kinds: this version keeps them until it acts on
         // them. Control kinds never reach here (the sequence layer handles them).
         Body::NodeHello(_)
@@ -92,9 +94,7 @@ pub fn dispatch(
         | Body::EmergencyDeclared(_)
         | Body::EmergencyVolunteered(_)
         | Body::EmergencyClosed(_)
-        | Body::ParticipationReported(_)
-        | Body::AgreementProposed(_)
-        | Body::AgreementDecided(_) => return Ok(Dispatched::NotYet),
+        | Body::ParticipationReported(_) => return Ok(Dispatched::NotYet),
     };
     Ok(Dispatched::Done(outcome))
 }

@@ -5,6 +5,7 @@
 //! function takes `&mut AnyConnection`, so the inbox can apply an effect and record the
 //! sequence in one transaction. Errors here are `StoreError`; the HTTP layer maps them.
 
+pub mod agreements;
 pub mod claims;
 pub mod inbound;
 pub mod members;
@@ -13,6 +14,7 @@ pub mod offers;
 pub mod outbox;
 pub mod reports;
 pub mod schema;
+pub mod signins;
 pub mod trust;
 pub mod users;
 

@@ -98,3 +98,16 @@ pub fn received(conn: &mut AnyConnection, community: &str) -> StoreResult<Vec<Re
         .order(reports::submitted_ms.desc())
         .load(conn)?)
 }
+
+/// Reports made to `community` by the member it knows as `mref`, newest first.
+pub fn received_from(
+    conn: &mut AnyConnection,
+    community: &str,
+    mref: &str,
+) -> StoreResult<Vec<ReportRow>> {
+    Ok(reports::table
+        .filter(reports::community_org.eq(community))
+        .filter(reports::mref.eq(mref))
+        .order(reports::submitted_ms.desc())
+        .load(conn)?)
+}

@@ -207,3 +207,38 @@ diesel::table! {
         decided_ms -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    member_signins (nonce) {
+        nonce -> Text,
+        home_org -> Text,
+        next_path -> Text,
+        started_ms -> BigInt,
+        member_ref -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        skills -> Nullable<Text>,
+        session_sha256 -> Nullable<Text>,
+        signed_in_ms -> Nullable<BigInt>,
+        expires_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    agreements (proposer_org, id) {
+        proposer_org -> Text,
+        id -> Text,
+        community_org -> Text,
+        title -> Text,
+        resources -> Text,
+        services -> Text,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        note -> Nullable<Text>,
+        status -> Text,
+        decision_note -> Nullable<Text>,
+        proposal_jws -> Text,
+        decision_jws -> Nullable<Text>,
+        proposed_ms -> BigInt,
+        decided_ms -> Nullable<BigInt>,
+    }
+}

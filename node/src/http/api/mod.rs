@@ -3,6 +3,7 @@
 //! and response bodies are typed, and the OpenAPI document's schemas are generated from those
 //! types (`openapi`).
 
+pub mod agreements;
 pub mod auth;
 pub mod members;
 pub mod messages;
@@ -100,6 +101,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route(
                 "/reports/{home}/{id}/decision",
                 web::post().to(reports::decide),
+            )
+            .route("/agreements", web::get().to(agreements::list))
+            .route("/agreements", web::post().to(agreements::propose))
+            .route(
+                "/agreements/{proposer}/{id}/decision",
+                web::post().to(agreements::decide),
+            )
+            .route(
+                "/agreements/{proposer}/{id}/document",
+                web::get().to(agreements::document),
             )
             .route("/messages/rejected", web::get().to(messages::rejected))
             .route("/streams", web::get().to(messages::streams))

@@ -8,6 +8,7 @@ use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
 
+use super::agreements::{AgreementDocument, AgreementView, Agreements};
 use super::auth::{TokenRequest, TokenView};
 use super::members::{MemberDetail, MemberView, PasswordInput, SignInView};
 use super::messages::{RejectedList, Streams};
@@ -15,6 +16,7 @@ use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, NeedView};
 use super::node::{NodeView, RosterView};
 use super::offers::{OfferView, Page, Withdrawn};
 use super::reports::{ReportView, Reports};
+use crate::domain::agreements::{AgreementDecision, NewAgreement};
 use crate::domain::members::{ImportReport, NewMember};
 use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
 use crate::domain::offers::{NewOffer, Withdrawal};
@@ -37,7 +39,9 @@ use crate::http::error::ErrorBody;
         super::members::me, super::members::change_password,
         super::reports::submit_for, super::reports::submit_mine, super::reports::withdraw,
         super::reports::decide, super::reports::list, super::reports::stats,
-        super::reports::receipt, super::reports::mine
+        super::reports::receipt, super::reports::mine,
+        super::agreements::propose, super::agreements::decide, super::agreements::list,
+        super::agreements::document
     ),
     modifiers(&Bearer)
 )]
@@ -267,6 +271,34 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "200",
         None,
         response::<ReportingStats>,
+    ),
+    (
+        "post",
+        "/api/v1/agreements",
+        "201",
+        Some(request::<NewAgreement>),
+        response::<AgreementView>,
+    ),
+    (
+        "post",
+        "/api/v1/agreements/{proposer}/{id}/decision",
+        "200",
+        Some(request::<AgreementDecision>),
+        response::<AgreementView>,
+    ),
+    (
+        "get",
+        "/api/v1/agreements",
+        "200",
+        None,
+        response::<Agreements>,
+    ),
+    (
+        "get",
+        "/api/v1/agreements/{proposer}/{id}/document",
+        "200",
+        None,
+        response::<AgreementDocument>,
     ),
 ];
 

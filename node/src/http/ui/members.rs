@@ -68,7 +68,7 @@ fn communities(node: &crate::state::SharedNode) -> Vec<(String, String)> {
 }
 
 /// Labels of a JSON list of wire names, joined for a table cell.
-fn labels(t: &T, prefix: &str, json: &str) -> String {
+pub(crate) fn labels(t: &T, prefix: &str, json: &str) -> String {
     serde_json::from_str::<Vec<String>>(json)
         .unwrap_or_default()
         .iter()

@@ -37,12 +37,14 @@ macro_rules! require_sign_in {
     };
 }
 
+pub(crate) mod agreements;
 mod auth;
 mod exchange;
 mod flash;
 pub(crate) mod members;
 mod needs;
 mod offers;
+pub(crate) mod signin;
 
 use crate::http::api::NodeData;
 
@@ -438,6 +440,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/me/reports/{id}/withdraw",
             web::post().to(members::withdraw_mine),
         )
+        .route("/agreements", web::get().to(agreements::list))
+        .route("/agreements", web::post().to(agreements::propose))
+        .route(
+            "/agreements/{proposer}/{id}/decide",
+            web::post().to(agreements::decide),
+        )
+        .route("/signin", web::get().to(signin::choose))
+        .route("/signin", web::post().to(signin::start))
+        .route("/signin/return", web::get().to(signin::finish))
+        .route("/signin/out", web::post().to(signin::sign_out))
+        .route("/signin/for", web::get().to(signin::consent))
+        .route("/signin/for", web::post().to(signin::confirm))
+        .route("/visit", web::get().to(signin::visit))
         .route("/roster", web::get().to(roster))
         .route("/exchange", web::get().to(exchange));
 }
