@@ -79,6 +79,18 @@ const API: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/reports/{id}/withdraw", Roles(ADMIN_MEMBER)),
     ("GET", "/api/v1/reports/{id}/receipt", Roles(ADMIN_MEMBER)),
     ("POST", "/api/v1/reports/{home}/{id}/decision", Roles(ADMIN)),
+    ("GET", "/api/v1/agreements", Roles(ANY)),
+    ("POST", "/api/v1/agreements", Roles(ADMIN)),
+    (
+        "POST",
+        "/api/v1/agreements/{proposer}/{id}/decision",
+        Roles(ADMIN),
+    ),
+    (
+        "GET",
+        "/api/v1/agreements/{proposer}/{id}/document",
+        Roles(ANY),
+    ),
 ];
 
 /// POST routes whose body is not JSON (a CSV file): the JSON body checks do not apply; the
@@ -136,6 +148,17 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/me/report", Ui::Member),
     ("POST", "/me/password", Ui::Member),
     ("POST", "/me/reports/{id}/withdraw", Ui::Member),
+    ("GET", "/agreements", Ui::Admin),
+    ("POST", "/agreements", Ui::Admin),
+    ("POST", "/agreements/{proposer}/{id}/decide", Ui::Admin),
+    // Signing in with another organisation: for visitors, who have no sign-in here.
+    ("GET", "/signin", Ui::Public),
+    ("POST", "/signin", Ui::Public),
+    ("GET", "/signin/return", Ui::Public),
+    ("POST", "/signin/out", Ui::Public),
+    ("GET", "/signin/for", Ui::Public),
+    ("POST", "/signin/for", Ui::Public),
+    ("GET", "/visit", Ui::Public),
 ];
 
 const PASSWORD: &str = "correct horse battery";
@@ -162,6 +185,10 @@ fn api_body(path: &str) -> Value {
         "/api/v1/me/password" => json!({ "password": "矩阵测试新密码", "current": "wrong" }),
         "/api/v1/reports/{id}/withdraw" => json!({ "reason": "矩阵测试" }),
         "/api/v1/reports/{home}/{id}/decision" => json!({ "accepted": true }),
+        // The matrix's node is a community, which does not propose: admitted, then refused.
+        "/api/v1/agreements" => json!({ "community": "matrix-community", "title": "矩阵测试协议",
+            "services": "矩阵测试", "starts_at": 1_900_000_000, "ends_at": 1_900_086_400 }),
+        "/api/v1/agreements/{proposer}/{id}/decision" => json!({ "accepted": true }),
         other => panic!("POST {other}: add a valid body for it to api_body()"),
     }
 }
@@ -188,6 +215,16 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         "/members/{id}/password" => vec![("password", "矩阵测试密码123")],
         "/reports/{id}/withdraw" | "/me/reports/{id}/withdraw" => vec![("reason", "矩阵测试")],
         "/me/password" => vec![("current", "wrong"), ("password", "矩阵测试新密码")],
+        "/agreements" => vec![
+            ("community", "matrix-community"),
+            ("title", "矩阵测试表单协议"),
+            ("services", "矩阵测试"),
+            ("starts_on", "2030-01-01"),
+            ("ends_on", "2030-12-31"),
+        ],
+        "/agreements/{proposer}/{id}/decide" => vec![("accepted", "true")],
+        "/signin" => vec![("home", "matrix-community"), ("next", "/visit")],
+        "/signin/out" | "/signin/for" => vec![],
         other => panic!("POST {other}: add its fields to ui_form()"),
     }
 }
@@ -220,6 +257,16 @@ fn positional_body(path: &str) -> Value {
         "/api/v1/members/{id}/password" | "/api/v1/me/password" => json!(["按位置密码123", null]),
         "/api/v1/members/{id}/reports" | "/api/v1/me/reports" => json!([null, true, true, true]),
         "/api/v1/reports/{id}/withdraw" => json!([null]),
+        "/api/v1/agreements" => json!([
+            "matrix-community",
+            "按位置",
+            [],
+            "按位置",
+            1_900_000_000,
+            1_900_086_400,
+            null
+        ]),
+        "/api/v1/agreements/{proposer}/{id}/decision" => json!([true, null]),
         other => panic!("POST {other}: add its positional body to positional_body()"),
     }
 }
@@ -326,6 +373,16 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         "password",
     ),
     (
+        "/api/v1/agreements",
+        r#"{"community": "matrix-community", "title": "x", "services": "x", "starts_at": "soon", "ends_at": 2}"#,
+        "starts_at",
+    ),
+    (
+        "/api/v1/agreements/{proposer}/{id}/decision",
+        r#"{"accepted": "yes"}"#,
+        "accepted",
+    ),
+    (
         "/api/v1/members/{id}/reports",
         r#"{"community": 5}"#,
         "community",
@@ -424,7 +481,7 @@ fn fill(path: &str, org: &OrgId) -> String {
     path.split('/')
         .map(
             |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some("org" | "claimant" | "home") => org.to_string(),
+                Some("org" | "claimant" | "home" | "proposer") => org.to_string(),
                 Some(_) => uuid::Uuid::now_v7().to_string(),
                 None => seg.to_owned(),
             },
@@ -1143,6 +1200,8 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             "/reports"
         } else if path.starts_with("/me") {
             "/me"
+        } else if path.starts_with("/agreements") {
+            "/agreements"
         } else {
             "/needs"
         }
@@ -1160,6 +1219,15 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             ("GET", "/login") => r.status == 200 && r.content_type.starts_with("text/html"),
             ("POST", "/login") => r.status == 303 && r.location == "/offers",
             ("POST", "/logout") => r.status == 303 && r.location == "/login",
+            // The matrix's roster gives no web addresses: no other organisation to go to.
+            ("GET", "/signin") => r.status == 200 && r.content_type.starts_with("text/html"),
+            ("POST", "/signin") => r.status == 303 && r.location.starts_with("/signin?next="),
+            // No token and no sign-in started: the refusal page.
+            ("GET", "/signin/return") => r.status == 400 && r.content_type.starts_with("text/html"),
+            ("POST", "/signin/out") => r.status == 303 && r.location == "/signin",
+            // No host and nonce: nothing to answer, back to the member's page.
+            ("GET" | "POST", "/signin/for") => r.status == 303 && r.location == "/me",
+            ("GET", "/visit") => r.status == 303 && r.location == "/signin?next=/visit",
             _ => panic!("{method} {path}: say what the public UI route answers"),
         }
     };

@@ -119,10 +119,14 @@ pub fn propose(
     i: NewAgreement,
 ) -> Result<AgreementRow, ActionError> {
     if !CO_BUILDERS.contains(&actor.signer.kind()) {
-        return Err(Invalid::Forbidden(format!(
-            "a {} does not propose co-building agreements; co-building units, 楼e家 alliances and new-employment branches do",
-            actor.signer.kind()
-        ))
+        // Not a permission of the caller but of this node's kind: unprocessable here (422).
+        return Err(Invalid::field(
+            "community",
+            format!(
+                "this organisation is a {}, which does not propose co-building agreements; co-building units, 楼e家 alliances and new-employment branches do",
+                actor.signer.kind()
+            ),
+        )
         .into());
     }
     let entry = actor.roster.org(&i.community).ok_or_else(|| {

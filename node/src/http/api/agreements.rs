@@ -69,7 +69,7 @@ pub struct AgreementDocument {
 }
 
 #[utoipa::path(post, path = "/api/v1/agreements", tag = "agreements", security(("bearer" = [])),
-    responses((status = 201, description = "proposed; sent to the community"), (status = 403, description = "this organisation does not propose agreements"), (status = 422, description = "not a community, or a bad term")))]
+    responses((status = 201, description = "proposed; sent to the community"), (status = 422, description = "not a community, or a bad term")))]
 pub async fn propose(
     node: NodeData,
     auth: Auth,
