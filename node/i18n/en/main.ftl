@@ -68,6 +68,7 @@ skill-repair = Appliance repair
 skill-hairdressing = Hairdressing and massage
 skill-culture-sports = Culture and sports
 skill-disability-assistance = Disability assistance
+skill-tutoring = Tutoring
 skill-other = Other
 
 ## Pages and forms

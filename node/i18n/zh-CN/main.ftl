@@ -68,6 +68,7 @@ skill-repair = 家电维修
 skill-hairdressing = 理发按摩
 skill-culture-sports = 文体活动
 skill-disability-assistance = 助残扶困
+skill-tutoring = 课业辅导
 skill-other = 其他
 
 ## Pages and forms

@@ -4,7 +4,8 @@
 //! The source document names "4 major and 16 minor categories of special groups" served by the
 //! 微心愿·我帮办 project without listing them; the list below is ours, built from the groups the
 //! document does name (the elderly, infants and children, people in special difficulty) and the
-//! usual civil-affairs categories. Adding a category is a protocol change (a new `v`).
+//! usual civil-affairs categories. Adding a value to a vocabulary is a revision of v1 (PROTOCOL.md
+//! §1.1 item 5); changing or removing one is a new `v`.
 
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,8 @@ pub enum Skill {
     CultureSports,
     /// 助残扶困
     DisabilityAssistance,
+    /// 课业辅导 (homework help for children, e.g. the 四点半课堂 after school)
+    Tutoring,
     /// Anything else; say what in the description.
     Other,
 }

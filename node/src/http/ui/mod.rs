@@ -99,7 +99,7 @@ fn name_of<'a>(names: &'a HashMap<String, String>, id: &'a str) -> &'a str {
 
 /// The protocol's skills (`Skill`), offered as checkboxes; each is shown through the key
 /// `skill-<name>`. A test keeps this list equal to the protocol's.
-pub(crate) const SKILLS: [&str; 12] = [
+pub(crate) const SKILLS: [&str; 13] = [
     "medical-aid",
     "network-security",
     "legal",
@@ -111,6 +111,7 @@ pub(crate) const SKILLS: [&str; 12] = [
     "hairdressing",
     "culture-sports",
     "disability-assistance",
+    "tutoring",
     "other",
 ];
 
