@@ -164,6 +164,9 @@ fn sign_raw(org: &Org, claims: &Value) -> String {
     s.sign_raw_claims(Some(&h), claims).unwrap()
 }
 
+/// A token made for the nonce of a sign-in in progress.
+type TokenFor<'a> = Box<dyn Fn(&str) -> String + 'a>;
+
 async fn text(c: &Client) -> String {
     c.find(Locator::Css("main"))
         .await
@@ -305,7 +308,7 @@ async fn a_member_signs_in_at_a_community_with_their_home_and_bad_tokens_are_ref
     // started there: the page names the reason, and nobody is signed in.
     let (co_org, east_org, west_org) = (a.org("co"), a.org("east"), a.org("west"));
     let co_signer = Signer::new(&co_org.key, &co_org.cert).unwrap();
-    let cases: Vec<(&str, Box<dyn Fn(&str) -> String>)> = vec![
+    let cases: Vec<(&str, TokenFor)> = vec![
         (
             "wrong_audience",
             Box::new(|n: &str| {
