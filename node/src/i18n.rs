@@ -164,6 +164,16 @@ mod tests {
             )
             .chain(["dry-run", "all", "skip-invalid"].map(|m| format!("mode-{m}")))
             .chain(
+                crate::http::ui::activities::categories()
+                    .into_iter()
+                    .map(|c| format!("activity-{c}")),
+            )
+            .chain(
+                crate::http::ui::activities::signup_statuses()
+                    .into_iter()
+                    .map(|s| format!("signup-{s}")),
+            )
+            .chain(
                 crate::http::ui::agreements::STANDINGS
                     .iter()
                     .map(|s| format!("agreement-{s}")),

@@ -18,6 +18,7 @@ use diesel_migrations::MigrationHarness;
 
 use crate::config::{Config, ExposeSecret};
 use crate::on_inner;
+use crate::store::activities::{ActivityRow, CheckinRow, SignupRow};
 use crate::store::agreements::AgreementRow;
 use crate::store::claims::ClaimRow;
 use crate::store::inbound::{Deferred, EffectsRow, HeldRow, InStream, ReceivedRow, Rejected};
@@ -27,7 +28,7 @@ use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
-    agreements, claims, deferred, effects, held, in_streams, member_key, member_signins, members,
+    activities, agreements, checkins, claims, deferred, effects, held, in_streams, member_key, member_signins, members,
     needs, offers, out_streams, outbox, received, rejected, reports, trust, users,
 };
 use crate::store::signins::SigninRow;
@@ -40,7 +41,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 18] = [
+pub const TABLES: [&str; 21] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -59,6 +60,9 @@ pub const TABLES: [&str; 18] = [
     "reports",
     "member_signins",
     "agreements",
+    "activities",
+    "signups",
+    "checkins",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -281,6 +285,9 @@ fn copy_all(
         copy_table!(src, dst, reports, ReportRow),
         copy_table!(src, dst, member_signins, SigninRow),
         copy_table!(src, dst, agreements, AgreementRow),
+        copy_table!(src, dst, activities, ActivityRow),
+        copy_table!(src, dst, signups, SignupRow),
+        copy_table!(src, dst, checkins, CheckinRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -376,6 +383,9 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
             member_signins::table.count().get_result(conn)?,
         ),
         ("agreements", agreements::table.count().get_result(conn)?),
+        ("activities", activities::table.count().get_result(conn)?),
+        ("signups", signups::table.count().get_result(conn)?),
+        ("checkins", checkins::table.count().get_result(conn)?),
     ])
 }
 

@@ -8,12 +8,15 @@
 //!   dispatcher calls it with the verified sender. It checks everything before writing
 //!   anything and returns an [`Outcome`].
 
+pub mod activities;
 pub mod agreements;
+pub mod checkins;
 pub mod members;
 pub mod needs;
 pub mod offers;
 pub mod reports;
 pub mod signin;
+pub mod signups;
 pub mod status;
 
 use tongxin_schema::envelope::Signer;

@@ -109,6 +109,33 @@ impl AgreementStatus {
     }
 }
 
+status!(
+    /// An activity or service post (活动, 岗位).
+    ActivityStatus { Open, Cancelled }
+);
+
+status!(
+    /// A sign-up for an activity: asked for by the member's home, placed or declined by the
+    /// host, confirmed by the member (which releases their contact details to the host), or
+    /// cancelled by either side.
+    SignupStatus { Requested, Placed, Declined, Confirmed, Cancelled }
+);
+
+impl SignupStatus {
+    /// Holds one of the activity's places.
+    pub fn holds_a_place(self) -> bool {
+        matches!(self, SignupStatus::Placed | SignupStatus::Confirmed)
+    }
+
+    /// Still open to a decision, a confirmation or a cancellation.
+    pub fn standing(self) -> bool {
+        matches!(
+            self,
+            SignupStatus::Requested | SignupStatus::Placed | SignupStatus::Confirmed
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -80,17 +80,19 @@ pub fn dispatch(
         Body::ReportSubmitted(b) => b.receive(conn, &from)?,
         Body::ReportDecided(b) => b.receive(conn, &from)?,
         Body::ReportWithdrawn(b) => b.receive(conn, &from)?,
+        Body::ActivityPublished(b) => b.receive(conn, &from)?,
+        Body::ActivityCancelled(b) => b.receive(conn, &from)?,
+        Body::SignupRequested(b) => b.receive(conn, &from)?,
+        Body::PlacementDecided(b) => b.receive(conn, &from)?,
+        Body::SignupConfirmed(b) => b.receive(conn, &from)?,
+        Body::SignupCancelled(b) => b.receive(conn, &from)?,
+        Body::CheckinAttested(b) => b.receive(conn, &from)?,
         Body::AgreementProposed(b) => b.receive(conn, &from)?,
         Body::AgreementDecided(b) => b.receive(conn, &from)?,
         // The member journey and oversight kinds: this version keeps them until it acts on
         // them. Control kinds never reach here (the sequence layer handles them).
         Body::NodeHello(_)
         | Body::SyncRequested(_)
-        | Body::ActivityPublished(_)
-        | Body::ActivityCancelled(_)
-        | Body::SignupRequested(_)
-        | Body::PlacementDecided(_)
-        | Body::CheckinAttested(_)
         | Body::EmergencyDeclared(_)
         | Body::EmergencyVolunteered(_)
         | Body::EmergencyClosed(_)

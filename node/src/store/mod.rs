@@ -5,6 +5,7 @@
 //! function takes `&mut AnyConnection`, so the inbox can apply an effect and record the
 //! sequence in one transaction. Errors here are `StoreError`; the HTTP layer maps them.
 
+pub mod activities;
 pub mod agreements;
 pub mod claims;
 pub mod inbound;

@@ -242,3 +242,64 @@ diesel::table! {
         decided_ms -> Nullable<BigInt>,
     }
 }
+
+diesel::table! {
+    activities (host_org, id) {
+        host_org -> Text,
+        id -> Text,
+        category -> Text,
+        title -> Text,
+        description -> Text,
+        place -> Text,
+        grid -> Nullable<Text>,
+        starts_at -> BigInt,
+        ends_at -> BigInt,
+        capacity -> BigInt,
+        skills -> Text,
+        mode -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        qr_secret -> Nullable<Text>,
+        published_ms -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    signups (home_org, id) {
+        home_org -> Text,
+        id -> Text,
+        host_org -> Text,
+        activity_id -> Text,
+        mref -> Text,
+        member_id -> Nullable<Text>,
+        display_name -> Nullable<Text>,
+        skills -> Text,
+        status -> Text,
+        note -> Nullable<Text>,
+        contact_name -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
+        requested_ms -> BigInt,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    checkins (host_org, id) {
+        host_org -> Text,
+        id -> Text,
+        activity_id -> Nullable<Text>,
+        mref -> Text,
+        member_id -> Nullable<Text>,
+        category -> Text,
+        mode -> Text,
+        checked_in_at -> BigInt,
+        checked_out_at -> Nullable<BigInt>,
+        minutes -> Nullable<BigInt>,
+        closed_by_host -> Bool,
+        corrects -> Nullable<Text>,
+        superseded -> Bool,
+        attestation -> Nullable<Text>,
+        created_ms -> BigInt,
+    }
+}

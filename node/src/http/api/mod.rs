@@ -3,6 +3,7 @@
 //! and response bodies are typed, and the OpenAPI document's schemas are generated from those
 //! types (`openapi`).
 
+pub mod activities;
 pub mod agreements;
 pub mod auth;
 pub mod members;
@@ -102,6 +103,38 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/reports/{home}/{id}/decision",
                 web::post().to(reports::decide),
             )
+            .route("/activities", web::get().to(activities::list))
+            .route("/activities", web::post().to(activities::publish))
+            .route("/activities/{id}/cancel", web::post().to(activities::cancel))
+            .route(
+                "/activities/{id}/signups",
+                web::get().to(activities::signups_for),
+            )
+            .route(
+                "/activities/{id}/attendance",
+                web::post().to(activities::attendance),
+            )
+            .route("/activities/{id}/code", web::get().to(activities::code))
+            .route(
+                "/signups/{home}/{id}/placement",
+                web::post().to(activities::place),
+            )
+            .route(
+                "/signups/{home}/{id}/cancel",
+                web::post().to(activities::cancel_signup),
+            )
+            .route("/me/signups", web::get().to(activities::my_signups))
+            .route("/me/signups", web::post().to(activities::sign_up))
+            .route(
+                "/me/signups/{id}/confirm",
+                web::post().to(activities::confirm),
+            )
+            .route(
+                "/me/signups/{id}/cancel",
+                web::post().to(activities::cancel_mine),
+            )
+            .route("/me/record", web::get().to(activities::my_record))
+            .route("/members/{id}/record", web::get().to(activities::record))
             .route("/agreements", web::get().to(agreements::list))
             .route("/agreements", web::post().to(agreements::propose))
             .route(

@@ -8,6 +8,9 @@ use schemars::generate::{Contract, SchemaSettings};
 use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
 
+use super::activities::{
+    Activities, ActivityView, Attendance, CheckinCode, CheckinView, Record, SignupView, Signups,
+};
 use super::agreements::{AgreementDocument, AgreementView, Agreements};
 use super::auth::{TokenRequest, TokenView};
 use super::members::{MemberDetail, MemberView, PasswordInput, SignInView};
@@ -16,7 +19,9 @@ use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, NeedView};
 use super::node::{NodeView, RosterView};
 use super::offers::{OfferView, Page, Withdrawn};
 use super::reports::{ReportView, Reports};
+use crate::domain::activities::{Cancellation, NewActivity};
 use crate::domain::agreements::{AgreementDecision, NewAgreement};
+use crate::domain::signups::{NewSignup, Placement, SignupCancellation};
 use crate::domain::members::{ImportReport, NewMember};
 use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
 use crate::domain::offers::{NewOffer, Withdrawal};
@@ -41,7 +46,12 @@ use crate::http::error::ErrorBody;
         super::reports::decide, super::reports::list, super::reports::stats,
         super::reports::receipt, super::reports::mine,
         super::agreements::propose, super::agreements::decide, super::agreements::list,
-        super::agreements::document
+        super::agreements::document,
+        super::activities::list, super::activities::publish, super::activities::cancel,
+        super::activities::signups_for, super::activities::place, super::activities::cancel_signup,
+        super::activities::attendance, super::activities::code, super::activities::sign_up,
+        super::activities::my_signups, super::activities::confirm, super::activities::cancel_mine,
+        super::activities::my_record, super::activities::record
     ),
     modifiers(&Bearer)
 )]
@@ -299,6 +309,86 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "200",
         None,
         response::<AgreementDocument>,
+    ),
+    ("get", "/api/v1/activities", "200", None, response::<Activities>),
+    (
+        "post",
+        "/api/v1/activities",
+        "201",
+        Some(request::<NewActivity>),
+        response::<ActivityView>,
+    ),
+    (
+        "post",
+        "/api/v1/activities/{id}/cancel",
+        "200",
+        Some(request::<Cancellation>),
+        response::<ActivityView>,
+    ),
+    (
+        "get",
+        "/api/v1/activities/{id}/signups",
+        "200",
+        None,
+        response::<Signups>,
+    ),
+    (
+        "post",
+        "/api/v1/activities/{id}/attendance",
+        "200",
+        Some(request::<Attendance>),
+        response::<CheckinView>,
+    ),
+    (
+        "get",
+        "/api/v1/activities/{id}/code",
+        "200",
+        None,
+        response::<CheckinCode>,
+    ),
+    (
+        "post",
+        "/api/v1/signups/{home}/{id}/placement",
+        "200",
+        Some(request::<Placement>),
+        response::<SignupView>,
+    ),
+    (
+        "post",
+        "/api/v1/signups/{home}/{id}/cancel",
+        "200",
+        Some(request::<SignupCancellation>),
+        response::<SignupView>,
+    ),
+    ("get", "/api/v1/me/signups", "200", None, response::<Signups>),
+    (
+        "post",
+        "/api/v1/me/signups",
+        "201",
+        Some(request::<NewSignup>),
+        response::<SignupView>,
+    ),
+    (
+        "post",
+        "/api/v1/me/signups/{id}/confirm",
+        "200",
+        None,
+        response::<SignupView>,
+    ),
+    (
+        "post",
+        "/api/v1/me/signups/{id}/cancel",
+        "200",
+        Some(request::<SignupCancellation>),
+        response::<SignupView>,
+    ),
+    ("get", "/api/v1/me/record", "200", None, response::<Record>),
+    (
+        "get",
+        "/api/v1/members/{id}/record",
+        "200",
+        None,
+        response::<Record>,
     ),
 ];
 

@@ -21,10 +21,10 @@ use crate::store::agreements::AgreementRow;
 
 /// The alliance's dates are Beijing time: a term "from 1 December to 30 November" runs from
 /// midnight to midnight there.
-const BEIJING: time::UtcOffset = offset!(+8);
+pub(crate) const BEIJING: time::UtcOffset = offset!(+8);
 
 /// The day (Beijing time) of a Unix time, as the date inputs write it.
-fn day(unix_s: i64) -> String {
+pub(crate) fn day(unix_s: i64) -> String {
     OffsetDateTime::from_unix_timestamp(unix_s)
         .map(|t| t.to_offset(BEIJING).date().to_string())
         .unwrap_or_default()

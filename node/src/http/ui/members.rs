@@ -24,6 +24,7 @@ use crate::domain::status::ReportStatus;
 use crate::http::api;
 use crate::http::error::ApiError;
 use crate::store::members::MemberRow;
+use crate::store::activities::{CheckinRow, SignupRow};
 use crate::store::reports::ReportRow;
 
 /// The codes of an import's row errors, each worded through `import-<code>` (for the test that
@@ -441,6 +442,10 @@ struct MePage {
     reports: Vec<ReportRow>,
     names: HashMap<String, String>,
     communities: Vec<(String, String)>,
+    signups: Vec<SignupRow>,
+    /// Titles of the activities signed up for, by activity id.
+    titles: HashMap<String, String>,
+    record: Vec<CheckinRow>,
 }
 
 impl MePage {
@@ -452,6 +457,31 @@ impl MePage {
     }
     fn addressed_as(&self) -> String {
         members::addressed_as(&self.m)
+    }
+    fn title<'a>(&'a self, activity: &'a str) -> &'a str {
+        self.titles.get(activity).map(String::as_str).unwrap_or(activity)
+    }
+    fn when(&self, s: &i64) -> String {
+        super::activities::when(*s)
+    }
+    fn category(&self, c: &str) -> String {
+        self.t.t(&format!("activity-{c}")).into_owned()
+    }
+    /// Hours credited (corrected entries count once, as corrected), one decimal.
+    fn total_hours(&self) -> String {
+        format!(
+            "{:.1}",
+            api::activities::credited_minutes(&self.record) as f64 / 60.0
+        )
+    }
+    /// Minutes credited per month (Beijing time), newest first.
+    fn by_month(&self) -> Vec<(String, i64)> {
+        let mut months: std::collections::BTreeMap<String, i64> = Default::default();
+        for c in self.record.iter().filter(|c| !c.superseded) {
+            let month: String = self.when(&c.checked_in_at).chars().take(7).collect();
+            *months.entry(month).or_default() += c.minutes.unwrap_or(0);
+        }
+        months.into_iter().rev().collect()
     }
 }
 
@@ -473,11 +503,22 @@ pub async fn me(
         Err(e) => return back(&node, "/login", Err(e), t),
     };
     let id = m.id.clone();
-    let reports = match node
+    let found = node
         .store
-        .read(move |c| crate::store::reports::of_member(c, &id))
-        .await
-    {
+        .read(move |c| {
+            let reports = crate::store::reports::of_member(c, &id)?;
+            let signups = crate::store::activities::signups_of_member(c, &id)?;
+            let mut titles = HashMap::new();
+            for su in &signups {
+                if let Some(a) = crate::store::activities::find_activity(c, &su.host_org, &su.activity_id)? {
+                    titles.insert(a.id, a.title);
+                }
+            }
+            let record = crate::store::activities::record_of(c, &id)?;
+            Ok((reports, signups, titles, record))
+        })
+        .await;
+    let (reports, signups, titles, record) = match found {
         Ok(r) => r,
         Err(e) => return back(&node, "/login", Err(e.into()), t),
     };
@@ -489,6 +530,9 @@ pub async fn me(
             reports,
             names: org_names(&node),
             communities: communities(&node),
+            signups,
+            titles,
+            record,
         },
         [cookie, clear],
     )
@@ -500,6 +544,20 @@ where
     F: FnOnce(crate::state::SharedNode, MemberRow) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApiError>>,
 {
+    member_action_to(req, node, "/me", f).await
+}
+
+/// A member's own action, then back to `to` with the outcome shown.
+pub(crate) async fn member_action_to<F, Fut>(
+    req: HttpRequest,
+    node: NodeData,
+    to: &str,
+    f: F,
+) -> HttpResponse
+where
+    F: FnOnce(crate::state::SharedNode, MemberRow) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
     let (t, _) = lang(&req, &HashMap::new());
     let Some(a) = signed_in(&req, &node) else {
         return redirect("/login");
@@ -507,7 +565,7 @@ where
     if !same_origin(&req) {
         return back(
             &node,
-            "/me",
+            to,
             Err(ApiError::forbidden("cross-site request refused")),
             t,
         );
@@ -516,7 +574,7 @@ where
         Ok(m) => f(node.get_ref().clone(), m).await,
         Err(e) => Err(e),
     };
-    back(&node, "/me", result, t)
+    back(&node, to, result, t)
 }
 
 pub async fn report_mine(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {

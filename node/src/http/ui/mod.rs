@@ -37,6 +37,7 @@ macro_rules! require_sign_in {
     };
 }
 
+pub(crate) mod activities;
 pub(crate) mod agreements;
 mod auth;
 mod exchange;
@@ -440,6 +441,34 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/me/reports/{id}/withdraw",
             web::post().to(members::withdraw_mine),
+        )
+        .route("/activities", web::get().to(activities::list))
+        .route("/activities", web::post().to(activities::publish))
+        .route("/activities/{id}", web::get().to(activities::show))
+        .route("/activities/{id}/qr", web::get().to(activities::qr))
+        .route(
+            "/activities/{id}/cancel",
+            web::post().to(activities::cancel),
+        )
+        .route(
+            "/activities/{id}/signups/{home}/{signup}/place",
+            web::post().to(activities::place),
+        )
+        .route(
+            "/activities/{id}/signups/{home}/{signup}/attendance",
+            web::post().to(activities::tick),
+        )
+        .route("/checkin/{id}", web::get().to(activities::checkin_page))
+        .route("/checkin/{id}", web::post().to(activities::check_in))
+        .route("/checkin/{id}/out", web::post().to(activities::check_out))
+        .route("/me/signups", web::post().to(activities::sign_up))
+        .route(
+            "/me/signups/{id}/confirm",
+            web::post().to(activities::confirm_mine),
+        )
+        .route(
+            "/me/signups/{id}/cancel",
+            web::post().to(activities::cancel_mine),
         )
         .route("/agreements", web::get().to(agreements::list))
         .route("/agreements", web::post().to(agreements::propose))

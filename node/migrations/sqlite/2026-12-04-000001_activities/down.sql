@@ -1,0 +1,3 @@
+DROP TABLE checkins;
+DROP TABLE signups;
+DROP TABLE activities;

@@ -1,0 +1,376 @@
+//! Check-in and the service record (签到, 服务记录). At the host: a placed member checks in by
+//! scanning the activity's QR code (its code changes every minute, so a photo of it sent
+//! around checks nobody in later) and signing in with their home, or staff tick them in from
+//! the list; at check-out the host attests the service to the member's home
+//! (`checkin.attested`). A check-in left open is closed at the activity's end, flagged, and
+//! never credited beyond it. At the home: each attestation is credited to the member's record;
+//! a correction is a new signed entry that supersedes the one it names; nothing is deleted.
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use hmac::{Hmac, Mac};
+use sha2::Sha256;
+use tongxin_schema::envelope::Audience;
+use tongxin_schema::v1::bodies::CheckinAttested;
+use tongxin_schema::{MemberRef, OrgId};
+use uuid::Uuid;
+
+use super::status::ActivityStatus;
+use super::{ActionError, Actor, Invalid, Outcome, Receive, Refusal, Sender, checked};
+use crate::store::activities::{self as rows, ActivityRow, CheckinRow};
+use crate::store::{AnyConnection, StoreError, StoreResult, outbox};
+
+/// A check-in code lives for the minute it was shown and the next.
+pub const CODE_WINDOW_SECS: i64 = 60;
+
+/// Members may check in this long before the activity starts (time before the start is not
+/// credited).
+pub const EARLY_SECS: i64 = 30 * 60;
+
+/// The check-in code of `activity` for the window holding `now_s`: 12 base64url characters of
+/// HMAC-SHA-256(the activity's secret, activity id ‖ window number).
+pub fn code(activity: &ActivityRow, now_s: i64) -> Option<String> {
+    code_for(activity, now_s.div_euclid(CODE_WINDOW_SECS))
+}
+
+fn code_for(activity: &ActivityRow, window: i64) -> Option<String> {
+    let secret = hex::decode(activity.qr_secret.as_deref()?).ok()?;
+    let mut mac = Hmac::<Sha256>::new_from_slice(&secret).ok()?;
+    mac.update(activity.id.as_bytes());
+    mac.update(&window.to_be_bytes());
+    let tag = mac.finalize().into_bytes();
+    Some(URL_SAFE_NO_PAD.encode(&tag[..9]))
+}
+
+/// Whether `given` is the activity's code of this window or the previous one.
+fn code_valid(activity: &ActivityRow, given: &str, now_s: i64) -> bool {
+    let w = now_s.div_euclid(CODE_WINDOW_SECS);
+    [w, w - 1].into_iter().any(|w| {
+        code_for(activity, w).is_some_and(|c| {
+            openssl::memcmp::eq(c.as_bytes(), given.as_bytes()) && c.len() == given.len()
+        })
+    })
+}
+
+/// How a check-in at the host is asked for.
+pub enum Proof<'a> {
+    /// The member scanned the QR code: its code.
+    Code(&'a str),
+    /// Staff ticked the member in from the list.
+    Staff,
+}
+
+/// Minutes credited for a stay from `in_s` to `out_s` at an activity: only within the
+/// activity's time, whole minutes, at most a day.
+fn credited_minutes(a: &ActivityRow, in_s: i64, out_s: i64) -> i64 {
+    let from = in_s.max(a.starts_at);
+    let to = out_s.min(a.ends_at);
+    ((to - from).max(0) / 60).min(1440)
+}
+
+fn ours(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> Result<ActivityRow, ActionError> {
+    Ok(rows::find_activity(conn, actor.org().as_str(), &id.to_string())?
+        .ok_or_else(|| Invalid::NotFound(format!("activity {id}")))?)
+}
+
+/// At the host: checks in the member known here as `mref` for one of our activities.
+pub fn check_in(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    activity_id: Uuid,
+    mref: &MemberRef,
+    proof: Proof<'_>,
+) -> Result<CheckinRow, ActionError> {
+    let now = actor.now_ms.div_euclid(1000);
+    close_forgotten(conn, actor)?;
+    let a = ours(conn, actor, activity_id)?;
+    if a.status == ActivityStatus::Cancelled {
+        return Err(Invalid::Conflict(format!("「{}」 was cancelled", a.title)).into());
+    }
+    if let Proof::Code(c) = proof
+        && !code_valid(&a, c, now)
+    {
+        return Err(Invalid::field(
+            "code",
+            "this check-in code has expired: scan the code shown at the activity now",
+        )
+        .into());
+    }
+    if now < a.starts_at - EARLY_SECS || now >= a.ends_at {
+        return Err(Invalid::Conflict(format!(
+            "check-in for 「{}」 is open from 30 minutes before it starts until it ends",
+            a.title
+        ))
+        .into());
+    }
+    let m = mref.to_string();
+    if rows::standing_signup(conn, &a.host_org, &a.id, &m)?
+        .is_none_or(|s| !s.status.holds_a_place())
+    {
+        return Err(Invalid::Forbidden(format!(
+            "you have no place at 「{}」: sign up at home first and wait to be placed",
+            a.title
+        ))
+        .into());
+    }
+    let mine = rows::checkins_of_mref(conn, &a.host_org, &m)?;
+    if let Some(c) = mine.iter().find(|c| c.activity_id.as_deref() == Some(&a.id)) {
+        return Err(Invalid::Conflict(match c.checked_out_at {
+            None => format!("you are checked in at 「{}」 already", a.title),
+            Some(_) => format!("you checked in and out of 「{}」 already", a.title),
+        })
+        .into());
+    }
+    if mine.iter().any(|c| c.checked_out_at.is_none()) {
+        return Err(Invalid::Conflict(
+            "you are still checked in at another activity here: check out there first".into(),
+        )
+        .into());
+    }
+    let row = CheckinRow {
+        host_org: a.host_org.clone(),
+        id: Uuid::now_v7().to_string(),
+        activity_id: Some(a.id.clone()),
+        mref: m,
+        member_id: None,
+        category: a.category.clone(),
+        mode: a.mode.clone(),
+        checked_in_at: now,
+        checked_out_at: None,
+        minutes: None,
+        closed_by_host: false,
+        corrects: None,
+        superseded: false,
+        attestation: None,
+        created_ms: actor.now_ms,
+    };
+    rows::insert_checkin(conn, &row)?;
+    Ok(row)
+}
+
+/// At the host: checks the member out of the activity and attests the service to their home.
+pub fn check_out(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    activity_id: Uuid,
+    mref: &MemberRef,
+) -> Result<CheckinRow, ActionError> {
+    close_forgotten(conn, actor)?;
+    let a = ours(conn, actor, activity_id)?;
+    let open = rows::checkins_of_mref(conn, &a.host_org, &mref.to_string())?
+        .into_iter()
+        .find(|c| c.activity_id.as_deref() == Some(&a.id) && c.checked_out_at.is_none())
+        .ok_or_else(|| Invalid::Conflict(format!("you are not checked in at 「{}」", a.title)))?;
+    let now = actor.now_ms.div_euclid(1000);
+    Ok(close(conn, actor, &a, open, now.min(a.ends_at), false)?)
+}
+
+/// Closes a check-in at `out_s` and sends the attestation home.
+fn close(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    a: &ActivityRow,
+    mut c: CheckinRow,
+    out_s: i64,
+    by_host: bool,
+) -> Result<CheckinRow, ActionError> {
+    let out_s = out_s.max(c.checked_in_at);
+    let minutes = credited_minutes(a, c.checked_in_at, out_s);
+    let member: MemberRef = c
+        .mref
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("check-in {}: {e}", c.id)))?;
+    let home: OrgId = member.home().clone();
+    let body = checked(CheckinAttested {
+        checkin_id: c
+            .id
+            .parse()
+            .map_err(|e| StoreError::Corrupt(format!("check-in {}: {e}", c.id)))?,
+        member,
+        activity_id: a.id.parse().ok(),
+        category: a
+            .category
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("activity {}: category", a.id)))?,
+        checked_in_at: c.checked_in_at,
+        checked_out_at: out_s,
+        minutes: u32::try_from(minutes).unwrap_or(0),
+        mode: a
+            .mode
+            .parse()
+            .map_err(|_| StoreError::Corrupt(format!("activity {}: mode", a.id)))?,
+        corrects: None,
+        closed_by_host: by_host,
+    })?;
+    let (_, jws) = outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::Org(home), body)?;
+    c.checked_out_at = Some(out_s);
+    c.minutes = Some(minutes);
+    c.closed_by_host = by_host;
+    c.attestation = Some(jws);
+    rows::update_checkin(conn, &c)?;
+    Ok(c)
+}
+
+/// At the host: closes the check-ins of activities that are over (the member forgot to check
+/// out) at the activity's end, flagged as closed by the host. Returns how many.
+pub fn close_forgotten(conn: &mut AnyConnection, actor: &Actor) -> Result<usize, ActionError> {
+    let now = actor.now_ms.div_euclid(1000);
+    let mut n = 0;
+    for c in rows::open_checkins(conn, actor.org().as_str())? {
+        let Some(a) = c
+            .activity_id
+            .as_deref()
+            .map(|id| rows::find_activity(conn, &c.host_org, id))
+            .transpose()?
+            .flatten()
+        else {
+            continue;
+        };
+        if a.ends_at <= now {
+            let end = a.ends_at;
+            close(conn, actor, &a, c, end, true)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+impl Receive for CheckinAttested {
+    /// At the home: the host vouches that our member served; credit it to their record.
+    fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
+        if self.member.home() != from.me {
+            return Ok(Refusal::new(
+                "not_home",
+                format!("the member's home is {}, not this node", self.member.home()),
+            )
+            .into());
+        }
+        let (host, id, mref) = (from.org.as_str(), self.checkin_id.to_string(), self.member.to_string());
+        if rows::find_checkin(conn, host, &id)?.is_some() {
+            return Ok(Refusal::new("duplicate_checkin", format!("check-in {id} of {host} is credited already")).into());
+        }
+        let Some(member_id) = rows::member_of_mref(conn, host, &mref)? else {
+            return Ok(Refusal::new(
+                "unknown_member",
+                format!("{host} names a member this node never sent there"),
+            )
+            .into());
+        };
+        if let Some(activity) = self.activity_id {
+            let known = rows::find_activity(conn, host, &activity.to_string())?;
+            if known.is_none() {
+                return Ok(Refusal::new(
+                    "unknown_activity",
+                    format!("{host} hosts no activity {activity}"),
+                )
+                .into());
+            }
+        }
+        let corrected = match self.corrects {
+            None => None,
+            Some(old) => match rows::find_checkin(conn, host, &old.to_string())? {
+                Some(o) if o.mref == mref && !o.superseded => Some(o),
+                _ => {
+                    return Ok(Refusal::new(
+                        "unknown_checkin",
+                        format!("the correction names check-in {old}, which {host} did not attest for this member, or which was corrected already"),
+                    )
+                    .into());
+                }
+            },
+        };
+        let overlaps = rows::record_of(conn, &member_id)?.into_iter().any(|c| {
+            !c.superseded
+                && corrected.as_ref().is_none_or(|o| o.id != c.id || o.host_org != c.host_org)
+                && c.checked_out_at.is_some_and(|out| {
+                    c.checked_in_at < self.checked_out_at && self.checked_in_at < out
+                })
+        });
+        if overlaps {
+            return Ok(Refusal::new(
+                "overlapping_checkin",
+                format!("check-in {id} overlaps time already credited to this member"),
+            )
+            .into());
+        }
+        if let Some(o) = &corrected {
+            rows::supersede(conn, &o.host_org, &o.id)?;
+        }
+        rows::insert_checkin(
+            conn,
+            &CheckinRow {
+                host_org: host.to_owned(),
+                id,
+                activity_id: self.activity_id.map(|a| a.to_string()),
+                mref,
+                member_id: Some(member_id),
+                category: <&str>::from(self.category).to_owned(),
+                mode: <&str>::from(self.mode).to_owned(),
+                checked_in_at: self.checked_in_at,
+                checked_out_at: Some(self.checked_out_at),
+                minutes: Some(i64::from(self.minutes)),
+                closed_by_host: self.closed_by_host,
+                corrects: self.corrects.map(|c| c.to_string()),
+                superseded: false,
+                attestation: Some(from.jws.to_owned()),
+                created_ms: from.at_ms,
+            },
+        )?;
+        Ok(Outcome::Applied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use super::*;
+    use crate::domain::status::ActivityStatus;
+
+    fn activity() -> ActivityRow {
+        ActivityRow {
+            host_org: "host-1".into(),
+            id: "0192f1a4-0000-7000-8000-000000000001".into(),
+            category: "culture".into(),
+            title: "诗歌朗诵".into(),
+            description: String::new(),
+            place: "社区活动室".into(),
+            grid: None,
+            starts_at: 1_000_000,
+            ends_at: 1_000_000 + 7200,
+            capacity: 10,
+            skills: "[]".into(),
+            mode: "routine".into(),
+            status: ActivityStatus::Open,
+            note: None,
+            qr_secret: Some("00".repeat(32)),
+            published_ms: 0,
+            updated_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_code_lasts_its_minute_and_the_next_only() {
+        let a = activity();
+        let t = 1_000_020;
+        let c = code(&a, t).unwrap();
+        assert_eq!(c.len(), 12);
+        assert!(code_valid(&a, &c, t));
+        assert!(code_valid(&a, &c, t + 60), "still good in the next minute");
+        assert!(!code_valid(&a, &c, t + 120), "a photo of it is stale after that");
+        assert!(!code_valid(&a, &c, t - 60), "not before it was shown");
+        let mut other = a.clone();
+        other.id = "0192f1a4-0000-7000-8000-000000000002".into();
+        assert!(!code_valid(&other, &c, t), "one activity's code is not another's");
+        assert!(!code_valid(&a, "", t));
+    }
+
+    #[test]
+    fn only_time_within_the_activity_is_credited() {
+        let a = activity();
+        assert_eq!(credited_minutes(&a, a.starts_at - 900, a.starts_at + 3600), 60);
+        assert_eq!(credited_minutes(&a, a.starts_at + 59, a.starts_at + 120), 1);
+        assert_eq!(credited_minutes(&a, a.starts_at, a.ends_at + 3600), 120);
+        assert_eq!(credited_minutes(&a, a.ends_at + 10, a.ends_at + 20), 0);
+    }
+}

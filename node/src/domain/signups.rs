@@ -1,0 +1,466 @@
+//! Sign-up and placement (报名, 安排): a member signs up at home for an activity another
+//! organisation hosts (`signup.requested`, with their pairwise reference and what they share);
+//! the host places or declines them (`placement.decided`), never beyond the activity's places;
+//! the member confirms, and only then does home release their name and phone to the host
+//! (`signup.confirmed`); either side may cancel (`signup.cancelled`).
+
+use serde::Deserialize;
+use tongxin_schema::OrgId;
+use tongxin_schema::envelope::Audience;
+use tongxin_schema::v1::bodies::{
+    PlacementDecided, SignupCancelled, SignupConfirmed, SignupRequested,
+};
+use tongxin_schema::v1::taxonomy::Skill;
+use tongxin_schema::v1::text::{Note, Text};
+use uuid::Uuid;
+
+use super::status::{ActivityStatus, SignupStatus};
+use super::{ActionError, Actor, Invalid, Outcome, Receive, Refusal, Sender, checked, json_list, members};
+use crate::store::activities::{self as rows, ActivityRow, SignupRow};
+use crate::store::{AnyConnection, StoreError, StoreResult, outbox};
+
+/// A member's sign-up for an activity of another organisation.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "SignupInput")]
+pub struct NewSignup {
+    /// The organisation hosting the activity.
+    pub host: OrgId,
+    pub activity_id: Uuid,
+    /// Share how the member is addressed (default yes); never their name.
+    #[serde(default = "yes")]
+    pub share_name: bool,
+    /// Share the member's skills (default yes).
+    #[serde(default = "yes")]
+    pub share_skills: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+/// The host's decision on a sign-up.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PlacementInput")]
+pub struct Placement {
+    pub accepted: bool,
+    pub note: Option<Note>,
+}
+
+/// Why a sign-up is cancelled.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "CancelSignupInput")]
+pub struct SignupCancellation {
+    pub reason: Option<Note>,
+}
+
+fn corrupt(what: &str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt(format!("{what}: {e}"))
+}
+
+fn parsed<T: std::str::FromStr>(what: &str, s: &str) -> Result<T, StoreError>
+where
+    T::Err: std::fmt::Display,
+{
+    s.parse().map_err(|e| corrupt(what, e))
+}
+
+/// The activity `host`/`id` as this node holds it, still open and not over at `now_s`.
+fn open_activity(
+    conn: &mut AnyConnection,
+    host: &str,
+    id: &str,
+    now_s: i64,
+) -> StoreResult<Result<ActivityRow, (&'static str, String)>> {
+    Ok(match rows::find_activity(conn, host, id)? {
+        None => Err(("unknown_activity", format!("{host} has no activity {id}"))),
+        Some(a) if a.status == ActivityStatus::Cancelled => {
+            Err(("activity_closed", format!("activity {id} was cancelled")))
+        }
+        Some(a) if a.ends_at <= now_s => {
+            Err(("activity_closed", format!("activity {id} is over")))
+        }
+        Some(a) => Ok(a),
+    })
+}
+
+// ---- At the member's home ------------------------------------------------------------------
+
+/// A member of ours signs up for an activity another organisation hosts.
+pub fn request(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    member_id: Uuid,
+    i: NewSignup,
+) -> Result<SignupRow, ActionError> {
+    let m = members::find(conn, member_id)?;
+    if &i.host == actor.org() {
+        return Err(Invalid::field(
+            "host",
+            "this is your own organisation's activity: its organisers place you directly",
+        )
+        .into());
+    }
+    let activity = open_activity(
+        conn,
+        i.host.as_str(),
+        &i.activity_id.to_string(),
+        actor.now_ms.div_euclid(1000),
+    )?
+    .map_err(|(_, why)| Invalid::field("activity_id", why))?;
+    let mref = members::mref(conn, actor.org(), &i.host, member_id)?;
+    if let Some(s) = rows::standing_signup(conn, &activity.host_org, &activity.id, &mref.to_string())? {
+        return Err(Invalid::Conflict(format!(
+            "{} has already signed up for 「{}」 ({})",
+            m.name, activity.title, s.status
+        ))
+        .into());
+    }
+    let skills: Vec<Skill> = if i.share_skills {
+        serde_json::from_str(&m.skills).unwrap_or_default()
+    } else {
+        Vec::new()
+    };
+    let body = checked(SignupRequested {
+        signup_id: Uuid::now_v7(),
+        activity_id: i.activity_id,
+        member: mref.clone(),
+        post_id: None,
+        role: None,
+        display_name: if i.share_name {
+            Text::try_from(members::addressed_as(&m)).ok()
+        } else {
+            None
+        },
+        skills,
+    })?;
+    let row = SignupRow {
+        home_org: actor.org().to_string(),
+        id: body.signup_id.to_string(),
+        host_org: i.host.to_string(),
+        activity_id: activity.id,
+        mref: mref.to_string(),
+        member_id: Some(m.id),
+        display_name: body.display_name.as_ref().map(|n| n.to_string()),
+        skills: json_list(&body.skills),
+        status: SignupStatus::Requested,
+        note: None,
+        contact_name: None,
+        contact_phone: None,
+        requested_ms: actor.now_ms,
+        updated_ms: actor.now_ms,
+    };
+    rows::insert_signup(conn, &row)?;
+    outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::Org(i.host), body)?;
+    Ok(row)
+}
+
+/// One of our members' sign-ups (at the home).
+pub fn of_ours(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> Result<SignupRow, ActionError> {
+    Ok(rows::find_signup(conn, actor.org().as_str(), &id.to_string())?
+        .filter(|s| s.member_id.is_some())
+        .ok_or_else(|| Invalid::NotFound(format!("sign-up {id}")))?)
+}
+
+/// The member accepts the host's placement: their name and phone go to the host, now.
+pub fn confirm(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<SignupRow, ActionError> {
+    let mut s = of_ours(conn, actor, id)?;
+    if s.status != SignupStatus::Placed {
+        return Err(Invalid::Conflict(format!(
+            "sign-up {id} is {}: only a placement can be confirmed",
+            s.status
+        ))
+        .into());
+    }
+    let member_id: Uuid = parsed("sign-up member", s.member_id.as_deref().unwrap_or_default())?;
+    let m = members::find(conn, member_id)?;
+    let host: OrgId = parsed("sign-up host", &s.host_org)?;
+    let body = checked(SignupConfirmed {
+        signup_id: id,
+        activity_id: parsed("sign-up activity", &s.activity_id)?,
+        member: parsed("sign-up mref", &s.mref)?,
+        name: Text::try_from(m.name.clone())
+            .map_err(|e| Invalid::field("name", e.to_string()))?,
+        phone: Text::try_from(m.phone.clone())
+            .map_err(|e| Invalid::field("phone", e.to_string()))?,
+    })?;
+    s.status = SignupStatus::Confirmed;
+    s.updated_ms = actor.now_ms;
+    rows::update_signup(conn, &s)?;
+    outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::Org(host), body)?;
+    Ok(s)
+}
+
+/// Cancels a standing sign-up, from either side; the other side is told.
+fn cancel(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    mut s: SignupRow,
+    to: OrgId,
+    c: SignupCancellation,
+) -> Result<SignupRow, ActionError> {
+    if !s.status.standing() {
+        return Err(Invalid::Conflict(format!("sign-up {} is {} already", s.id, s.status)).into());
+    }
+    let body = checked(SignupCancelled {
+        signup_id: parsed("sign-up id", &s.id)?,
+        activity_id: parsed("sign-up activity", &s.activity_id)?,
+        member: parsed("sign-up mref", &s.mref)?,
+        reason: c.reason,
+    })?;
+    s.status = SignupStatus::Cancelled;
+    s.note = body.reason.as_ref().map(|r| r.to_string());
+    s.updated_ms = actor.now_ms;
+    rows::update_signup(conn, &s)?;
+    outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::Org(to), body)?;
+    Ok(s)
+}
+
+/// The home (the member, or an admin for them) cancels a sign-up.
+pub fn cancel_at_home(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+    c: SignupCancellation,
+) -> Result<SignupRow, ActionError> {
+    let s = of_ours(conn, actor, id)?;
+    let host: OrgId = parsed("sign-up host", &s.host_org)?;
+    cancel(conn, actor, s, host, c)
+}
+
+// ---- At the host ----------------------------------------------------------------------------
+
+/// A sign-up for one of our activities.
+fn for_ours(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    home: &OrgId,
+    id: Uuid,
+) -> Result<SignupRow, ActionError> {
+    Ok(rows::find_signup(conn, home.as_str(), &id.to_string())?
+        .filter(|s| s.host_org == actor.org().as_str())
+        .ok_or_else(|| Invalid::NotFound(format!("sign-up {home}/{id}")))?)
+}
+
+/// The host places or declines a sign-up. An activity never has more members placed than
+/// places: every placement is counted in the same transaction as it is made.
+pub fn place(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    home: &OrgId,
+    id: Uuid,
+    p: Placement,
+) -> Result<SignupRow, ActionError> {
+    let mut s = for_ours(conn, actor, home, id)?;
+    if s.status != SignupStatus::Requested {
+        return Err(Invalid::Conflict(format!("sign-up {id} is {} already", s.status)).into());
+    }
+    let activity = rows::find_activity(conn, &s.host_org, &s.activity_id)?
+        .ok_or_else(|| Invalid::NotFound(format!("activity {}", s.activity_id)))?;
+    if p.accepted {
+        if activity.status == ActivityStatus::Cancelled {
+            return Err(Invalid::Conflict(format!("「{}」 was cancelled", activity.title)).into());
+        }
+        let taken = rows::places_taken(conn, &s.host_org, &s.activity_id)?;
+        if taken >= activity.capacity {
+            return Err(Invalid::Conflict(format!(
+                "「{}」 is full: all {} places are taken",
+                activity.title, activity.capacity
+            ))
+            .into());
+        }
+    }
+    let body = checked(PlacementDecided {
+        signup_id: id,
+        activity_id: parsed("sign-up activity", &s.activity_id)?,
+        member: parsed("sign-up mref", &s.mref)?,
+        accepted: p.accepted,
+        role: None,
+        note: p.note,
+    })?;
+    s.status = if p.accepted {
+        SignupStatus::Placed
+    } else {
+        SignupStatus::Declined
+    };
+    s.note = body.note.as_ref().map(|n| n.to_string());
+    s.updated_ms = actor.now_ms;
+    rows::update_signup(conn, &s)?;
+    outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::Org(home.clone()), body)?;
+    Ok(s)
+}
+
+/// The host cancels a sign-up or placement.
+pub fn cancel_at_host(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    home: &OrgId,
+    id: Uuid,
+    c: SignupCancellation,
+) -> Result<SignupRow, ActionError> {
+    let s = for_ours(conn, actor, home, id)?;
+    cancel(conn, actor, s, home.clone(), c)
+}
+
+// ---- Receiving -------------------------------------------------------------------------------
+
+/// The sign-up `home`/`id` as this node holds it, naming the same activity and member as the
+/// message; a refusal otherwise.
+fn known(
+    conn: &mut AnyConnection,
+    home: &OrgId,
+    id: Uuid,
+    activity: Uuid,
+    mref: &str,
+) -> StoreResult<Result<SignupRow, Refusal>> {
+    let id = id.to_string();
+    Ok(match rows::find_signup(conn, home.as_str(), &id)? {
+        Some(s) if s.activity_id == activity.to_string() && s.mref == mref => Ok(s),
+        _ => Err(Refusal::new(
+            "unknown_signup",
+            format!("no sign-up {id} of {home} for this activity and member"),
+        )),
+    })
+}
+
+impl Receive for SignupRequested {
+    /// At the host: a member of the sender asks for a place.
+    fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
+        if self.member.home() != from.org {
+            return Ok(Refusal::new(
+                "not_home",
+                format!("{} signs up a member whose home is {}", from.org, self.member.home()),
+            )
+            .into());
+        }
+        let activity = match open_activity(
+            conn,
+            from.me.as_str(),
+            &self.activity_id.to_string(),
+            from.at_ms.div_euclid(1000),
+        )? {
+            Ok(a) => a,
+            Err((code, why)) => return Ok(Refusal::new(code, why).into()),
+        };
+        let id = self.signup_id.to_string();
+        if rows::find_signup(conn, from.org.as_str(), &id)?.is_some() {
+            return Ok(Refusal::new("duplicate_signup", format!("sign-up {id} is known already")).into());
+        }
+        let mref = self.member.to_string();
+        if let Some(s) = rows::standing_signup(conn, &activity.host_org, &activity.id, &mref)? {
+            return Ok(Refusal::new(
+                "already_signed_up",
+                format!("this member signed up already (sign-up {}, {})", s.id, s.status),
+            )
+            .into());
+        }
+        rows::insert_signup(
+            conn,
+            &SignupRow {
+                home_org: from.org.to_string(),
+                id,
+                host_org: activity.host_org,
+                activity_id: activity.id,
+                mref,
+                member_id: None,
+                display_name: self.display_name.as_ref().map(|n| n.to_string()),
+                skills: json_list(&self.skills),
+                status: SignupStatus::Requested,
+                note: None,
+                contact_name: None,
+                contact_phone: None,
+                requested_ms: from.at_ms,
+                updated_ms: from.at_ms,
+            },
+        )?;
+        Ok(Outcome::Applied)
+    }
+}
+
+impl Receive for PlacementDecided {
+    /// At the home: the host placed or declined our member.
+    fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
+        let mut s = match known(conn, from.me, self.signup_id, self.activity_id, &self.member.to_string())? {
+            Ok(s) if s.host_org == from.org.as_str() => s,
+            Ok(_) => {
+                return Ok(Refusal::new("unknown_signup", format!("{} does not host this activity", from.org)).into());
+            }
+            Err(r) => return Ok(r.into()),
+        };
+        if s.status != SignupStatus::Requested {
+            return Ok(Refusal::new(
+                "already_decided",
+                format!("sign-up {} is {} already", s.id, s.status),
+            )
+            .into());
+        }
+        s.status = if self.accepted {
+            SignupStatus::Placed
+        } else {
+            SignupStatus::Declined
+        };
+        s.note = self.note.as_ref().map(|n| n.to_string());
+        s.updated_ms = from.at_ms;
+        rows::update_signup(conn, &s)?;
+        Ok(Outcome::Applied)
+    }
+}
+
+impl Receive for SignupConfirmed {
+    /// At the host: the member accepted the placement; now the host has their contact.
+    fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
+        let mut s = match known(conn, from.org, self.signup_id, self.activity_id, &self.member.to_string())? {
+            Ok(s) if s.host_org == from.me.as_str() => s,
+            Ok(_) => return Ok(Refusal::new("unknown_signup", "not an activity of ours").into()),
+            Err(r) => return Ok(r.into()),
+        };
+        if s.status != SignupStatus::Placed {
+            return Ok(Refusal::new(
+                "not_placed",
+                format!("sign-up {} is {}: only a placement is confirmed", s.id, s.status),
+            )
+            .into());
+        }
+        s.status = SignupStatus::Confirmed;
+        s.contact_name = Some(self.name.to_string());
+        s.contact_phone = Some(self.phone.to_string());
+        s.updated_ms = from.at_ms;
+        rows::update_signup(conn, &s)?;
+        Ok(Outcome::Applied)
+    }
+}
+
+impl Receive for SignupCancelled {
+    /// Either side: the other cancelled the sign-up.
+    fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
+        // The sender is the member's home (we host) or the host (we are home).
+        let home = self.member.home();
+        let mut s = match known(conn, home, self.signup_id, self.activity_id, &self.member.to_string())? {
+            Ok(s) if (home == from.org && s.host_org == from.me.as_str())
+                || (home == from.me && s.host_org == from.org.as_str()) =>
+            {
+                s
+            }
+            Ok(_) => return Ok(Refusal::new("unknown_signup", "neither the member's home nor the host").into()),
+            Err(r) => return Ok(r.into()),
+        };
+        if !s.status.standing() {
+            return Ok(Refusal::new(
+                "already_decided",
+                format!("sign-up {} is {} already", s.id, s.status),
+            )
+            .into());
+        }
+        s.status = SignupStatus::Cancelled;
+        s.note = self.reason.as_ref().map(|r| r.to_string());
+        s.updated_ms = from.at_ms;
+        rows::update_signup(conn, &s)?;
+        Ok(Outcome::Applied)
+    }
+}

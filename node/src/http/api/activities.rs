@@ -1,0 +1,482 @@
+//! Activities, sign-ups, attendance and the service record.
+//!
+//! The host publishes and cancels activities (`/api/v1/activities…`), places or declines
+//! sign-ups and ticks attendance; a member signs up, confirms and cancels at home
+//! (`/api/v1/me/signups…`) and sees their service record (`/api/v1/me/record`); the home's
+//! admins see every member's (`/api/v1/members/{id}/record`, `/api/v1/record/export`).
+
+use actix_web::{HttpResponse, web};
+use serde::{Deserialize, Serialize};
+use tongxin_schema::MemberRef;
+
+use super::members::{MEMBER, me_of};
+use super::{ADMIN, ANY, NodeData, org_path, uuid_path};
+use crate::domain::activities::{self, Cancellation, NewActivity};
+use crate::domain::checkins::{self, Proof};
+use crate::domain::signups::{self, NewSignup, Placement, SignupCancellation};
+use crate::domain::status::{ActivityStatus, SignupStatus};
+use crate::http::auth::Auth;
+use crate::http::error::ApiError;
+use crate::http::extract::ValidJson;
+use crate::store::activities::{self as rows, ActivityRow, CheckinRow, SignupRow};
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct ActivityView {
+    pub host_org: String,
+    pub id: String,
+    pub category: String,
+    pub title: String,
+    pub description: String,
+    pub place: String,
+    pub grid: Option<String>,
+    /// Unix seconds.
+    pub starts_at: i64,
+    pub ends_at: i64,
+    pub capacity: i64,
+    pub skills: Vec<String>,
+    pub mode: String,
+    pub status: ActivityStatus,
+    /// Why it was cancelled.
+    pub note: Option<String>,
+}
+
+impl From<ActivityRow> for ActivityView {
+    fn from(a: ActivityRow) -> ActivityView {
+        ActivityView {
+            skills: serde_json::from_str(&a.skills).unwrap_or_default(),
+            host_org: a.host_org,
+            id: a.id,
+            category: a.category,
+            title: a.title,
+            description: a.description,
+            place: a.place,
+            grid: a.grid,
+            starts_at: a.starts_at,
+            ends_at: a.ends_at,
+            capacity: a.capacity,
+            mode: a.mode,
+            status: a.status,
+            note: a.note,
+        }
+    }
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Activities {
+    pub items: Vec<ActivityView>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct SignupView {
+    pub home_org: String,
+    pub id: String,
+    pub host_org: String,
+    pub activity_id: String,
+    /// How the host knows the member (pairwise).
+    pub mref: String,
+    /// At the home only.
+    pub member_id: Option<String>,
+    pub display_name: Option<String>,
+    pub skills: Vec<String>,
+    pub status: SignupStatus,
+    pub note: Option<String>,
+    /// At the host, once the member confirmed the placement.
+    pub contact_name: Option<String>,
+    pub contact_phone: Option<String>,
+    pub requested_ms: i64,
+    pub updated_ms: i64,
+}
+
+impl From<SignupRow> for SignupView {
+    fn from(s: SignupRow) -> SignupView {
+        SignupView {
+            skills: serde_json::from_str(&s.skills).unwrap_or_default(),
+            home_org: s.home_org,
+            id: s.id,
+            host_org: s.host_org,
+            activity_id: s.activity_id,
+            mref: s.mref,
+            member_id: s.member_id,
+            display_name: s.display_name,
+            status: s.status,
+            note: s.note,
+            contact_name: s.contact_name,
+            contact_phone: s.contact_phone,
+            requested_ms: s.requested_ms,
+            updated_ms: s.updated_ms,
+        }
+    }
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Signups {
+    pub items: Vec<SignupView>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct CheckinView {
+    pub host_org: String,
+    pub id: String,
+    pub activity_id: Option<String>,
+    pub mref: String,
+    pub category: String,
+    pub mode: String,
+    pub checked_in_at: i64,
+    pub checked_out_at: Option<i64>,
+    /// Credited minutes, once checked out.
+    pub minutes: Option<i64>,
+    /// The member did not check out; the host closed it at the activity's end.
+    pub closed_by_host: bool,
+    /// The check-in this entry corrects.
+    pub corrects: Option<String>,
+    /// A later correction replaces this entry (it is kept, not credited).
+    pub superseded: bool,
+}
+
+impl From<CheckinRow> for CheckinView {
+    fn from(c: CheckinRow) -> CheckinView {
+        CheckinView {
+            host_org: c.host_org,
+            id: c.id,
+            activity_id: c.activity_id,
+            mref: c.mref,
+            category: c.category,
+            mode: c.mode,
+            checked_in_at: c.checked_in_at,
+            checked_out_at: c.checked_out_at,
+            minutes: c.minutes,
+            closed_by_host: c.closed_by_host,
+            corrects: c.corrects,
+            superseded: c.superseded,
+        }
+    }
+}
+
+/// A member's service record: every entry, and the minutes credited (superseded entries
+/// left out).
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Record {
+    pub total_minutes: i64,
+    pub entries: Vec<CheckinView>,
+}
+
+impl Record {
+    pub fn of(entries: Vec<CheckinRow>) -> Record {
+        Record {
+            total_minutes: credited_minutes(&entries),
+            entries: entries.into_iter().map(CheckinView::from).collect(),
+        }
+    }
+}
+
+/// The minutes a record credits: every entry not superseded by a correction.
+pub fn credited_minutes(entries: &[CheckinRow]) -> i64 {
+    entries
+        .iter()
+        .filter(|c| !c.superseded)
+        .filter_map(|c| c.minutes)
+        .sum()
+}
+
+#[utoipa::path(get, path = "/api/v1/activities", tag = "activities", security(("bearer" = [])),
+    responses((status = 200, description = "the alliance's activities that are not over, soonest first")))]
+pub async fn list(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(ANY)?;
+    let now = node.clock.now_s();
+    let items = node
+        .store
+        .read(move |c| rows::activities_ending_after(c, now))
+        .await?
+        .into_iter()
+        .map(ActivityView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(Activities { items }))
+}
+
+#[utoipa::path(post, path = "/api/v1/activities", tag = "activities", security(("bearer" = [])),
+    responses((status = 201, description = "published to every node"), (status = 422, description = "a bad time, grid or capacity")))]
+pub async fn publish(
+    node: NodeData,
+    auth: Auth,
+    body: ValidJson<NewActivity>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let input = body.into_inner();
+    let a = node
+        .act(move |c, a| activities::publish(c, a, input))
+        .await?;
+    Ok(HttpResponse::Created().json(ActivityView::from(a)))
+}
+
+#[utoipa::path(post, path = "/api/v1/activities/{id}/cancel", tag = "activities", security(("bearer" = [])),
+    params(("id" = String, Path, description = "one of this organisation's activities")),
+    responses((status = 200, description = "cancelled; every node is told"), (status = 404, description = "no such activity of ours"), (status = 409, description = "cancelled already")))]
+pub async fn cancel(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<Cancellation>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("activity", &path)?;
+    let input = body.into_inner();
+    let a = node
+        .act(move |c, a| activities::cancel(c, a, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(ActivityView::from(a)))
+}
+
+#[utoipa::path(get, path = "/api/v1/activities/{id}/signups", tag = "activities", security(("bearer" = [])),
+    params(("id" = String, Path, description = "one of this organisation's activities")),
+    responses((status = 200, description = "who signed up, oldest first: what they shared, and their contact once they confirmed")))]
+pub async fn signups_for(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("activity", &path)?.to_string();
+    let me = node.cfg.org_id.to_string();
+    let items = node
+        .store
+        .read(move |c| rows::signups_for(c, &me, &id))
+        .await?
+        .into_iter()
+        .map(SignupView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(Signups { items }))
+}
+
+#[utoipa::path(post, path = "/api/v1/signups/{home}/{id}/placement", tag = "activities", security(("bearer" = [])),
+    params(("home" = String, Path, description = "the member's home"), ("id" = String, Path, description = "the sign-up")),
+    responses((status = 200, description = "placed or declined; the home is told"), (status = 404, description = "no such sign-up for our activities"), (status = 409, description = "decided already, or the activity is full")))]
+pub async fn place(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: ValidJson<Placement>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let (home, id) = path.into_inner();
+    let (home, id) = (org_path(&home)?, uuid_path("sign-up", &id)?);
+    let input = body.into_inner();
+    let s = node
+        .act(move |c, a| signups::place(c, a, &home, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(SignupView::from(s)))
+}
+
+#[utoipa::path(post, path = "/api/v1/signups/{home}/{id}/cancel", tag = "activities", security(("bearer" = [])),
+    params(("home" = String, Path, description = "the member's home"), ("id" = String, Path, description = "the sign-up")),
+    responses((status = 200, description = "cancelled; the home is told"), (status = 404, description = "no such sign-up for our activities"), (status = 409, description = "declined or cancelled already")))]
+pub async fn cancel_signup(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: ValidJson<SignupCancellation>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let (home, id) = path.into_inner();
+    let (home, id) = (org_path(&home)?, uuid_path("sign-up", &id)?);
+    let input = body.into_inner();
+    let s = node
+        .act(move |c, a| signups::cancel_at_host(c, a, &home, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(SignupView::from(s)))
+}
+
+/// Staff tick a placed member in or out (for members without a phone).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "AttendanceInput")]
+pub struct Attendance {
+    /// The member's home and sign-up.
+    pub home: tongxin_schema::OrgId,
+    pub signup_id: uuid::Uuid,
+    /// true: check in; false: check out.
+    pub present: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/activities/{id}/attendance", tag = "activities", security(("bearer" = [])),
+    params(("id" = String, Path, description = "one of this organisation's activities")),
+    responses((status = 200, description = "checked in, or checked out and attested to the member's home"), (status = 403, description = "the member has no place"), (status = 409, description = "a duplicate, overlapping or out-of-time check-in")))]
+pub async fn attendance(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<Attendance>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("activity", &path)?;
+    let input = body.into_inner();
+    let c = node
+        .act(move |c, a| {
+            let s = rows::find_signup(c, input.home.as_str(), &input.signup_id.to_string())?
+                .filter(|s| s.host_org == a.org().as_str() && s.activity_id == id.to_string())
+                .ok_or_else(|| {
+                    crate::domain::Invalid::NotFound(format!("sign-up {}", input.signup_id))
+                })?;
+            let mref: MemberRef = s.mref.parse().map_err(|e| {
+                crate::store::StoreError::Corrupt(format!("sign-up {}: {e}", s.id))
+            })?;
+            if input.present {
+                checkins::check_in(c, a, id, &mref, Proof::Staff)
+            } else {
+                checkins::check_out(c, a, id, &mref)
+            }
+        })
+        .await?;
+    Ok(HttpResponse::Ok().json(CheckinView::from(c)))
+}
+
+/// The check-in code shown now, and the address a phone opens.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct CheckinCode {
+    pub code: String,
+    pub url: String,
+    /// Unix seconds until which this code is accepted.
+    pub valid_until: i64,
+}
+
+/// The address a QR code of `activity` carries at `now_s`, on this node.
+pub fn checkin_url(node: &crate::state::SharedNode, activity: &ActivityRow, now_s: i64) -> Option<CheckinCode> {
+    let code = checkins::code(activity, now_s)?;
+    let base = node
+        .roster()
+        .org(&node.cfg.org_id)
+        .and_then(|o| o.base_url().map(str::to_owned))
+        .unwrap_or_default();
+    let window = now_s.div_euclid(checkins::CODE_WINDOW_SECS);
+    Some(CheckinCode {
+        url: format!("{}/checkin/{}?code={code}", base.trim_end_matches('/'), activity.id),
+        code,
+        valid_until: (window + 2) * checkins::CODE_WINDOW_SECS,
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/activities/{id}/code", tag = "activities", security(("bearer" = [])),
+    params(("id" = String, Path, description = "one of this organisation's activities")),
+    responses((status = 200, description = "the check-in code of this minute and the address its QR code carries"), (status = 404, description = "no such activity of ours")))]
+pub async fn code(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("activity", &path)?.to_string();
+    let me = node.cfg.org_id.to_string();
+    let a = node
+        .store
+        .read(move |c| rows::find_activity(c, &me, &id))
+        .await?
+        .filter(|a| a.qr_secret.is_some())
+        .ok_or_else(|| ApiError::not_found(format!("activity {path}")))?;
+    let c = checkin_url(&node, &a, node.clock.now_s())
+        .ok_or_else(|| ApiError::not_found(format!("a check-in code for activity {path}")))?;
+    Ok(HttpResponse::Ok().json(c))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/signups", tag = "me", security(("bearer" = [])),
+    responses((status = 201, description = "sent to the host"), (status = 409, description = "signed up already"), (status = 422, description = "no such open activity")))]
+pub async fn sign_up(
+    node: NodeData,
+    auth: Auth,
+    body: ValidJson<NewSignup>,
+) -> Result<HttpResponse, ApiError> {
+    let m = me_of(&node, &auth).await?;
+    let id = uuid_path("member", &m.id)?;
+    let input = body.into_inner();
+    let s = node
+        .act(move |c, a| signups::request(c, a, id, input))
+        .await?;
+    Ok(HttpResponse::Created().json(SignupView::from(s)))
+}
+
+#[utoipa::path(get, path = "/api/v1/me/signups", tag = "me", security(("bearer" = [])),
+    responses((status = 200, description = "the signed-in member's sign-ups, newest first")))]
+pub async fn my_signups(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let m = me_of(&node, &auth).await?;
+    let items = node
+        .store
+        .read(move |c| rows::signups_of_member(c, &m.id))
+        .await?
+        .into_iter()
+        .map(SignupView::from)
+        .collect();
+    Ok(HttpResponse::Ok().json(Signups { items }))
+}
+
+/// One of the signed-in member's own sign-ups (a member acts on no other).
+async fn own_signup(node: &NodeData, auth: &Auth, id: &str) -> Result<uuid::Uuid, ApiError> {
+    let m = me_of(node, auth).await?;
+    let id = uuid_path("sign-up", id)?;
+    let (home, sid) = (node.cfg.org_id.to_string(), id.to_string());
+    node.store
+        .read(move |c| rows::find_signup(c, &home, &sid))
+        .await?
+        .filter(|s| s.member_id.as_deref() == Some(m.id.as_str()))
+        .map(|_| id)
+        .ok_or_else(|| ApiError::not_found(format!("sign-up {id}")))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/signups/{id}/confirm", tag = "me", security(("bearer" = [])),
+    params(("id" = String, Path, description = "one of the member's sign-ups, placed by the host")),
+    responses((status = 200, description = "confirmed; the host now has the member's name and phone"), (status = 404, description = "no such sign-up of the member"), (status = 409, description = "not placed")))]
+pub async fn confirm(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    let id = own_signup(&node, &auth, &path).await?;
+    let s = node.act(move |c, a| signups::confirm(c, a, id)).await?;
+    Ok(HttpResponse::Ok().json(SignupView::from(s)))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/signups/{id}/cancel", tag = "me", security(("bearer" = [])),
+    params(("id" = String, Path, description = "one of the member's sign-ups")),
+    responses((status = 200, description = "cancelled; the host is told"), (status = 404, description = "no such sign-up of the member"), (status = 409, description = "declined or cancelled already")))]
+pub async fn cancel_mine(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<SignupCancellation>,
+) -> Result<HttpResponse, ApiError> {
+    let id = own_signup(&node, &auth, &path).await?;
+    let input = body.into_inner();
+    let s = node
+        .act(move |c, a| signups::cancel_at_home(c, a, id, input))
+        .await?;
+    Ok(HttpResponse::Ok().json(SignupView::from(s)))
+}
+
+#[utoipa::path(get, path = "/api/v1/me/record", tag = "me", security(("bearer" = [])),
+    responses((status = 200, description = "the signed-in member's service record")))]
+pub async fn my_record(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(MEMBER)?;
+    let m = me_of(&node, &auth).await?;
+    let entries = node.store.read(move |c| rows::record_of(c, &m.id)).await?;
+    Ok(HttpResponse::Ok().json(Record::of(entries)))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}/record", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the member")),
+    responses((status = 200, description = "the member's service record"), (status = 404, description = "no such member")))]
+pub async fn record(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("member", &path)?.to_string();
+    let entries = node
+        .store
+        .read(move |c| {
+            if crate::store::members::find(c, &id)?.is_none() {
+                return Ok(None);
+            }
+            rows::record_of(c, &id).map(Some)
+        })
+        .await?
+        .ok_or_else(|| ApiError::not_found(format!("member {path}")))?;
+    Ok(HttpResponse::Ok().json(Record::of(entries)))
+}
