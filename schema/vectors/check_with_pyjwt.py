@@ -244,8 +244,8 @@ class Schemas:
 
 def body_relations(kind, body):
     """The limits of §6.2 that relate two fields, which JSON Schema cannot express (§6.0)."""
-    if kind == "activity.published" and body["ends_at"] < body["starts_at"]:
-        return "ends_at is before starts_at"
+    if kind == "activity.published" and not body["ends_at"] > body["starts_at"]:
+        return "ends_at is not after starts_at"
     if kind == "checkin.attested":
         span = body["checked_out_at"] - body["checked_in_at"]
         if span < 0:
@@ -282,7 +282,8 @@ TEXT_TYPES = {"Title": (1, 200), "Description": (0, 4000), "Note": (0, 500), "gr
 def spec_body_rows():
     """The field tables of §6.2: {kind: [(path, type, req, limits)]}; path as `posts[].title`."""
     text = PROTOCOL.read_text().split("### 6.2 Bodies", 1)[1].split("\n## 7.", 1)[0]
-    row = re.compile(r"^\| `([a-z_\[\].]+)` \| ([^|]+?) \| (✔|–|\[\]) \| ([^|]*?) *\|$", re.M)
+    row = re.compile(r"^\| `([a-z_\[\].]+)` \| ([^|]+?) \| (✔|–|\[\]|false) \| ([^|]*?) *\|$",
+                     re.M)
     return {re.match(r"`([a-z.-]+)`", part).group(1): row.findall(part)
             for part in re.split(r"^#### ", text, flags=re.M)[1:]}
 
@@ -346,6 +347,9 @@ def spec_vs_schemas(schemas):
             if (req == "✔") != required or (req == "–") != nullable:
                 problems.append(f"{where}: {req} in §6.2, but required={required}, "
                                 f"null allowed={nullable}")
+            if req == "false" and (typ.strip() != "bool" or s.get("default") is not False):
+                problems.append(f"{where}: `false` in §6.2 (a bool, absent = false), but the "
+                                f"schema says {json.dumps(raw)[:80]}")
             problem = type_problem(typ.strip(), raw)
             if problem:
                 problems.append(f"{where}: {problem}")
@@ -937,15 +941,20 @@ def sample_body(kind, sender, a):
         "report.submitted": {"report_id": i(4), "member": ref},
         "report.decided": {"report_id": i(4), "member": ref, "accepted": True},
         "report.withdrawn": {"report_id": i(4), "member": ref},
-        "activity.published": {"activity_id": i(5), "title": "义诊", "description": "",
-                               "place": "驿站", "starts_at": a.now, "ends_at": a.now,
-                               "capacity": 1, "mode": "routine"},
+        "activity.published": {"activity_id": i(5), "category": "volunteer-service",
+                               "title": "义诊", "description": "", "place": "驿站",
+                               "starts_at": a.now, "ends_at": a.now + 1, "capacity": 1,
+                               "mode": "routine"},
         "activity.cancelled": {"activity_id": i(5)},
         "signup.requested": {"signup_id": i(6), "activity_id": i(5), "member": ref},
         "placement.decided": {"signup_id": i(6), "activity_id": i(5), "member": ref,
                               "accepted": True},
-        "checkin.attested": {"checkin_id": i(7), "member": ref, "checked_in_at": a.now - 3600,
-                             "checked_out_at": a.now, "minutes": 60, "mode": "routine"},
+        "signup.confirmed": {"signup_id": i(6), "activity_id": i(5), "member": ref,
+                             "name": "王红", "phone": "13800000000"},
+        "signup.cancelled": {"signup_id": i(6), "activity_id": i(5), "member": ref},
+        "checkin.attested": {"checkin_id": i(7), "member": ref, "category": "study",
+                             "checked_in_at": a.now - 3600, "checked_out_at": a.now,
+                             "minutes": 60, "mode": "routine"},
         "emergency.declared": {"emergency_id": i(8), "title": "暴雨", "description": ""},
         "emergency.volunteered": {"emergency_id": i(8), "member": ref},
         "emergency.closed": {"emergency_id": i(8)},

@@ -90,6 +90,8 @@ pub fn dispatch(
         | Body::ActivityCancelled(_)
         | Body::SignupRequested(_)
         | Body::PlacementDecided(_)
+        | Body::SignupConfirmed(_)
+        | Body::SignupCancelled(_)
         | Body::CheckinAttested(_)
         | Body::EmergencyDeclared(_)
         | Body::EmergencyVolunteered(_)
