@@ -353,12 +353,17 @@ def spec_vs_schemas(schemas):
             problem = type_problem(typ.strip(), raw)
             if problem:
                 problems.append(f"{where}: {problem}")
-            bound = re.match(r"([≤≥]) ([\d,]+)", limits)
-            if bound:
+            # The bounds that open the limits column: `≤ 12`, or two as in `≥ 1, ≤ 10,000`.
+            number = r"(\d+(?:,\d{3})*)"
+            opening = re.match(rf"([≤≥]) {number}(?:, ([≤≥]) {number})?", limits)
+            bounds = opening.groups() if opening else ()
+            for sign, value in zip(bounds[::2], bounds[1::2]):
+                if sign is None:
+                    continue
                 key = {"≤": "maxItems" if typ.startswith("array") else "maximum",
-                       "≥": "minimum"}[bound.group(1)]
-                if s.get(key) != int(bound.group(2).replace(",", "")):
-                    problems.append(f"{where}: §6.2 says {bound.group(0)}, the schema "
+                       "≥": "minimum"}[sign]
+                if s.get(key) != int(value.replace(",", "")):
+                    problems.append(f"{where}: §6.2 says {sign} {value}, the schema "
                                     f"{key} {s.get(key)}")
             pattern = re.search(r"`(\^[^`]+\$)`", limits)
             if pattern and s.get("pattern") != pattern.group(1):
@@ -1114,6 +1119,36 @@ def probes(a):
     message("jti with variant bits 00",
             s.sign(street, offer(jti="0192f1a4-0000-7000-0000-000000000001")), "claims",
             "Appendix A.1 (jti variant)")
+    # Bodies of activities, sign-ups and check-ins (Appendix C, issue 12) at their limits.
+    def kind_body(kind, aud, **changes):
+        body = {k: v for k, v in {**sample_body(kind, street, a), **changes}.items()
+                if v is not ...}
+        return s.sign(street, claims_for(a, street, kind, aud, body=body))
+    for kind, aud, label, changes, expect in [
+            ("activity.published", "*", "capacity 10,000", {"capacity": 10_000}, "ok"),
+            ("activity.published", "*", "capacity 10,001", {"capacity": 10_001}, "body"),
+            ("activity.published", "*", "ends_at = starts_at", {"ends_at": now}, "body"),
+            ("activity.published", "*", "without category", {"category": ...}, "body"),
+            ("activity.published", "*", "category not of §5", {"category": "party"}, "body"),
+            ("activity.published", "*", "a grid and 12 skills",
+             {"grid": "xyn-07", "skills": ["legal"] * 12}, "ok"),
+            ("activity.published", "*", "13 skills", {"skills": ["legal"] * 13}, "body"),
+            ("signup.requested", host, "display_name of 64",
+             {"display_name": "张" * 64, "skills": ["legal"] * 12}, "ok"),
+            ("signup.requested", host, "display_name of 65", {"display_name": "张" * 65},
+             "body"),
+            ("signup.requested", host, "13 skills", {"skills": ["legal"] * 13}, "body"),
+            ("signup.confirmed", host, "phone of 32", {"phone": "1" * 32}, "ok"),
+            ("signup.confirmed", host, "phone of 33", {"phone": "1" * 33}, "body"),
+            ("signup.confirmed", host, "a blank name", {"name": "  "}, "body"),
+            ("signup.confirmed", host, "without phone", {"phone": ...}, "body"),
+            ("signup.cancelled", host, "with a reason", {"reason": "改期"}, "ok"),
+            ("checkin.attested", host, "a correction closed by the host",
+             {"corrects": "0192f1a4-0000-7000-8000-000000000007", "closed_by_host": True}, "ok"),
+            ("checkin.attested", host, "closed_by_host null", {"closed_by_host": None}, "body"),
+            ("checkin.attested", host, "corrects not a uuid", {"corrects": "x"}, "body"),
+            ("checkin.attested", host, "without category", {"category": ...}, "body")]:
+        message(f"body: {kind} {label}", kind_body(kind, aud, **changes), expect)
     # 5. Headers (§4.2): the street's signature of an offer under a header written as given.
     hdr = s.header(street)
     claims64 = b64url_encode(compact(offer()).encode())
