@@ -294,6 +294,18 @@ pub fn sample_agreement(now: i64) -> AgreementProposed {
     }
 }
 
+/// The sample confirmation of the vectors: `member` accepted a placement, and their home hands
+/// the host their name and phone (test data, not a real number).
+pub fn sample_confirmation(member: crate::MemberRef) -> SignupConfirmed {
+    SignupConfirmed {
+        signup_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0601),
+        activity_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0602),
+        member,
+        name: Text::new("李明").unwrap_or_else(|_| unreachable!()),
+        phone: Text::new("13800000000").unwrap_or_else(|_| unreachable!()),
+    }
+}
+
 /// Builds every case. Signatures are fresh each time (Ed25519 is deterministic, but keys are not).
 ///
 /// Every message gets its own `jti` (`0192f1a4-0000-7000-8000-000000000101`, `…102`, … in the
@@ -451,6 +463,46 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         proposal.clone(),
         "ok",
         "a building alliance proposes a co-building agreement (共建协议) to the community",
+    );
+    let confirmation = sample_confirmation(mref(
+        street,
+        community,
+        0x0192_f1a4_0000_7000_8000_0000_0000_0007,
+    ));
+    case(
+        "ok-signup-confirmed",
+        sign(
+            street,
+            &msg(
+                street,
+                Audience::Org(community.org_id.clone()),
+                1,
+                confirmation.clone().into(),
+            ),
+        ),
+        "ok",
+        "a street's member accepted the community's placement: the street hands the host the \
+         member's name and phone",
+    );
+    let cancellation = SignupCancelled {
+        signup_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0603),
+        activity_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0604),
+        member: mref(community, loue, 0x0192_f1a4_0000_7000_8000_0000_0000_0008),
+        reason: Some(Text::new("活动场地临时调整，本场取消").unwrap_or_else(|_| unreachable!())),
+    };
+    case(
+        "ok-signup-cancelled",
+        sign(
+            loue,
+            &msg(
+                loue,
+                Audience::Org(community.org_id.clone()),
+                1,
+                cancellation.into(),
+            ),
+        ),
+        "ok",
+        "a building alliance, the host, cancels the placement of one of the community's members",
     );
 
     // Tampering: change one claim, keep the signature.
@@ -685,10 +737,13 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         checkin_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0301),
         member: mref(community, street, 0x0192_f1a4_0000_7000_8000_0000_0000_0004),
         activity_id: None,
+        category: ActivityCategory::VolunteerService,
         checked_in_at: now - 7200,
         checked_out_at: now - 3600,
         minutes: 60,
         mode: Mode::Routine,
+        corrects: None,
+        closed_by_host: false,
     };
     let (_, mut c, _) = split(&sign(
         street,
@@ -900,6 +955,25 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         ),
         "not_permitted",
         "only the community decides a co-building agreement",
+    );
+    case(
+        "rights-confirmation-to-non-host",
+        sign(
+            street,
+            &msg(
+                street,
+                Audience::Org(dept.org_id.clone()),
+                1,
+                SignupConfirmed {
+                    member: mref(street, dept, 0x0192_f1a4_0000_7000_8000_0000_0000_0007),
+                    ..confirmation
+                }
+                .into(),
+            ),
+        ),
+        "not_permitted",
+        "a member's contact details go only to a host, and the organisation department hosts no \
+         activities",
     );
     case(
         "rights-auditor-attests",

@@ -244,8 +244,8 @@ class Schemas:
 
 def body_relations(kind, body):
     """The limits of §6.2 that relate two fields, which JSON Schema cannot express (§6.0)."""
-    if kind == "activity.published" and body["ends_at"] < body["starts_at"]:
-        return "ends_at is before starts_at"
+    if kind == "activity.published" and not body["ends_at"] > body["starts_at"]:
+        return "ends_at is not after starts_at"
     if kind == "checkin.attested":
         span = body["checked_out_at"] - body["checked_in_at"]
         if span < 0:
@@ -282,7 +282,8 @@ TEXT_TYPES = {"Title": (1, 200), "Description": (0, 4000), "Note": (0, 500), "gr
 def spec_body_rows():
     """The field tables of §6.2: {kind: [(path, type, req, limits)]}; path as `posts[].title`."""
     text = PROTOCOL.read_text().split("### 6.2 Bodies", 1)[1].split("\n## 7.", 1)[0]
-    row = re.compile(r"^\| `([a-z_\[\].]+)` \| ([^|]+?) \| (✔|–|\[\]) \| ([^|]*?) *\|$", re.M)
+    row = re.compile(r"^\| `([a-z_\[\].]+)` \| ([^|]+?) \| (✔|–|\[\]|false) \| ([^|]*?) *\|$",
+                     re.M)
     return {re.match(r"`([a-z.-]+)`", part).group(1): row.findall(part)
             for part in re.split(r"^#### ", text, flags=re.M)[1:]}
 
@@ -346,15 +347,23 @@ def spec_vs_schemas(schemas):
             if (req == "✔") != required or (req == "–") != nullable:
                 problems.append(f"{where}: {req} in §6.2, but required={required}, "
                                 f"null allowed={nullable}")
+            if req == "false" and (typ.strip() != "bool" or s.get("default") is not False):
+                problems.append(f"{where}: `false` in §6.2 (a bool, absent = false), but the "
+                                f"schema says {json.dumps(raw)[:80]}")
             problem = type_problem(typ.strip(), raw)
             if problem:
                 problems.append(f"{where}: {problem}")
-            bound = re.match(r"([≤≥]) ([\d,]+)", limits)
-            if bound:
+            # The bounds that open the limits column: `≤ 12`, or two as in `≥ 1, ≤ 10,000`.
+            number = r"(\d+(?:,\d{3})*)"
+            opening = re.match(rf"([≤≥]) {number}(?:, ([≤≥]) {number})?", limits)
+            bounds = opening.groups() if opening else ()
+            for sign, value in zip(bounds[::2], bounds[1::2]):
+                if sign is None:
+                    continue
                 key = {"≤": "maxItems" if typ.startswith("array") else "maximum",
-                       "≥": "minimum"}[bound.group(1)]
-                if s.get(key) != int(bound.group(2).replace(",", "")):
-                    problems.append(f"{where}: §6.2 says {bound.group(0)}, the schema "
+                       "≥": "minimum"}[sign]
+                if s.get(key) != int(value.replace(",", "")):
+                    problems.append(f"{where}: §6.2 says {sign} {value}, the schema "
                                     f"{key} {s.get(key)}")
             pattern = re.search(r"`(\^[^`]+\$)`", limits)
             if pattern and s.get("pattern") != pattern.group(1):
@@ -937,15 +946,20 @@ def sample_body(kind, sender, a):
         "report.submitted": {"report_id": i(4), "member": ref},
         "report.decided": {"report_id": i(4), "member": ref, "accepted": True},
         "report.withdrawn": {"report_id": i(4), "member": ref},
-        "activity.published": {"activity_id": i(5), "title": "义诊", "description": "",
-                               "place": "驿站", "starts_at": a.now, "ends_at": a.now,
-                               "capacity": 1, "mode": "routine"},
+        "activity.published": {"activity_id": i(5), "category": "volunteer-service",
+                               "title": "义诊", "description": "", "place": "驿站",
+                               "starts_at": a.now, "ends_at": a.now + 1, "capacity": 1,
+                               "mode": "routine"},
         "activity.cancelled": {"activity_id": i(5)},
         "signup.requested": {"signup_id": i(6), "activity_id": i(5), "member": ref},
         "placement.decided": {"signup_id": i(6), "activity_id": i(5), "member": ref,
                               "accepted": True},
-        "checkin.attested": {"checkin_id": i(7), "member": ref, "checked_in_at": a.now - 3600,
-                             "checked_out_at": a.now, "minutes": 60, "mode": "routine"},
+        "signup.confirmed": {"signup_id": i(6), "activity_id": i(5), "member": ref,
+                             "name": "王红", "phone": "13800000000"},
+        "signup.cancelled": {"signup_id": i(6), "activity_id": i(5), "member": ref},
+        "checkin.attested": {"checkin_id": i(7), "member": ref, "category": "study",
+                             "checked_in_at": a.now - 3600, "checked_out_at": a.now,
+                             "minutes": 60, "mode": "routine"},
         "emergency.declared": {"emergency_id": i(8), "title": "暴雨", "description": ""},
         "emergency.volunteered": {"emergency_id": i(8), "member": ref},
         "emergency.closed": {"emergency_id": i(8)},
@@ -1105,6 +1119,36 @@ def probes(a):
     message("jti with variant bits 00",
             s.sign(street, offer(jti="0192f1a4-0000-7000-0000-000000000001")), "claims",
             "Appendix A.1 (jti variant)")
+    # Bodies of activities, sign-ups and check-ins (Appendix C, issue 12) at their limits.
+    def kind_body(kind, aud, **changes):
+        body = {k: v for k, v in {**sample_body(kind, street, a), **changes}.items()
+                if v is not ...}
+        return s.sign(street, claims_for(a, street, kind, aud, body=body))
+    for kind, aud, label, changes, expect in [
+            ("activity.published", "*", "capacity 10,000", {"capacity": 10_000}, "ok"),
+            ("activity.published", "*", "capacity 10,001", {"capacity": 10_001}, "body"),
+            ("activity.published", "*", "ends_at = starts_at", {"ends_at": now}, "body"),
+            ("activity.published", "*", "without category", {"category": ...}, "body"),
+            ("activity.published", "*", "category not of §5", {"category": "party"}, "body"),
+            ("activity.published", "*", "a grid and 12 skills",
+             {"grid": "xyn-07", "skills": ["legal"] * 12}, "ok"),
+            ("activity.published", "*", "13 skills", {"skills": ["legal"] * 13}, "body"),
+            ("signup.requested", host, "display_name of 64",
+             {"display_name": "张" * 64, "skills": ["legal"] * 12}, "ok"),
+            ("signup.requested", host, "display_name of 65", {"display_name": "张" * 65},
+             "body"),
+            ("signup.requested", host, "13 skills", {"skills": ["legal"] * 13}, "body"),
+            ("signup.confirmed", host, "phone of 32", {"phone": "1" * 32}, "ok"),
+            ("signup.confirmed", host, "phone of 33", {"phone": "1" * 33}, "body"),
+            ("signup.confirmed", host, "a blank name", {"name": "  "}, "body"),
+            ("signup.confirmed", host, "without phone", {"phone": ...}, "body"),
+            ("signup.cancelled", host, "with a reason", {"reason": "改期"}, "ok"),
+            ("checkin.attested", host, "a correction closed by the host",
+             {"corrects": "0192f1a4-0000-7000-8000-000000000007", "closed_by_host": True}, "ok"),
+            ("checkin.attested", host, "closed_by_host null", {"closed_by_host": None}, "body"),
+            ("checkin.attested", host, "corrects not a uuid", {"corrects": "x"}, "body"),
+            ("checkin.attested", host, "without category", {"category": ...}, "body")]:
+        message(f"body: {kind} {label}", kind_body(kind, aud, **changes), expect)
     # 5. Headers (§4.2): the street's signature of an offer under a header written as given.
     hdr = s.header(street)
     claims64 = b64url_encode(compact(offer()).encode())

@@ -3,7 +3,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
 use tongxin_schema::envelope::Audience;
-use tongxin_schema::v1::taxonomy::Mode;
+use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
 use tongxin_schema::{OrgId, OrgKind};
 use tongxin_tests::*;
 
@@ -37,10 +37,13 @@ async fn send_checkins(node: &RunningNode, to: &OrgId, n: usize, per_tx: usize) 
                         checkin_id: uuid::Uuid::now_v7(),
                         member: member_at(&to, &s.cfg.org_id, uuid::Uuid::now_v7()),
                         activity_id: None,
+                        category: ActivityCategory::VolunteerService,
                         checked_in_at: t - 7200 - i as i64,
                         checked_out_at: t - 3600,
                         minutes: 60,
                         mode: Mode::Routine,
+                        corrects: None,
+                        closed_by_host: false,
                     };
                     tongxin_node::store::outbox::enqueue(
                         c,

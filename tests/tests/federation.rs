@@ -129,10 +129,13 @@ async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_su
                         uuid::Uuid::now_v7(),
                     ),
                     activity_id: None,
+                    category: tongxin_schema::v1::taxonomy::ActivityCategory::VolunteerService,
                     checked_in_at: t - 7200,
                     checked_out_at: t - 3600,
                     minutes: 60,
                     mode: tongxin_schema::v1::taxonomy::Mode::Routine,
+                    corrects: None,
+                    closed_by_host: false,
                 };
                 tongxin_node::store::outbox::enqueue(
                     c,

@@ -182,6 +182,7 @@ hostile! {
     rights_withdrawal_to_street => "rights-withdrawal-to-street",
     rights_proposal_from_street => "rights-proposal-from-street",
     rights_decision_from_unit => "rights-decision-from-unit",
+    rights_confirmation_to_non_host => "rights-confirmation-to-non-host",
     rights_auditor_attests => "rights-auditor-attests",
     oversized => "oversized",
     oversized_any_kind => "oversized-any-kind",

@@ -113,10 +113,13 @@ async fn member_journey_kinds_are_kept_not_counted_as_applied() {
         checkin_id: uuid::Uuid::now_v7(),
         member: tongxin_tests::member_at(&community.org_id, &street.org_id, uuid::Uuid::now_v7()),
         activity_id: None,
+        category: tongxin_schema::v1::taxonomy::ActivityCategory::VolunteerService,
         checked_in_at: now - 7200,
         checked_out_at: now - 3600,
         minutes: 60,
         mode: tongxin_schema::v1::taxonomy::Mode::Routine,
+        corrects: None,
+        closed_by_host: false,
     };
     send_unchecked(&street, &community, body).await;
     let direct = format!("org.{}", community.org_id);

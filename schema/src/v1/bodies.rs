@@ -25,6 +25,8 @@ pub const MAX_OFFER_GRIDS: usize = 64;
 pub const MAX_EMERGENCY_GRIDS: usize = 256;
 /// Most posts of an activity.
 pub const MAX_POSTS: usize = 50;
+/// Most places of an activity.
+pub const MAX_ACTIVITY_CAPACITY: u32 = 10_000;
 /// Most stream heads in a `node.hello`.
 pub const MAX_HEADS: usize = 1000;
 /// Most rows of a participation report.
@@ -55,6 +57,13 @@ fn at_most(field: &str, len: usize, max: usize) -> Result<(), String> {
 fn at_least_one(field: &str, value: u32) -> Result<(), String> {
     if value < 1 {
         return Err(format!("{field} must be at least 1"));
+    }
+    Ok(())
+}
+
+fn at_most_value(field: &str, value: u32, max: u32) -> Result<(), String> {
+    if value > max {
+        return Err(format!("{field} is {value}; at most {max} are allowed"));
     }
     Ok(())
 }
@@ -270,13 +279,22 @@ pub struct Post {
 #[serde(deny_unknown_fields)]
 pub struct ActivityPublished {
     pub activity_id: Uuid,
+    pub category: ActivityCategory,
     pub title: Title,
     pub description: Description,
     pub place: Text<1, 200>,
+    /// The host community's grid, when it is in one.
+    pub grid: Option<GridCode>,
     pub starts_at: i64,
+    /// After `starts_at`.
     pub ends_at: i64,
-    #[schemars(range(min = 1))]
+    /// How many members the host places at most.
+    #[schemars(range(min = 1, max = MAX_ACTIVITY_CAPACITY))]
     pub capacity: u32,
+    /// The skills wanted.
+    #[serde(default)]
+    #[schemars(length(max = MAX_SKILLS))]
+    pub skills: Vec<Skill>,
     pub mode: Mode,
     #[serde(default)]
     #[schemars(length(max = MAX_POSTS))]
@@ -301,6 +319,12 @@ pub struct SignupRequested {
     pub member: MemberRef,
     pub post_id: Option<Uuid>,
     pub role: Option<PostRole>,
+    /// How the member is addressed, if they share it.
+    pub display_name: Option<Text<1, 64>>,
+    /// What the member shares of their skills.
+    #[serde(default)]
+    #[schemars(length(max = MAX_SKILLS))]
+    pub skills: Vec<Skill>,
 }
 
 /// `placement.decided` (direct, host → home organisation).
@@ -315,6 +339,30 @@ pub struct PlacementDecided {
     pub note: Option<Note>,
 }
 
+/// `signup.confirmed` (direct, home organisation → the host that placed the member): the member
+/// accepted the placement, and only now does the home hand the host their contact details.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupConfirmed {
+    pub signup_id: Uuid,
+    pub activity_id: Uuid,
+    pub member: MemberRef,
+    /// The member's name.
+    pub name: Text<1, 64>,
+    pub phone: Text<1, 32>,
+}
+
+/// `signup.cancelled` (direct, home organisation ↔ activity host): either side withdraws a
+/// sign-up or a placement.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupCancelled {
+    pub signup_id: Uuid,
+    pub activity_id: Uuid,
+    pub member: MemberRef,
+    pub reason: Option<Note>,
+}
+
 /// `checkin.attested` (direct, host → home organisation): the host vouches the member served.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -322,12 +370,21 @@ pub struct CheckinAttested {
     pub checkin_id: Uuid,
     pub member: MemberRef,
     pub activity_id: Option<Uuid>,
+    pub category: ActivityCategory,
     pub checked_in_at: i64,
     pub checked_out_at: i64,
     /// Service minutes credited; at most the whole minutes between check-in and check-out.
     #[schemars(range(max = MAX_CHECKIN_MINUTES))]
     pub minutes: u32,
     pub mode: Mode,
+    /// The `checkin_id` of an earlier attestation by the same host for the same member that this
+    /// one replaces. A correction is a new signed entry: the home keeps both and credits only
+    /// the newest.
+    pub corrects: Option<Uuid>,
+    /// The member did not check out and the host closed the check-in at the session's end
+    /// (crediting nothing beyond it). Absent means `false`; always sent.
+    #[serde(default)]
+    pub closed_by_host: bool,
 }
 
 /// `emergency.declared` (broadcast): 急时, mobilisation; B roles take over.
@@ -458,8 +515,9 @@ impl Check for NeedEscalated {}
 impl Check for ReportDecided {}
 impl Check for ReportWithdrawn {}
 impl Check for ActivityCancelled {}
-impl Check for SignupRequested {}
 impl Check for PlacementDecided {}
+impl Check for SignupConfirmed {}
+impl Check for SignupCancelled {}
 impl Check for EmergencyClosed {}
 
 impl Check for AgreementProposed {
@@ -516,13 +574,21 @@ impl Check for ReportSubmitted {
 
 impl Check for ActivityPublished {
     fn check(&self) -> Result<(), String> {
-        not_before("ends_at", self.ends_at, "starts_at", self.starts_at)?;
+        after("ends_at", self.ends_at, "starts_at", self.starts_at)?;
         at_least_one("capacity", self.capacity)?;
+        at_most_value("capacity", self.capacity, MAX_ACTIVITY_CAPACITY)?;
+        at_most("skills", self.skills.len(), MAX_SKILLS)?;
         at_most("posts", self.posts.len(), MAX_POSTS)?;
         for (i, post) in self.posts.iter().enumerate() {
             at_most(&format!("posts[{i}].skills"), post.skills.len(), MAX_SKILLS)?;
         }
         Ok(())
+    }
+}
+
+impl Check for SignupRequested {
+    fn check(&self) -> Result<(), String> {
+        at_most("skills", self.skills.len(), MAX_SKILLS)
     }
 }
 

@@ -135,6 +135,8 @@ kinds! {
     "activity.cancelled" => ActivityCancelled { senders: PRODUCERS, route: Route::Broadcast, control: false }
     "signup.requested" => SignupRequested { senders: ANY, route: Route::Direct(PRODUCERS), control: false }
     "placement.decided" => PlacementDecided { senders: PRODUCERS, route: Route::Direct(ANY), control: false }
+    "signup.confirmed" => SignupConfirmed { senders: ANY, route: Route::Direct(PRODUCERS), control: false }
+    "signup.cancelled" => SignupCancelled { senders: ANY, route: Route::Direct(ANY), control: false }
     "checkin.attested" => CheckinAttested { senders: PRODUCERS, route: Route::Direct(ANY), control: false }
     "emergency.declared" => EmergencyDeclared { senders: MOBILISERS, route: Route::Broadcast, control: false }
     "emergency.volunteered" => EmergencyVolunteered { senders: ANY, route: Route::Direct(MOBILISERS), control: false }
@@ -178,7 +180,7 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 25);
+        assert_eq!(Kind::ALL.len(), 27);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
@@ -197,12 +199,24 @@ mod tests {
             }),
             Kind::ReportSubmitted => serde_json::json!({ "report_id": ID, "member": MEMBER }),
             Kind::ActivityPublished => serde_json::json!({
-                "activity_id": ID, "title": "t", "description": "", "place": "p",
-                "starts_at": 1000, "ends_at": 1000, "capacity": 1, "mode": "routine"
+                "activity_id": ID, "category": "volunteer-service", "title": "t",
+                "description": "", "place": "p", "starts_at": 1000, "ends_at": 1001,
+                "capacity": 1, "mode": "routine"
             }),
+            Kind::SignupRequested => {
+                serde_json::json!({ "signup_id": ID, "activity_id": ID, "member": MEMBER })
+            }
+            Kind::SignupConfirmed => serde_json::json!({
+                "signup_id": ID, "activity_id": ID, "member": MEMBER, "name": "王红",
+                "phone": "13800000000"
+            }),
+            Kind::SignupCancelled => {
+                serde_json::json!({ "signup_id": ID, "activity_id": ID, "member": MEMBER })
+            }
             Kind::CheckinAttested => serde_json::json!({
-                "checkin_id": ID, "member": MEMBER, "checked_in_at": 1000,
-                "checked_out_at": 1000 + 1440 * 60, "minutes": 1440, "mode": "routine"
+                "checkin_id": ID, "member": MEMBER, "category": "volunteer-service",
+                "checked_in_at": 1000, "checked_out_at": 1000 + 1440 * 60, "minutes": 1440,
+                "mode": "routine"
             }),
             Kind::EmergencyDeclared => {
                 serde_json::json!({ "emergency_id": ID, "title": "t", "description": "" })
@@ -291,6 +305,18 @@ mod tests {
             ),
             (
                 Kind::ActivityPublished,
+                "capacity",
+                set("capacity", json!(10_000)),
+                set("capacity", json!(10_001)),
+            ),
+            (
+                Kind::ActivityPublished,
+                "skills",
+                set("skills", list(12, json!("legal"))),
+                set("skills", list(13, json!("legal"))),
+            ),
+            (
+                Kind::ActivityPublished,
                 "posts",
                 set("posts", list(50, post.clone())),
                 set("posts", list(51, post.clone())),
@@ -310,8 +336,14 @@ mod tests {
             (
                 Kind::ActivityPublished,
                 "ends_at",
+                set("ends_at", json!(1001)),
                 set("ends_at", json!(1000)),
-                set("ends_at", json!(999)),
+            ),
+            (
+                Kind::SignupRequested,
+                "skills",
+                set("skills", list(12, json!("legal"))),
+                set("skills", list(13, json!("legal"))),
             ),
             (
                 Kind::CheckinAttested,
@@ -407,6 +439,100 @@ mod tests {
                 "{kind}: {err:?} should name {field}"
             );
         }
+    }
+
+    #[test]
+    fn the_sign_up_kinds_carry_what_the_member_shares_and_no_more() {
+        use serde_json::json;
+        // signup.requested: a name and skills only if shared.
+        let Ok(Body::SignupRequested(plain)) = parse_edited(Kind::SignupRequested, |_| {}) else {
+            panic!("a sign-up without display_name and skills is valid")
+        };
+        assert_eq!((plain.display_name, plain.skills), (None, vec![]));
+        let shared = parse_edited(Kind::SignupRequested, |v| {
+            v["display_name"] = json!("张老师");
+            v["skills"] = json!(["legal"]);
+        });
+        assert!(shared.is_ok(), "{shared:?}");
+        // signup.confirmed: name and phone are required and bounded text.
+        for (field, bad) in [
+            ("name", json!(" ")),
+            ("name", json!("王".repeat(65))),
+            ("phone", json!("")),
+            ("phone", json!("1".repeat(33))),
+        ] {
+            assert!(
+                parse_edited(Kind::SignupConfirmed, |v| v[field] = bad.clone()).is_err(),
+                "{field} {bad}"
+            );
+        }
+        let missing = parse_edited(Kind::SignupConfirmed, |v| {
+            v.as_object_mut().map(|o| o.remove("phone"));
+        });
+        assert!(missing.unwrap_err().contains("phone"));
+        // signup.cancelled: the reason is optional.
+        assert!(parse_edited(Kind::SignupCancelled, |v| v["reason"] = json!("病了")).is_ok());
+        assert!(parse_edited(Kind::SignupCancelled, |v| v["reason"] = json!(null)).is_ok());
+    }
+
+    #[test]
+    fn an_activity_and_a_checkin_name_their_category() {
+        use serde_json::json;
+        for kind in [Kind::ActivityPublished, Kind::CheckinAttested] {
+            let err = parse_edited(kind, |v| {
+                v.as_object_mut().map(|o| o.remove("category"));
+            })
+            .unwrap_err();
+            assert!(err.contains("category"), "{kind}: {err}");
+            let err = parse_edited(kind, |v| v["category"] = json!("party")).unwrap_err();
+            assert!(err.contains("party"), "{kind}: {err}");
+        }
+    }
+
+    #[test]
+    fn a_checkin_is_closed_by_its_host_only_when_it_says_so() {
+        use serde_json::json;
+        let Ok(Body::CheckinAttested(c)) = parse_edited(Kind::CheckinAttested, |_| {}) else {
+            panic!("a check-in without corrects and closed_by_host is valid")
+        };
+        assert!(!c.closed_by_host);
+        assert_eq!(c.corrects, None);
+        // Always sent, false included, so every attestation states it.
+        let sent = serde_json::to_value(Body::CheckinAttested(c)).unwrap();
+        assert_eq!(sent["closed_by_host"], json!(false));
+        assert_eq!(sent["corrects"], json!(null));
+        let Ok(Body::CheckinAttested(c)) = parse_edited(Kind::CheckinAttested, |v| {
+            v["closed_by_host"] = json!(true);
+            v["corrects"] = json!("0192f1a4-0000-7000-8000-000000000002");
+        }) else {
+            panic!("a correction closed by the host is valid")
+        };
+        assert!(c.closed_by_host);
+        assert_eq!(
+            c.corrects.map(|u| u.to_string()).as_deref(),
+            Some("0192f1a4-0000-7000-8000-000000000002")
+        );
+        // false is a bool, never null.
+        assert!(
+            parse_edited(Kind::CheckinAttested, |v| v["closed_by_host"] = json!(null)).is_err()
+        );
+    }
+
+    #[test]
+    fn the_home_confirms_to_a_host_and_either_side_cancels() {
+        let confirmed = Kind::SignupConfirmed.rule();
+        assert_eq!(confirmed.route, Kind::SignupRequested.rule().route);
+        assert_eq!(confirmed.senders, ANY);
+        assert!(!confirmed.control);
+        let Route::Direct(hosts) = confirmed.route else {
+            panic!("signup.confirmed is direct")
+        };
+        assert!(!hosts.contains(&OrgKind::OrgDepartment));
+        let cancelled = Kind::SignupCancelled.rule();
+        assert_eq!(
+            (cancelled.senders, cancelled.route, cancelled.control),
+            (ANY, Route::Direct(ANY), false)
+        );
     }
 
     #[test]

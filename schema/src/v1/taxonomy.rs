@@ -1,5 +1,6 @@
 //! Fixed vocabularies of protocol v1 (PROTOCOL.md §5): offer categories, talent-pool skills,
-//! need levels, station kinds, and the micro-wish (微心愿) taxonomy of special groups.
+//! activity categories, need levels, station kinds, and the micro-wish (微心愿) taxonomy of
+//! special groups.
 //!
 //! The source document names "4 major and 16 minor categories of special groups" served by the
 //! 微心愿·我帮办 project without listing them; the list below is ours, built from the groups the
@@ -85,6 +86,41 @@ pub enum Skill {
     /// 课业辅导 (homework help for children, e.g. the 四点半课堂 after school)
     Tutoring,
     /// Anything else; say what in the description.
+    Other,
+}
+
+/// What kind of activity an `activity.published` announces, and what a `checkin.attested`
+/// credits: the categories the district counts service under.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ActivityCategory {
+    /// 志愿服务
+    VolunteerService,
+    /// 主题党日
+    PartyDay,
+    /// 联席会议
+    JointMeeting,
+    /// “3+2”入户走访
+    HomeVisit,
+    /// 文化活动
+    Culture,
+    /// 学习教育
+    Study,
+    /// 其他
     Other,
 }
 
@@ -370,6 +406,7 @@ pub enum Mode {
 mod tests {
     use super::*;
     use std::collections::HashMap;
+    use strum::VariantArray;
 
     fn same_names<T>()
     where
@@ -393,6 +430,27 @@ mod tests {
         same_names::<MicroWishCategory>();
         same_names::<Mode>();
         same_names::<WeeklySlot>();
+        same_names::<ActivityCategory>();
+    }
+
+    #[test]
+    fn activity_categories_are_the_seven_of_protocol_section_5() {
+        let names: Vec<&str> = ActivityCategory::VARIANTS
+            .iter()
+            .map(|c| c.as_str())
+            .collect();
+        assert_eq!(
+            names,
+            [
+                "volunteer-service",
+                "party-day",
+                "joint-meeting",
+                "home-visit",
+                "culture",
+                "study",
+                "other"
+            ]
+        );
     }
 
     #[test]
@@ -426,5 +484,6 @@ names!(
     MicroWishGroup,
     MicroWishCategory,
     Mode,
-    WeeklySlot
+    WeeklySlot,
+    ActivityCategory
 );

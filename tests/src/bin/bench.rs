@@ -26,7 +26,7 @@ use tongxin_node::config::Config;
 use tongxin_schema::OrgKind;
 use tongxin_schema::envelope::{Audience, Message};
 use tongxin_schema::v1::bodies::CheckinAttested;
-use tongxin_schema::v1::taxonomy::Mode;
+use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
 use tongxin_tests::*;
 
 fn checkin(
@@ -39,10 +39,13 @@ fn checkin(
         checkin_id: uuid::Uuid::now_v7(),
         member: member_at(member_home, host, uuid::Uuid::from_u128(u128::from(i) + 1)),
         activity_id: Some(uuid::Uuid::now_v7()),
+        category: ActivityCategory::VolunteerService,
         checked_in_at: t - 7200,
         checked_out_at: t - 3600,
         minutes: 60,
         mode: Mode::Routine,
+        corrects: None,
+        closed_by_host: false,
     }
 }
 

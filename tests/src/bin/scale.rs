@@ -22,7 +22,7 @@ use tongxin_node::inbound::Incoming;
 use tongxin_node::inbound::sequence::apply_batch;
 use tongxin_schema::envelope::{Audience, Message};
 use tongxin_schema::v1::bodies::{CheckinAttested, NeedPublished, OfferPublished};
-use tongxin_schema::v1::taxonomy::{Mode, NeedLevel, OfferCategory};
+use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode, NeedLevel, OfferCategory};
 use tongxin_schema::v1::text::Text;
 use tongxin_schema::{OrgKind, Signer};
 use tongxin_tests::process::{Proc, get, login, process_node_on};
@@ -104,10 +104,13 @@ fn checkin(
         checkin_id: uuid::Uuid::now_v7(),
         member: member_at(home, host, uuid::Uuid::from_u128(i as u128 % 20_000 + 1)),
         activity_id: None,
+        category: ActivityCategory::VolunteerService,
         checked_in_at: t - 7200,
         checked_out_at: t - 3600,
         minutes: 60,
         mode: Mode::Routine,
+        corrects: None,
+        closed_by_host: false,
     }
 }
 

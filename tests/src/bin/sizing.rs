@@ -18,7 +18,7 @@ use tongxin_node::config::{Config, ExposeSecret};
 use tongxin_node::store::{DbTarget, Store};
 use tongxin_schema::envelope::Audience;
 use tongxin_schema::v1::bodies::CheckinAttested;
-use tongxin_schema::v1::taxonomy::Mode;
+use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
 use tongxin_schema::{OrgKind, Signer};
 use tongxin_tests::*;
 
@@ -77,10 +77,13 @@ fn checkin(home: &tongxin_schema::OrgId, host: &tongxin_schema::OrgId, i: i64) -
         checkin_id: uuid::Uuid::now_v7(),
         member: member_at(home, host, uuid::Uuid::from_u128(i as u128 + 1)),
         activity_id: Some(uuid::Uuid::now_v7()),
+        category: ActivityCategory::VolunteerService,
         checked_in_at: t - 7200,
         checked_out_at: t - 3600,
         minutes: 60,
         mode: Mode::Routine,
+        corrects: None,
+        closed_by_host: false,
     }
 }
 
