@@ -88,6 +88,10 @@ pub struct Alliance {
     roster_serial: u64,
     /// The web addresses the next roster gives (`base_url`), once the nodes listen.
     pub base_urls: std::collections::HashMap<OrgId, String>,
+    /// Kinds every node started from now on keeps without acting on them
+    /// (`exchange.defer_kinds`): bulk traffic of a kind whose effects need setup (check-ins
+    /// of members nobody signed up) then tests delivery, not the kind's rules.
+    pub defer_kinds: Vec<&'static str>,
 }
 
 impl Alliance {
@@ -213,6 +217,7 @@ impl Alliance {
             databases: vec![],
             roster_serial: 0,
             base_urls: Default::default(),
+            defer_kinds: Vec::new(),
         };
         match trust {
             Some((roster, crl)) => {
@@ -374,6 +379,7 @@ listen = "127.0.0.1:0"
 [exchange]
 hello_interval_secs = 2
 gap_retry_secs = 2
+defer_kinds = [{defer}]
 "#,
             id = org.id,
             kind = org.kind,
@@ -384,6 +390,12 @@ gap_retry_secs = 2
             db = db.unwrap_or("sqlite://tongxin.db"),
             pw = self.broker_password,
             vhost = self.vhost,
+            defer = self
+                .defer_kinds
+                .iter()
+                .map(|k| format!("\"{k}\""))
+                .collect::<Vec<_>>()
+                .join(", "),
         );
         std::fs::write(&path, toml).unwrap();
         path
@@ -394,6 +406,30 @@ gap_retry_secs = 2
         let org = self.org(prefix);
         let cfg = Config::load(&self.config(org, db)).unwrap();
         start_node(org.id.clone(), cfg).await
+    }
+
+    /// Starts a node on SQLite whose time is `clock` (tests hold one manual clock for every node
+    /// and move it, so an activity's hour passes without waiting).
+    pub async fn start_with_clock(&self, prefix: &str, clock: tongxin_node::clock::Clock) -> RunningNode {
+        let org = self.org(prefix);
+        let cfg = Config::load(&self.config(org, None)).unwrap();
+        start_app(
+            org.id.clone(),
+            tongxin_node::app::Application::build_with_clock(cfg, clock).unwrap(),
+        )
+        .await
+    }
+
+    /// Gives the roster the web addresses of `nodes` (now that they listen) and installs it
+    /// in each of them at once.
+    pub fn publish_base_urls(&mut self, nodes: &[&RunningNode]) {
+        for n in nodes {
+            self.base_urls.insert(n.org_id.clone(), n.url(""));
+        }
+        let roster = self.write_roster(|_| true);
+        for n in nodes {
+            n.install_roster(&roster);
+        }
     }
 
     /// A broker user that is not a node (an attacker or a test publisher): may write to the

@@ -106,30 +106,23 @@ async fn member_journey_kinds_are_kept_not_counted_as_applied() {
     for n in [&street, &community] {
         eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
     }
-    // The street attests that a member of the community served there: this version does not
-    // act on check-ins yet.
-    let now = street.node.clock.now_s();
-    let body = tongxin_schema::v1::bodies::CheckinAttested {
-        checkin_id: uuid::Uuid::now_v7(),
-        member: tongxin_tests::member_at(&community.org_id, &street.org_id, uuid::Uuid::now_v7()),
-        activity_id: None,
-        category: tongxin_schema::v1::taxonomy::ActivityCategory::VolunteerService,
-        checked_in_at: now - 7200,
-        checked_out_at: now - 3600,
-        minutes: 60,
-        mode: tongxin_schema::v1::taxonomy::Mode::Routine,
-        corrects: None,
-        closed_by_host: false,
+    // A member of the community volunteers for an emergency the street declared: this version
+    // does not act on emergencies yet.
+    let body = tongxin_schema::v1::bodies::EmergencyVolunteered {
+        emergency_id: uuid::Uuid::now_v7(),
+        member: tongxin_tests::member_at(&street.org_id, &community.org_id, uuid::Uuid::now_v7()),
+        skills: vec![],
+        role: None,
     };
     send_unchecked(&street, &community, body).await;
     let direct = format!("org.{}", community.org_id);
-    eventually(10, "the check-in to arrive", || async {
+    eventually(10, "the volunteering to arrive", || async {
         (stream_state(&community, &street.org_id, &direct).await == Some((1, 1))).then_some(())
     })
     .await;
     assert_eq!(
         deferred(&community).await,
-        vec![("checkin.attested".to_owned(), 1)]
+        vec![("emergency.volunteered".to_owned(), 1)]
     );
     community.stop().await;
     street.stop().await;

@@ -228,17 +228,35 @@ impl Publisher {
         Ok(())
     }
 
-    /// Periodic work: `node.hello`, and asking again for gaps that stay open.
+    /// Periodic work: `node.hello`, asking again for gaps that stay open, and closing the
+    /// check-ins of activities that are over (at the hello interval).
     pub async fn timers(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         let cfg = &self.node.cfg.exchange;
         let mut hello = tokio::time::interval(Duration::from_secs(cfg.hello_interval_secs.max(1)));
         let mut gaps = tokio::time::interval(Duration::from_secs(cfg.gap_retry_secs.max(1)));
         loop {
             tokio::select! {
-                _ = hello.tick() => self.hello().await?,
+                _ = hello.tick() => {
+                    self.hello().await?;
+                    self.close_forgotten_checkins().await;
+                }
                 _ = gaps.tick() => self.retry_gaps().await?,
                 _ = stop.changed() => return Ok(()),
             }
+        }
+    }
+
+    /// A member who forgot to check out is checked out at the activity's end, flagged, and the
+    /// host attests it; a failure here is logged and tried again at the next tick.
+    async fn close_forgotten_checkins(&self) {
+        match self
+            .node
+            .act(crate::domain::checkins::close_forgotten)
+            .await
+        {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "closed check-ins left open after their activity"),
+            Err(e) => tracing::warn!(error = %e, "closing forgotten check-ins failed"),
         }
     }
 

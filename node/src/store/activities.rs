@@ -283,7 +283,7 @@ pub fn checkins_for(
         .load(conn)?)
 }
 
-/// At the host: check-ins still open (no check-out) of activities that ended before `now_s`.
+/// At the host: check-ins still open (no check-out yet).
 pub fn open_checkins(conn: &mut AnyConnection, host: &str) -> StoreResult<Vec<CheckinRow>> {
     Ok(checkins::table
         .filter(checkins::host_org.eq(host))

@@ -253,6 +253,8 @@ async fn run(
         .map(|(p, k, n)| (p.as_str(), *k, n.as_str(), None))
         .collect();
     let mut a = Alliance::with_broker_users(&spec_refs, |p| p == "home");
+    // The check-ins name members nobody signed up: kept, not acted on (delivery is measured).
+    a.defer_kinds = vec!["checkin.attested"];
     let url = pg.then(|| a.postgres_db());
     let home = a.org("home");
     let cfg = Config::load(&a.config(home, url.as_deref())).unwrap();

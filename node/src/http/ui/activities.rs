@@ -313,25 +313,23 @@ pub async fn tick(
     let to = to_activity(&activity);
     admin_action(req, node, &to, |n| async move {
         let activity = api::uuid_path("activity", &activity)?;
-        let input: api::activities::Attendance = form_input(
-            &Form(Ok([
-                ("home".to_owned(), vec![home]),
-                ("signup_id".to_owned(), vec![id]),
-                (
-                    "present".to_owned(),
-                    form.0
-                        .as_ref()
-                        .ok()
-                        .and_then(|f| f.get("present").cloned())
-                        .unwrap_or_default(),
-                ),
-            ]
-            .into_iter()
-            .collect())),
-            &[],
-            &["present"],
-            &[],
-        )?;
+        let present = match form
+            .0
+            .as_ref()
+            .ok()
+            .and_then(|f| f.get("present"))
+            .and_then(|v| v.first())
+            .map(String::as_str)
+        {
+            Some("true") => true,
+            Some("false") => false,
+            _ => return Err(ApiError::invalid("present", "must be true or false")),
+        };
+        let input = api::activities::Attendance {
+            home: api::org_path(&home)?,
+            signup_id: api::uuid_path("sign-up", &id)?,
+            present,
+        };
         n.act(move |c, a| {
             let s = rows::find_signup(c, input.home.as_str(), &input.signup_id.to_string())?
                 .filter(|s| s.host_org == a.org().as_str())
