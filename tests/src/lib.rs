@@ -410,7 +410,11 @@ defer_kinds = [{defer}]
 
     /// Starts a node on SQLite whose time is `clock` (tests hold one manual clock for every node
     /// and move it, so an activity's hour passes without waiting).
-    pub async fn start_with_clock(&self, prefix: &str, clock: tongxin_node::clock::Clock) -> RunningNode {
+    pub async fn start_with_clock(
+        &self,
+        prefix: &str,
+        clock: tongxin_node::clock::Clock,
+    ) -> RunningNode {
         let org = self.org(prefix);
         let cfg = Config::load(&self.config(org, None)).unwrap();
         start_app(

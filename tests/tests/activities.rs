@@ -19,7 +19,13 @@ fn items(v: &Value) -> Vec<Value> {
     v["items"].as_array().cloned().unwrap_or_default()
 }
 
-async fn as_member(node: &RunningNode, token: &str, method: &str, path: &str, body: Value) -> (u16, Value) {
+async fn as_member(
+    node: &RunningNode,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
     let req = match method {
         "GET" => node.http.get(node.url(path)),
         _ => node.http.post(node.url(path)).json(&body),
@@ -29,7 +35,12 @@ async fn as_member(node: &RunningNode, token: &str, method: &str, path: &str, bo
 }
 
 /// A member with a sign-in at `home`; returns (member id, token).
-async fn member(home: &RunningNode, name: &str, phone: &str, residence: &RunningNode) -> (String, String) {
+async fn member(
+    home: &RunningNode,
+    name: &str,
+    phone: &str,
+    residence: &RunningNode,
+) -> (String, String) {
     let m = home
         .ok_post(
             "/api/v1/members",
@@ -66,7 +77,10 @@ async fn open_qr(browser: &reqwest::Client, url: &str, home: &RunningNode, user:
         .find(|(k, _)| k == "next")
         .map(|(_, v)| v.into_owned())
         .unwrap();
-    let host = format!("http://{}", r.url().host_str().unwrap().to_owned() + ":" + &r.url().port().unwrap().to_string());
+    let host = format!(
+        "http://{}",
+        r.url().host_str().unwrap().to_owned() + ":" + &r.url().port().unwrap().to_string()
+    );
     // Pick the home: sent there, to sign in first.
     let r = browser
         .post(format!("{host}/signin"))
@@ -83,19 +97,29 @@ async fn open_qr(browser: &reqwest::Client, url: &str, home: &RunningNode, user:
         .unwrap();
     let r = browser
         .post(home.url("/login"))
-        .form(&[("username", user), ("password", "服务记录测试密码"), ("next", back_to.as_str())])
+        .form(&[
+            ("username", user),
+            ("password", "服务记录测试密码"),
+            ("next", back_to.as_str()),
+        ])
         .send()
         .await
         .unwrap();
     assert_eq!(r.url().path(), "/signin/for", "at {}", r.url());
     let (h, n) = {
-        let q: std::collections::HashMap<String, String> = r.url().query_pairs().into_owned().collect();
+        let q: std::collections::HashMap<String, String> =
+            r.url().query_pairs().into_owned().collect();
         (q["host"].clone(), q["nonce"].clone())
     };
     // Confirm at home, sharing how they are addressed: back at the check-in page.
     let r = browser
         .post(home.url("/signin/for"))
-        .form(&[("host", h.as_str()), ("nonce", n.as_str()), ("share_name", "true"), ("answer", "allow")])
+        .form(&[
+            ("host", h.as_str()),
+            ("nonce", n.as_str()),
+            ("share_name", "true"),
+            ("answer", "allow"),
+        ])
         .send()
         .await
         .unwrap();
@@ -117,10 +141,15 @@ async fn press(browser: &reqwest::Client, host: &RunningNode, path: &str, code: 
 }
 
 async fn record(home: &RunningNode, token: &str) -> Value {
-    as_member(home, token, "GET", "/api/v1/me/record", Value::Null).await.1
+    as_member(home, token, "GET", "/api/v1/me/record", Value::Null)
+        .await
+        .1
 }
 
-async fn checkins_at(host: &RunningNode, activity: &str) -> Vec<tongxin_node::store::activities::CheckinRow> {
+async fn checkins_at(
+    host: &RunningNode,
+    activity: &str,
+) -> Vec<tongxin_node::store::activities::CheckinRow> {
     let (h, a) = (host.org_id.to_string(), activity.to_owned());
     host.node
         .store
@@ -190,43 +219,83 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
     .await;
     // The host sees how they are addressed and their skills, not who they are.
     for su in &at_east {
-        assert!(su["contact_name"].is_null() && su["contact_phone"].is_null(), "{su}");
+        assert!(
+            su["contact_name"].is_null() && su["contact_phone"].is_null(),
+            "{su}"
+        );
         assert!(su["member_id"].is_null());
     }
     assert!(at_east.iter().any(|s| s["display_name"] == "张同志"));
 
     // Two placed; the third does not fit; declined.
-    let place = |su: &Value| format!("/api/v1/signups/{}/{}/placement", su["home_org"].as_str().unwrap(), su["id"].as_str().unwrap());
-    let find = |name: &str| at_east.iter().find(|s| s["display_name"] == name).unwrap().clone();
-    east.ok_post(&place(&find("张同志")), json!({ "accepted": true })).await;
-    east.ok_post(&place(&find("赵同志")), json!({ "accepted": true })).await;
-    let (s, full) = east.post(&place(&find("钱同志")), json!({ "accepted": true })).await;
-    assert_eq!(s, 409, "no place left: {full}");
-    east.ok_post(&place(&find("钱同志")), json!({ "accepted": false, "note": "名额已满，欢迎参加下次活动" }))
+    let place = |su: &Value| {
+        format!(
+            "/api/v1/signups/{}/{}/placement",
+            su["home_org"].as_str().unwrap(),
+            su["id"].as_str().unwrap()
+        )
+    };
+    let find = |name: &str| {
+        at_east
+            .iter()
+            .find(|s| s["display_name"] == name)
+            .unwrap()
+            .clone()
+    };
+    east.ok_post(&place(&find("张同志")), json!({ "accepted": true }))
         .await;
+    east.ok_post(&place(&find("赵同志")), json!({ "accepted": true }))
+        .await;
+    let (s, full) = east
+        .post(&place(&find("钱同志")), json!({ "accepted": true }))
+        .await;
+    assert_eq!(s, 409, "no place left: {full}");
+    east.ok_post(
+        &place(&find("钱同志")),
+        json!({ "accepted": false, "note": "名额已满，欢迎参加下次活动" }),
+    )
+    .await;
 
     // The members see it at home and confirm: only now does the host get name and phone.
     for (home, token, su) in [(&co, &zhang, &zhang_su), (&loue, &zhao, &zhao_su)] {
         let sid = su["id"].as_str().unwrap().to_owned();
         eventually(15, "placed, at home", || async {
             let (_, v) = as_member(home, token, "GET", "/api/v1/me/signups", Value::Null).await;
-            items(&v).iter().any(|s| s["id"] == sid.as_str() && s["status"] == "placed").then_some(())
+            items(&v)
+                .iter()
+                .any(|s| s["id"] == sid.as_str() && s["status"] == "placed")
+                .then_some(())
         })
         .await;
-        let (s, v) = as_member(home, token, "POST", &format!("/api/v1/me/signups/{sid}/confirm"), Value::Null).await;
+        let (s, v) = as_member(
+            home,
+            token,
+            "POST",
+            &format!("/api/v1/me/signups/{sid}/confirm"),
+            Value::Null,
+        )
+        .await;
         assert_eq!(s, 200, "{v}");
     }
-    eventually(15, "the contact of the confirmed members at the host", || async {
-        let v = items(&east.get(&format!("/api/v1/activities/{id}/signups")).await);
-        (v.iter().filter(|s| s["status"] == "confirmed").count() == 2
-            && v.iter().any(|s| s["contact_name"] == "张建国" && s["contact_phone"] == "13800000001"))
-        .then_some(())
-    })
+    eventually(
+        15,
+        "the contact of the confirmed members at the host",
+        || async {
+            let v = items(&east.get(&format!("/api/v1/activities/{id}/signups")).await);
+            (v.iter().filter(|s| s["status"] == "confirmed").count() == 2
+                && v.iter()
+                    .any(|s| s["contact_name"] == "张建国" && s["contact_phone"] == "13800000001"))
+            .then_some(())
+        },
+    )
     .await;
     let qian_sid = qian_su["id"].as_str().unwrap().to_owned();
     eventually(15, "declined, at home", || async {
         let (_, v) = as_member(&loue, &qian, "GET", "/api/v1/me/signups", Value::Null).await;
-        items(&v).iter().any(|s| s["id"] == qian_sid.as_str() && s["status"] == "declined").then_some(())
+        items(&v)
+            .iter()
+            .any(|s| s["id"] == qian_sid.as_str() && s["status"] == "declined")
+            .then_some(())
     })
     .await;
 
@@ -234,10 +303,16 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
     clock.advance_ms(600_000);
     let code = east.get(&format!("/api/v1/activities/{id}/code")).await;
     let url = code["url"].as_str().unwrap().to_owned();
-    assert!(url.starts_with(&east.url(&format!("/checkin/{id}?code="))), "{url}");
+    assert!(
+        url.starts_with(&east.url(&format!("/checkin/{id}?code="))),
+        "{url}"
+    );
     let browser = phone();
     let page = open_qr(&browser, &url, &co, "13800000001").await;
-    assert!(page.contains("《写小山》诗歌朗诵会") && page.contains("张同志"), "{page}");
+    assert!(
+        page.contains("《写小山》诗歌朗诵会") && page.contains("张同志"),
+        "{page}"
+    );
     let checkin_path = format!("/checkin/{id}");
     let code_now = code["code"].as_str().unwrap().to_owned();
     let page = press(&browser, &east, &checkin_path, &code_now).await;
@@ -270,7 +345,11 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
     // 赵 forgets to check out; past the end the host closes it, flagged, credited to the end only.
     clock.advance_ms(3 * 3_600_000);
     eventually(15, "the forgotten check-in closed", || async {
-        checkins_at(&east, &id).await.iter().all(|c| c.checked_out_at.is_some()).then_some(())
+        checkins_at(&east, &id)
+            .await
+            .iter()
+            .all(|c| c.checked_out_at.is_some())
+            .then_some(())
     })
     .await;
 
@@ -303,7 +382,12 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
         zhang_entry["checked_in_at"].as_i64().unwrap(),
         zhang_entry["checked_out_at"].as_i64().unwrap(),
     );
-    let attest = |checkin_id, member: tongxin_schema::MemberRef, activity_id, from: i64, to: i64, corrects| CheckinAttested {
+    let attest = |checkin_id,
+                  member: tongxin_schema::MemberRef,
+                  activity_id,
+                  from: i64,
+                  to: i64,
+                  corrects| CheckinAttested {
         checkin_id,
         member,
         activity_id,
@@ -316,31 +400,107 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
         closed_by_host: false,
     };
     // The same check-in again (a new message, not a redelivery).
-    send_unchecked(&east, &co, attest(old, mref.clone(), Some(activity), in_at, out_at, None)).await;
+    send_unchecked(
+        &east,
+        &co,
+        attest(old, mref.clone(), Some(activity), in_at, out_at, None),
+    )
+    .await;
     // Overlapping time already credited.
-    send_unchecked(&east, &co, attest(uuid::Uuid::now_v7(), mref.clone(), Some(activity), in_at + 600, out_at + 600, None)).await;
+    send_unchecked(
+        &east,
+        &co,
+        attest(
+            uuid::Uuid::now_v7(),
+            mref.clone(),
+            Some(activity),
+            in_at + 600,
+            out_at + 600,
+            None,
+        ),
+    )
+    .await;
     // For an activity that does not exist.
-    send_unchecked(&east, &co, attest(uuid::Uuid::now_v7(), mref.clone(), Some(uuid::Uuid::now_v7()), out_at + 7200, out_at + 9000, None)).await;
+    send_unchecked(
+        &east,
+        &co,
+        attest(
+            uuid::Uuid::now_v7(),
+            mref.clone(),
+            Some(uuid::Uuid::now_v7()),
+            out_at + 7200,
+            out_at + 9000,
+            None,
+        ),
+    )
+    .await;
     // By a node that does not host the activity.
-    send_unchecked(&west, &co, attest(uuid::Uuid::now_v7(), mref.clone(), Some(activity), out_at + 7200, out_at + 9000, None)).await;
+    send_unchecked(
+        &west,
+        &co,
+        attest(
+            uuid::Uuid::now_v7(),
+            mref.clone(),
+            Some(activity),
+            out_at + 7200,
+            out_at + 9000,
+            None,
+        ),
+    )
+    .await;
     // A member reference the home never issued.
-    let stranger: tongxin_schema::MemberRef = format!("{}:AAAAAAAAAAAAAAAAAAAAAA", co.org_id).parse().unwrap();
-    send_unchecked(&east, &co, attest(uuid::Uuid::now_v7(), stranger, Some(activity), out_at + 7200, out_at + 9000, None)).await;
+    let stranger: tongxin_schema::MemberRef = format!("{}:AAAAAAAAAAAAAAAAAAAAAA", co.org_id)
+        .parse()
+        .unwrap();
+    send_unchecked(
+        &east,
+        &co,
+        attest(
+            uuid::Uuid::now_v7(),
+            stranger,
+            Some(activity),
+            out_at + 7200,
+            out_at + 9000,
+            None,
+        ),
+    )
+    .await;
     eventually(15, "five refusals at the home", || async {
         let codes = rejected_codes(&co).await;
-        ["duplicate_checkin", "overlapping_checkin", "unknown_activity", "unknown_member"]
-            .iter()
-            .all(|c| codes.contains(&(*c).to_owned()))
-            .then_some(())
-            .filter(|_| codes.iter().filter(|c| *c == "unknown_activity").count() == 2)
+        [
+            "duplicate_checkin",
+            "overlapping_checkin",
+            "unknown_activity",
+            "unknown_member",
+        ]
+        .iter()
+        .all(|c| codes.contains(&(*c).to_owned()))
+        .then_some(())
+        .filter(|_| codes.iter().filter(|c| *c == "unknown_activity").count() == 2)
     })
     .await;
-    assert_eq!(record(&co, &zhang).await["total_minutes"], 60, "nothing refused was credited");
+    assert_eq!(
+        record(&co, &zhang).await["total_minutes"],
+        60,
+        "nothing refused was credited"
+    );
 
     // A correction: the host re-attests 50 minutes for that check-in; the old entry stays,
     // superseded, and the record credits the correction.
     let fixed = uuid::Uuid::now_v7();
-    send_unchecked(&east, &co, attest(fixed, mref.clone(), Some(activity), in_at, in_at + 3000, Some(old))).await;
+    send_unchecked(
+        &east,
+        &co,
+        attest(
+            fixed,
+            mref.clone(),
+            Some(activity),
+            in_at,
+            in_at + 3000,
+            Some(old),
+        ),
+    )
+    .await;
     let corrected = eventually(15, "the correction credited", || async {
         let r = record(&co, &zhang).await;
         (r["total_minutes"] == 50).then_some(r)
@@ -348,14 +508,25 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
     .await;
     let entries = corrected["entries"].as_array().unwrap();
     assert_eq!(entries.len(), 2, "nothing is deleted: {corrected}");
-    assert!(entries.iter().any(|e| e["id"] == old.to_string() && e["superseded"] == true));
+    assert!(
+        entries
+            .iter()
+            .any(|e| e["id"] == old.to_string() && e["superseded"] == true)
+    );
 
     // The bystander community and the street hold the activity, never a member's name or
     // phone; the host holds those of the two who confirmed (so the scan would see a leak).
     for n in [co, loue, east, west, street] {
         n.stop().await;
     }
-    let secrets = ["张建国", "赵晓燕", "钱多多", "13800000001", "13900000001", "13900000002"];
+    let secrets = [
+        "张建国",
+        "赵晓燕",
+        "钱多多",
+        "13800000001",
+        "13900000001",
+        "13900000002",
+    ];
     for prefix in ["west", "street"] {
         let bytes = database_bytes(&a.org(prefix).dir);
         for secret in secrets {
@@ -366,9 +537,15 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
         }
     }
     let at_host = database_bytes(&a.org("east").dir);
-    assert!(at_host.windows("张建国".len()).any(|w| w == "张建国".as_bytes()));
     assert!(
-        !at_host.windows("钱多多".len()).any(|w| w == "钱多多".as_bytes()),
+        at_host
+            .windows("张建国".len())
+            .any(|w| w == "张建国".as_bytes())
+    );
+    assert!(
+        !at_host
+            .windows("钱多多".len())
+            .any(|w| w == "钱多多".as_bytes()),
         "the member who was not placed never released her name"
     );
 }
@@ -380,7 +557,11 @@ fn database_bytes(dir: &std::path::Path) -> Vec<u8> {
     let mut bytes = Vec::new();
     for e in std::fs::read_dir(dir).unwrap() {
         let p = e.unwrap().path();
-        if p.file_name().unwrap().to_string_lossy().starts_with("tongxin.db") {
+        if p.file_name()
+            .unwrap()
+            .to_string_lossy()
+            .starts_with("tongxin.db")
+        {
             bytes.extend(std::fs::read(&p).unwrap());
         }
     }
@@ -388,7 +569,11 @@ fn database_bytes(dir: &std::path::Path) -> Vec<u8> {
     let decoded: Vec<u8> = bytes
         .split(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'))
         .filter(|s| s.len() >= 16)
-        .filter_map(|s| base64::engine::general_purpose::URL_SAFE_NO_PAD.decode(s).ok())
+        .filter_map(|s| {
+            base64::engine::general_purpose::URL_SAFE_NO_PAD
+                .decode(s)
+                .ok()
+        })
         .flatten()
         .collect();
     bytes.extend(decoded);
@@ -400,10 +585,19 @@ async fn thirty_sign_ups_from_three_homes_for_ten_places_place_exactly_ten() {
     let a = Alliance::new(&[
         ("co", OrgKind::CoBuildingUnit, "市供电公司机关党委", None),
         ("loue", OrgKind::BuildingAlliance, "楼e家党建联盟", None),
-        ("rider", OrgKind::NewEmployment, "户外工作者流动党员党支部", None),
+        (
+            "rider",
+            OrgKind::NewEmployment,
+            "户外工作者流动党员党支部",
+            None,
+        ),
         ("east", OrgKind::Community, "小山隆义里社区大党委", None),
     ]);
-    let homes = [a.start("co", None).await, a.start("loue", None).await, a.start("rider", None).await];
+    let homes = [
+        a.start("co", None).await,
+        a.start("loue", None).await,
+        a.start("rider", None).await,
+    ];
     let east = a.start("east", None).await;
     for n in homes.iter().chain([&east]) {
         eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
@@ -420,12 +614,18 @@ async fn thirty_sign_ups_from_three_homes_for_ten_places_place_exactly_ten() {
     let activity: uuid::Uuid = id.parse().unwrap();
     for (h, home) in homes.iter().enumerate() {
         eventually(15, "the activity at home", || async {
-            items(&home.get("/api/v1/activities").await).iter().any(|x| x["id"] == id.as_str()).then_some(())
+            items(&home.get("/api/v1/activities").await)
+                .iter()
+                .any(|x| x["id"] == id.as_str())
+                .then_some(())
         })
         .await;
         for i in 0..10 {
             let m = home
-                .ok_post("/api/v1/members", json!({ "name": format!("队员{h}{i}"), "phone": format!("1370000{h}{i:03}") }))
+                .ok_post(
+                    "/api/v1/members",
+                    json!({ "name": format!("队员{h}{i}"), "phone": format!("1370000{h}{i:03}") }),
+                )
                 .await;
             let mid: uuid::Uuid = m["id"].as_str().unwrap().parse().unwrap();
             let host = east.org_id.clone();
@@ -435,7 +635,8 @@ async fn thirty_sign_ups_from_three_homes_for_ten_places_place_exactly_ten() {
                         c,
                         a,
                         mid,
-                        serde_json::from_value(json!({ "host": host, "activity_id": activity })).unwrap(),
+                        serde_json::from_value(json!({ "host": host, "activity_id": activity }))
+                            .unwrap(),
                     )
                 })
                 .await
@@ -471,8 +672,16 @@ async fn thirty_sign_ups_from_three_homes_for_ten_places_place_exactly_ten() {
     for h in handles {
         results.push(h.await.unwrap());
     }
-    assert_eq!(results.iter().filter(|s| **s == 200).count(), 10, "{results:?}");
-    assert_eq!(results.iter().filter(|s| **s == 409).count(), 20, "{results:?}");
+    assert_eq!(
+        results.iter().filter(|s| **s == 200).count(),
+        10,
+        "{results:?}"
+    );
+    assert_eq!(
+        results.iter().filter(|s| **s == 409).count(),
+        20,
+        "{results:?}"
+    );
     let placed = items(&east.get(&format!("/api/v1/activities/{id}/signups")).await)
         .iter()
         .filter(|s| s["status"] == "placed")

@@ -91,11 +91,30 @@ const API: &[(&str, &str, Access)] = &[
         "/api/v1/agreements/{proposer}/{id}/document",
         Roles(ANY),
     ),
+    ("GET", "/api/v1/activities", Roles(ANY)),
+    ("POST", "/api/v1/activities", Roles(ADMIN)),
+    ("POST", "/api/v1/activities/{id}/cancel", Roles(ADMIN)),
+    ("GET", "/api/v1/activities/{id}/signups", Roles(ADMIN)),
+    ("POST", "/api/v1/activities/{id}/attendance", Roles(ADMIN)),
+    ("GET", "/api/v1/activities/{id}/code", Roles(ADMIN)),
+    (
+        "POST",
+        "/api/v1/signups/{home}/{id}/placement",
+        Roles(ADMIN),
+    ),
+    ("POST", "/api/v1/signups/{home}/{id}/cancel", Roles(ADMIN)),
+    ("GET", "/api/v1/me/signups", Roles(MEMBER)),
+    ("POST", "/api/v1/me/signups", Roles(MEMBER)),
+    ("POST", "/api/v1/me/signups/{id}/confirm", Roles(MEMBER)),
+    ("POST", "/api/v1/me/signups/{id}/cancel", Roles(MEMBER)),
+    ("GET", "/api/v1/me/record", Roles(MEMBER)),
+    ("GET", "/api/v1/members/{id}/record", Roles(ADMIN)),
 ];
 
 /// POST routes whose body is not JSON (a CSV file): the JSON body checks do not apply; the
 /// import's own checks are in tests/members.rs.
-const NOT_JSON: &[&str] = &["/api/v1/members/import"];
+/// A confirmation takes no body at all.
+const NOT_JSON: &[&str] = &["/api/v1/members/import", "/api/v1/me/signups/{id}/confirm"];
 
 /// Routes served by `api::routes` but deliberately not in the OpenAPI document: all public.
 const OUTSIDE_DOC: &[(&str, &str)] = &[
@@ -159,6 +178,28 @@ const UI: &[(&str, &str, Ui)] = &[
     ("GET", "/signin/for", Ui::Public),
     ("POST", "/signin/for", Ui::Public),
     ("GET", "/visit", Ui::Public),
+    ("GET", "/activities", Ui::SignedIn),
+    ("POST", "/activities", Ui::Admin),
+    ("GET", "/activities/{id}", Ui::Admin),
+    ("GET", "/activities/{id}/qr", Ui::Admin),
+    ("POST", "/activities/{id}/cancel", Ui::Admin),
+    (
+        "POST",
+        "/activities/{id}/signups/{home}/{signup}/place",
+        Ui::Admin,
+    ),
+    (
+        "POST",
+        "/activities/{id}/signups/{home}/{signup}/attendance",
+        Ui::Admin,
+    ),
+    // The QR code's page: for visitors signed in with their home organisation.
+    ("GET", "/checkin/{id}", Ui::Public),
+    ("POST", "/checkin/{id}", Ui::Public),
+    ("POST", "/checkin/{id}/out", Ui::Public),
+    ("POST", "/me/signups", Ui::Member),
+    ("POST", "/me/signups/{id}/confirm", Ui::Member),
+    ("POST", "/me/signups/{id}/cancel", Ui::Member),
 ];
 
 const PASSWORD: &str = "correct horse battery";
@@ -189,6 +230,17 @@ fn api_body(path: &str) -> Value {
         "/api/v1/agreements" => json!({ "community": "matrix-community", "title": "矩阵测试协议",
             "services": "矩阵测试", "starts_at": 1_900_000_000, "ends_at": 1_900_086_400 }),
         "/api/v1/agreements/{proposer}/{id}/decision" => json!({ "accepted": true }),
+        "/api/v1/activities" => json!({ "category": "culture", "title": "矩阵测试活动",
+            "place": "矩阵测试", "starts_at": 1_900_000_000, "ends_at": 1_900_003_600, "capacity": 5 }),
+        "/api/v1/activities/{id}/cancel"
+        | "/api/v1/signups/{home}/{id}/cancel"
+        | "/api/v1/me/signups/{id}/cancel" => json!({ "reason": "矩阵测试" }),
+        "/api/v1/activities/{id}/attendance" => json!({ "home": "matrix-home",
+            "signup_id": "0192f1a4-0000-7000-8000-000000000001", "present": true }),
+        "/api/v1/signups/{home}/{id}/placement" => json!({ "accepted": true }),
+        "/api/v1/me/signups" => json!({ "host": "matrix-host",
+            "activity_id": "0192f1a4-0000-7000-8000-000000000001" }),
+        "/api/v1/me/signups/{id}/confirm" => json!({}),
         other => panic!("POST {other}: add a valid body for it to api_body()"),
     }
 }
@@ -224,7 +276,24 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         ],
         "/agreements/{proposer}/{id}/decide" => vec![("accepted", "true")],
         "/signin" => vec![("home", "matrix-community"), ("next", "/visit")],
-        "/signin/out" | "/signin/for" => vec![],
+        "/signin/out" | "/signin/for" | "/me/signups/{id}/confirm" => vec![],
+        "/activities" => vec![
+            ("category", "culture"),
+            ("title", "矩阵测试表单活动"),
+            ("place", "矩阵测试"),
+            ("date", "2030-01-01"),
+            ("from", "14:00"),
+            ("to", "16:00"),
+            ("capacity", "5"),
+        ],
+        "/activities/{id}/cancel" | "/me/signups/{id}/cancel" => vec![("reason", "矩阵测试")],
+        "/activities/{id}/signups/{home}/{signup}/place" => vec![("accepted", "true")],
+        "/activities/{id}/signups/{home}/{signup}/attendance" => vec![("present", "true")],
+        "/checkin/{id}" | "/checkin/{id}/out" => vec![("code", "matrix")],
+        "/me/signups" => vec![
+            ("host", "matrix-host"),
+            ("activity_id", "0192f1a4-0000-7000-8000-000000000001"),
+        ],
         other => panic!("POST {other}: add its fields to ui_form()"),
     }
 }
@@ -267,6 +336,33 @@ fn positional_body(path: &str) -> Value {
             null
         ]),
         "/api/v1/agreements/{proposer}/{id}/decision" => json!([true, null]),
+        "/api/v1/activities" => json!([
+            "culture",
+            "按位置",
+            "",
+            "按位置",
+            null,
+            1_900_000_000,
+            1_900_003_600,
+            5,
+            [],
+            null
+        ]),
+        "/api/v1/activities/{id}/cancel"
+        | "/api/v1/signups/{home}/{id}/cancel"
+        | "/api/v1/me/signups/{id}/cancel" => json!([null]),
+        "/api/v1/activities/{id}/attendance" => {
+            json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001", true])
+        }
+        "/api/v1/signups/{home}/{id}/placement" => json!([true, null]),
+        "/api/v1/me/signups" => {
+            json!([
+                "matrix-host",
+                "0192f1a4-0000-7000-8000-000000000001",
+                true,
+                true
+            ])
+        }
         other => panic!("POST {other}: add its positional body to positional_body()"),
     }
 }
@@ -381,6 +477,41 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         "/api/v1/agreements/{proposer}/{id}/decision",
         r#"{"accepted": "yes"}"#,
         "accepted",
+    ),
+    (
+        "/api/v1/activities",
+        r#"{"category": "culture", "title": "x", "place": "x", "starts_at": 1, "ends_at": 2, "capacity": "many"}"#,
+        "capacity",
+    ),
+    (
+        "/api/v1/activities/{id}/cancel",
+        r#"{"reason": 5}"#,
+        "reason",
+    ),
+    (
+        "/api/v1/activities/{id}/attendance",
+        r#"{"home": "matrix-home", "signup_id": "0192f1a4-0000-7000-8000-000000000001", "present": "yes"}"#,
+        "present",
+    ),
+    (
+        "/api/v1/signups/{home}/{id}/placement",
+        r#"{"accepted": 1}"#,
+        "accepted",
+    ),
+    (
+        "/api/v1/signups/{home}/{id}/cancel",
+        r#"{"reason": []}"#,
+        "reason",
+    ),
+    (
+        "/api/v1/me/signups",
+        r#"{"host": 5, "activity_id": "0192f1a4-0000-7000-8000-000000000001"}"#,
+        "host",
+    ),
+    (
+        "/api/v1/me/signups/{id}/cancel",
+        r#"{"reason": 5}"#,
+        "reason",
     ),
     (
         "/api/v1/members/{id}/reports",
@@ -1202,6 +1333,8 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             "/me"
         } else if path.starts_with("/agreements") {
             "/agreements"
+        } else if path.starts_with("/activities") {
+            "/activities"
         } else {
             "/needs"
         }
@@ -1228,6 +1361,10 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             // No host and nonce: nothing to answer, back to the member's page.
             ("GET" | "POST", "/signin/for") => r.status == 303 && r.location == "/me",
             ("GET", "/visit") => r.status == 303 && r.location == "/signin?next=/visit",
+            // No visitor session: to the sign-in with one's home, coming back here after.
+            ("GET" | "POST", p) if p.starts_with("/checkin/") => {
+                r.status == 303 && r.location.starts_with("/signin?next=%2Fcheckin%2F")
+            }
             _ => panic!("{method} {path}: say what the public UI route answers"),
         }
     };
@@ -1281,6 +1418,12 @@ async fn web_ui_admits_exactly_the_intended_callers() {
                     (Ui::Public, _, _) => {
                         (!public_ok(method, path, &r)).then(|| "not its public answer".into())
                     }
+                    // One object's page, for an id the node does not have: back to the list.
+                    (Ui::Admin, true, "GET") if path.contains('{') => {
+                        let back = page_of(path);
+                        (!(r.status == 303 && r.location == back && !refused_role))
+                            .then(|| format!("expected 303 back to {back} (no such object)"))
+                    }
                     (Ui::SignedIn, _, _) | (Ui::Admin, true, "GET") => (!(r.status == 200
                         && r.content_type.starts_with("text/html")))
                     .then(|| "expected the page (200 HTML)".into()),
@@ -1294,8 +1437,9 @@ async fn web_ui_admits_exactly_the_intended_callers() {
                             .then(|| "expected 303 to /offers with the admin-only error".into())
                     }
                     (Ui::Admin, false, _) => {
+                        // Back to the page the form was on (an object's page under the list's).
                         let back = page_of(path);
-                        (!(r.status == 303 && r.location == back && refused_role))
+                        (!(r.status == 303 && r.location.starts_with(back) && refused_role))
                             .then(|| format!("expected 303 to {back} with the role error"))
                     }
                     (Ui::Member, _, method) => match (*role == Role::Member, method) {

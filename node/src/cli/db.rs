@@ -28,8 +28,9 @@ use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
-    activities, agreements, checkins, claims, deferred, effects, held, in_streams, member_key, member_signins, members,
-    needs, offers, out_streams, outbox, received, rejected, reports, trust, users,
+    activities, agreements, checkins, claims, deferred, effects, held, in_streams, member_key,
+    member_signins, members, needs, offers, out_streams, outbox, received, rejected, reports,
+    signups, trust, users,
 };
 use crate::store::signins::SigninRow;
 use crate::store::trust::TrustRow;

@@ -81,7 +81,11 @@ pub fn publish(
             .org(actor.org())
             .is_some_and(|o| o.grids.iter().any(|x| x == g));
         if !ours {
-            return Err(Invalid::field("grid", format!("{g} is not one of this organisation's grids on the roster")).into());
+            return Err(Invalid::field(
+                "grid",
+                format!("{g} is not one of this organisation's grids on the roster"),
+            )
+            .into());
         }
     }
     if i.ends_at <= actor.now_ms.div_euclid(1000) {
@@ -110,8 +114,10 @@ pub fn publish(
 
 /// One of our activities.
 pub fn ours(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> Result<ActivityRow, ActionError> {
-    Ok(rows::find_activity(conn, actor.org().as_str(), &id.to_string())?
-        .ok_or_else(|| Invalid::NotFound(format!("activity {id}")))?)
+    Ok(
+        rows::find_activity(conn, actor.org().as_str(), &id.to_string())?
+            .ok_or_else(|| Invalid::NotFound(format!("activity {id}")))?,
+    )
 }
 
 /// Cancels one of our activities; every node is told.

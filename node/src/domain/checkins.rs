@@ -47,7 +47,8 @@ fn code_valid(activity: &ActivityRow, given: &str, now_s: i64) -> bool {
     let w = now_s.div_euclid(CODE_WINDOW_SECS);
     [w, w - 1].into_iter().any(|w| {
         code_for(activity, w).is_some_and(|c| {
-            openssl::memcmp::eq(c.as_bytes(), given.as_bytes()) && c.len() == given.len()
+            // Lengths first: memcmp::eq panics on unequal lengths.
+            c.len() == given.len() && openssl::memcmp::eq(c.as_bytes(), given.as_bytes())
         })
     })
 }
@@ -69,8 +70,10 @@ fn credited_minutes(a: &ActivityRow, in_s: i64, out_s: i64) -> i64 {
 }
 
 fn ours(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> Result<ActivityRow, ActionError> {
-    Ok(rows::find_activity(conn, actor.org().as_str(), &id.to_string())?
-        .ok_or_else(|| Invalid::NotFound(format!("activity {id}")))?)
+    Ok(
+        rows::find_activity(conn, actor.org().as_str(), &id.to_string())?
+            .ok_or_else(|| Invalid::NotFound(format!("activity {id}")))?,
+    )
 }
 
 /// At the host: checks in the member known here as `mref` for one of our activities.
@@ -114,7 +117,10 @@ pub fn check_in(
         .into());
     }
     let mine = rows::checkins_of_mref(conn, &a.host_org, &m)?;
-    if let Some(c) = mine.iter().find(|c| c.activity_id.as_deref() == Some(&a.id)) {
+    if let Some(c) = mine
+        .iter()
+        .find(|c| c.activity_id.as_deref() == Some(&a.id))
+    {
         return Err(Invalid::Conflict(match c.checked_out_at {
             None => format!("you are checked in at 「{}」 already", a.title),
             Some(_) => format!("you checked in and out of 「{}」 already", a.title),
@@ -162,7 +168,7 @@ pub fn check_out(
         .find(|c| c.activity_id.as_deref() == Some(&a.id) && c.checked_out_at.is_none())
         .ok_or_else(|| Invalid::Conflict(format!("you are not checked in at 「{}」", a.title)))?;
     let now = actor.now_ms.div_euclid(1000);
-    Ok(close(conn, actor, &a, open, now.min(a.ends_at), false)?)
+    close(conn, actor, &a, open, now.min(a.ends_at), false)
 }
 
 /// Closes a check-in at `out_s` and sends the attestation home.
@@ -245,17 +251,19 @@ impl Receive for CheckinAttested {
             )
             .into());
         }
-        let (host, id, mref) = (from.org.as_str(), self.checkin_id.to_string(), self.member.to_string());
+        let (host, id, mref) = (
+            from.org.as_str(),
+            self.checkin_id.to_string(),
+            self.member.to_string(),
+        );
         if rows::find_checkin(conn, host, &id)?.is_some() {
-            return Ok(Refusal::new("duplicate_checkin", format!("check-in {id} of {host} is credited already")).into());
-        }
-        let Some(member_id) = rows::member_of_mref(conn, host, &mref)? else {
             return Ok(Refusal::new(
-                "unknown_member",
-                format!("{host} names a member this node never sent there"),
+                "duplicate_checkin",
+                format!("check-in {id} of {host} is credited already"),
             )
             .into());
-        };
+        }
+        // The sender must host the activity it attests (activities are keyed by their host).
         if let Some(activity) = self.activity_id {
             let known = rows::find_activity(conn, host, &activity.to_string())?;
             if known.is_none() {
@@ -266,6 +274,13 @@ impl Receive for CheckinAttested {
                 .into());
             }
         }
+        let Some(member_id) = rows::member_of_mref(conn, host, &mref)? else {
+            return Ok(Refusal::new(
+                "unknown_member",
+                format!("{host} names a member this node never sent there"),
+            )
+            .into());
+        };
         let corrected = match self.corrects {
             None => None,
             Some(old) => match rows::find_checkin(conn, host, &old.to_string())? {
@@ -281,7 +296,9 @@ impl Receive for CheckinAttested {
         };
         let overlaps = rows::record_of(conn, &member_id)?.into_iter().any(|c| {
             !c.superseded
-                && corrected.as_ref().is_none_or(|o| o.id != c.id || o.host_org != c.host_org)
+                && corrected
+                    .as_ref()
+                    .is_none_or(|o| o.id != c.id || o.host_org != c.host_org)
                 && c.checked_out_at.is_some_and(|out| {
                     c.checked_in_at < self.checked_out_at && self.checked_in_at < out
                 })
@@ -357,18 +374,27 @@ mod tests {
         assert_eq!(c.len(), 12);
         assert!(code_valid(&a, &c, t));
         assert!(code_valid(&a, &c, t + 60), "still good in the next minute");
-        assert!(!code_valid(&a, &c, t + 120), "a photo of it is stale after that");
+        assert!(
+            !code_valid(&a, &c, t + 120),
+            "a photo of it is stale after that"
+        );
         assert!(!code_valid(&a, &c, t - 60), "not before it was shown");
         let mut other = a.clone();
         other.id = "0192f1a4-0000-7000-8000-000000000002".into();
-        assert!(!code_valid(&other, &c, t), "one activity's code is not another's");
+        assert!(
+            !code_valid(&other, &c, t),
+            "one activity's code is not another's"
+        );
         assert!(!code_valid(&a, "", t));
     }
 
     #[test]
     fn only_time_within_the_activity_is_credited() {
         let a = activity();
-        assert_eq!(credited_minutes(&a, a.starts_at - 900, a.starts_at + 3600), 60);
+        assert_eq!(
+            credited_minutes(&a, a.starts_at - 900, a.starts_at + 3600),
+            60
+        );
         assert_eq!(credited_minutes(&a, a.starts_at + 59, a.starts_at + 120), 1);
         assert_eq!(credited_minutes(&a, a.starts_at, a.ends_at + 3600), 120);
         assert_eq!(credited_minutes(&a, a.ends_at + 10, a.ends_at + 20), 0);

@@ -15,7 +15,9 @@ use tongxin_schema::v1::text::{Note, Text};
 use uuid::Uuid;
 
 use super::status::{ActivityStatus, SignupStatus};
-use super::{ActionError, Actor, Invalid, Outcome, Receive, Refusal, Sender, checked, json_list, members};
+use super::{
+    ActionError, Actor, Invalid, Outcome, Receive, Refusal, Sender, checked, json_list, members,
+};
 use crate::store::activities::{self as rows, ActivityRow, SignupRow};
 use crate::store::{AnyConnection, StoreError, StoreResult, outbox};
 
@@ -79,9 +81,7 @@ fn open_activity(
         Some(a) if a.status == ActivityStatus::Cancelled => {
             Err(("activity_closed", format!("activity {id} was cancelled")))
         }
-        Some(a) if a.ends_at <= now_s => {
-            Err(("activity_closed", format!("activity {id} is over")))
-        }
+        Some(a) if a.ends_at <= now_s => Err(("activity_closed", format!("activity {id} is over"))),
         Some(a) => Ok(a),
     })
 }
@@ -111,7 +111,9 @@ pub fn request(
     )?
     .map_err(|(_, why)| Invalid::field("activity_id", why))?;
     let mref = members::mref(conn, actor.org(), &i.host, member_id)?;
-    if let Some(s) = rows::standing_signup(conn, &activity.host_org, &activity.id, &mref.to_string())? {
+    if let Some(s) =
+        rows::standing_signup(conn, &activity.host_org, &activity.id, &mref.to_string())?
+    {
         return Err(Invalid::Conflict(format!(
             "{} has already signed up for 「{}」 ({})",
             m.name, activity.title, s.status
@@ -153,15 +155,27 @@ pub fn request(
         updated_ms: actor.now_ms,
     };
     rows::insert_signup(conn, &row)?;
-    outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::Org(i.host), body)?;
+    outbox::enqueue(
+        conn,
+        actor.signer,
+        actor.now_ms,
+        Audience::Org(i.host),
+        body,
+    )?;
     Ok(row)
 }
 
 /// One of our members' sign-ups (at the home).
-pub fn of_ours(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> Result<SignupRow, ActionError> {
-    Ok(rows::find_signup(conn, actor.org().as_str(), &id.to_string())?
-        .filter(|s| s.member_id.is_some())
-        .ok_or_else(|| Invalid::NotFound(format!("sign-up {id}")))?)
+pub fn of_ours(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    id: Uuid,
+) -> Result<SignupRow, ActionError> {
+    Ok(
+        rows::find_signup(conn, actor.org().as_str(), &id.to_string())?
+            .filter(|s| s.member_id.is_some())
+            .ok_or_else(|| Invalid::NotFound(format!("sign-up {id}")))?,
+    )
 }
 
 /// The member accepts the host's placement: their name and phone go to the host, now.
@@ -185,8 +199,7 @@ pub fn confirm(
         signup_id: id,
         activity_id: parsed("sign-up activity", &s.activity_id)?,
         member: parsed("sign-up mref", &s.mref)?,
-        name: Text::try_from(m.name.clone())
-            .map_err(|e| Invalid::field("name", e.to_string()))?,
+        name: Text::try_from(m.name.clone()).map_err(|e| Invalid::field("name", e.to_string()))?,
         phone: Text::try_from(m.phone.clone())
             .map_err(|e| Invalid::field("phone", e.to_string()))?,
     })?;
@@ -292,7 +305,13 @@ pub fn place(
     s.note = body.note.as_ref().map(|n| n.to_string());
     s.updated_ms = actor.now_ms;
     rows::update_signup(conn, &s)?;
-    outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::Org(home.clone()), body)?;
+    outbox::enqueue(
+        conn,
+        actor.signer,
+        actor.now_ms,
+        Audience::Org(home.clone()),
+        body,
+    )?;
     Ok(s)
 }
 
@@ -335,7 +354,11 @@ impl Receive for SignupRequested {
         if self.member.home() != from.org {
             return Ok(Refusal::new(
                 "not_home",
-                format!("{} signs up a member whose home is {}", from.org, self.member.home()),
+                format!(
+                    "{} signs up a member whose home is {}",
+                    from.org,
+                    self.member.home()
+                ),
             )
             .into());
         }
@@ -350,13 +373,18 @@ impl Receive for SignupRequested {
         };
         let id = self.signup_id.to_string();
         if rows::find_signup(conn, from.org.as_str(), &id)?.is_some() {
-            return Ok(Refusal::new("duplicate_signup", format!("sign-up {id} is known already")).into());
+            return Ok(
+                Refusal::new("duplicate_signup", format!("sign-up {id} is known already")).into(),
+            );
         }
         let mref = self.member.to_string();
         if let Some(s) = rows::standing_signup(conn, &activity.host_org, &activity.id, &mref)? {
             return Ok(Refusal::new(
                 "already_signed_up",
-                format!("this member signed up already (sign-up {}, {})", s.id, s.status),
+                format!(
+                    "this member signed up already (sign-up {}, {})",
+                    s.id, s.status
+                ),
             )
             .into());
         }
@@ -386,10 +414,20 @@ impl Receive for SignupRequested {
 impl Receive for PlacementDecided {
     /// At the home: the host placed or declined our member.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
-        let mut s = match known(conn, from.me, self.signup_id, self.activity_id, &self.member.to_string())? {
+        let mut s = match known(
+            conn,
+            from.me,
+            self.signup_id,
+            self.activity_id,
+            &self.member.to_string(),
+        )? {
             Ok(s) if s.host_org == from.org.as_str() => s,
             Ok(_) => {
-                return Ok(Refusal::new("unknown_signup", format!("{} does not host this activity", from.org)).into());
+                return Ok(Refusal::new(
+                    "unknown_signup",
+                    format!("{} does not host this activity", from.org),
+                )
+                .into());
             }
             Err(r) => return Ok(r.into()),
         };
@@ -415,7 +453,13 @@ impl Receive for PlacementDecided {
 impl Receive for SignupConfirmed {
     /// At the host: the member accepted the placement; now the host has their contact.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
-        let mut s = match known(conn, from.org, self.signup_id, self.activity_id, &self.member.to_string())? {
+        let mut s = match known(
+            conn,
+            from.org,
+            self.signup_id,
+            self.activity_id,
+            &self.member.to_string(),
+        )? {
             Ok(s) if s.host_org == from.me.as_str() => s,
             Ok(_) => return Ok(Refusal::new("unknown_signup", "not an activity of ours").into()),
             Err(r) => return Ok(r.into()),
@@ -423,7 +467,10 @@ impl Receive for SignupConfirmed {
         if s.status != SignupStatus::Placed {
             return Ok(Refusal::new(
                 "not_placed",
-                format!("sign-up {} is {}: only a placement is confirmed", s.id, s.status),
+                format!(
+                    "sign-up {} is {}: only a placement is confirmed",
+                    s.id, s.status
+                ),
             )
             .into());
         }
@@ -441,13 +488,26 @@ impl Receive for SignupCancelled {
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
         // The sender is the member's home (we host) or the host (we are home).
         let home = self.member.home();
-        let mut s = match known(conn, home, self.signup_id, self.activity_id, &self.member.to_string())? {
-            Ok(s) if (home == from.org && s.host_org == from.me.as_str())
-                || (home == from.me && s.host_org == from.org.as_str()) =>
+        let mut s = match known(
+            conn,
+            home,
+            self.signup_id,
+            self.activity_id,
+            &self.member.to_string(),
+        )? {
+            Ok(s)
+                if (home == from.org && s.host_org == from.me.as_str())
+                    || (home == from.me && s.host_org == from.org.as_str()) =>
             {
                 s
             }
-            Ok(_) => return Ok(Refusal::new("unknown_signup", "neither the member's home nor the host").into()),
+            Ok(_) => {
+                return Ok(Refusal::new(
+                    "unknown_signup",
+                    "neither the member's home nor the host",
+                )
+                .into());
+            }
             Err(r) => return Ok(r.into()),
         };
         if !s.status.standing() {

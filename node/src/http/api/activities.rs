@@ -316,9 +316,10 @@ pub async fn attendance(
                 .ok_or_else(|| {
                     crate::domain::Invalid::NotFound(format!("sign-up {}", input.signup_id))
                 })?;
-            let mref: MemberRef = s.mref.parse().map_err(|e| {
-                crate::store::StoreError::Corrupt(format!("sign-up {}: {e}", s.id))
-            })?;
+            let mref: MemberRef = s
+                .mref
+                .parse()
+                .map_err(|e| crate::store::StoreError::Corrupt(format!("sign-up {}: {e}", s.id)))?;
             if input.present {
                 checkins::check_in(c, a, id, &mref, Proof::Staff)
             } else {
@@ -339,7 +340,11 @@ pub struct CheckinCode {
 }
 
 /// The address a QR code of `activity` carries at `now_s`, on this node.
-pub fn checkin_url(node: &crate::state::SharedNode, activity: &ActivityRow, now_s: i64) -> Option<CheckinCode> {
+pub fn checkin_url(
+    node: &crate::state::SharedNode,
+    activity: &ActivityRow,
+    now_s: i64,
+) -> Option<CheckinCode> {
     let code = checkins::code(activity, now_s)?;
     let base = node
         .roster()
@@ -348,7 +353,11 @@ pub fn checkin_url(node: &crate::state::SharedNode, activity: &ActivityRow, now_
         .unwrap_or_default();
     let window = now_s.div_euclid(checkins::CODE_WINDOW_SECS);
     Some(CheckinCode {
-        url: format!("{}/checkin/{}?code={code}", base.trim_end_matches('/'), activity.id),
+        url: format!(
+            "{}/checkin/{}?code={code}",
+            base.trim_end_matches('/'),
+            activity.id
+        ),
         code,
         valid_until: (window + 2) * checkins::CODE_WINDOW_SECS,
     })

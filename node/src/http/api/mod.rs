@@ -105,7 +105,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/activities", web::get().to(activities::list))
             .route("/activities", web::post().to(activities::publish))
-            .route("/activities/{id}/cancel", web::post().to(activities::cancel))
+            .route(
+                "/activities/{id}/cancel",
+                web::post().to(activities::cancel),
+            )
             .route(
                 "/activities/{id}/signups",
                 web::get().to(activities::signups_for),

@@ -21,13 +21,13 @@ use super::offers::{OfferView, Page, Withdrawn};
 use super::reports::{ReportView, Reports};
 use crate::domain::activities::{Cancellation, NewActivity};
 use crate::domain::agreements::{AgreementDecision, NewAgreement};
-use crate::domain::signups::{NewSignup, Placement, SignupCancellation};
 use crate::domain::members::{ImportReport, NewMember};
 use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
 use crate::domain::offers::{NewOffer, Withdrawal};
 use crate::domain::reports::{
     NewReport, ReportDecision, ReportingStats, Withdrawal as ReportWithdrawal,
 };
+use crate::domain::signups::{NewSignup, Placement, SignupCancellation};
 use crate::http::error::ErrorBody;
 
 #[derive(utoipa::OpenApi)]
@@ -310,7 +310,13 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         None,
         response::<AgreementDocument>,
     ),
-    ("get", "/api/v1/activities", "200", None, response::<Activities>),
+    (
+        "get",
+        "/api/v1/activities",
+        "200",
+        None,
+        response::<Activities>,
+    ),
     (
         "post",
         "/api/v1/activities",
@@ -360,7 +366,13 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         Some(request::<SignupCancellation>),
         response::<SignupView>,
     ),
-    ("get", "/api/v1/me/signups", "200", None, response::<Signups>),
+    (
+        "get",
+        "/api/v1/me/signups",
+        "200",
+        None,
+        response::<Signups>,
+    ),
     (
         "post",
         "/api/v1/me/signups",

@@ -23,7 +23,9 @@ use super::{
 use crate::domain::activities::{self, Cancellation, NewActivity};
 use crate::domain::checkins::{self, Proof};
 use crate::domain::signups::{self, NewSignup, Placement, SignupCancellation};
-use crate::domain::status::{ActivityStatus, SignupStatus};
+use crate::domain::status::ActivityStatus;
+#[cfg(test)]
+use crate::domain::status::SignupStatus;
 use crate::http::api;
 use crate::http::error::ApiError;
 use crate::store::activities::{self as rows, ActivityRow, CheckinRow, SignupRow};
@@ -226,7 +228,7 @@ pub async fn show(
         return redirect("/login");
     };
     if auth.claims.role != Role::Admin {
-        return refuse(&req, &node, "/activities", &t.t("admin_only"));
+        return refuse(&req, &node, "/offers", &t.t("admin_only"));
     }
     let (base, clear) = base(&req, &node, Some(auth.claims.role));
     let Ok(id) = api::uuid_path("activity", &path) else {
@@ -278,7 +280,8 @@ pub async fn cancel(
     admin_action(req, node, &to, |n| async move {
         let id = api::uuid_path("activity", &path)?;
         let input: Cancellation = form_input(&form, &[], &[], &[])?;
-        n.act(move |c, a| activities::cancel(c, a, id, input)).await?;
+        n.act(move |c, a| activities::cancel(c, a, id, input))
+            .await?;
         Ok(())
     })
     .await
@@ -374,14 +377,18 @@ pub async fn qr(
         return redirect("/login");
     };
     if auth.claims.role != Role::Admin {
-        return refuse(&req, &node, "/activities", &t.t("admin_only"));
+        return refuse(&req, &node, "/offers", &t.t("admin_only"));
     }
     let (base, clear) = base(&req, &node, Some(auth.claims.role));
     let Ok(id) = api::uuid_path("activity", &path) else {
         return refuse(&req, &node, "/activities", &t.t("not_found"));
     };
     let (me, sid) = (node.cfg.org_id.to_string(), id.to_string());
-    let a = match node.store.read(move |c| rows::find_activity(c, &me, &sid)).await {
+    let a = match node
+        .store
+        .read(move |c| rows::find_activity(c, &me, &sid))
+        .await
+    {
         Ok(Some(a)) if a.qr_secret.is_some() => a,
         Ok(_) => return refuse(&req, &node, "/activities", &t.t("not_found")),
         Err(e) => return back(&node, "/activities", Err(e.into()), t),
@@ -453,7 +460,11 @@ pub async fn checkin_page(
     let Ok(id) = api::uuid_path("activity", &path) else {
         return refuse(&req, &node, "/visit", &t.t("not_found"));
     };
-    let (me, sid, mref) = (node.cfg.org_id.to_string(), id.to_string(), v.member_ref.clone());
+    let (me, sid, mref) = (
+        node.cfg.org_id.to_string(),
+        id.to_string(),
+        v.member_ref.clone(),
+    );
     let found = node
         .store
         .read(move |c| {
@@ -489,7 +500,13 @@ pub async fn checkin_page(
 
 /// `POST /checkin/{id}` (`code`) and `POST /checkin/{id}/out`: the signed-in visitor checks in
 /// or out.
-async fn visitor_action(req: HttpRequest, node: NodeData, path: String, form: Form, out: bool) -> HttpResponse {
+async fn visitor_action(
+    req: HttpRequest,
+    node: NodeData,
+    path: String,
+    form: Form,
+    out: bool,
+) -> HttpResponse {
     let (t, _) = lang(&req, &HashMap::new());
     let code = form
         .0
@@ -504,7 +521,12 @@ async fn visitor_action(req: HttpRequest, node: NodeData, path: String, form: Fo
         return redirect(&format!("/signin?next={}", super::signin::encode(&here)));
     };
     if !same_origin(&req) {
-        return back(&node, &here, Err(ApiError::forbidden("cross-site request refused")), t);
+        return back(
+            &node,
+            &here,
+            Err(ApiError::forbidden("cross-site request refused")),
+            t,
+        );
     }
     let result = async {
         let id = api::uuid_path("activity", &path)?;
@@ -526,11 +548,21 @@ async fn visitor_action(req: HttpRequest, node: NodeData, path: String, form: Fo
     back(&node, &here, result, t)
 }
 
-pub async fn check_in(req: HttpRequest, node: NodeData, path: web::Path<String>, form: Form) -> HttpResponse {
+pub async fn check_in(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
     visitor_action(req, node, path.into_inner(), form, false).await
 }
 
-pub async fn check_out(req: HttpRequest, node: NodeData, path: web::Path<String>, form: Form) -> HttpResponse {
+pub async fn check_out(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
     visitor_action(req, node, path.into_inner(), form, true).await
 }
 
@@ -541,7 +573,9 @@ pub async fn sign_up(req: HttpRequest, node: NodeData, mut form: Form) -> HttpRe
     // A checkbox left unticked is not sent: it means no.
     if let Ok(fields) = form.0.as_mut() {
         for k in ["share_name", "share_skills"] {
-            fields.entry(k.to_owned()).or_insert_with(|| vec!["false".into()]);
+            fields
+                .entry(k.to_owned())
+                .or_insert_with(|| vec!["false".into()]);
         }
     }
     super::members::member_action_to(req, node, "/me", |n, m| async move {
@@ -553,7 +587,11 @@ pub async fn sign_up(req: HttpRequest, node: NodeData, mut form: Form) -> HttpRe
     .await
 }
 
-pub async fn confirm_mine(req: HttpRequest, node: NodeData, path: web::Path<String>) -> HttpResponse {
+pub async fn confirm_mine(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+) -> HttpResponse {
     super::members::member_action_to(req, node, "/me", |n, m| async move {
         let id = own(&n, &m, &path).await?;
         n.act(move |c, a| signups::confirm(c, a, id)).await?;

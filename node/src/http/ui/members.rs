@@ -23,8 +23,8 @@ use crate::domain::reports::{self, NewReport, ReportDecision, ReportingStats, Wi
 use crate::domain::status::ReportStatus;
 use crate::http::api;
 use crate::http::error::ApiError;
-use crate::store::members::MemberRow;
 use crate::store::activities::{CheckinRow, SignupRow};
+use crate::store::members::MemberRow;
 use crate::store::reports::ReportRow;
 
 /// The codes of an import's row errors, each worded through `import-<code>` (for the test that
@@ -459,7 +459,10 @@ impl MePage {
         members::addressed_as(&self.m)
     }
     fn title<'a>(&'a self, activity: &'a str) -> &'a str {
-        self.titles.get(activity).map(String::as_str).unwrap_or(activity)
+        self.titles
+            .get(activity)
+            .map(String::as_str)
+            .unwrap_or(activity)
     }
     fn when(&self, s: &i64) -> String {
         super::activities::when(*s)
@@ -510,7 +513,9 @@ pub async fn me(
             let signups = crate::store::activities::signups_of_member(c, &id)?;
             let mut titles = HashMap::new();
             for su in &signups {
-                if let Some(a) = crate::store::activities::find_activity(c, &su.host_org, &su.activity_id)? {
+                if let Some(a) =
+                    crate::store::activities::find_activity(c, &su.host_org, &su.activity_id)?
+                {
                     titles.insert(a.id, a.title);
                 }
             }
