@@ -6,6 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // harness failures should panic the test
 
 pub mod broker;
+pub mod browser;
 pub mod process;
 
 use std::path::{Path, PathBuf};

@@ -6,81 +6,14 @@
 //! browser: each gets its page with the reason, and none of them signs anyone in.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
-use std::process::{Child, Command, Stdio};
-
 use fantoccini::cookies::Cookie;
-use fantoccini::{Client, ClientBuilder, Locator};
+use fantoccini::{Client, Locator};
 use serde_json::{Value, json};
 use tongxin_schema::envelope::Signer;
 use tongxin_schema::token::{MEMBER_TYP, MemberClaims};
 use tongxin_schema::{MemberRef, OrgKind};
+use tongxin_tests::browser::{Driver, arrive, text};
 use tongxin_tests::*;
-
-/// chromedriver, started here and killed (by its pid) when the test ends.
-struct Driver {
-    child: Child,
-    port: u16,
-}
-
-impl Driver {
-    fn start() -> Driver {
-        let bin = ["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]
-            .into_iter()
-            .find(|p| std::path::Path::new(p).exists())
-            .expect("chromedriver is not installed: tests/run installs it (apt-get install chromium-driver)");
-        let port = std::net::TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(bin)
-            .arg(format!("--port={port}"))
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap();
-        Driver { child, port }
-    }
-
-    /// A headless Chromium with a fresh profile, phone-sized.
-    async fn browser(&self) -> Client {
-        let profile = tempfile::tempdir().unwrap().keep();
-        let caps = json!({
-            "goog:chromeOptions": {
-                "binary": "/usr/bin/chromium",
-                "args": [
-                    "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                    "--disable-quic", "--no-first-run", "--disable-background-networking",
-                    "--disable-component-update", "--disable-sync", "--window-size=390,844",
-                    format!("--user-data-dir={}", profile.display()),
-                ]
-            }
-        });
-        let caps: fantoccini::wd::Capabilities = caps.as_object().unwrap().clone();
-        let url = format!("http://127.0.0.1:{}", self.port);
-        // chromedriver takes a moment to listen.
-        let mut last = None;
-        for _ in 0..50 {
-            match ClientBuilder::new(hyper_util::client::legacy::connect::HttpConnector::new())
-                .capabilities(caps.clone())
-                .connect(&url)
-                .await
-            {
-                Ok(c) => return c,
-                Err(e) => last = Some(e),
-            }
-            tokio::time::sleep(std::time::Duration::from_millis(200)).await;
-        }
-        panic!("no WebDriver session: {last:?}");
-    }
-}
-
-impl Drop for Driver {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
 
 /// Signed-in sessions at `host` so far (every accepted token adds one).
 async fn completed(host: &RunningNode) -> i64 {
@@ -119,23 +52,6 @@ async fn start_signin(c: &Client, host: &RunningNode, home: &RunningNode) -> Str
         .to_owned()
 }
 
-/// Waits for the browser to arrive at an address starting with `prefix` (a click returns
-/// before the navigation it starts has finished), and returns it.
-async fn arrive(c: &Client, prefix: &str) -> String {
-    for _ in 0..100 {
-        let url = c.current_url().await.unwrap().to_string();
-        if url.starts_with(prefix) {
-            return url;
-        }
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
-    panic!(
-        "not sent to {prefix}: at {} showing {}",
-        c.current_url().await.unwrap(),
-        text(c).await
-    );
-}
-
 fn claims(home: &Org, host: &Org, nonce: &str) -> MemberClaims {
     let t = now();
     MemberClaims {
@@ -166,15 +82,6 @@ fn sign_raw(org: &Org, claims: &Value) -> String {
 
 /// A token made for the nonce of a sign-in in progress.
 type TokenFor<'a> = Box<dyn Fn(&str) -> String + 'a>;
-
-async fn text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_member_signs_in_at_a_community_with_their_home_and_bad_tokens_are_refused() {
