@@ -23,9 +23,7 @@ use super::{
 use crate::domain::activities::{self, Cancellation, NewActivity};
 use crate::domain::checkins::{self, Proof};
 use crate::domain::signups::{self, NewSignup, Placement, SignupCancellation};
-use crate::domain::status::ActivityStatus;
-#[cfg(test)]
-use crate::domain::status::SignupStatus;
+use crate::domain::status::{ActivityStatus, SignupStatus};
 use crate::http::api;
 use crate::http::error::ApiError;
 use crate::store::activities::{self as rows, ActivityRow, CheckinRow, SignupRow};
@@ -87,9 +85,16 @@ struct ListPage {
     skills: Vec<(&'static str, String)>,
     grids: Vec<String>,
     today: String,
+    /// The signed-in member's standing sign-ups, by activity id (their status).
+    mine: HashMap<String, SignupStatus>,
 }
 
 impl ListPage {
+    fn my_status(&self, activity: &str) -> Option<String> {
+        self.mine
+            .get(activity)
+            .map(|s| self.t.t(&format!("signup-{s}")).into_owned())
+    }
     fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
         name_of(&self.names, id)
     }
@@ -118,12 +123,30 @@ pub async fn list(
     };
     let (base, clear) = base(&req, &node, Some(a.claims.role));
     let now = node.clock.now_s();
-    let items = match node
+    let member = match a.claims.role {
+        Role::Member => api::members::member_signed_in_as(&node, &a.claims.sub)
+            .await
+            .ok()
+            .map(|m| m.id),
+        _ => None,
+    };
+    let found = node
         .store
-        .read(move |c| rows::activities_ending_after(c, now))
-        .await
-    {
-        Ok(i) => i,
+        .read(move |c| {
+            let items = rows::activities_ending_after(c, now)?;
+            let mine = match member {
+                Some(m) => rows::signups_of_member(c, &m)?
+                    .into_iter()
+                    .filter(|s| s.status.standing())
+                    .map(|s| (s.activity_id, s.status))
+                    .collect(),
+                None => HashMap::new(),
+            };
+            Ok((items, mine))
+        })
+        .await;
+    let (items, mine) = match found {
+        Ok(f) => f,
         Err(e) => return back(&node, "/offers", Err(e.into()), t),
     };
     let grids = super::my_grids(&node);
@@ -143,6 +166,7 @@ pub async fn list(
             publishes: a.claims.role == Role::Admin && node.cfg.kind != OrgKind::OrgDepartment,
             grids,
             today: super::agreements::day(now),
+            mine,
         },
         [cookie, clear],
     )
