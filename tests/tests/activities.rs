@@ -513,6 +513,37 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
             .iter()
             .any(|e| e["id"] == old.to_string() && e["superseded"] == true)
     );
+    // A second correction naming the first check-in again replaces the one credited now.
+    send_unchecked(
+        &east,
+        &co,
+        attest(uuid::Uuid::now_v7(), mref.clone(), Some(activity), in_at, in_at + 2400, Some(old)),
+    )
+    .await;
+    let twice = eventually(15, "the second correction credited", || async {
+        let r = record(&co, &zhang).await;
+        (r["total_minutes"] == 40).then_some(r)
+    })
+    .await;
+    let credited = twice["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|e| e["superseded"] == false)
+        .count();
+    assert_eq!(credited, 1, "one entry of the family is credited: {twice}");
+    // A host may not close a forgotten check-out after the activity's end.
+    let mut late = attest(uuid::Uuid::now_v7(), mref.clone(), Some(activity), out_at + 7200, out_at + 9000, None);
+    late.closed_by_host = true;
+    send_unchecked(&east, &co, late).await;
+    eventually(15, "the late closing refused", || async {
+        rejected_codes(&co)
+            .await
+            .contains(&"after_the_end".to_owned())
+            .then_some(())
+    })
+    .await;
+    assert_eq!(record(&co, &zhang).await["total_minutes"], 40);
 
     // The bystander community and the street hold the activity, never a member's name or
     // phone; the host holds those of the two who confirmed (so the scan would see a leak).
@@ -687,6 +718,42 @@ async fn thirty_sign_ups_from_three_homes_for_ten_places_place_exactly_ten() {
         .filter(|s| s["status"] == "placed")
         .count();
     assert_eq!(placed, 10);
+
+    // The host cancels the activity: every sign-up ends, at the host and at each home, and a
+    // placed member can no longer confirm (their contact is not released).
+    east.ok_post(
+        &format!("/api/v1/activities/{id}/cancel"),
+        json!({ "reason": "天气原因取消" }),
+    )
+    .await;
+    assert!(
+        items(&east.get(&format!("/api/v1/activities/{id}/signups")).await)
+            .iter()
+            .all(|s| s["status"] == "cancelled")
+    );
+    let mut placed_at_home = Vec::new();
+    for home in &homes {
+        let (host, act) = (east.org_id.to_string(), id.clone());
+        let rows = eventually(15, "the sign-ups ended at home", || async {
+            let (host, act) = (host.clone(), act.clone());
+            let rows = home
+                .node
+                .store
+                .read(move |c| tongxin_node::store::activities::signups_for(c, &host, &act))
+                .await
+                .unwrap();
+            (rows.len() == 10 && rows.iter().all(|r| !r.status.standing())).then_some(rows)
+        })
+        .await;
+        placed_at_home.extend(rows.into_iter().map(|r| (home, r.id)));
+    }
+    let (home, sid) = placed_at_home.remove(0);
+    let sid: uuid::Uuid = sid.parse().unwrap();
+    let refused = home
+        .node
+        .act(move |c, a| tongxin_node::domain::signups::confirm(c, a, sid))
+        .await;
+    assert!(refused.is_err(), "no confirmation after the cancellation");
     for n in homes {
         n.stop().await;
     }

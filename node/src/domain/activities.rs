@@ -120,7 +120,9 @@ pub fn ours(conn: &mut AnyConnection, actor: &Actor, id: Uuid) -> Result<Activit
     )
 }
 
-/// Cancels one of our activities; every node is told.
+/// Cancels one of our activities; every node is told. Its sign-ups end with it (each home
+/// does the same for its own when it learns of the cancellation), and whoever is checked in is
+/// checked out now, flagged, credited up to now.
 pub fn cancel(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -139,6 +141,8 @@ pub fn cancel(
     a.note = body.reason.as_ref().map(|r| r.to_string());
     a.updated_ms = actor.now_ms;
     rows::cancel_activity(conn, &a.host_org, &a.id, a.note.as_deref(), actor.now_ms)?;
+    super::checkins::close_open_now(conn, actor, &a)?;
+    rows::cancel_signups_for(conn, &a.host_org, &a.id, a.note.as_deref(), actor.now_ms)?;
     outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::All, body)?;
     Ok(a)
 }
@@ -171,13 +175,10 @@ impl Receive for ActivityCancelled {
             )
             .into());
         }
-        rows::cancel_activity(
-            conn,
-            from.org.as_str(),
-            &id,
-            self.reason.as_ref().map(|r| r.as_str()),
-            from.at_ms,
-        )?;
+        let reason = self.reason.as_ref().map(|r| r.as_str());
+        rows::cancel_activity(conn, from.org.as_str(), &id, reason, from.at_ms)?;
+        // At a home: our members' sign-ups for it end too (the host ended its side).
+        rows::cancel_signups_for(conn, from.org.as_str(), &id, reason, from.at_ms)?;
         Ok(Outcome::Applied)
     }
 }

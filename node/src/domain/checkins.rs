@@ -99,7 +99,7 @@ pub fn check_in(
         )
         .into());
     }
-    if now < a.starts_at - EARLY_SECS || now >= a.ends_at {
+    if now < a.starts_at.saturating_sub(EARLY_SECS) || now >= a.ends_at {
         return Err(Invalid::Conflict(format!(
             "check-in for 「{}」 is open from 30 minutes before it starts until it ends",
             a.title
@@ -198,7 +198,9 @@ fn close(
             .category
             .parse()
             .map_err(|_| StoreError::Corrupt(format!("activity {}: category", a.id)))?,
-        checked_in_at: c.checked_in_at,
+        // What is credited starts at the activity's start at the earliest (an early arrival
+        // must not overlap the member's previous activity at the home).
+        checked_in_at: c.checked_in_at.max(a.starts_at).min(out_s),
         checked_out_at: out_s,
         minutes: u32::try_from(minutes).unwrap_or(0),
         mode: a
@@ -215,6 +217,45 @@ fn close(
     c.attestation = Some(jws);
     rows::update_checkin(conn, &c)?;
     Ok(c)
+}
+
+/// At the host: checks out now, flagged, whoever is still checked in at `a` (it was
+/// cancelled, or their place was).
+pub fn close_open_now(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    a: &ActivityRow,
+) -> Result<usize, ActionError> {
+    close_open(conn, actor, a, None)
+}
+
+/// Closes the open check-ins at `a` (of the member `mref` only, if given) at now, or at the
+/// activity's end if that came first.
+fn close_open(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    a: &ActivityRow,
+    mref: Option<&str>,
+) -> Result<usize, ActionError> {
+    let now = actor.now_ms.div_euclid(1000);
+    let mut n = 0;
+    for c in rows::checkins_for(conn, &a.host_org, &a.id)? {
+        if c.checked_out_at.is_none() && mref.is_none_or(|m| m == c.mref) {
+            close(conn, actor, a, c, now.min(a.ends_at), true)?;
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+/// At the host: the member's place at `a` was cancelled; if they are checked in, check them out.
+pub fn close_for_member(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    a: &ActivityRow,
+    mref: &str,
+) -> Result<usize, ActionError> {
+    close_open(conn, actor, a, Some(mref))
 }
 
 /// At the host: closes the check-ins of activities that are over (the member forgot to check
@@ -241,6 +282,23 @@ pub fn close_forgotten(conn: &mut AnyConnection, actor: &Actor) -> Result<usize,
     Ok(n)
 }
 
+/// At the home: the entry now credited for the check-in `id` of `host` and its corrections
+/// (the newest of the family), if the home knows `id`.
+fn current_of(conn: &mut AnyConnection, host: &str, id: &str) -> StoreResult<Option<CheckinRow>> {
+    let Some(mut c) = rows::find_checkin(conn, host, id)? else {
+        return Ok(None);
+    };
+    // Each entry is replaced at most once (a correction records the entry it replaced), so
+    // the family is a line from the first check-in to the one credited now.
+    while c.superseded {
+        match rows::correction_of(conn, host, &c.id)? {
+            Some(next) => c = next,
+            None => break,
+        }
+    }
+    Ok(Some(c))
+}
+
 impl Receive for CheckinAttested {
     /// At the home: the host vouches that our member served; credit it to their record.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
@@ -265,11 +323,22 @@ impl Receive for CheckinAttested {
         }
         // The sender must host the activity it attests (activities are keyed by their host).
         if let Some(activity) = self.activity_id {
-            let known = rows::find_activity(conn, host, &activity.to_string())?;
-            if known.is_none() {
+            let Some(a) = rows::find_activity(conn, host, &activity.to_string())? else {
                 return Ok(Refusal::new(
                     "unknown_activity",
                     format!("{host} hosts no activity {activity}"),
+                )
+                .into());
+            };
+            // A check-in the host closed for a member who did not check out ends by the
+            // activity's end (PROTOCOL.md §6.2).
+            if self.closed_by_host && self.checked_out_at > a.ends_at {
+                return Ok(Refusal::new(
+                    "after_the_end",
+                    format!(
+                        "closed by the host at {} but the activity ended at {}",
+                        self.checked_out_at, a.ends_at
+                    ),
                 )
                 .into());
             }
@@ -283,12 +352,12 @@ impl Receive for CheckinAttested {
         };
         let corrected = match self.corrects {
             None => None,
-            Some(old) => match rows::find_checkin(conn, host, &old.to_string())? {
-                Some(o) if o.mref == mref && !o.superseded => Some(o),
+            Some(old) => match current_of(conn, host, &old.to_string())? {
+                Some(o) if o.mref == mref => Some(o),
                 _ => {
                     return Ok(Refusal::new(
                         "unknown_checkin",
-                        format!("the correction names check-in {old}, which {host} did not attest for this member, or which was corrected already"),
+                        format!("the correction names check-in {old}, which {host} did not attest for this member"),
                     )
                     .into());
                 }
@@ -327,7 +396,9 @@ impl Receive for CheckinAttested {
                 checked_out_at: Some(self.checked_out_at),
                 minutes: Some(i64::from(self.minutes)),
                 closed_by_host: self.closed_by_host,
-                corrects: self.corrects.map(|c| c.to_string()),
+                // The entry this one replaced: the newest of the family, so that the chain of
+                // corrections stays a line even when two name the same first check-in.
+                corrects: corrected.as_ref().map(|o| o.id.clone()),
                 superseded: false,
                 attestation: Some(from.jws.to_owned()),
                 created_ms: from.at_ms,

@@ -192,6 +192,9 @@ pub fn confirm(
         ))
         .into());
     }
+    // Nothing is released for an activity that is over or cancelled.
+    open_activity(conn, &s.host_org, &s.activity_id, actor.now_ms.div_euclid(1000))?
+        .map_err(|(_, why)| Invalid::Conflict(why))?;
     let member_id: Uuid = parsed("sign-up member", s.member_id.as_deref().unwrap_or_default())?;
     let m = members::find(conn, member_id)?;
     let host: OrgId = parsed("sign-up host", &s.host_org)?;
@@ -277,6 +280,9 @@ pub fn place(
     let activity = rows::find_activity(conn, &s.host_org, &s.activity_id)?
         .ok_or_else(|| Invalid::NotFound(format!("activity {}", s.activity_id)))?;
     if p.accepted {
+        if activity.ends_at <= actor.now_ms.div_euclid(1000) {
+            return Err(Invalid::Conflict(format!("「{}」 is over", activity.title)).into());
+        }
         if activity.status == ActivityStatus::Cancelled {
             return Err(Invalid::Conflict(format!("「{}」 was cancelled", activity.title)).into());
         }
@@ -324,6 +330,9 @@ pub fn cancel_at_host(
     c: SignupCancellation,
 ) -> Result<SignupRow, ActionError> {
     let s = for_ours(conn, actor, home, id)?;
+    if let Some(a) = rows::find_activity(conn, &s.host_org, &s.activity_id)? {
+        super::checkins::close_for_member(conn, actor, &a, &s.mref)?;
+    }
     cancel(conn, actor, s, home.clone(), c)
 }
 
@@ -371,6 +380,13 @@ impl Receive for SignupRequested {
             Ok(a) => a,
             Err((code, why)) => return Ok(Refusal::new(code, why).into()),
         };
+        if let Some(post) = self.post_id {
+            return Ok(Refusal::new(
+                "unknown_post",
+                format!("activity {} has no post {post}", self.activity_id),
+            )
+            .into());
+        }
         let id = self.signup_id.to_string();
         if rows::find_signup(conn, from.org.as_str(), &id)?.is_some() {
             return Ok(
@@ -464,6 +480,11 @@ impl Receive for SignupConfirmed {
             Ok(_) => return Ok(Refusal::new("unknown_signup", "not an activity of ours").into()),
             Err(r) => return Ok(r.into()),
         };
+        if let Err((code, why)) =
+            open_activity(conn, &s.host_org, &s.activity_id, from.at_ms.div_euclid(1000))?
+        {
+            return Ok(Refusal::new(code, why).into());
+        }
         if s.status != SignupStatus::Placed {
             return Ok(Refusal::new(
                 "not_placed",

@@ -179,6 +179,45 @@ pub fn signups_for(
         .load(conn)?)
 }
 
+/// Cancels every standing sign-up of an activity (the activity was cancelled); returns how many.
+pub fn cancel_signups_for(
+    conn: &mut AnyConnection,
+    host: &str,
+    activity: &str,
+    note: Option<&str>,
+    at_ms: i64,
+) -> StoreResult<usize> {
+    Ok(diesel::update(
+        signups::table
+            .filter(signups::host_org.eq(host))
+            .filter(signups::activity_id.eq(activity))
+            .filter(signups::status.eq_any([
+                SignupStatus::Requested,
+                SignupStatus::Placed,
+                SignupStatus::Confirmed,
+            ])),
+    )
+    .set((
+        signups::status.eq(SignupStatus::Cancelled),
+        signups::note.eq(note),
+        signups::updated_ms.eq(at_ms),
+    ))
+    .execute(conn)?)
+}
+
+/// At the home: the entry that corrects `id` (of the same host), if any.
+pub fn correction_of(
+    conn: &mut AnyConnection,
+    host: &str,
+    id: &str,
+) -> StoreResult<Option<CheckinRow>> {
+    Ok(checkins::table
+        .filter(checkins::host_org.eq(host))
+        .filter(checkins::corrects.eq(id))
+        .first(conn)
+        .optional()?)
+}
+
 /// How many places of an activity are taken (placed or confirmed).
 pub fn places_taken(conn: &mut AnyConnection, host: &str, activity: &str) -> StoreResult<i64> {
     Ok(signups::table

@@ -184,7 +184,10 @@ pub async fn publish(req: HttpRequest, node: NodeData, mut form: Form) -> HttpRe
             let (date, from, to) = (one(fields, "date"), one(fields, "from"), one(fields, "to"));
             let starts = at("from", &date, &from)?;
             let mut ends = at("to", &date, &to)?;
-            if ends <= starts {
+            if ends == starts {
+                return Err(ApiError::invalid("to", "must be later than the start"));
+            }
+            if ends < starts {
                 // An evening that runs past midnight.
                 ends += 86_400;
             }
@@ -359,7 +362,9 @@ pub async fn tick(
         };
         n.act(move |c, a| {
             let s = rows::find_signup(c, input.home.as_str(), &input.signup_id.to_string())?
-                .filter(|s| s.host_org == a.org().as_str())
+                .filter(|s| {
+                    s.host_org == a.org().as_str() && s.activity_id == activity.to_string()
+                })
                 .ok_or_else(|| crate::domain::Invalid::NotFound("sign-up".into()))?;
             let mref: MemberRef = s
                 .mref

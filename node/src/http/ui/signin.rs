@@ -178,6 +178,15 @@ pub async fn choose(
 /// `POST /signin` (`home`, `next`): starts a sign-in and sends the visitor to their home.
 pub async fn start(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
     let (t, _) = lang(&req, &HashMap::new());
+    // Another site must not start sign-ins here (nor replace a visitor's sign-in in progress).
+    if !same_origin(&req) {
+        return back(
+            &node,
+            "/signin",
+            Err(ApiError::forbidden("cross-site request refused")),
+            t,
+        );
+    }
     let field = |k: &str| {
         form.0
             .as_ref()
