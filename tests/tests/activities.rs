@@ -517,7 +517,14 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
     send_unchecked(
         &east,
         &co,
-        attest(uuid::Uuid::now_v7(), mref.clone(), Some(activity), in_at, in_at + 2400, Some(old)),
+        attest(
+            uuid::Uuid::now_v7(),
+            mref.clone(),
+            Some(activity),
+            in_at,
+            in_at + 2400,
+            Some(old),
+        ),
     )
     .await;
     let twice = eventually(15, "the second correction credited", || async {
@@ -533,7 +540,14 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
         .count();
     assert_eq!(credited, 1, "one entry of the family is credited: {twice}");
     // A host may not close a forgotten check-out after the activity's end.
-    let mut late = attest(uuid::Uuid::now_v7(), mref.clone(), Some(activity), out_at + 7200, out_at + 9000, None);
+    let mut late = attest(
+        uuid::Uuid::now_v7(),
+        mref.clone(),
+        Some(activity),
+        out_at + 7200,
+        out_at + 9000,
+        None,
+    );
     late.closed_by_host = true;
     send_unchecked(&east, &co, late).await;
     eventually(15, "the late closing refused", || async {

@@ -193,8 +193,13 @@ pub fn confirm(
         .into());
     }
     // Nothing is released for an activity that is over or cancelled.
-    open_activity(conn, &s.host_org, &s.activity_id, actor.now_ms.div_euclid(1000))?
-        .map_err(|(_, why)| Invalid::Conflict(why))?;
+    open_activity(
+        conn,
+        &s.host_org,
+        &s.activity_id,
+        actor.now_ms.div_euclid(1000),
+    )?
+    .map_err(|(_, why)| Invalid::Conflict(why))?;
     let member_id: Uuid = parsed("sign-up member", s.member_id.as_deref().unwrap_or_default())?;
     let m = members::find(conn, member_id)?;
     let host: OrgId = parsed("sign-up host", &s.host_org)?;
@@ -480,9 +485,12 @@ impl Receive for SignupConfirmed {
             Ok(_) => return Ok(Refusal::new("unknown_signup", "not an activity of ours").into()),
             Err(r) => return Ok(r.into()),
         };
-        if let Err((code, why)) =
-            open_activity(conn, &s.host_org, &s.activity_id, from.at_ms.div_euclid(1000))?
-        {
+        if let Err((code, why)) = open_activity(
+            conn,
+            &s.host_org,
+            &s.activity_id,
+            from.at_ms.div_euclid(1000),
+        )? {
             return Ok(Refusal::new(code, why).into());
         }
         if s.status != SignupStatus::Placed {

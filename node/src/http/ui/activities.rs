@@ -362,9 +362,7 @@ pub async fn tick(
         };
         n.act(move |c, a| {
             let s = rows::find_signup(c, input.home.as_str(), &input.signup_id.to_string())?
-                .filter(|s| {
-                    s.host_org == a.org().as_str() && s.activity_id == activity.to_string()
-                })
+                .filter(|s| s.host_org == a.org().as_str() && s.activity_id == activity.to_string())
                 .ok_or_else(|| crate::domain::Invalid::NotFound("sign-up".into()))?;
             let mref: MemberRef = s
                 .mref
