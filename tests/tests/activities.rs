@@ -559,6 +559,47 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
     .await;
     assert_eq!(record(&co, &zhang).await["total_minutes"], 40);
 
+    // Each home exports its members' credited service for its spreadsheets.
+    let export = |home: &RunningNode| {
+        let (http, url, token) = (
+            home.http.clone(),
+            home.url("/api/v1/record/export"),
+            home.token.clone(),
+        );
+        async move {
+            http.get(url)
+                .bearer_auth(token)
+                .send()
+                .await
+                .unwrap()
+                .text()
+                .await
+                .unwrap()
+        }
+    };
+    let at_co = export(&co).await;
+    let lines: Vec<&str> = at_co.lines().collect();
+    assert_eq!(
+        lines.len(),
+        2,
+        "a header and the one credited entry: {at_co}"
+    );
+    assert!(lines[0].starts_with("\u{FEFF}姓名,手机"), "{at_co}");
+    assert!(
+        lines[1].starts_with("张建国,13800000001,,小山隆义里社区大党委,文化活动,")
+            && lines[1].ends_with(",40,否"),
+        "{at_co}"
+    );
+    let at_loue = export(&loue).await;
+    assert!(
+        at_loue.contains("赵晓燕") && at_loue.contains(",115,是"),
+        "{at_loue}"
+    );
+    assert!(
+        !at_loue.contains("钱多多"),
+        "nothing credited, nothing exported: {at_loue}"
+    );
+
     // The bystander community and the street hold the activity, never a member's name or
     // phone; the host holds those of the two who confirmed (so the scan would see a leak).
     for n in [co, loue, east, west, street] {

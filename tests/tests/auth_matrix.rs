@@ -109,6 +109,7 @@ const API: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/me/signups/{id}/cancel", Roles(MEMBER)),
     ("GET", "/api/v1/me/record", Roles(MEMBER)),
     ("GET", "/api/v1/members/{id}/record", Roles(ADMIN)),
+    ("GET", "/api/v1/record/export", Roles(ADMIN)),
 ];
 
 /// POST routes whose body is not JSON (a CSV file): the JSON body checks do not apply; the

@@ -340,3 +340,4 @@ record-host = Host
 record-kind = Type
 record-minutes = Minutes
 browse_activities = See the alliance's activities
+export_record = Export the service record (CSV)

@@ -340,3 +340,4 @@ record-host = 主办方
 record-kind = 类型
 record-minutes = 时长（分钟）
 browse_activities = 看看联盟的活动
+export_record = 导出服务记录（CSV）

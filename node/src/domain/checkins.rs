@@ -408,6 +408,71 @@ impl Receive for CheckinAttested {
     }
 }
 
+/// Every member's credited service as CSV for the home's spreadsheets (the 积分 sheet, the
+/// national volunteer system): one row per credited entry (corrections replace what they
+/// correct), Beijing times, a UTF-8 BOM for Excel, cells that a spreadsheet would run as a
+/// formula escaped.
+pub fn export_record(
+    roster: &tongxin_schema::roster::Roster,
+    members: &[crate::store::members::MemberRow],
+    entries: &[CheckinRow],
+) -> String {
+    use crate::i18n::{self, Lang};
+    let beijing = |s: Option<i64>| -> String {
+        s.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
+            .and_then(|t| {
+                t.to_offset(time::macros::offset!(+8))
+                    .format(time::macros::format_description!(
+                        "[year]-[month]-[day] [hour]:[minute]"
+                    ))
+                    .ok()
+            })
+            .unwrap_or_default()
+    };
+    let by_id: std::collections::HashMap<&str, &crate::store::members::MemberRow> =
+        members.iter().map(|m| (m.id.as_str(), m)).collect();
+    let org_name = |id: &str| -> String {
+        roster
+            .orgs()
+            .iter()
+            .find(|o| o.id.as_str() == id)
+            .map_or_else(|| id.to_owned(), |o| o.name.to_string())
+    };
+    let mut w = csv::Writer::from_writer(Vec::new());
+    let header = [
+        "姓名",
+        "手机",
+        "部门",
+        "主办方",
+        "活动类型",
+        "签到",
+        "签退",
+        "服务时长（分钟）",
+        "未签退由主办方关闭",
+    ];
+    let _ = w.write_record(header);
+    for c in entries.iter().filter(|c| !c.superseded) {
+        let Some(m) = c.member_id.as_deref().and_then(|id| by_id.get(id)) else {
+            continue;
+        };
+        let row = [
+            m.name.clone(),
+            m.phone.clone(),
+            m.department.clone().unwrap_or_default(),
+            org_name(&c.host_org),
+            i18n::message(Lang::ZhCn, &format!("activity-{}", c.category)).into_owned(),
+            beijing(Some(c.checked_in_at)),
+            beijing(c.checked_out_at),
+            c.minutes.unwrap_or(0).to_string(),
+            if c.closed_by_host { "是" } else { "否" }.to_owned(),
+        ];
+        // Writing to a Vec cannot fail.
+        let _ = w.write_record(row.into_iter().map(super::members::spreadsheet_safe));
+    }
+    let body = w.into_inner().unwrap_or_default();
+    format!("\u{FEFF}{}", String::from_utf8_lossy(&body))
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used)]

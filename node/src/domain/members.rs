@@ -684,7 +684,7 @@ fn read_row(
 
 /// A cell Excel would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`,
 /// which Excel shows as text; [`import`] takes it off again.
-fn spreadsheet_safe(cell: String) -> String {
+pub(crate) fn spreadsheet_safe(cell: String) -> String {
     if cell.starts_with(['=', '+', '-', '@', '\t', '\r']) {
         format!("'{cell}")
     } else {

@@ -489,3 +489,24 @@ pub async fn record(
         .ok_or_else(|| ApiError::not_found(format!("member {path}")))?;
     Ok(HttpResponse::Ok().json(Record::of(entries)))
 }
+
+#[utoipa::path(get, path = "/api/v1/record/export", tag = "members", security(("bearer" = [])),
+    responses((status = 200, description = "every member's credited service as CSV (UTF-8 with BOM, Beijing times)")))]
+pub async fn export_record(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let (members, entries) = node
+        .store
+        .read(|c| Ok((crate::store::members::all(c)?, rows::credited(c)?)))
+        .await?;
+    let csv = checkins::export_record(&node.roster(), &members, &entries);
+    Ok(HttpResponse::Ok()
+        .content_type("text/csv; charset=utf-8")
+        .insert_header((
+            "Content-Disposition",
+            format!(
+                "attachment; filename=\"service-record-{}.csv\"",
+                node.cfg.org_id
+            ),
+        ))
+        .body(csv))
+}

@@ -138,6 +138,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/me/record", web::get().to(activities::my_record))
             .route("/members/{id}/record", web::get().to(activities::record))
+            .route("/record/export", web::get().to(activities::export_record))
             .route("/agreements", web::get().to(agreements::list))
             .route("/agreements", web::post().to(agreements::propose))
             .route(

@@ -51,7 +51,8 @@ use crate::http::error::ErrorBody;
         super::activities::signups_for, super::activities::place, super::activities::cancel_signup,
         super::activities::attendance, super::activities::code, super::activities::sign_up,
         super::activities::my_signups, super::activities::confirm, super::activities::cancel_mine,
-        super::activities::my_record, super::activities::record
+        super::activities::my_record, super::activities::record,
+        super::activities::export_record
     ),
     modifiers(&Bearer)
 )]
