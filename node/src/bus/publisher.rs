@@ -249,6 +249,16 @@ impl Publisher {
     /// A member who forgot to check out is checked out at the activity's end, flagged, and the
     /// host attests it; a failure here is logged and tried again at the next tick.
     async fn close_forgotten_checkins(&self) {
+        // A read first: the writer is taken only when someone is still checked in.
+        let me = self.node.cfg.org_id.to_string();
+        let open = self
+            .node
+            .store
+            .read(move |c| crate::store::activities::open_checkins(c, &me))
+            .await;
+        if open.is_ok_and(|o| o.is_empty()) {
+            return;
+        }
         match self
             .node
             .act(crate::domain::checkins::close_forgotten)

@@ -154,6 +154,30 @@ pub fn check_in(
     Ok(row)
 }
 
+/// At the host: staff tick the member of one sign-up in (`present`) or out of one of our
+/// activities (for members without a phone).
+pub fn attend(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    activity_id: Uuid,
+    home: &OrgId,
+    signup_id: Uuid,
+    present: bool,
+) -> Result<CheckinRow, ActionError> {
+    let s = rows::find_signup(conn, home.as_str(), &signup_id.to_string())?
+        .filter(|s| s.host_org == actor.org().as_str() && s.activity_id == activity_id.to_string())
+        .ok_or_else(|| Invalid::NotFound(format!("sign-up {signup_id}")))?;
+    let mref: MemberRef = s
+        .mref
+        .parse()
+        .map_err(|e| StoreError::Corrupt(format!("sign-up {}: {e}", s.id)))?;
+    if present {
+        check_in(conn, actor, activity_id, &mref, Proof::Staff)
+    } else {
+        check_out(conn, actor, activity_id, &mref)
+    }
+}
+
 /// At the host: checks the member out of the activity and attests the service to their home.
 pub fn check_out(
     conn: &mut AnyConnection,

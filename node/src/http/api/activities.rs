@@ -7,12 +7,11 @@
 
 use actix_web::{HttpResponse, web};
 use serde::{Deserialize, Serialize};
-use tongxin_schema::MemberRef;
 
 use super::members::{MEMBER, me_of};
 use super::{ADMIN, ANY, NodeData, org_path, uuid_path};
 use crate::domain::activities::{self, Cancellation, NewActivity};
-use crate::domain::checkins::{self, Proof};
+use crate::domain::checkins;
 use crate::domain::signups::{self, NewSignup, Placement, SignupCancellation};
 use crate::domain::status::{ActivityStatus, SignupStatus};
 use crate::http::auth::Auth;
@@ -310,22 +309,7 @@ pub async fn attendance(
     let id = uuid_path("activity", &path)?;
     let input = body.into_inner();
     let c = node
-        .act(move |c, a| {
-            let s = rows::find_signup(c, input.home.as_str(), &input.signup_id.to_string())?
-                .filter(|s| s.host_org == a.org().as_str() && s.activity_id == id.to_string())
-                .ok_or_else(|| {
-                    crate::domain::Invalid::NotFound(format!("sign-up {}", input.signup_id))
-                })?;
-            let mref: MemberRef = s
-                .mref
-                .parse()
-                .map_err(|e| crate::store::StoreError::Corrupt(format!("sign-up {}: {e}", s.id)))?;
-            if input.present {
-                checkins::check_in(c, a, id, &mref, Proof::Staff)
-            } else {
-                checkins::check_out(c, a, id, &mref)
-            }
-        })
+        .act(move |c, a| checkins::attend(c, a, id, &input.home, input.signup_id, input.present))
         .await?;
     Ok(HttpResponse::Ok().json(CheckinView::from(c)))
 }
@@ -415,16 +399,23 @@ pub async fn my_signups(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiE
     Ok(HttpResponse::Ok().json(Signups { items }))
 }
 
-/// One of the signed-in member's own sign-ups (a member acts on no other).
-async fn own_signup(node: &NodeData, auth: &Auth, id: &str) -> Result<uuid::Uuid, ApiError> {
-    let m = me_of(node, auth).await?;
-    let id = uuid_path("sign-up", id)?;
-    let (home, sid) = (node.cfg.org_id.to_string(), id.to_string());
+/// One of `member`'s own sign-ups here (a member acts on no other), shared by API and UI.
+pub async fn own_signup(
+    node: &crate::state::SharedNode,
+    member: &crate::store::members::MemberRow,
+    id: &str,
+) -> Result<uuid::Uuid, ApiError> {
+    let sid = uuid_path("sign-up", id)?;
+    let (home, s, m) = (
+        node.cfg.org_id.to_string(),
+        sid.to_string(),
+        member.id.clone(),
+    );
     node.store
-        .read(move |c| rows::find_signup(c, &home, &sid))
+        .read(move |c| rows::find_signup(c, &home, &s))
         .await?
-        .filter(|s| s.member_id.as_deref() == Some(m.id.as_str()))
-        .map(|_| id)
+        .filter(|s| s.member_id.as_deref() == Some(m.as_str()))
+        .map(|_| sid)
         .ok_or_else(|| ApiError::not_found(format!("sign-up {id}")))
 }
 
@@ -436,7 +427,7 @@ pub async fn confirm(
     auth: Auth,
     path: web::Path<String>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = own_signup(&node, &auth, &path).await?;
+    let id = own_signup(&node, &me_of(&node, &auth).await?, &path).await?;
     let s = node.act(move |c, a| signups::confirm(c, a, id)).await?;
     Ok(HttpResponse::Ok().json(SignupView::from(s)))
 }
@@ -450,7 +441,7 @@ pub async fn cancel_mine(
     path: web::Path<String>,
     body: ValidJson<SignupCancellation>,
 ) -> Result<HttpResponse, ApiError> {
-    let id = own_signup(&node, &auth, &path).await?;
+    let id = own_signup(&node, &me_of(&node, &auth).await?, &path).await?;
     let input = body.into_inner();
     let s = node
         .act(move |c, a| signups::cancel_at_home(c, a, id, input))

@@ -343,6 +343,8 @@ pub async fn tick(
     let to = to_activity(&activity);
     admin_action(req, node, &to, |n| async move {
         let activity = api::uuid_path("activity", &activity)?;
+        let home = api::org_path(&home)?;
+        let signup = api::uuid_path("sign-up", &id)?;
         let present = match form
             .0
             .as_ref()
@@ -355,26 +357,8 @@ pub async fn tick(
             Some("false") => false,
             _ => return Err(ApiError::invalid("present", "must be true or false")),
         };
-        let input = api::activities::Attendance {
-            home: api::org_path(&home)?,
-            signup_id: api::uuid_path("sign-up", &id)?,
-            present,
-        };
-        n.act(move |c, a| {
-            let s = rows::find_signup(c, input.home.as_str(), &input.signup_id.to_string())?
-                .filter(|s| s.host_org == a.org().as_str() && s.activity_id == activity.to_string())
-                .ok_or_else(|| crate::domain::Invalid::NotFound("sign-up".into()))?;
-            let mref: MemberRef = s
-                .mref
-                .parse()
-                .map_err(|e| crate::store::StoreError::Corrupt(format!("{e}")))?;
-            if input.present {
-                checkins::check_in(c, a, activity, &mref, Proof::Staff)
-            } else {
-                checkins::check_out(c, a, activity, &mref)
-            }
-        })
-        .await?;
+        n.act(move |c, a| checkins::attend(c, a, activity, &home, signup, present))
+            .await?;
         Ok(())
     })
     .await
@@ -620,7 +604,7 @@ pub async fn confirm_mine(
     path: web::Path<String>,
 ) -> HttpResponse {
     super::members::member_action_to(req, node, "/me", |n, m| async move {
-        let id = own(&n, &m, &path).await?;
+        let id = api::activities::own_signup(&n, &m, &path).await?;
         n.act(move |c, a| signups::confirm(c, a, id)).await?;
         Ok(())
     })
@@ -634,29 +618,13 @@ pub async fn cancel_mine(
     form: Form,
 ) -> HttpResponse {
     super::members::member_action_to(req, node, "/me", |n, m| async move {
-        let id = own(&n, &m, &path).await?;
+        let id = api::activities::own_signup(&n, &m, &path).await?;
         let input: SignupCancellation = form_input(&form, &[], &[], &[])?;
         n.act(move |c, a| signups::cancel_at_home(c, a, id, input))
             .await?;
         Ok(())
     })
     .await
-}
-
-/// One of `m`'s own sign-ups.
-async fn own(
-    node: &crate::state::SharedNode,
-    m: &crate::store::members::MemberRow,
-    id: &str,
-) -> Result<uuid::Uuid, ApiError> {
-    let sid = api::uuid_path("sign-up", id)?;
-    let (home, s, member) = (node.cfg.org_id.to_string(), sid.to_string(), m.id.clone());
-    node.store
-        .read(move |c| rows::find_signup(c, &home, &s))
-        .await?
-        .filter(|s| s.member_id.as_deref() == Some(member.as_str()))
-        .map(|_| sid)
-        .ok_or_else(|| ApiError::not_found(format!("sign-up {id}")))
 }
 
 /// The statuses of sign-ups, worded through `signup-<status>`.
