@@ -57,6 +57,10 @@ fn system_ms() -> i64 {
         .unwrap_or(0)
 }
 
+/// The alliance's local time (China Standard Time): the dates, times and weekly slots people
+/// see and enter.
+pub const BEIJING: time::UtcOffset = time::macros::offset!(+8);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -45,7 +45,8 @@ enum Command {
         #[command(subcommand)]
         command: DbCommand,
     },
-    /// Verify one signed message (file or stdin) and print its claims as JSON.
+    /// Verify one signed message, or a service certificate (服务时长证明), from a file or stdin,
+    /// and print its claims as JSON.
     Verify {
         /// The alliance root certificate.
         #[arg(long)]
@@ -56,7 +57,7 @@ enum Command {
         /// The CA-signed roster; with it, senders must be on it and rights are checked fully.
         #[arg(long)]
         roster: Option<PathBuf>,
-        /// The message (compact JWS); `-` or nothing reads stdin.
+        /// The message or certificate (compact JWS); `-` or nothing reads stdin.
         message: Option<PathBuf>,
     },
 }

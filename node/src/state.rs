@@ -220,6 +220,27 @@ impl Node {
         Ok(done)
     }
 
+    /// Runs a query that needs to know who asks and when (the roster, the clock) on a reader
+    /// connection: it writes nothing and takes no writer.
+    pub async fn view<T, F>(self: &Arc<Self>, query: F) -> Result<T, ActionError>
+    where
+        T: Send + 'static,
+        F: FnOnce(&mut AnyConnection, &Actor) -> Result<T, ActionError> + Send + 'static,
+    {
+        let node = self.clone();
+        self.store
+            .read(move |conn| {
+                let roster = node.roster();
+                let actor = Actor {
+                    signer: &node.signer,
+                    roster: &roster,
+                    now_ms: node.clock.now_ms(),
+                };
+                Ok(query(conn, &actor))
+            })
+            .await?
+    }
+
     pub fn broker_ready(&self) -> bool {
         self.broker_ready.load(Ordering::Relaxed)
     }

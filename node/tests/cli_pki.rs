@@ -474,6 +474,38 @@ fn authority_workflow() {
     assert_eq!(claims["iss"], "youyi-nanli");
     assert_eq!(claims["kind"], "offer.published");
 
+    // A service certificate (PROTOCOL.md §4.9) from the same node: recognised by its type.
+    let certificate = tongxin_schema::certificate::CertificateClaims {
+        iss: signer.org_id().clone(),
+        jti: uuid::Uuid::now_v7(),
+        iat: now,
+        name: "张建国".to_owned().try_into().unwrap(),
+        from: now - 86_400,
+        to: now,
+        minutes: 150,
+        entries: 2,
+        hosts: vec![tongxin_schema::certificate::HostMinutes {
+            org: signer.org_id().clone(),
+            minutes: 150,
+        }],
+    };
+    std::fs::write(
+        p("certificate.jws"),
+        signer.sign_certificate(&certificate).unwrap(),
+    )
+    .unwrap();
+    let checked: serde_json::Value = serde_json::from_str(&ok(&[
+        "verify",
+        "--ca",
+        &p("ca/ca.pem"),
+        "--roster",
+        &p("ca/roster.jws"),
+        &p("certificate.jws"),
+    ]))
+    .unwrap();
+    assert_eq!(checked["certificate"]["minutes"], 150, "{checked}");
+    assert_eq!(checked["certificate"]["name"], "张建国");
+
     // Revoke: the CRL verifies with openssl and lists the serial; the message is now refused.
     ok(&[
         "alliance",

@@ -8,6 +8,7 @@
 //!
 //! The normative description is `schema/PROTOCOL.md`.
 
+pub mod certificate;
 pub mod envelope;
 pub mod ids;
 pub mod json_schema;

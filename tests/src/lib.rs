@@ -294,7 +294,13 @@ impl Alliance {
                 name: Text::new(o.name.clone()).unwrap(),
                 kind: o.kind,
                 parent: o.parent.clone(),
-                grids: vec![],
+                // Communities have grids 1–5 (their own codes), so tests can name one.
+                grids: match o.kind {
+                    OrgKind::Community => {
+                        (1..=5).map(|g| Text::new(g.to_string()).unwrap()).collect()
+                    }
+                    _ => vec![],
+                },
                 certificate: String::from_utf8(o.cert.to_pem().unwrap()).unwrap(),
                 base_url: self.base_urls.get(&o.id).cloned(),
             })
@@ -564,6 +570,28 @@ impl RunningNode {
             .as_str()
             .unwrap()
             .to_owned()
+    }
+
+    /// A web UI page as the node's admin sees it, signed in through the login form.
+    pub async fn page(&self, path: &str) -> String {
+        let c = reqwest::Client::builder()
+            .cookie_store(true)
+            .build()
+            .unwrap();
+        let r = c
+            .post(self.url("/login"))
+            .form(&[("username", "admin"), ("password", "correct horse battery")])
+            .send()
+            .await
+            .unwrap();
+        assert!(
+            r.url().path().ends_with("/offers"),
+            "not signed in: {}",
+            r.url()
+        );
+        let r = c.get(self.url(path)).send().await.unwrap();
+        assert_eq!(r.status(), 200, "GET {path}");
+        r.text().await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Value {

@@ -177,7 +177,7 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
     for n in [&co, &loue, &east, &west, &street] {
         eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
     }
-    let (_, zhang) = member(&co, "张建国", "13800000001", &east).await;
+    let (zhang_id, zhang) = member(&co, "张建国", "13800000001", &east).await;
     let (_, zhao) = member(&loue, "赵晓燕", "13900000001", &east).await;
     let (_, qian) = member(&loue, "钱多多", "13900000002", &west).await;
 
@@ -559,6 +559,35 @@ async fn members_sign_up_at_home_check_in_at_the_host_and_are_credited_at_home()
     .await;
     assert_eq!(record(&co, &zhang).await["total_minutes"], 40);
 
+    // 张 prints his service certificate: the minutes credited, signed by his home, checkable
+    // against the root alone (as `tongxin verify` does; node/tests/cli_pki.rs runs the CLI).
+    let (s, cert) = as_member(&co, &zhang, "GET", "/api/v1/me/certificate", Value::Null).await;
+    assert_eq!(s, 200, "{cert}");
+    assert_eq!(cert["minutes"], 40, "{cert}");
+    assert_eq!(cert["entries"], 1);
+    assert_eq!(cert["name"], "张建国");
+    assert_eq!(cert["hosts"], json!([[east.org_id.to_string(), 40]]));
+    let root = tongxin_schema::pki::Root::from_pem(&std::fs::read(a.ca_path()).unwrap()).unwrap();
+    let checked = tongxin_schema::Verifier::new(root)
+        .verify_certificate(cert["jws"].as_str().unwrap(), clock.now_ms() / 1000)
+        .unwrap();
+    assert_eq!(checked.value().minutes, 40);
+    assert_eq!(checked.value().iss, co.org_id);
+    // A member sees only their own; staff print one for any member of theirs.
+    let (s, _) = as_member(
+        &co,
+        &zhang,
+        "GET",
+        &format!("/api/v1/members/{}/certificate", zhang_id),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 403);
+    let by_staff = co
+        .get(&format!("/api/v1/members/{zhang_id}/certificate?year=1999"))
+        .await;
+    assert_eq!(by_staff["minutes"], 0, "nothing in 1999: {by_staff}");
+
     // Each home exports its members' credited service for its spreadsheets.
     let export = |home: &RunningNode| {
         let (http, url, token) = (
@@ -813,4 +842,233 @@ async fn thirty_sign_ups_from_three_homes_for_ten_places_place_exactly_ten() {
         n.stop().await;
     }
     east.stop().await;
+}
+
+/// 09:00 Beijing time on the next Saturday after `now_s`, as Unix seconds.
+fn next_saturday_morning(now_s: i64) -> i64 {
+    let day = (now_s + 8 * 3600).div_euclid(86_400);
+    // 1970-01-01 was a Thursday: Monday is 0, Saturday 5.
+    let weekday = (day + 3).rem_euclid(7);
+    let ahead = match (5 - weekday).rem_euclid(7) {
+        0 => 7,
+        d => d,
+    };
+    (day + ahead) * 86_400 + 9 * 3600 - 8 * 3600
+}
+
+fn reasons(m: &Value) -> Vec<String> {
+    m["reasons"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["reason"].as_str().unwrap().to_owned())
+        .collect()
+}
+
+/// 精准匹配: a co-building unit ranks its own members for a community's activity, with the
+/// reasons for each score (skills, where they live, free that morning, hours served), and
+/// proposes the best one by signing them up; the community ranks the sign-ups it received on
+/// what the member shared in their 双报到 report; a need's owner ranks the alliance's offers.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn homes_rank_their_own_members_with_reasons_and_hosts_rank_what_they_received() {
+    let a = Alliance::new(&[
+        ("unit", OrgKind::CoBuildingUnit, "市供电公司机关党委", None),
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "east",
+            OrgKind::Community,
+            "小山隆义里社区大党委",
+            Some("street"),
+        ),
+        (
+            "west",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+    ]);
+    let unit = a.start("unit", None).await;
+    let east = a.start("east", None).await;
+    let west = a.start("west", None).await;
+    let street = a.start("street", None).await;
+    for n in [&unit, &east, &west, &street] {
+        eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    let add = |name: &str,
+               phone: &str,
+               home: &RunningNode,
+               grid: &str,
+               skills: Value,
+               free: Value| {
+        let body = json!({ "name": name, "phone": phone, "residence_org": home.org_id, "grid": grid,
+                           "skills": skills, "availability": free });
+        let unit = &unit;
+        async move {
+            unit.ok_post("/api/v1/members", body).await["id"]
+                .as_str()
+                .unwrap()
+                .to_owned()
+        }
+    };
+    let wang = add(
+        "王医生",
+        "13700000001",
+        &east,
+        "3",
+        json!(["medical-aid", "legal"]),
+        json!(["sat-am"]),
+    )
+    .await;
+    let li = add(
+        "李律师",
+        "13700000002",
+        &west,
+        "3",
+        json!(["legal"]),
+        json!([]),
+    )
+    .await;
+    let liu = add(
+        "刘师傅",
+        "13700000003",
+        &east,
+        "1",
+        json!([]),
+        json!(["sun-pm"]),
+    )
+    .await;
+
+    let starts = next_saturday_morning(now());
+    let act = east
+        .ok_post(
+            "/api/v1/activities",
+            json!({ "category": "volunteer-service", "title": "义诊和法律咨询", "place": "社区卫生站",
+                    "grid": "3", "starts_at": starts, "ends_at": starts + 7200, "capacity": 5,
+                    "skills": ["medical-aid", "legal"] }),
+        )
+        .await;
+    let id = act["id"].as_str().unwrap().to_owned();
+    let matches = format!("/api/v1/activities/{}/{id}/matches", east.org_id);
+    let ranked = eventually(15, "the activity at the unit", || async {
+        let r = unit
+            .http
+            .get(unit.url(&matches))
+            .bearer_auth(&unit.token)
+            .send()
+            .await
+            .unwrap();
+        (r.status() == 200).then_some(())?;
+        r.json::<Value>().await.ok()
+    })
+    .await;
+    assert_eq!(ranked["ranked"], "members");
+    let order: Vec<String> = items(&ranked)
+        .iter()
+        .map(|m| m["id"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(order, [wang.clone(), li.clone(), liu.clone()], "{ranked}");
+    let best = &items(&ranked)[0];
+    assert_eq!(best["label"], "王医生");
+    assert_eq!(best["score"], 100, "{best}");
+    assert_eq!(
+        reasons(best),
+        ["skills", "same-grid", "free", "recent-minutes"],
+        "{best}"
+    );
+    assert_eq!(best["reasons"][0]["matched"], 2);
+    // 李 lives in another community of the same street; 刘 in the same community, another grid.
+    assert!(reasons(&items(&ranked)[1]).contains(&"same-street".to_owned()));
+    assert!(reasons(&items(&ranked)[2]).contains(&"same-community".to_owned()));
+    // Members rank nobody, and the host's ranking of our members is not theirs to see.
+    let r = unit.http.get(unit.url(&matches)).send().await.unwrap();
+    assert_eq!(r.status(), 401);
+
+    // 王 reports to the community (sharing grid and free times), which accepts; the unit
+    // proposes him for the activity: a sign-up on his behalf.
+    let report = unit
+        .ok_post(&format!("/api/v1/members/{wang}/reports"), json!({}))
+        .await;
+    let decision = format!(
+        "/api/v1/reports/{}/{}/decision",
+        unit.org_id,
+        report["id"].as_str().unwrap()
+    );
+    eventually(15, "the report at the community", || async {
+        let (s, _) = east.post(&decision, json!({ "accepted": true })).await;
+        (s == 200).then_some(())
+    })
+    .await;
+    let (s, su) = unit
+        .post(
+            &format!("/api/v1/members/{wang}/signups"),
+            json!({ "host": east.org_id, "activity_id": id }),
+        )
+        .await;
+    assert_eq!(s, 201, "{su}");
+    let again = unit.get(&matches).await;
+    assert!(
+        items(&again).iter().all(|m| m["id"] != wang.as_str()),
+        "signed up, no longer proposed: {again}"
+    );
+    // The host ranks the sign-up on what 王 shared: skills, his grid, his free morning.
+    let at_host = eventually(15, "the sign-up ranked at the host", || async {
+        let v = east.get(&matches).await;
+        (items(&v).len() == 1).then_some(v)
+    })
+    .await;
+    assert_eq!(at_host["ranked"], "signups");
+    let m = &items(&at_host)[0];
+    assert_eq!(m["id"], su["id"]);
+    assert_eq!(m["org"], unit.org_id.to_string());
+    assert_eq!(
+        reasons(m),
+        ["skills", "same-grid", "free", "recent-minutes"],
+        "{at_host}"
+    );
+    // The host's page shows them too, in Chinese.
+    let page = east.page(&format!("/activities/{id}")).await;
+    assert!(
+        page.contains("技能相符 2/2 +40") && page.contains("同一网格 +30"),
+        "{page}"
+    );
+
+    // A need's owner ranks the alliance's offers: the category and skill asked for first.
+    let need = east
+        .ok_post(
+            "/api/v1/needs",
+            json!({ "title": "老旧小区法律咨询", "level": "community", "wanted": "volunteer-skill",
+                    "skills": ["legal"] }),
+        )
+        .await;
+    let lawyers = unit
+        .ok_post(
+            "/api/v1/offers",
+            json!({ "title": "律师志愿服务", "description": "每月两次", "category": "volunteer-skill",
+                    "capacity": 4, "skills": ["legal"] }),
+        )
+        .await;
+    street
+        .ok_post("/api/v1/offers", offer_input("街道会议室"))
+        .await;
+    let need_matches = format!(
+        "/api/v1/needs/{}/{}/matches",
+        east.org_id,
+        need["id"].as_str().unwrap()
+    );
+    let offers = eventually(15, "both offers at the community", || async {
+        let v = east.get(&need_matches).await;
+        (items(&v).len() == 2).then_some(v)
+    })
+    .await;
+    let first = &items(&offers)[0];
+    assert_eq!(first["id"], lawyers["id"], "{offers}");
+    assert_eq!(reasons(first), ["skills", "category"], "{offers}");
+    assert_eq!(
+        reasons(&items(&offers)[1]),
+        ["same-street", "skills"],
+        "{offers}"
+    );
+    for n in [unit, east, west, street] {
+        n.stop().await;
+    }
 }

@@ -110,6 +110,15 @@ const API: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/me/record", Roles(MEMBER)),
     ("GET", "/api/v1/members/{id}/record", Roles(ADMIN)),
     ("GET", "/api/v1/record/export", Roles(ADMIN)),
+    ("GET", "/api/v1/me/certificate", Roles(MEMBER)),
+    ("GET", "/api/v1/members/{id}/certificate", Roles(ADMIN)),
+    ("POST", "/api/v1/members/{id}/signups", Roles(ADMIN)),
+    (
+        "GET",
+        "/api/v1/activities/{host}/{id}/matches",
+        Roles(ADMIN),
+    ),
+    ("GET", "/api/v1/needs/{org}/{id}/matches", Roles(ADMIN)),
 ];
 
 /// POST routes whose body is not JSON (a CSV file): the JSON body checks do not apply; the
@@ -199,6 +208,11 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/checkin/{id}", Ui::Public),
     ("POST", "/checkin/{id}/out", Ui::Public),
     ("POST", "/me/signups", Ui::Member),
+    ("GET", "/me/certificate", Ui::Member),
+    ("GET", "/members/{id}/certificate", Ui::Admin),
+    ("GET", "/activities/{host}/{id}/match", Ui::Admin),
+    ("POST", "/activities/{host}/{id}/match", Ui::Admin),
+    ("GET", "/needs/{org}/{id}/match", Ui::Admin),
     ("POST", "/me/signups/{id}/confirm", Ui::Member),
     ("POST", "/me/signups/{id}/cancel", Ui::Member),
 ];
@@ -239,7 +253,7 @@ fn api_body(path: &str) -> Value {
         "/api/v1/activities/{id}/attendance" => json!({ "home": "matrix-home",
             "signup_id": "0192f1a4-0000-7000-8000-000000000001", "present": true }),
         "/api/v1/signups/{home}/{id}/placement" => json!({ "accepted": true }),
-        "/api/v1/me/signups" => json!({ "host": "matrix-host",
+        "/api/v1/me/signups" | "/api/v1/members/{id}/signups" => json!({ "host": "matrix-host",
             "activity_id": "0192f1a4-0000-7000-8000-000000000001" }),
         "/api/v1/me/signups/{id}/confirm" => json!({}),
         other => panic!("POST {other}: add a valid body for it to api_body()"),
@@ -291,6 +305,9 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         "/activities/{id}/signups/{home}/{signup}/place" => vec![("accepted", "true")],
         "/activities/{id}/signups/{home}/{signup}/attendance" => vec![("present", "true")],
         "/checkin/{id}" | "/checkin/{id}/out" => vec![("code", "matrix")],
+        "/activities/{host}/{id}/match" => {
+            vec![("member_id", "0192f1a4-0000-7000-8000-000000000001")]
+        }
         "/me/signups" => vec![
             ("host", "matrix-host"),
             ("activity_id", "0192f1a4-0000-7000-8000-000000000001"),
@@ -356,7 +373,7 @@ fn positional_body(path: &str) -> Value {
             json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001", true])
         }
         "/api/v1/signups/{home}/{id}/placement" => json!([true, null]),
-        "/api/v1/me/signups" => {
+        "/api/v1/me/signups" | "/api/v1/members/{id}/signups" => {
             json!([
                 "matrix-host",
                 "0192f1a4-0000-7000-8000-000000000001",
@@ -510,6 +527,11 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         "host",
     ),
     (
+        "/api/v1/members/{id}/signups",
+        r#"{"host": "matrix-host", "activity_id": 5}"#,
+        "activity_id",
+    ),
+    (
         "/api/v1/me/signups/{id}/cancel",
         r#"{"reason": 5}"#,
         "reason",
@@ -613,7 +635,7 @@ fn fill(path: &str, org: &OrgId) -> String {
     path.split('/')
         .map(
             |seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
-                Some("org" | "claimant" | "home" | "proposer") => org.to_string(),
+                Some("org" | "claimant" | "home" | "proposer" | "host") => org.to_string(),
                 Some(_) => uuid::Uuid::now_v7().to_string(),
                 None => seg.to_owned(),
             },

@@ -1,4 +1,5 @@
-//! `tongxin verify`: checks one message as any node would, and prints its claims.
+//! `tongxin verify`: checks one message as any node would, or a service certificate
+//! (服务时长证明, its `typ` says which), and prints its claims.
 
 use std::io::Read;
 use std::path::Path;
@@ -6,6 +7,7 @@ use std::path::Path;
 use anyhow::Context;
 use serde_json::json;
 use tongxin_schema::Verifier;
+use tongxin_schema::certificate::CERTIFICATE_TYP;
 use tongxin_schema::pki::{RevocationList, Root};
 use tongxin_schema::roster::Roster;
 
@@ -39,7 +41,20 @@ pub fn run(
                 .context("cannot read the message from stdin")?;
         }
     }
-    Ok(match verifier.verify(text.trim(), now()) {
+    let text = text.trim();
+    if header_typ(text).as_deref() == Some(CERTIFICATE_TYP) {
+        return Ok(match verifier.verify_certificate(text, now()) {
+            Ok(c) => {
+                let out = json!({
+                    "certificate": c.value(),
+                    "signer": { "kind": c.sender().kind, "name": c.sender().display_name, "serial": c.sender().serial },
+                });
+                (serde_json::to_string_pretty(&out)?, true)
+            }
+            Err(e) => (format!("rejected ({}): {e}", e.code()), false),
+        });
+    }
+    Ok(match verifier.verify(text, now()) {
         Ok(m) => {
             let claims = json!({
                 "iss": m.iss, "aud": m.aud.to_string(), "jti": m.jti, "iat": m.iat,
@@ -50,4 +65,14 @@ pub fn run(
         }
         Err(e) => (format!("rejected ({}): {e}", e.code()), false),
     })
+}
+
+/// The JOSE `typ` of a compact JWS, if its header says one.
+fn header_typ(jws: &str) -> Option<String> {
+    use base64::Engine;
+    let header = base64::engine::general_purpose::URL_SAFE_NO_PAD
+        .decode(jws.split('.').next()?)
+        .ok()?;
+    let v: serde_json::Value = serde_json::from_slice(&header).ok()?;
+    v.get("typ")?.as_str().map(str::to_owned)
 }

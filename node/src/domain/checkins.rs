@@ -10,8 +10,10 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
+use tongxin_schema::certificate::{CertificateClaims, HostMinutes, MAX_CERTIFICATE_HOSTS};
 use tongxin_schema::envelope::Audience;
 use tongxin_schema::v1::bodies::CheckinAttested;
+use tongxin_schema::v1::text::Text;
 use tongxin_schema::{MemberRef, OrgId};
 use uuid::Uuid;
 
@@ -445,7 +447,7 @@ pub fn export_record(
     let beijing = |s: Option<i64>| -> String {
         s.and_then(|s| time::OffsetDateTime::from_unix_timestamp(s).ok())
             .and_then(|t| {
-                t.to_offset(time::macros::offset!(+8))
+                t.to_offset(crate::clock::BEIJING)
                     .format(time::macros::format_description!(
                         "[year]-[month]-[day] [hour]:[minute]"
                     ))
@@ -495,6 +497,86 @@ pub fn export_record(
     }
     let body = w.into_inner().unwrap_or_default();
     format!("\u{FEFF}{}", String::from_utf8_lossy(&body))
+}
+
+/// A service certificate (服务时长证明, PROTOCOL.md §4.9) for one of our members: the minutes
+/// credited for check-ins in `year` (Beijing time; so far, when it is this year) or, without a
+/// year, since their first entry; signed now by this node. Nothing is stored: each one is
+/// signed afresh from the record, which is never rewritten.
+pub fn certificate(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    member_id: Uuid,
+    year: Option<i32>,
+) -> Result<(CertificateClaims, String), ActionError> {
+    use crate::clock::BEIJING;
+    let m = crate::store::members::find(conn, &member_id.to_string())?
+        .ok_or_else(|| Invalid::NotFound(format!("member {member_id}")))?;
+    let now_s = actor.now_ms.div_euclid(1000);
+    let entries: Vec<CheckinRow> = rows::record_of(conn, &m.id)?
+        .into_iter()
+        .filter(|c| !c.superseded)
+        .collect();
+    let new_year = |y: i32| {
+        time::Date::from_calendar_date(y, time::Month::January, 1)
+            .map(|d| d.midnight().assume_offset(BEIJING).unix_timestamp())
+            .map_err(|_| Invalid::field("year", "must be a year, e.g. 2026"))
+    };
+    let (from, to) = match year {
+        Some(y) => (new_year(y)?, new_year(y + 1)?.min(now_s)),
+        None => (
+            entries
+                .iter()
+                .map(|c| c.checked_in_at)
+                .chain([m.created_ms.div_euclid(1000)])
+                .min()
+                .unwrap_or(now_s)
+                .min(now_s - 1),
+            now_s,
+        ),
+    };
+    if from >= to {
+        return Err(Invalid::field("year", "has not begun").into());
+    }
+    let counted: Vec<&CheckinRow> = entries
+        .iter()
+        .filter(|c| (from..to).contains(&c.checked_in_at))
+        .collect();
+    let mut by_host: std::collections::HashMap<&str, u64> = std::collections::HashMap::new();
+    for c in &counted {
+        *by_host.entry(c.host_org.as_str()).or_default() +=
+            u64::try_from(c.minutes.unwrap_or(0)).unwrap_or(0);
+    }
+    let mut hosts: Vec<HostMinutes> = by_host
+        .into_iter()
+        .filter_map(|(org, minutes)| {
+            Some(HostMinutes {
+                org: org.parse().ok()?,
+                minutes,
+            })
+        })
+        .collect();
+    hosts.sort_by(|a, b| b.minutes.cmp(&a.minutes).then_with(|| a.org.cmp(&b.org)));
+    hosts.truncate(MAX_CERTIFICATE_HOSTS);
+    let claims = CertificateClaims {
+        iss: actor.org().clone(),
+        jti: Uuid::now_v7(),
+        iat: now_s,
+        name: Text::try_from(m.name.clone()).map_err(|e| Invalid::field("name", e.to_string()))?,
+        from,
+        to,
+        minutes: counted
+            .iter()
+            .map(|c| u64::try_from(c.minutes.unwrap_or(0)).unwrap_or(0))
+            .sum(),
+        entries: u64::try_from(counted.len()).unwrap_or(u64::MAX),
+        hosts,
+    };
+    let jws = actor
+        .signer
+        .sign_certificate(&claims)
+        .map_err(|e| Invalid::Conflict(e.to_string()))?;
+    Ok((claims, jws))
 }
 
 #[cfg(test)]

@@ -347,6 +347,26 @@ pub fn credited(conn: &mut AnyConnection) -> StoreResult<Vec<CheckinRow>> {
         .load(conn)?)
 }
 
+/// At the home: the minutes credited to each member for check-ins from `since_s` on.
+pub fn minutes_by_member_since(
+    conn: &mut AnyConnection,
+    since_s: i64,
+) -> StoreResult<std::collections::HashMap<String, i64>> {
+    let rows: Vec<(Option<String>, Option<i64>)> = checkins::table
+        .filter(checkins::member_id.is_not_null())
+        .filter(checkins::superseded.eq(false))
+        .filter(checkins::checked_in_at.ge(since_s))
+        .select((checkins::member_id, checkins::minutes))
+        .load(conn)?;
+    let mut by_member = std::collections::HashMap::new();
+    for (member, minutes) in rows {
+        if let Some(m) = member {
+            *by_member.entry(m).or_insert(0) += minutes.unwrap_or(0);
+        }
+    }
+    Ok(by_member)
+}
+
 pub fn supersede(conn: &mut AnyConnection, host: &str, id: &str) -> StoreResult<()> {
     diesel::update(checkins::table.find((host, id)))
         .set(checkins::superseded.eq(true))

@@ -501,3 +501,88 @@ pub async fn export_record(node: NodeData, auth: Auth) -> Result<HttpResponse, A
         ))
         .body(csv))
 }
+
+/// A service certificate (服务时长证明, PROTOCOL.md §4.9): its claims, and the signed JWS to
+/// print as a QR code or hand to `tongxin verify`.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct CertificateView {
+    pub iss: String,
+    pub jti: String,
+    pub iat: i64,
+    pub name: String,
+    /// The period: check-ins from `from` (inclusive) to `to` (exclusive), Unix seconds.
+    pub from: i64,
+    pub to: i64,
+    pub minutes: u64,
+    pub entries: u64,
+    /// (organisation, minutes) of the hosts that attested most, most first.
+    pub hosts: Vec<(String, u64)>,
+    pub jws: String,
+}
+
+impl CertificateView {
+    pub fn of(c: tongxin_schema::certificate::CertificateClaims, jws: String) -> CertificateView {
+        CertificateView {
+            iss: c.iss.to_string(),
+            jti: c.jti.to_string(),
+            iat: c.iat,
+            name: c.name.to_string(),
+            from: c.from,
+            to: c.to,
+            minutes: c.minutes,
+            entries: c.entries,
+            hosts: c
+                .hosts
+                .into_iter()
+                .map(|h| (h.org.to_string(), h.minutes))
+                .collect(),
+            jws,
+        }
+    }
+}
+
+#[derive(Deserialize)]
+pub struct CertificateQuery {
+    /// A calendar year (Beijing time); all service so far without it.
+    pub year: Option<i32>,
+}
+
+/// Signs a certificate for `member`, for the API and the UI.
+pub async fn certificate_of(
+    node: &crate::state::SharedNode,
+    member: uuid::Uuid,
+    year: Option<i32>,
+) -> Result<CertificateView, ApiError> {
+    let (claims, jws) = node
+        .view(move |c, a| checkins::certificate(c, a, member, year))
+        .await?;
+    Ok(CertificateView::of(claims, jws))
+}
+
+#[utoipa::path(get, path = "/api/v1/me/certificate", tag = "me", security(("bearer" = [])),
+    params(("year" = Option<i32>, Query, description = "a calendar year; all service so far without it")),
+    responses((status = 200, description = "a service certificate signed now by the home")))]
+pub async fn my_certificate(
+    node: NodeData,
+    auth: Auth,
+    q: web::Query<CertificateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(MEMBER)?;
+    let m = me_of(&node, &auth).await?;
+    let id = uuid_path("member", &m.id)?;
+    Ok(HttpResponse::Ok().json(certificate_of(&node, id, q.year).await?))
+}
+
+#[utoipa::path(get, path = "/api/v1/members/{id}/certificate", tag = "members", security(("bearer" = [])),
+    params(("id" = String, Path, description = "the member"), ("year" = Option<i32>, Query, description = "a calendar year; all service so far without it")),
+    responses((status = 200, description = "a service certificate signed now by the home"), (status = 404, description = "no such member")))]
+pub async fn certificate(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    q: web::Query<CertificateQuery>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let id = uuid_path("member", &path)?;
+    Ok(HttpResponse::Ok().json(certificate_of(&node, id, q.year).await?))
+}

@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod agreements;
 pub mod auth;
+pub mod matching;
 pub mod members;
 pub mod messages;
 pub mod needs;
@@ -64,6 +65,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/needs/{org}/{id}/claims", web::post().to(needs::claim))
             .route("/needs/{id}/fulfil", web::post().to(needs::fulfil))
             .route("/needs/{id}/escalate", web::post().to(needs::escalate))
+            .route(
+                "/needs/{org}/{id}/matches",
+                web::get().to(matching::for_need),
+            )
             .route("/claims", web::get().to(needs::list_claims))
             .route(
                 "/claims/{claimant}/{id}/decision",
@@ -137,7 +142,17 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(activities::cancel_mine),
             )
             .route("/me/record", web::get().to(activities::my_record))
+            .route("/me/certificate", web::get().to(activities::my_certificate))
+            .route(
+                "/members/{id}/certificate",
+                web::get().to(activities::certificate),
+            )
             .route("/members/{id}/record", web::get().to(activities::record))
+            .route("/members/{id}/signups", web::post().to(matching::propose))
+            .route(
+                "/activities/{host}/{id}/matches",
+                web::get().to(matching::for_activity),
+            )
             .route("/record/export", web::get().to(activities::export_record))
             .route("/agreements", web::get().to(agreements::list))
             .route("/agreements", web::post().to(agreements::propose))

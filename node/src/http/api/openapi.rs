@@ -9,10 +9,12 @@ use schemars::{JsonSchema, SchemaGenerator};
 use serde_json::{Value, json};
 
 use super::activities::{
-    Activities, ActivityView, Attendance, CheckinCode, CheckinView, Record, SignupView, Signups,
+    Activities, ActivityView, Attendance, CertificateView, CheckinCode, CheckinView, Record,
+    SignupView, Signups,
 };
 use super::agreements::{AgreementDocument, AgreementView, Agreements};
 use super::auth::{TokenRequest, TokenView};
+use super::matching::{ActivityMatches, NeedMatches};
 use super::members::{MemberDetail, MemberView, PasswordInput, SignInView};
 use super::messages::{RejectedList, Streams};
 use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, NeedView};
@@ -52,7 +54,9 @@ use crate::http::error::ErrorBody;
         super::activities::attendance, super::activities::code, super::activities::sign_up,
         super::activities::my_signups, super::activities::confirm, super::activities::cancel_mine,
         super::activities::my_record, super::activities::record,
-        super::activities::export_record
+        super::activities::export_record,
+        super::activities::my_certificate, super::activities::certificate,
+        super::matching::for_activity, super::matching::for_need, super::matching::propose
     ),
     modifiers(&Bearer)
 )]
@@ -402,6 +406,41 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "200",
         None,
         response::<Record>,
+    ),
+    (
+        "get",
+        "/api/v1/me/certificate",
+        "200",
+        None,
+        response::<CertificateView>,
+    ),
+    (
+        "get",
+        "/api/v1/members/{id}/certificate",
+        "200",
+        None,
+        response::<CertificateView>,
+    ),
+    (
+        "get",
+        "/api/v1/activities/{host}/{id}/matches",
+        "200",
+        None,
+        response::<ActivityMatches>,
+    ),
+    (
+        "get",
+        "/api/v1/needs/{org}/{id}/matches",
+        "200",
+        None,
+        response::<NeedMatches>,
+    ),
+    (
+        "post",
+        "/api/v1/members/{id}/signups",
+        "201",
+        Some(request::<NewSignup>),
+        response::<SignupView>,
     ),
 ];
 

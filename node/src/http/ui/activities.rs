@@ -22,6 +22,7 @@ use super::{
 };
 use crate::domain::activities::{self, Cancellation, NewActivity};
 use crate::domain::checkins::{self, Proof};
+use crate::domain::matching::{self, Match};
 use crate::domain::signups::{self, NewSignup, Placement, SignupCancellation};
 use crate::domain::status::{ActivityStatus, SignupStatus};
 use crate::http::api;
@@ -216,9 +217,23 @@ struct ActivityPage {
     checkins: Vec<CheckinRow>,
     names: HashMap<String, String>,
     taken: usize,
+    /// The waiting sign-ups' matching, by sign-up id.
+    matches: HashMap<String, Match>,
 }
 
 impl ActivityPage {
+    /// Why a waiting sign-up ranks where it does: its score and reasons.
+    fn match_of(&self, s: &SignupRow) -> Option<(u32, Vec<String>)> {
+        self.matches.get(&s.id).map(|m| {
+            (
+                m.score,
+                m.reasons
+                    .iter()
+                    .map(|r| super::matching::reason_text(&self.t, r))
+                    .collect(),
+            )
+        })
+    }
     fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
         name_of(&self.names, id)
     }
@@ -261,24 +276,32 @@ pub async fn show(
     let Ok(id) = api::uuid_path("activity", &path) else {
         return refuse(&req, &node, "/activities", &t.t("not_found"));
     };
-    let (me, id) = (node.cfg.org_id.to_string(), id.to_string());
     let found = node
-        .store
-        .read(move |c| {
-            let Some(a) = rows::find_activity(c, &me, &id)? else {
+        .view(move |c, actor| {
+            let me = actor.org().as_str();
+            let Some(a) = rows::find_activity(c, me, &id.to_string())? else {
                 return Ok(None);
             };
-            let signups = rows::signups_for(c, &me, &id)?;
-            let checkins = rows::checkins_for(c, &me, &id)?;
-            Ok(Some((a, signups, checkins)))
+            let signups = rows::signups_for(c, me, &a.id)?;
+            let checkins = rows::checkins_for(c, me, &a.id)?;
+            let ranked = matching::signups_for_activity(c, actor, &a)?;
+            Ok(Some((a, signups, checkins, ranked)))
         })
         .await;
-    let (a, signups, checkins) = match found {
+    let (a, mut signups, checkins, ranked) = match found {
         Ok(Some(f)) => f,
         Ok(None) => return refuse(&req, &node, "/activities", &t.t("not_found")),
         Err(e) => return back(&node, "/activities", Err(e.into()), t),
     };
     let taken = signups.iter().filter(|s| s.status.holds_a_place()).count();
+    // Waiting sign-ups first, best match first; the rest as they came.
+    let rank: HashMap<String, usize> = ranked
+        .iter()
+        .enumerate()
+        .map(|(i, m)| (m.id.clone(), i))
+        .collect();
+    signups.sort_by_key(|s| rank.get(&s.id).copied().unwrap_or(usize::MAX));
+    let matches = ranked.into_iter().map(|m| (m.id.clone(), m)).collect();
     page(
         ActivityPage {
             t,
@@ -288,6 +311,7 @@ pub async fn show(
             checkins,
             names: org_names(&node),
             taken,
+            matches,
         },
         [cookie, clear],
     )

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 
 use actix_web::{HttpRequest, HttpResponse, web};
 use askama::Template;
-use time::macros::{format_description, offset};
+use time::macros::format_description;
 use time::{Date, OffsetDateTime, Time};
 use tongxin_schema::OrgKind;
 
@@ -21,7 +21,7 @@ use crate::store::agreements::AgreementRow;
 
 /// The alliance's dates are Beijing time: a term "from 1 December to 30 November" runs from
 /// midnight to midnight there.
-pub(crate) const BEIJING: time::UtcOffset = offset!(+8);
+pub(crate) use crate::clock::BEIJING;
 
 /// The day (Beijing time) of a Unix time, as the date inputs write it.
 pub(crate) fn day(unix_s: i64) -> String {

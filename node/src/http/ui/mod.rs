@@ -40,8 +40,10 @@ macro_rules! require_sign_in {
 pub(crate) mod activities;
 pub(crate) mod agreements;
 mod auth;
+mod certificate;
 mod exchange;
 mod flash;
+pub(crate) mod matching;
 pub(crate) mod members;
 mod needs;
 mod offers;
@@ -436,6 +438,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/reports/{id}/withdraw", web::post().to(members::withdraw))
         .route("/me", web::get().to(members::me))
+        .route("/me/certificate", web::get().to(certificate::mine))
+        .route(
+            "/members/{id}/certificate",
+            web::get().to(certificate::of_member),
+        )
         .route("/me/report", web::post().to(members::report_mine))
         .route("/me/password", web::post().to(members::change_password))
         .route(
@@ -446,6 +453,18 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/activities", web::post().to(activities::publish))
         .route("/activities/{id}", web::get().to(activities::show))
         .route("/activities/{id}/qr", web::get().to(activities::qr))
+        .route(
+            "/activities/{host}/{id}/match",
+            web::get().to(matching::members_for_activity),
+        )
+        .route(
+            "/activities/{host}/{id}/match",
+            web::post().to(matching::propose),
+        )
+        .route(
+            "/needs/{org}/{id}/match",
+            web::get().to(matching::offers_for_need),
+        )
         .route(
             "/activities/{id}/cancel",
             web::post().to(activities::cancel),
