@@ -306,6 +306,21 @@ pub fn sample_confirmation(member: crate::MemberRef) -> SignupConfirmed {
     }
 }
 
+/// The sample logged service of the vectors (服务登记): `member` spent an hour on a service for
+/// the community they report to, outside any activity, and their home logs it there.
+pub fn sample_service(now: i64, member: crate::MemberRef) -> ServiceLogged {
+    ServiceLogged {
+        service_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0701),
+        member,
+        what: Text::new("为独居老人代购药品并陪同复诊").unwrap_or_else(|_| unreachable!()),
+        category: ActivityCategory::VolunteerService,
+        grid: Some(Text::new("xyn-07").unwrap_or_else(|_| unreachable!())),
+        started_at: now - 7200,
+        ended_at: now - 3600,
+        minutes: 60,
+    }
+}
+
 /// Builds every case. Signatures are fresh each time (Ed25519 is deterministic, but keys are not).
 ///
 /// Every message gets its own `jti` (`0192f1a4-0000-7000-8000-000000000101`, `…102`, … in the
@@ -504,6 +519,25 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         "ok",
         "a building alliance, the host, cancels the placement of one of the community's members",
     );
+    let service = sample_service(
+        now,
+        mref(street, community, 0x0192_f1a4_0000_7000_8000_0000_0000_0009),
+    );
+    case(
+        "ok-service-logged",
+        sign(
+            street,
+            &msg(
+                street,
+                Audience::Org(community.org_id.clone()),
+                1,
+                service.clone().into(),
+            ),
+        ),
+        "ok",
+        "a street logs an hour of its member's service (服务登记) with the community the member \
+         reports to, for the community to approve",
+    );
 
     // Tampering: change one claim, keep the signature.
     for (name, field) in [
@@ -555,6 +589,37 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         format!("{h}.{}.{other_sig}", b64(&claims)),
         "bad_signature",
         "a valid signature, of another message",
+    );
+    // A host's attestation for one of the receiver's members, its hour made two after signing
+    // (the body stays valid: only the signature gives it away).
+    let attested = CheckinAttested {
+        checkin_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0302),
+        member: mref(community, loue, 0x0192_f1a4_0000_7000_8000_0000_0000_0008),
+        activity_id: Some(Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0604)),
+        category: ActivityCategory::VolunteerService,
+        checked_in_at: now - 10_800,
+        checked_out_at: now - 7200,
+        minutes: 60,
+        mode: Mode::Routine,
+        corrects: None,
+        closed_by_host: false,
+    };
+    let (h, mut c, sig) = split(&sign(
+        loue,
+        &msg(
+            loue,
+            Audience::Org(community.org_id.clone()),
+            1,
+            attested.into(),
+        ),
+    ));
+    c["body"]["checked_out_at"] = json!(now - 3600);
+    c["body"]["minutes"] = json!(120);
+    case(
+        "forged-checkin",
+        format!("{h}.{}.{sig}", b64(&c)),
+        "bad_signature",
+        "a host's check-in attestation to the receiver, its 60 minutes made 120 after signing",
     );
 
     // Headers.
@@ -777,6 +842,22 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         "body",
         "a co-building agreement that ends when it starts",
     );
+    let (_, mut c, _) = split(&sign(
+        street,
+        &msg(
+            street,
+            Audience::Org(community.org_id.clone()),
+            1,
+            service.clone().into(),
+        ),
+    ));
+    c["body"]["minutes"] = json!(61);
+    case(
+        "body-service-minutes-over-span",
+        street.signer.sign_raw_claims(None, &c).unwrap_or_default(),
+        "body",
+        "a logged service of one hour claiming 61 minutes",
+    );
     case(
         "iss-mismatch",
         raw(street, &|c| c["iss"] = json!("loue-jia")),
@@ -974,6 +1055,32 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         "not_permitted",
         "a member's contact details go only to a host, and the organisation department hosts no \
          activities",
+    );
+    case(
+        "rights-feedback-from-unit",
+        sign(
+            loue,
+            &msg(
+                loue,
+                Audience::Org(community.org_id.clone()),
+                1,
+                FeedbackSent {
+                    feedback_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0801),
+                    member: mref(community, loue, 0x0192_f1a4_0000_7000_8000_0000_0000_0008),
+                    period_starts_at: now - 90 * 86_400,
+                    period_ends_at: now - 86_400,
+                    minutes: 600,
+                    activities: 5,
+                    grade: FeedbackGrade::Good,
+                    evaluation: Text::new("按时参加楼宇志愿服务。")
+                        .unwrap_or_else(|_| unreachable!()),
+                }
+                .into(),
+            ),
+        ),
+        "not_permitted",
+        "only the community a member reports to sends their home feedback (表现反馈), not a \
+         building alliance",
     );
     case(
         "rights-auditor-attests",

@@ -111,6 +111,122 @@ fn an_agreement_decision_reaches_the_proposer_and_names_the_proposal() {
 }
 
 #[test]
+fn the_community_answers_a_logged_service_and_reports_back_to_the_home() {
+    use tongxin_schema::v1::bodies::*;
+    use tongxin_schema::v1::taxonomy::{FeedbackGrade, Mode};
+    use tongxin_schema::v1::text::Text;
+    let a = TestAlliance::new(now()).unwrap();
+    let all = cases(&a);
+    let logged = &all
+        .iter()
+        .find(|c| c.name == "ok-service-logged")
+        .unwrap()
+        .jws;
+    let (community, street) = (a.node("youyi-nanli"), a.node("xueyuan-nanlu"));
+    let verified = a.verifier().unwrap().verify(logged, a.now).unwrap();
+    let Body::ServiceLogged(service) = verified.body.clone() else {
+        panic!("ok-service-logged is a service.logged")
+    };
+    // The approval is a check-in attestation: its checkin_id is the service_id, no activity.
+    let approval = CheckinAttested {
+        checkin_id: service.service_id,
+        member: service.member.clone(),
+        activity_id: None,
+        category: service.category,
+        checked_in_at: service.started_at,
+        checked_out_at: service.ended_at,
+        minutes: service.minutes,
+        mode: Mode::Routine,
+        corrects: None,
+        closed_by_host: false,
+    };
+    let answers: Vec<Body> = vec![
+        approval.into(),
+        ServiceDeclined {
+            service_id: service.service_id,
+            member: service.member.clone(),
+            reason: Some(Text::new("该时段社区无此项服务安排").unwrap()),
+        }
+        .into(),
+        FeedbackSent {
+            feedback_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0802),
+            member: service.member.clone(),
+            period_starts_at: a.now - 180 * 86_400,
+            period_ends_at: a.now,
+            minutes: 1260,
+            activities: 9,
+            grade: FeedbackGrade::Excellent,
+            evaluation: Text::new("积极参加社区志愿服务，结对帮扶耐心细致。").unwrap(),
+        }
+        .into(),
+        PairingStarted {
+            pairing_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0901),
+            member: service.member.clone(),
+            household: Text::new("第三网格 结对户 07").unwrap(),
+            started_at: a.now - 86_400,
+        }
+        .into(),
+        PairingEnded {
+            pairing_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0901),
+            member: service.member.clone(),
+            reason: None,
+        }
+        .into(),
+    ];
+    let at_home = a.verifier().unwrap().for_receiver(street.org_id.clone());
+    for (seq, body) in (1..).zip(answers) {
+        let kind = body.kind();
+        let sent = Message::new(
+            community.org_id.clone(),
+            Audience::Org(street.org_id.clone()),
+            seq,
+            a.now,
+            body.clone(),
+        );
+        let got = at_home
+            .verify(&community.signer.sign(&sent).unwrap(), a.now)
+            .unwrap_or_else(|e| panic!("{kind}: {e}"));
+        assert_eq!(got.body, body);
+        assert_eq!(
+            sent.routing_key(),
+            format!("org.xueyuan-nanlu.{kind}"),
+            "{kind}"
+        );
+        // Never the other way: a home does not answer for the community.
+        if kind != Kind::CheckinAttested {
+            let back = Message::new(
+                street.org_id.clone(),
+                Audience::Org(community.org_id.clone()),
+                1,
+                a.now,
+                body,
+            );
+            let err = a
+                .verifier()
+                .unwrap()
+                .verify(&street.signer.sign(&back).unwrap(), a.now)
+                .unwrap_err();
+            assert_eq!(err.code(), "not_permitted", "{kind}");
+        }
+    }
+    // A service is logged only with a community: to a building alliance it is outside the rights.
+    let elsewhere = Message::new(
+        street.org_id.clone(),
+        Audience::Org(a.node("loue-jia").org_id.clone()),
+        1,
+        a.now,
+        service,
+    );
+    let err = a
+        .verifier()
+        .unwrap()
+        .for_receiver(a.node("loue-jia").org_id.clone())
+        .verify(&street.signer.sign(&elsewhere).unwrap(), a.now)
+        .unwrap_err();
+    assert_eq!(err.code(), "not_permitted");
+}
+
+#[test]
 fn every_member_token_case_gets_its_verdict() {
     let a = TestAlliance::new(now()).unwrap();
     let v = a.verifier().unwrap();

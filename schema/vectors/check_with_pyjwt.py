@@ -256,11 +256,20 @@ def body_relations(kind, body):
         return "period_end is before period_start"
     if kind == "agreement.proposed" and not body["ends_at"] > body["starts_at"]:
         return "ends_at is not after starts_at"
+    if kind == "service.logged":
+        span = body["ended_at"] - body["started_at"]
+        if not span > 0:
+            return "ended_at is not after started_at"
+        if body["minutes"] > span // 60:
+            return f"minutes {body['minutes']} exceed the {span // 60} whole minutes of the span"
+    if kind == "feedback.sent" and not body["period_ends_at"] > body["period_starts_at"]:
+        return "period_ends_at is not after period_starts_at"
     return None
 
 
 RELATION_KINDS = {"activity.published", "checkin.attested", "participation.reported",
-                  "agreement.proposed"}  # the kinds body_relations knows
+                  "agreement.proposed", "service.logged",
+                  "feedback.sent"}  # the kinds body_relations knows
 
 
 def body_problem(schemas, kind, body):
@@ -968,6 +977,16 @@ def sample_body(kind, sender, a):
         "agreement.proposed": {"agreement_id": i(10), "title": "共建", "services": "",
                                "starts_at": a.now, "ends_at": a.now + 1},
         "agreement.decided": {"agreement_id": i(10), "proposal": "0" * 64, "accepted": True},
+        "service.logged": {"service_id": i(11), "member": ref, "what": "代购药品",
+                           "category": "volunteer-service", "started_at": a.now - 3600,
+                           "ended_at": a.now, "minutes": 60},
+        "service.declined": {"service_id": i(11), "member": ref},
+        "feedback.sent": {"feedback_id": i(12), "member": ref, "period_starts_at": a.now - 1,
+                          "period_ends_at": a.now, "minutes": 0, "activities": 0,
+                          "grade": "good", "evaluation": ""},
+        "pairing.started": {"pairing_id": i(13), "member": ref, "household": "结对户 07",
+                            "started_at": a.now},
+        "pairing.ended": {"pairing_id": i(13), "member": ref},
     }[kind]
 
 
@@ -1120,10 +1139,10 @@ def probes(a):
             s.sign(street, offer(jti="0192f1a4-0000-7000-0000-000000000001")), "claims",
             "Appendix A.1 (jti variant)")
     # Bodies of activities, sign-ups and check-ins (Appendix C, issue 12) at their limits.
-    def kind_body(kind, aud, **changes):
-        body = {k: v for k, v in {**sample_body(kind, street, a), **changes}.items()
+    def kind_body(kind, aud, iss=street, **changes):
+        body = {k: v for k, v in {**sample_body(kind, iss, a), **changes}.items()
                 if v is not ...}
-        return s.sign(street, claims_for(a, street, kind, aud, body=body))
+        return s.sign(iss, claims_for(a, iss, kind, aud, body=body))
     for kind, aud, label, changes, expect in [
             ("activity.published", "*", "capacity 10,000", {"capacity": 10_000}, "ok"),
             ("activity.published", "*", "capacity 10,001", {"capacity": 10_001}, "body"),
@@ -1147,8 +1166,39 @@ def probes(a):
              {"corrects": "0192f1a4-0000-7000-8000-000000000007", "closed_by_host": True}, "ok"),
             ("checkin.attested", host, "closed_by_host null", {"closed_by_host": None}, "body"),
             ("checkin.attested", host, "corrects not a uuid", {"corrects": "x"}, "body"),
-            ("checkin.attested", host, "without category", {"category": ...}, "body")]:
+            ("checkin.attested", host, "without category", {"category": ...}, "body"),
+            ("service.logged", host, "a grid and 1440 minutes in 24 h",
+             {"grid": "xyn-07", "started_at": now - 86_400, "minutes": 1440}, "ok"),
+            ("service.logged", host, "1441 minutes in 25 h",
+             {"started_at": now - 90_000, "minutes": 1441}, "body"),
+            ("service.logged", host, "60 minutes in 3,599 s",
+             {"started_at": now - 3599}, "body"),
+            ("service.logged", host, "ended_at = started_at",
+             {"started_at": now, "minutes": 0}, "body"),
+            ("service.logged", host, "a blank what", {"what": " "}, "body"),
+            ("service.logged", host, "without category", {"category": ...}, "body")]:
         message(f"body: {kind} {label}", kind_body(kind, aud, **changes), expect)
+    # The community's answers and reports to a member's home (Appendix C, issue 12 item 6), from
+    # the receiver to the street: a valid body passes step 22 and is refused only at step 36.
+    for kind, label, changes, expect in [
+            ("service.declined", "with a reason", {"reason": "无此项服务安排"}, "not_for_us"),
+            ("feedback.sent", "a period of 1 s, counts of 2^32 - 1",
+             {"grade": "excellent", "minutes": 2**32 - 1, "activities": 2**32 - 1},
+             "not_for_us"),
+            ("feedback.sent", "period_ends_at = period_starts_at",
+             {"period_starts_at": now}, "body"),
+            ("feedback.sent", "grade not of §5", {"grade": "优秀"}, "body"),
+            ("feedback.sent", "minutes of 2^32", {"minutes": 2**32}, "body"),
+            ("feedback.sent", "evaluation of 4,001", {"evaluation": "评" * 4001}, "body"),
+            ("pairing.started", "household of 64", {"household": "户" * 64}, "not_for_us"),
+            ("pairing.started", "household of 65", {"household": "户" * 65}, "body"),
+            ("pairing.started", "a blank household", {"household": "  "}, "body"),
+            ("pairing.started", "a household address", {"address": "3-2-101"}, "body"),
+            ("pairing.ended", "with a reason", {"reason": "结对户搬离"}, "not_for_us")]:
+        message(f"body: {kind} {label}", kind_body(kind, street, host, **changes), expect)
+    for grade in ["fair", "poor"]:
+        message(f"body: feedback.sent grade {grade}",
+                kind_body("feedback.sent", street, host, grade=grade), "not_for_us")
     # 5. Headers (§4.2): the street's signature of an offer under a header written as given.
     hdr = s.header(street)
     claims64 = b64url_encode(compact(offer()).encode())

@@ -96,7 +96,12 @@ pub fn dispatch(
         | Body::EmergencyDeclared(_)
         | Body::EmergencyVolunteered(_)
         | Body::EmergencyClosed(_)
-        | Body::ParticipationReported(_) => return Ok(Dispatched::NotYet),
+        | Body::ParticipationReported(_)
+        | Body::ServiceLogged(_)
+        | Body::ServiceDeclined(_)
+        | Body::FeedbackSent(_)
+        | Body::PairingStarted(_)
+        | Body::PairingEnded(_) => return Ok(Dispatched::NotYet),
     };
     Ok(Dispatched::Done(outcome))
 }

@@ -86,6 +86,30 @@ fn after(later: &str, later_at: i64, earlier: &str, earlier_at: i64) -> Result<(
     Ok(())
 }
 
+/// `minutes` is at most [`MAX_CHECKIN_MINUTES`] and at most the whole minutes from `from_at` to
+/// `to_at` (which must not lie before `from_at`; the caller checks that first).
+fn minutes_within(
+    minutes: u32,
+    from: &str,
+    from_at: i64,
+    to: &str,
+    to_at: i64,
+) -> Result<(), String> {
+    if minutes > MAX_CHECKIN_MINUTES {
+        return Err(format!(
+            "minutes is {minutes}; at most {MAX_CHECKIN_MINUTES} are allowed"
+        ));
+    }
+    // i128: the difference of two arbitrary i64 does not fit an i64.
+    let span = (i128::from(to_at) - i128::from(from_at)) / 60;
+    if i128::from(minutes) > span {
+        return Err(format!(
+            "minutes is {minutes} but {from} to {to} spans only {span} whole minute(s)"
+        ));
+    }
+    Ok(())
+}
+
 /// A grid (网格) code as the owning community names it, e.g. `xyn-07`.
 pub type GridCode = Text<1, 64>;
 
@@ -469,6 +493,83 @@ impl AgreementDecided {
     }
 }
 
+/// `service.logged` (direct, home organisation → the community the member reported to):
+/// 服务登记, a service the member did for that community outside any activity. It counts only
+/// once the community approves it with a `checkin.attested` whose `checkin_id` is this
+/// `service_id` and whose `activity_id` is absent; the community may decline it instead
+/// (`service.declined`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceLogged {
+    /// Chosen by the home; the approval's `checkin_id`.
+    pub service_id: Uuid,
+    pub member: MemberRef,
+    /// What the member did.
+    pub what: Title,
+    pub category: ActivityCategory,
+    /// The community's grid the service was for, if the member names one.
+    pub grid: Option<GridCode>,
+    pub started_at: i64,
+    /// After `started_at`.
+    pub ended_at: i64,
+    /// Service minutes the member logs; at most the whole minutes between start and end.
+    #[schemars(range(max = MAX_CHECKIN_MINUTES))]
+    pub minutes: u32,
+}
+
+/// `service.declined` (direct, the community → the member's home): the community does not
+/// approve a logged service, which then credits nothing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ServiceDeclined {
+    pub service_id: Uuid,
+    pub member: MemberRef,
+    pub reason: Option<Note>,
+}
+
+/// `feedback.sent` (direct, the community → the home of a member who reports there): 表现反馈,
+/// the community's account of the member's service over a period, for the home to see beside
+/// its own records. It credits nothing: only `checkin.attested` does. A later feedback for the
+/// same member and period replaces an earlier one.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FeedbackSent {
+    pub feedback_id: Uuid,
+    pub member: MemberRef,
+    pub period_starts_at: i64,
+    /// After `period_starts_at`.
+    pub period_ends_at: i64,
+    /// Service minutes the community counts for the member in the period.
+    pub minutes: u32,
+    /// Activities the member took part in during the period.
+    pub activities: u32,
+    pub grade: FeedbackGrade,
+    /// The community's evaluation, in its own words.
+    pub evaluation: Description,
+}
+
+/// `pairing.started` (direct, the community → the member's home): 结对帮扶, the member is
+/// paired with a household of the community's care ledger. The household's identity never
+/// leaves the community: `household` is a label the community chooses.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PairingStarted {
+    pub pairing_id: Uuid,
+    pub member: MemberRef,
+    /// A label such as `第三网格 结对户 07`; never the household's name, address or phone.
+    pub household: Text<1, 64>,
+    pub started_at: i64,
+}
+
+/// `pairing.ended` (direct, the community → the member's home).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PairingEnded {
+    pub pairing_id: Uuid,
+    pub member: MemberRef,
+    pub reason: Option<Note>,
+}
+
 /// Which side of a check-in the reporting organisation stands on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -519,6 +620,9 @@ impl Check for PlacementDecided {}
 impl Check for SignupConfirmed {}
 impl Check for SignupCancelled {}
 impl Check for EmergencyClosed {}
+impl Check for ServiceDeclined {}
+impl Check for PairingStarted {}
+impl Check for PairingEnded {}
 
 impl Check for AgreementProposed {
     fn check(&self) -> Result<(), String> {
@@ -600,21 +704,37 @@ impl Check for CheckinAttested {
             "checked_in_at",
             self.checked_in_at,
         )?;
-        if self.minutes > MAX_CHECKIN_MINUTES {
-            return Err(format!(
-                "minutes is {}; at most {MAX_CHECKIN_MINUTES} are allowed",
-                self.minutes
-            ));
-        }
-        // i128: the difference of two arbitrary i64 does not fit an i64.
-        let span = (i128::from(self.checked_out_at) - i128::from(self.checked_in_at)) / 60;
-        if i128::from(self.minutes) > span {
-            return Err(format!(
-                "minutes is {} but checked_in_at to checked_out_at spans only {span} whole minute(s)",
-                self.minutes
-            ));
-        }
-        Ok(())
+        minutes_within(
+            self.minutes,
+            "checked_in_at",
+            self.checked_in_at,
+            "checked_out_at",
+            self.checked_out_at,
+        )
+    }
+}
+
+impl Check for ServiceLogged {
+    fn check(&self) -> Result<(), String> {
+        after("ended_at", self.ended_at, "started_at", self.started_at)?;
+        minutes_within(
+            self.minutes,
+            "started_at",
+            self.started_at,
+            "ended_at",
+            self.ended_at,
+        )
+    }
+}
+
+impl Check for FeedbackSent {
+    fn check(&self) -> Result<(), String> {
+        after(
+            "period_ends_at",
+            self.period_ends_at,
+            "period_starts_at",
+            self.period_starts_at,
+        )
     }
 }
 

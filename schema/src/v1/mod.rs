@@ -144,6 +144,11 @@ kinds! {
     "participation.reported" => ParticipationReported { senders: PRODUCERS, route: Route::Direct(AUTHORITY), control: false }
     "agreement.proposed" => AgreementProposed { senders: CO_BUILDERS, route: Route::Direct(&[Community]), control: false }
     "agreement.decided" => AgreementDecided { senders: &[Community], route: Route::Direct(CO_BUILDERS), control: false }
+    "service.logged" => ServiceLogged { senders: ANY, route: Route::Direct(&[Community]), control: false }
+    "service.declined" => ServiceDeclined { senders: &[Community], route: Route::Direct(ANY), control: false }
+    "feedback.sent" => FeedbackSent { senders: &[Community], route: Route::Direct(ANY), control: false }
+    "pairing.started" => PairingStarted { senders: &[Community], route: Route::Direct(ANY), control: false }
+    "pairing.ended" => PairingEnded { senders: &[Community], route: Route::Direct(ANY), control: false }
 }
 
 impl fmt::Display for Kind {
@@ -180,7 +185,7 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 27);
+        assert_eq!(Kind::ALL.len(), 32);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
@@ -233,6 +238,21 @@ mod tests {
             Kind::AgreementDecided => serde_json::json!({
                 "agreement_id": ID, "proposal": "0".repeat(64), "accepted": true
             }),
+            Kind::ServiceLogged => serde_json::json!({
+                "service_id": ID, "member": MEMBER, "what": "w", "category": "volunteer-service",
+                "started_at": 1000, "ended_at": 1000 + 1440 * 60, "minutes": 1440
+            }),
+            Kind::ServiceDeclined => serde_json::json!({ "service_id": ID, "member": MEMBER }),
+            Kind::FeedbackSent => serde_json::json!({
+                "feedback_id": ID, "member": MEMBER, "period_starts_at": 1000,
+                "period_ends_at": 1001, "minutes": 0, "activities": 0, "grade": "good",
+                "evaluation": ""
+            }),
+            Kind::PairingStarted => serde_json::json!({
+                "pairing_id": ID, "member": MEMBER, "household": "第三网格 结对户 07",
+                "started_at": 1000
+            }),
+            Kind::PairingEnded => serde_json::json!({ "pairing_id": ID, "member": MEMBER }),
             _ => unreachable!("no sample for {kind}"),
         };
         edit(&mut v);
@@ -429,6 +449,39 @@ mod tests {
                 set("proposal", json!("a".repeat(64))),
                 set("proposal", json!("g".repeat(64))),
             ),
+            (
+                Kind::ServiceLogged,
+                "ended_at",
+                Box::new(|v| {
+                    v["ended_at"] = json!(1001);
+                    v["minutes"] = json!(0);
+                }),
+                Box::new(|v| {
+                    v["ended_at"] = json!(1000);
+                    v["minutes"] = json!(0);
+                }),
+            ),
+            (
+                Kind::ServiceLogged,
+                "minutes",
+                set("minutes", json!(1440)),
+                Box::new(|v| {
+                    v["ended_at"] = json!(1000 + 1441 * 60);
+                    v["minutes"] = json!(1441);
+                }),
+            ),
+            (
+                Kind::ServiceLogged,
+                "minutes",
+                set("ended_at", json!(1000 + 1440 * 60 + 59)),
+                set("ended_at", json!(1000 + 1440 * 60 - 1)),
+            ),
+            (
+                Kind::FeedbackSent,
+                "period_ends_at",
+                set("period_ends_at", json!(1001)),
+                set("period_ends_at", json!(1000)),
+            ),
         ];
         for (kind, field, at_limit, past_limit) in cases {
             let ok = parse_edited(kind, at_limit);
@@ -533,6 +586,95 @@ mod tests {
             (cancelled.senders, cancelled.route, cancelled.control),
             (ANY, Route::Direct(ANY), false)
         );
+    }
+
+    #[test]
+    fn services_feedback_and_pairings_travel_between_home_and_community() {
+        // A service is logged where a report goes, and answered the way a report is.
+        assert_eq!(
+            Kind::ServiceLogged.rule(),
+            Kind::ReportSubmitted.rule(),
+            "service.logged"
+        );
+        for kind in [
+            Kind::ServiceDeclined,
+            Kind::FeedbackSent,
+            Kind::PairingStarted,
+            Kind::PairingEnded,
+        ] {
+            assert_eq!(kind.rule(), Kind::ReportDecided.rule(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_pairing_names_the_household_only_by_a_label() {
+        use serde_json::json;
+        let Ok(Body::PairingStarted(p)) = parse_edited(Kind::PairingStarted, |_| {}) else {
+            panic!("a pairing with a household label is valid")
+        };
+        assert_eq!(p.household.as_str(), "第三网格 结对户 07");
+        assert!(
+            parse_edited(Kind::PairingStarted, |v| v["household"] =
+                json!("户".repeat(64)))
+            .is_ok()
+        );
+        for bad in [
+            json!("户".repeat(65)),
+            json!("  "),
+            json!(null),
+            json!("a\rb"),
+        ] {
+            assert!(
+                parse_edited(Kind::PairingStarted, |v| v["household"] = bad.clone()).is_err(),
+                "household {bad}"
+            );
+        }
+        // Nothing else about the household crosses: an address is an unknown field.
+        let err =
+            parse_edited(Kind::PairingStarted, |v| v["address"] = json!("3-2-101")).unwrap_err();
+        assert!(err.contains("address"), "{err}");
+        assert!(parse_edited(Kind::PairingEnded, |v| v["reason"] = json!("搬离本社区")).is_ok());
+    }
+
+    #[test]
+    fn feedback_grades_the_member_from_the_vocabulary() {
+        use serde_json::json;
+        for grade in ["excellent", "good", "fair", "poor"] {
+            assert!(parse_edited(Kind::FeedbackSent, |v| v["grade"] = json!(grade)).is_ok());
+        }
+        let err = parse_edited(Kind::FeedbackSent, |v| v["grade"] = json!("优秀")).unwrap_err();
+        assert!(err.contains("优秀"), "{err}");
+        let err = parse_edited(Kind::FeedbackSent, |v| {
+            v.as_object_mut().map(|o| o.remove("evaluation"));
+        })
+        .unwrap_err();
+        assert!(err.contains("evaluation"), "{err}");
+        let err = parse_edited(Kind::FeedbackSent, |v| v["activities"] = json!(-1)).unwrap_err();
+        assert!(err.contains("-1"), "{err}");
+    }
+
+    #[test]
+    fn a_logged_service_credits_no_more_than_its_span() {
+        use serde_json::json;
+        let extreme = parse_edited(Kind::ServiceLogged, |v| {
+            v["started_at"] = json!(i64::MIN);
+            v["ended_at"] = json!(i64::MAX);
+        });
+        assert!(extreme.is_ok(), "{extreme:?}");
+        // Unlike a check-in, a logged service never has an empty span.
+        let err = parse_edited(Kind::ServiceLogged, |v| {
+            v["ended_at"] = json!(1000);
+            v["minutes"] = json!(0);
+        })
+        .unwrap_err();
+        assert!(err.starts_with("ended_at"), "{err}");
+        let err = parse_edited(Kind::ServiceLogged, |v| {
+            v["ended_at"] = json!(1000 + 3600);
+            v["minutes"] = json!(61);
+        })
+        .unwrap_err();
+        assert!(err.contains("spans only 60 whole minute(s)"), "{err}");
+        assert!(parse_edited(Kind::ServiceLogged, |v| v["grid"] = json!("xyn-07")).is_ok());
     }
 
     #[test]

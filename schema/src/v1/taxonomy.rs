@@ -1,6 +1,6 @@
 //! Fixed vocabularies of protocol v1 (PROTOCOL.md §5): offer categories, talent-pool skills,
-//! activity categories, need levels, station kinds, and the micro-wish (微心愿) taxonomy of
-//! special groups.
+//! activity categories, feedback grades, need levels, station kinds, and the micro-wish (微心愿)
+//! taxonomy of special groups.
 //!
 //! The source document names "4 major and 16 minor categories of special groups" served by the
 //! 微心愿·我帮办 project without listing them; the list below is ours, built from the groups the
@@ -122,6 +122,35 @@ pub enum ActivityCategory {
     Study,
     /// 其他
     Other,
+}
+
+/// How a host community grades a reporting member's service over a period in its feedback to
+/// the member's home (`feedback.sent`, 表现反馈): 优秀 / 良好 / 一般 / 较差.
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum FeedbackGrade {
+    /// 优秀
+    Excellent,
+    /// 良好
+    Good,
+    /// 一般
+    Fair,
+    /// 较差
+    Poor,
 }
 
 /// A part of a week a member is usually free (每周可服务时段): a day and a part of it, wire
@@ -431,6 +460,13 @@ mod tests {
         same_names::<Mode>();
         same_names::<WeeklySlot>();
         same_names::<ActivityCategory>();
+        same_names::<FeedbackGrade>();
+    }
+
+    #[test]
+    fn feedback_grades_are_the_four_of_protocol_section_5() {
+        let names: Vec<&str> = FeedbackGrade::VARIANTS.iter().map(|g| g.as_str()).collect();
+        assert_eq!(names, ["excellent", "good", "fair", "poor"]);
     }
 
     #[test]
@@ -485,5 +521,6 @@ names!(
     MicroWishCategory,
     Mode,
     WeeklySlot,
-    ActivityCategory
+    ActivityCategory,
+    FeedbackGrade
 );
