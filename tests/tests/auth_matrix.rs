@@ -119,6 +119,17 @@ const API: &[(&str, &str, Access)] = &[
         Roles(ADMIN),
     ),
     ("GET", "/api/v1/needs/{org}/{id}/matches", Roles(ADMIN)),
+    ("GET", "/api/v1/me/services", Roles(MEMBER)),
+    ("POST", "/api/v1/me/services", Roles(MEMBER)),
+    ("POST", "/api/v1/members/{id}/services", Roles(ADMIN)),
+    ("GET", "/api/v1/services", Roles(ADMIN)),
+    (
+        "POST",
+        "/api/v1/services/{home}/{id}/decision",
+        Roles(ADMIN),
+    ),
+    ("POST", "/api/v1/reports/{home}/{id}/feedback", Roles(ADMIN)),
+    ("GET", "/api/v1/feedback", Roles(ADMIN)),
 ];
 
 /// POST routes whose body is not JSON (a CSV file): the JSON body checks do not apply; the
@@ -209,6 +220,9 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/checkin/{id}/out", Ui::Public),
     ("POST", "/me/signups", Ui::Member),
     ("GET", "/me/certificate", Ui::Member),
+    ("POST", "/me/services", Ui::Member),
+    ("POST", "/services/{home}/{id}/decide", Ui::Admin),
+    ("POST", "/reports/{home}/{id}/feedback", Ui::Admin),
     ("GET", "/members/{id}/certificate", Ui::Admin),
     ("GET", "/activities/{host}/{id}/match", Ui::Admin),
     ("POST", "/activities/{host}/{id}/match", Ui::Admin),
@@ -256,6 +270,13 @@ fn api_body(path: &str) -> Value {
         "/api/v1/me/signups" | "/api/v1/members/{id}/signups" => json!({ "host": "matrix-host",
             "activity_id": "0192f1a4-0000-7000-8000-000000000001" }),
         "/api/v1/me/signups/{id}/confirm" => json!({}),
+        // The matrix's member reported nowhere: admitted, then refused.
+        "/api/v1/me/services" | "/api/v1/members/{id}/services" => json!({
+            "community": "matrix-community", "what": "矩阵测试服务", "category": "culture",
+            "started_at": 1_800_000_000, "ended_at": 1_800_003_600 }),
+        "/api/v1/services/{home}/{id}/decision" => json!({ "approved": true }),
+        "/api/v1/reports/{home}/{id}/feedback" => json!({ "period_starts_at": 1_800_000_000,
+            "period_ends_at": 1_800_086_400, "grade": "good", "evaluation": "矩阵测试" }),
         other => panic!("POST {other}: add a valid body for it to api_body()"),
     }
 }
@@ -305,6 +326,21 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         "/activities/{id}/signups/{home}/{signup}/place" => vec![("accepted", "true")],
         "/activities/{id}/signups/{home}/{signup}/attendance" => vec![("present", "true")],
         "/checkin/{id}" | "/checkin/{id}/out" => vec![("code", "matrix")],
+        "/me/services" => vec![
+            ("community", "matrix-community"),
+            ("what", "矩阵测试表单服务"),
+            ("category", "culture"),
+            ("date", "2030-01-01"),
+            ("from", "09:00"),
+            ("to", "10:00"),
+        ],
+        "/services/{home}/{id}/decide" => vec![("approved", "true")],
+        "/reports/{home}/{id}/feedback" => vec![
+            ("from", "2030-01-01"),
+            ("to", "2030-01-31"),
+            ("grade", "good"),
+            ("evaluation", "矩阵测试"),
+        ],
         "/activities/{host}/{id}/match" => {
             vec![("member_id", "0192f1a4-0000-7000-8000-000000000001")]
         }
@@ -380,6 +416,18 @@ fn positional_body(path: &str) -> Value {
                 true,
                 true
             ])
+        }
+        "/api/v1/me/services" | "/api/v1/members/{id}/services" => json!([
+            "matrix-community",
+            "按位置",
+            "culture",
+            null,
+            1_800_000_000,
+            1_800_003_600
+        ]),
+        "/api/v1/services/{home}/{id}/decision" => json!([true, null]),
+        "/api/v1/reports/{home}/{id}/feedback" => {
+            json!([1_800_000_000, 1_800_086_400, "good", "按位置"])
         }
         other => panic!("POST {other}: add its positional body to positional_body()"),
     }
@@ -525,6 +573,26 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         "/api/v1/me/signups",
         r#"{"host": 5, "activity_id": "0192f1a4-0000-7000-8000-000000000001"}"#,
         "host",
+    ),
+    (
+        "/api/v1/me/services",
+        r#"{"community": "matrix-community", "what": "x", "category": "culture", "started_at": "soon", "ended_at": 1}"#,
+        "started_at",
+    ),
+    (
+        "/api/v1/members/{id}/services",
+        r#"{"community": 5}"#,
+        "community",
+    ),
+    (
+        "/api/v1/services/{home}/{id}/decision",
+        r#"{"approved": "yes"}"#,
+        "approved",
+    ),
+    (
+        "/api/v1/reports/{home}/{id}/feedback",
+        r#"{"period_starts_at": "monday"}"#,
+        "period_starts_at",
     ),
     (
         "/api/v1/members/{id}/signups",
@@ -1350,7 +1418,7 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             "/claims"
         } else if path.starts_with("/members") {
             "/members"
-        } else if path.starts_with("/reports") {
+        } else if path.starts_with("/reports") || path.starts_with("/services") {
             "/reports"
         } else if path.starts_with("/me") {
             "/me"

@@ -430,6 +430,16 @@ impl Receive for CheckinAttested {
                 created_ms: from.at_ms,
             },
         )?;
+        if self.activity_id.is_none() {
+            // Service outside an activity: the community's approval of one we logged.
+            super::services::approved_by_attestation(
+                conn,
+                from.me,
+                from.org,
+                &self.checkin_id.to_string(),
+                from.at_ms,
+            )?;
+        }
         Ok(Outcome::Applied)
     }
 }

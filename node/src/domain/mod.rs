@@ -16,6 +16,7 @@ pub mod members;
 pub mod needs;
 pub mod offers;
 pub mod reports;
+pub mod services;
 pub mod signin;
 pub mod signups;
 pub mod status;

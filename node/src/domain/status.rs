@@ -136,6 +136,11 @@ impl SignupStatus {
     }
 }
 
+status!(
+    /// A 服务登记, as the community decided it.
+    ServiceStatus { Pending, Approved, Declined }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -89,6 +89,9 @@ pub fn dispatch(
         Body::CheckinAttested(b) => b.receive(conn, &from)?,
         Body::AgreementProposed(b) => b.receive(conn, &from)?,
         Body::AgreementDecided(b) => b.receive(conn, &from)?,
+        Body::ServiceLogged(b) => b.receive(conn, &from)?,
+        Body::ServiceDeclined(b) => b.receive(conn, &from)?,
+        Body::FeedbackSent(b) => b.receive(conn, &from)?,
         // The member journey and oversight kinds: this version keeps them until it acts on
         // them. Control kinds never reach here (the sequence layer handles them).
         Body::NodeHello(_)
@@ -97,9 +100,6 @@ pub fn dispatch(
         | Body::EmergencyVolunteered(_)
         | Body::EmergencyClosed(_)
         | Body::ParticipationReported(_)
-        | Body::ServiceLogged(_)
-        | Body::ServiceDeclined(_)
-        | Body::FeedbackSent(_)
         | Body::PairingStarted(_)
         | Body::PairingEnded(_) => return Ok(Dispatched::NotYet),
     };

@@ -256,17 +256,31 @@ pub fn signups_of_member(conn: &mut AnyConnection, member_id: &str) -> StoreResu
         .load(conn)?)
 }
 
-/// At the home: the member a host knows as `mref`, from any sign-up made for them there.
+/// At the home: the member a host knows as `mref`, from a sign-up or a report made for them
+/// there.
 pub fn member_of_mref(
     conn: &mut AnyConnection,
     host: &str,
     mref: &str,
 ) -> StoreResult<Option<String>> {
-    Ok(signups::table
+    use super::schema::reports;
+    let signed_up = signups::table
         .filter(signups::host_org.eq(host))
         .filter(signups::mref.eq(mref))
         .filter(signups::member_id.is_not_null())
         .select(signups::member_id)
+        .first::<Option<String>>(conn)
+        .optional()?
+        .flatten();
+    if signed_up.is_some() {
+        return Ok(signed_up);
+    }
+    // Or a member who reported there (双报到): services they log, feedback on them.
+    Ok(reports::table
+        .filter(reports::community_org.eq(host))
+        .filter(reports::mref.eq(mref))
+        .filter(reports::member_id.is_not_null())
+        .select(reports::member_id)
         .first::<Option<String>>(conn)
         .optional()?
         .flatten())

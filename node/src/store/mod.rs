@@ -15,6 +15,7 @@ pub mod offers;
 pub mod outbox;
 pub mod reports;
 pub mod schema;
+pub mod services;
 pub mod signins;
 pub mod trust;
 pub mod users;

@@ -303,3 +303,41 @@ diesel::table! {
         created_ms -> BigInt,
     }
 }
+
+diesel::table! {
+    service_logs (home_org, id) {
+        home_org -> Text,
+        id -> Text,
+        community_org -> Text,
+        mref -> Text,
+        member_id -> Nullable<Text>,
+        what -> Text,
+        category -> Text,
+        grid -> Nullable<Text>,
+        started_at -> BigInt,
+        ended_at -> BigInt,
+        minutes -> BigInt,
+        status -> Text,
+        note -> Nullable<Text>,
+        logged_ms -> BigInt,
+        decided_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    feedback (community_org, id) {
+        community_org -> Text,
+        id -> Text,
+        mref -> Text,
+        member_id -> Nullable<Text>,
+        period_starts_at -> BigInt,
+        period_ends_at -> BigInt,
+        minutes -> BigInt,
+        activities -> BigInt,
+        grade -> Text,
+        evaluation -> Text,
+        superseded -> Bool,
+        document -> Text,
+        sent_ms -> BigInt,
+    }
+}

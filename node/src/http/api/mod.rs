@@ -14,6 +14,7 @@ pub mod node;
 pub mod offers;
 pub mod openapi;
 pub mod reports;
+pub mod services;
 
 use actix_web::{HttpRequest, web};
 use tongxin_schema::OrgId;
@@ -142,6 +143,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(activities::cancel_mine),
             )
             .route("/me/record", web::get().to(activities::my_record))
+            .route("/me/services", web::get().to(services::mine))
+            .route("/me/services", web::post().to(services::log_mine))
+            .route(
+                "/members/{id}/services",
+                web::post().to(services::log_for_member),
+            )
+            .route("/services", web::get().to(services::received))
+            .route(
+                "/services/{home}/{id}/decision",
+                web::post().to(services::decide),
+            )
+            .route(
+                "/reports/{home}/{id}/feedback",
+                web::post().to(services::send_feedback),
+            )
+            .route("/feedback", web::get().to(services::list))
             .route("/me/certificate", web::get().to(activities::my_certificate))
             .route(
                 "/members/{id}/certificate",

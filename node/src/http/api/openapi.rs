@@ -21,6 +21,7 @@ use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, NeedView};
 use super::node::{NodeView, RosterView};
 use super::offers::{OfferView, Page, Withdrawn};
 use super::reports::{ReportView, Reports};
+use super::services::{FeedbackView, Feedbacks, ServiceLogView, ServiceLogs};
 use crate::domain::activities::{Cancellation, NewActivity};
 use crate::domain::agreements::{AgreementDecision, NewAgreement};
 use crate::domain::members::{ImportReport, NewMember};
@@ -29,6 +30,7 @@ use crate::domain::offers::{NewOffer, Withdrawal};
 use crate::domain::reports::{
     NewReport, ReportDecision, ReportingStats, Withdrawal as ReportWithdrawal,
 };
+use crate::domain::services::{NewFeedback, NewServiceLog, ServiceDecision};
 use crate::domain::signups::{NewSignup, Placement, SignupCancellation};
 use crate::http::error::ErrorBody;
 
@@ -56,6 +58,9 @@ use crate::http::error::ErrorBody;
         super::activities::my_record, super::activities::record,
         super::activities::export_record,
         super::activities::my_certificate, super::activities::certificate,
+        super::services::log_mine, super::services::log_for_member, super::services::mine,
+        super::services::received, super::services::decide, super::services::send_feedback,
+        super::services::list,
         super::matching::for_activity, super::matching::for_need, super::matching::propose
     ),
     modifiers(&Bearer)
@@ -420,6 +425,55 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "200",
         None,
         response::<CertificateView>,
+    ),
+    (
+        "post",
+        "/api/v1/me/services",
+        "201",
+        Some(request::<NewServiceLog>),
+        response::<ServiceLogView>,
+    ),
+    (
+        "post",
+        "/api/v1/members/{id}/services",
+        "201",
+        Some(request::<NewServiceLog>),
+        response::<ServiceLogView>,
+    ),
+    (
+        "get",
+        "/api/v1/me/services",
+        "200",
+        None,
+        response::<ServiceLogs>,
+    ),
+    (
+        "get",
+        "/api/v1/services",
+        "200",
+        None,
+        response::<ServiceLogs>,
+    ),
+    (
+        "post",
+        "/api/v1/services/{home}/{id}/decision",
+        "200",
+        Some(request::<ServiceDecision>),
+        response::<ServiceLogView>,
+    ),
+    (
+        "post",
+        "/api/v1/reports/{home}/{id}/feedback",
+        "201",
+        Some(request::<NewFeedback>),
+        response::<FeedbackView>,
+    ),
+    (
+        "get",
+        "/api/v1/feedback",
+        "200",
+        None,
+        response::<Feedbacks>,
     ),
     (
         "get",

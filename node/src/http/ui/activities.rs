@@ -71,6 +71,32 @@ fn at(field: &str, date: &str, hm: &str) -> Result<i64, ApiError> {
     Ok(d.with_time(t).assume_offset(BEIJING).unix_timestamp())
 }
 
+/// A form's day (`date`) and two times of day (`from`, `to`, Beijing time) become the Unix
+/// seconds the domain takes, under the names `keys`; a `to` before `from` runs past midnight.
+pub(crate) fn day_and_times(form: &mut Form, keys: (&str, &str)) -> Result<(), ApiError> {
+    let Ok(fields) = form.0.as_mut() else {
+        return Ok(());
+    };
+    let mut one = |k: &str| {
+        fields
+            .remove(k)
+            .and_then(|v| v.into_iter().next())
+            .unwrap_or_default()
+    };
+    let (date, from, to) = (one("date"), one("from"), one("to"));
+    let starts = at("from", &date, &from)?;
+    let mut ends = at("to", &date, &to)?;
+    if ends == starts {
+        return Err(ApiError::invalid("to", "must be later than the start"));
+    }
+    if ends < starts {
+        ends += 86_400;
+    }
+    fields.insert(keys.0.into(), vec![starts.to_string()]);
+    fields.insert(keys.1.into(), vec![ends.to_string()]);
+    Ok(())
+}
+
 #[derive(Template)]
 #[template(path = "activities.html")]
 struct ListPage {
@@ -175,26 +201,7 @@ pub async fn list(
 
 pub async fn publish(req: HttpRequest, node: NodeData, mut form: Form) -> HttpResponse {
     admin_action(req, node, "/activities", |n| async move {
-        // The form gives a day and two times of day; the wire gives Unix seconds.
-        if let Ok(fields) = form.0.as_mut() {
-            let one = |f: &mut std::collections::BTreeMap<String, Vec<String>>, k: &str| {
-                f.remove(k)
-                    .and_then(|v| v.into_iter().next())
-                    .unwrap_or_default()
-            };
-            let (date, from, to) = (one(fields, "date"), one(fields, "from"), one(fields, "to"));
-            let starts = at("from", &date, &from)?;
-            let mut ends = at("to", &date, &to)?;
-            if ends == starts {
-                return Err(ApiError::invalid("to", "must be later than the start"));
-            }
-            if ends < starts {
-                // An evening that runs past midnight.
-                ends += 86_400;
-            }
-            fields.insert("starts_at".into(), vec![starts.to_string()]);
-            fields.insert("ends_at".into(), vec![ends.to_string()]);
-        }
+        day_and_times(&mut form, ("starts_at", "ends_at"))?;
         let input: NewActivity = form_input(
             &form,
             &["starts_at", "ends_at", "capacity"],

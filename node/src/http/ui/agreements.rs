@@ -31,7 +31,7 @@ pub(crate) fn day(unix_s: i64) -> String {
 }
 
 /// Midnight (Beijing time) starting `date` (YYYY-MM-DD), as Unix seconds.
-fn midnight(field: &str, date: &str) -> Result<i64, ApiError> {
+pub(crate) fn midnight(field: &str, date: &str) -> Result<i64, ApiError> {
     let d = Date::parse(date, format_description!("[year]-[month]-[day]"))
         .map_err(|_| ApiError::invalid(field, "must be a date, e.g. 2026-12-01"))?;
     Ok(d.with_time(Time::MIDNIGHT)

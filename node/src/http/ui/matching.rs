@@ -24,7 +24,15 @@ pub(crate) fn reason_text(t: &T, s: &Scored) -> String {
     let what = t.t(s.reason.key());
     let detail = match s.reason {
         Reason::Skills { matched, wanted } => format!(" {matched}/{wanted}"),
-        Reason::RecentMinutes { minutes } => format!(" {minutes} {}", t.t("minutes")),
+        Reason::RecentMinutes { minutes: 0 } => {
+            return format!("{} +{}", t.t("match-no-recent"), s.points);
+        }
+        Reason::RecentMinutes { minutes } if minutes < 60 => {
+            format!(" {minutes} {}", t.t("minutes"))
+        }
+        Reason::RecentMinutes { minutes } => {
+            format!(" {:.1} {}", f64::from(minutes) / 60.0, t.t("record-hours"))
+        }
         _ => String::new(),
     };
     format!("{what}{detail} +{}", s.points)
@@ -166,15 +174,13 @@ pub async fn offers_for_need(
         Err(e) => return back(&node, "/needs", Err(ApiError::from(e)), t),
     };
     let names = org_names(&node);
-    let about = format!(
-        "{} · {}{}",
-        name_of(&names, &need.org_id),
-        t.t(&need.level),
-        need.grid
-            .as_deref()
-            .map(|g| format!(" · {} {g}", t.t("grid")))
-            .unwrap_or_default()
-    );
+    let mut about = name_of(&names, &need.org_id).to_owned();
+    if let Some(c) = &need.wanted {
+        about += &format!(" · {}：{}", t.t("category"), t.t(c));
+    }
+    if let Some(g) = &need.grid {
+        about += &format!(" · {} {g}", t.t("grid"));
+    }
     page(
         MatchPage {
             action: String::new(),

@@ -303,9 +303,45 @@ struct ReportsPage {
     filter_grid: String,
     filter_skill: String,
     is_community: bool,
+    /// At a community: the services its reporting members logged, waiting ones first.
+    logs: Vec<crate::store::services::ServiceLogRow>,
+    /// The feedback this node sent (a community) or its members received (a home).
+    feedback: Vec<crate::store::services::FeedbackRow>,
+    grades: Vec<(&'static str, String)>,
+    today: String,
 }
 
 impl ReportsPage {
+    /// How a logged service's member is addressed here, from their report.
+    fn reporter(&self, mref: &str) -> String {
+        self.received
+            .iter()
+            .find(|r| r.mref == mref)
+            .and_then(|r| r.display_name.clone())
+            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned())
+    }
+    /// The current feedback between this report's community and member, if any.
+    fn feedback_for(&self, r: &ReportRow) -> Option<&crate::store::services::FeedbackRow> {
+        self.feedback
+            .iter()
+            .find(|f| f.community_org == r.community_org && f.mref == r.mref)
+    }
+    fn grade(&self, g: &str) -> String {
+        self.t.t(&format!("grade-{g}")).into_owned()
+    }
+    fn day(&self, s: &i64) -> String {
+        super::agreements::day(*s)
+    }
+    /// The last day of a period that ends at midnight.
+    fn last_day(&self, s: &i64) -> String {
+        super::agreements::day(*s - 1)
+    }
+    fn when(&self, s: &i64) -> String {
+        super::activities::when(*s)
+    }
+    fn category(&self, c: &str) -> String {
+        self.t.t(&format!("activity-{c}")).into_owned()
+    }
     fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
         name_of(&self.names, id)
     }
@@ -338,14 +374,18 @@ pub async fn reports_page(
     let loaded = node
         .store
         .read(move |c| {
+            let mut feedback = crate::store::services::feedback_received(c)?;
+            feedback.extend(crate::store::services::feedback_sent(c, &me)?);
             Ok((
                 crate::store::reports::received(c, &me)?,
                 crate::store::reports::sent(c, &me)?,
                 crate::store::members::all(c)?,
+                crate::store::services::logs_received(c, &me)?,
+                feedback,
             ))
         })
         .await;
-    let (received, sent, all) = match loaded {
+    let (received, sent, all, logs, feedback) = match loaded {
         Ok(x) => x,
         Err(e) => return back(&node, "/offers", Err(e.into()), t),
     };
@@ -375,6 +415,16 @@ pub async fn reports_page(
             filter_grid,
             filter_skill,
             is_community: node.cfg.kind == OrgKind::Community,
+            logs,
+            feedback,
+            grades: <tongxin_schema::v1::taxonomy::FeedbackGrade as strum::VariantArray>::VARIANTS
+                .iter()
+                .map(|g| {
+                    let g: &'static str = (*g).into();
+                    (g, t.t(&format!("grade-{g}")).into_owned())
+                })
+                .collect(),
+            today: super::agreements::day(node.clock.now_s()),
         },
         [cookie, clear],
     )
@@ -446,9 +496,21 @@ struct MePage {
     /// Titles of the activities signed up for, by activity id.
     titles: HashMap<String, String>,
     record: Vec<CheckinRow>,
+    /// The member's 服务登记, newest first.
+    services: Vec<crate::store::services::ServiceLogRow>,
+    categories: Vec<(&'static str, String)>,
+    today: String,
 }
 
 impl MePage {
+    /// The communities the member may log a service for: their accepted reports.
+    fn reported_to(&self) -> Vec<(&str, &str)> {
+        self.reports
+            .iter()
+            .filter(|r| r.status == crate::domain::status::ReportStatus::Accepted)
+            .map(|r| (r.community_org.as_str(), self.org_name(&r.community_org)))
+            .collect()
+    }
     fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
         name_of(&self.names, id)
     }
@@ -520,10 +582,11 @@ pub async fn me(
                 }
             }
             let record = crate::store::activities::record_of(c, &id)?;
-            Ok((reports, signups, titles, record))
+            let services = crate::store::services::logs_of_member(c, &id)?;
+            Ok((reports, signups, titles, record, services))
         })
         .await;
-    let (reports, signups, titles, record) = match found {
+    let (reports, signups, titles, record, services) = match found {
         Ok(r) => r,
         Err(e) => return back(&node, "/login", Err(e.into()), t),
     };
@@ -538,6 +601,12 @@ pub async fn me(
             signups,
             titles,
             record,
+            services,
+            categories: super::activities::categories()
+                .into_iter()
+                .map(|c| (c, t.t(&format!("activity-{c}")).into_owned()))
+                .collect(),
+            today: super::agreements::day(node.clock.now_s()),
         },
         [cookie, clear],
     )

@@ -47,6 +47,7 @@ pub(crate) mod matching;
 pub(crate) mod members;
 mod needs;
 mod offers;
+mod services;
 pub(crate) mod signin;
 
 use crate::http::api::NodeData;
@@ -439,6 +440,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/reports/{id}/withdraw", web::post().to(members::withdraw))
         .route("/me", web::get().to(members::me))
         .route("/me/certificate", web::get().to(certificate::mine))
+        .route("/me/services", web::post().to(services::log_mine))
+        .route(
+            "/services/{home}/{id}/decide",
+            web::post().to(services::decide),
+        )
+        .route(
+            "/reports/{home}/{id}/feedback",
+            web::post().to(services::feedback),
+        )
         .route(
             "/members/{id}/certificate",
             web::get().to(certificate::of_member),
