@@ -18,7 +18,7 @@
 //!
 //! Ties go to fewer recent minutes, then to the order the candidates came in.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::Serialize;
 use time::{OffsetDateTime, UtcOffset, Weekday};
@@ -27,14 +27,14 @@ use tongxin_schema::v1::taxonomy::{Skill, WeeklySlot};
 use tongxin_schema::{OrgId, OrgKind};
 use uuid::Uuid;
 
-use super::status::{OfferStatus, ReportStatus, SignupStatus};
+use super::status::{ReportStatus, SignupStatus};
 use super::{ActionError, Actor, Invalid};
 use crate::clock::BEIJING;
 use crate::store::activities::{self, ActivityRow, SignupRow};
-use crate::store::members::{self, MemberRow};
+use crate::store::members::{self, MatchingRow};
 use crate::store::needs::{self, NeedRow};
-use crate::store::offers::{self, OfferRow};
-use crate::store::{AnyConnection, ListFilter, reports};
+use crate::store::offers;
+use crate::store::{AnyConnection, reports};
 
 /// A set of skills, one bit per [`Skill`] in declaration order.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -52,9 +52,14 @@ impl Skills {
 
     /// From a JSON list of skill wire names, as the tables keep them; unknown names are skipped.
     pub fn of_json(json: &str) -> Skills {
-        let names: Vec<String> = serde_json::from_str(json).unwrap_or_default();
-        let skills: Vec<Skill> = names.iter().filter_map(|n| n.parse().ok()).collect();
-        Skills::of(&skills)
+        match serde_json::from_str::<Vec<Skill>>(json) {
+            Ok(skills) => Skills::of(&skills),
+            Err(_) => {
+                let names: Vec<String> = serde_json::from_str(json).unwrap_or_default();
+                let skills: Vec<Skill> = names.iter().filter_map(|n| n.parse().ok()).collect();
+                Skills::of(&skills)
+            }
+        }
     }
 
     fn count(self) -> u32 {
@@ -77,9 +82,14 @@ impl Slots {
     }
 
     pub fn of_json(json: &str) -> Slots {
-        let names: Vec<String> = serde_json::from_str(json).unwrap_or_default();
-        let slots: Vec<WeeklySlot> = names.iter().filter_map(|n| n.parse().ok()).collect();
-        Slots::of(&slots)
+        match serde_json::from_str::<Vec<WeeklySlot>>(json) {
+            Ok(slots) => Slots::of(&slots),
+            Err(_) => {
+                let names: Vec<String> = serde_json::from_str(json).unwrap_or_default();
+                let slots: Vec<WeeklySlot> = names.iter().filter_map(|n| n.parse().ok()).collect();
+                Slots::of(&slots)
+            }
+        }
     }
 
     /// The slots a time span touches, in local time at `offset` (Beijing for the alliance):
@@ -396,29 +406,30 @@ pub fn members_for_activity(
         .collect();
     let since = actor.now_ms.div_euclid(1000) - RECENT_S;
     let recent = activities::minutes_by_member_since(conn, since)?;
-    let members: Vec<MemberRow> = members::all(conn)?
+    let members: Vec<MatchingRow> = members::for_matching(conn)?
         .into_iter()
-        .filter(|m| !signed_up.contains(&m.id))
+        .filter(|m| !signed_up.contains(&m.0))
         .collect();
+    let mut places: HashMap<&str, Place> = HashMap::new();
     let candidates: Vec<Candidate> = members
         .iter()
-        .map(|m| Candidate {
+        .map(|(id, _, residence, grid, skills, free)| Candidate {
             category: None,
-            skills: Skills::of_json(&m.skills),
+            skills: Skills::of_json(skills),
             place: Place {
-                grid: m.grid.as_deref(),
-                ..m.residence_org
+                grid: grid.as_deref(),
+                ..residence
                     .as_deref()
-                    .map(|c| place_of(actor.roster, c))
+                    .map(|c| *places.entry(c).or_insert_with(|| place_of(actor.roster, c)))
                     .unwrap_or_default()
             },
-            free: Slots::of_json(&m.availability),
-            recent_minutes: Some(minutes(recent.get(&m.id).copied().unwrap_or(0))),
+            free: Slots::of_json(free),
+            recent_minutes: Some(minutes(recent.get(id).copied().unwrap_or(0))),
         })
         .collect();
     let ranked = rank(&wanted_for(actor.roster, &activity), &candidates, LIMIT);
     let found = matches(ranked, |i| {
-        (members[i].id.clone(), Some(members[i].name.clone()), None)
+        (members[i].0.clone(), Some(members[i].1.clone()), None)
     });
     Ok((activity, found))
 }
@@ -490,22 +501,10 @@ pub fn offers_for_need(
 ) -> Result<(NeedRow, Vec<Match>), ActionError> {
     let need = needs::find(conn, org.as_str(), &need_id.to_string())?
         .ok_or_else(|| Invalid::NotFound(format!("need {need_id} of {org}")))?;
-    let (_, all) = offers::list(
-        conn,
-        &ListFilter {
-            limit: i64::MAX,
-            ..ListFilter::default()
-        },
-        Some(OfferStatus::Open),
-    )?;
     let now_s = actor.now_ms.div_euclid(1000);
-    let open: Vec<OfferRow> = all
+    let open: Vec<offers::MatchingRow> = offers::open_for_matching(conn)?
         .into_iter()
-        .filter(|o| o.available_until.is_none_or(|t| t > now_s))
-        .collect();
-    let grids: Vec<Vec<String>> = open
-        .iter()
-        .map(|o| serde_json::from_str(&o.grids).unwrap_or_default())
+        .filter(|o| o.6.is_none_or(|t| t > now_s))
         .collect();
     let wanted = Wanted {
         category: need.wanted.as_deref(),
@@ -516,16 +515,21 @@ pub fn offers_for_need(
         },
         slots: Slots::default(),
     };
+    let mut places: HashMap<&str, Place> = HashMap::new();
     let candidates: Vec<Candidate> = open
         .iter()
-        .zip(&grids)
-        .map(|(o, gs)| Candidate {
-            category: Some(o.category.as_str()),
-            skills: Skills::of_json(&o.skills),
+        .map(|(org, _, _, category, skills, grids, _)| Candidate {
+            category: Some(category.as_str()),
+            skills: Skills::of_json(skills),
             place: Place {
                 // An offer serving the need's grid is in it.
-                grid: need.grid.as_deref().filter(|g| gs.iter().any(|x| x == g)),
-                ..place_of(actor.roster, &o.org_id)
+                grid: need.grid.as_deref().filter(|g| {
+                    serde_json::from_str::<Vec<String>>(grids)
+                        .is_ok_and(|gs| gs.iter().any(|x| x == g))
+                }),
+                ..*places
+                    .entry(org.as_str())
+                    .or_insert_with(|| place_of(actor.roster, org))
             },
             free: Slots::default(),
             recent_minutes: None,
@@ -533,11 +537,8 @@ pub fn offers_for_need(
         .collect();
     let ranked = rank(&wanted, &candidates, LIMIT);
     let found = matches(ranked, |i| {
-        (
-            open[i].id.clone(),
-            Some(open[i].title.clone()),
-            Some(open[i].org_id.clone()),
-        )
+        let (org, id, title, ..) = &open[i];
+        (id.clone(), Some(title.clone()), Some(org.clone()))
     });
     Ok((need, found))
 }

@@ -84,6 +84,30 @@ pub fn all(conn: &mut AnyConnection) -> StoreResult<Vec<MemberRow>> {
         .load(conn)?)
 }
 
+/// What matching reads of every member, unordered: (id, name, residence, grid, skills JSON,
+/// availability JSON). Nothing else, so that ranking a large home stays quick.
+pub type MatchingRow = (
+    String,
+    String,
+    Option<String>,
+    Option<String>,
+    String,
+    String,
+);
+
+pub fn for_matching(conn: &mut AnyConnection) -> StoreResult<Vec<MatchingRow>> {
+    Ok(members::table
+        .select((
+            members::id,
+            members::name,
+            members::residence_org,
+            members::grid,
+            members::skills,
+            members::availability,
+        ))
+        .load(conn)?)
+}
+
 /// The secret of pairwise references, made once (PROTOCOL.md §2.3): whoever inserts first
 /// wins, so two writers never hand out references under two keys.
 pub fn key(conn: &mut AnyConnection, fresh_hex: &str) -> StoreResult<String> {

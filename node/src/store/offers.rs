@@ -107,3 +107,22 @@ pub fn list(
         .load(conn)?;
     Ok((total, rows))
 }
+
+/// What matching reads of every open offer, unordered: (org, id, title, category, skills JSON,
+/// grids JSON, available until).
+pub type MatchingRow = (String, String, String, String, String, String, Option<i64>);
+
+pub fn open_for_matching(conn: &mut AnyConnection) -> StoreResult<Vec<MatchingRow>> {
+    Ok(offers::table
+        .filter(offers::status.eq(OfferStatus::Open))
+        .select((
+            offers::org_id,
+            offers::id,
+            offers::title,
+            offers::category,
+            offers::skills,
+            offers::grids,
+            offers::available_until,
+        ))
+        .load(conn)?)
+}
