@@ -28,10 +28,11 @@ use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
-    activities, agreements, checkins, claims, deferred, effects, held, in_streams, member_key,
-    member_signins, members, needs, offers, out_streams, outbox, received, rejected, reports,
-    signups, trust, users,
+    activities, agreements, checkins, claims, deferred, effects, feedback, held, in_streams,
+    member_key, member_signins, members, needs, offers, out_streams, outbox, received, rejected,
+    reports, service_logs, signups, trust, users,
 };
+use crate::store::services::{FeedbackRow, ServiceLogRow};
 use crate::store::signins::SigninRow;
 use crate::store::trust::TrustRow;
 use crate::store::users::UserRow;
@@ -42,7 +43,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 21] = [
+pub const TABLES: [&str; 23] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -64,6 +65,8 @@ pub const TABLES: [&str; 21] = [
     "activities",
     "signups",
     "checkins",
+    "service_logs",
+    "feedback",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -289,6 +292,8 @@ fn copy_all(
         copy_table!(src, dst, activities, ActivityRow),
         copy_table!(src, dst, signups, SignupRow),
         copy_table!(src, dst, checkins, CheckinRow),
+        copy_table!(src, dst, service_logs, ServiceLogRow),
+        copy_table!(src, dst, feedback, FeedbackRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -387,6 +392,8 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
         ("activities", activities::table.count().get_result(conn)?),
         ("signups", signups::table.count().get_result(conn)?),
         ("checkins", checkins::table.count().get_result(conn)?),
+        ("service_logs", service_logs::table.count().get_result(conn)?),
+        ("feedback", feedback::table.count().get_result(conn)?),
     ])
 }
 

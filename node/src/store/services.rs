@@ -30,7 +30,7 @@ pub struct ServiceLogRow {
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable)]
-#[diesel(table_name = feedback)]
+#[diesel(table_name = feedback, treat_none_as_default_value = false)]
 pub struct FeedbackRow {
     pub community_org: String,
     pub id: String,
