@@ -392,7 +392,10 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
         ("activities", activities::table.count().get_result(conn)?),
         ("signups", signups::table.count().get_result(conn)?),
         ("checkins", checkins::table.count().get_result(conn)?),
-        ("service_logs", service_logs::table.count().get_result(conn)?),
+        (
+            "service_logs",
+            service_logs::table.count().get_result(conn)?,
+        ),
         ("feedback", feedback::table.count().get_result(conn)?),
     ])
 }
