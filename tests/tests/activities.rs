@@ -1072,3 +1072,95 @@ async fn homes_rank_their_own_members_with_reasons_and_hosts_rank_what_they_rece
         n.stop().await;
     }
 }
+
+/// Service posts (岗位) with AB角: a community publishes an activity with a station duty post;
+/// members of a unit sign up for its A and B roles at home; the host gives each role to one
+/// member only, whatever the order, and the home learns the role given.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn each_role_of_a_post_has_one_holder_and_the_home_learns_which() {
+    let a = Alliance::new(&[
+        ("unit", OrgKind::CoBuildingUnit, "市供电公司机关党委", None),
+        ("east", OrgKind::Community, "小山隆义里社区大党委", None),
+    ]);
+    let unit = a.start("unit", None).await;
+    let east = a.start("east", None).await;
+    for n in [&unit, &east] {
+        eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    let (_, wang) = member(&unit, "王建军", "13700000011", &east).await;
+    let (_, li) = member(&unit, "李红", "13700000012", &east).await;
+    let (_, zhou) = member(&unit, "周强", "13700000013", &east).await;
+    let t = now();
+    let act = east
+        .ok_post(
+            "/api/v1/activities",
+            json!({ "category": "volunteer-service", "title": "党群服务驿站值守", "place": "驿站",
+                    "starts_at": t + 3600, "ends_at": t + 3600 + 4 * 3600, "capacity": 10,
+                    "posts": [{ "title": "驿站值守" }, { "title": "便民咨询", "skills": ["legal"] }] }),
+        )
+        .await;
+    let id = act["id"].as_str().unwrap().to_owned();
+    assert_eq!(act["posts"].as_array().unwrap().len(), 2, "{act}");
+    let post = act["posts"][0]["post_id"].as_str().unwrap().to_owned();
+    eventually(15, "the activity and its posts at the unit", || async {
+        let v = unit.get("/api/v1/activities").await;
+        items(&v)
+            .iter()
+            .any(|x| x["id"] == id.as_str() && x["posts"][0]["post_id"] == post.as_str())
+            .then_some(())
+    })
+    .await;
+
+    // A post the activity does not have is refused at home.
+    let (s, v) = as_member(
+        &unit,
+        &wang,
+        "POST",
+        "/api/v1/me/signups",
+        json!({ "host": east.org_id, "activity_id": id, "post_id": uuid::Uuid::now_v7(), "role": "A" }),
+    )
+    .await;
+    assert_eq!(s, 422, "{v}");
+    let ask = |role: &str| json!({ "host": east.org_id, "activity_id": id, "post_id": post, "role": role });
+    for (token, role) in [(&wang, "A"), (&li, "A"), (&zhou, "B")] {
+        let (s, v) = as_member(&unit, token, "POST", "/api/v1/me/signups", ask(role)).await;
+        assert_eq!(s, 201, "{v}");
+    }
+    let at_east = eventually(15, "three sign-ups for the post", || async {
+        let v = items(&east.get(&format!("/api/v1/activities/{id}/signups")).await);
+        (v.len() == 3).then_some(v)
+    })
+    .await;
+    let by = |name: &str| at_east.iter().find(|s| s["display_name"] == name).unwrap().clone();
+    let place = |s: &Value| {
+        format!(
+            "/api/v1/signups/{}/{}/placement",
+            s["home_org"].as_str().unwrap(),
+            s["id"].as_str().unwrap()
+        )
+    };
+    // 李 asked for A too: once 王 holds it, placing 李 is refused; 周 gets B.
+    east.ok_post(&place(&by("王同志")), json!({ "accepted": true })).await;
+    let (s, v) = east.post(&place(&by("李同志")), json!({ "accepted": true })).await;
+    assert_eq!(s, 409, "A is held: {v}");
+    east.ok_post(&place(&by("周同志")), json!({ "accepted": true })).await;
+    let placed = items(&east.get(&format!("/api/v1/activities/{id}/signups")).await);
+    let role = |name: &str| placed.iter().find(|s| s["display_name"] == name).unwrap()["role"].clone();
+    assert_eq!(role("王同志"), "A");
+    assert_eq!(role("周同志"), "B");
+    // The home learns the role given.
+    eventually(15, "the role at home", || async {
+        let (_, v) = as_member(&unit, &zhou, "GET", "/api/v1/me/signups", Value::Null).await;
+        items(&v)
+            .iter()
+            .any(|s| s["status"] == "placed" && s["role"] == "B" && s["post_id"] == post.as_str())
+            .then_some(())
+    })
+    .await;
+    // The host's page names the post and the role.
+    let page = east.page(&format!("/activities/{id}")).await;
+    assert!(page.contains("驿站值守 · A角（主）") && page.contains("驿站值守 · B角（备）"), "{page}");
+    for n in [unit, east] {
+        n.stop().await;
+    }
+}

@@ -5,7 +5,7 @@
 
 use serde::Deserialize;
 use tongxin_schema::envelope::Audience;
-use tongxin_schema::v1::bodies::{ActivityCancelled, ActivityPublished, GridCode};
+use tongxin_schema::v1::bodies::{ActivityCancelled, ActivityPublished, GridCode, Post};
 use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode, Skill};
 use tongxin_schema::v1::text::{Description, Note, Text, Title};
 use uuid::Uuid;
@@ -37,6 +37,19 @@ pub struct NewActivity {
     pub skills: Vec<Skill>,
     /// Routine (平时) unless said otherwise.
     pub mode: Option<Mode>,
+    /// Service posts (岗位), each held by a primary (A) and a backup (B) member; at most 50.
+    #[serde(default)]
+    pub posts: Vec<NewPost>,
+}
+
+/// A post within an activity (e.g. a station's duty: 驿站值守).
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "PostInput")]
+pub struct NewPost {
+    pub title: Title,
+    #[serde(default)]
+    pub skills: Vec<Skill>,
 }
 
 /// Why an activity is cancelled.
@@ -66,7 +79,13 @@ fn row(host: &str, a: &ActivityPublished, qr_secret: Option<String>, at_ms: i64)
         qr_secret,
         published_ms: at_ms,
         updated_ms: at_ms,
+        posts: serde_json::to_string(&a.posts).unwrap_or_else(|_| "[]".into()),
     }
+}
+
+/// An activity's posts (岗位), as its row keeps them.
+pub fn posts_of(a: &ActivityRow) -> Vec<Post> {
+    serde_json::from_str(&a.posts).unwrap_or_default()
 }
 
 /// Publishes an activity of ours to the alliance.
@@ -103,7 +122,15 @@ pub fn publish(
         capacity: i.capacity,
         skills: i.skills,
         mode: i.mode.unwrap_or(Mode::Routine),
-        posts: Vec::new(),
+        posts: i
+            .posts
+            .into_iter()
+            .map(|p| Post {
+                post_id: Uuid::now_v7(),
+                title: p.title,
+                skills: p.skills,
+            })
+            .collect(),
     })?;
     let secret = hex::encode(rand::random::<[u8; 32]>());
     let r = row(actor.org().as_str(), &body, Some(secret), actor.now_ms);

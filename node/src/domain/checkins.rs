@@ -615,6 +615,7 @@ mod tests {
             qr_secret: Some("00".repeat(32)),
             published_ms: 0,
             updated_ms: 0,
+            posts: "[]".into(),
         }
     }
 

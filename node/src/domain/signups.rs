@@ -10,7 +10,7 @@ use tongxin_schema::envelope::Audience;
 use tongxin_schema::v1::bodies::{
     PlacementDecided, SignupCancelled, SignupConfirmed, SignupRequested,
 };
-use tongxin_schema::v1::taxonomy::Skill;
+use tongxin_schema::v1::taxonomy::{PostRole, Skill};
 use tongxin_schema::v1::text::{Note, Text};
 use uuid::Uuid;
 
@@ -35,6 +35,10 @@ pub struct NewSignup {
     /// Share the member's skills (default yes).
     #[serde(default = "yes")]
     pub share_skills: bool,
+    /// A post of the activity (岗位), and the role asked for in it: A (primary) or B (backup).
+    /// Without a role, the host gives whichever is free.
+    pub post_id: Option<Uuid>,
+    pub role: Option<PostRole>,
 }
 
 fn yes() -> bool {
@@ -86,6 +90,51 @@ fn open_activity(
     })
 }
 
+fn role_name(r: PostRole) -> String {
+    match r {
+        PostRole::A => "A",
+        PostRole::B => "B",
+    }
+    .to_owned()
+}
+
+fn role_of(s: &str) -> Option<PostRole> {
+    match s {
+        "A" => Some(PostRole::A),
+        "B" => Some(PostRole::B),
+        _ => None,
+    }
+}
+
+/// The role (A or B) a sign-up for `post` gets when placed: the one asked for if it is free,
+/// otherwise A, then B. Each role of a post has one holder.
+fn free_role(
+    conn: &mut AnyConnection,
+    a: &ActivityRow,
+    post: &str,
+    asked: Option<&str>,
+) -> Result<PostRole, ActionError> {
+    let title = super::activities::posts_of(a)
+        .into_iter()
+        .find(|p| p.post_id.to_string() == post)
+        .map(|p| p.title.to_string())
+        .unwrap_or_else(|| post.to_owned());
+    let candidates: Vec<PostRole> = match asked.and_then(role_of) {
+        Some(r) => vec![r],
+        None => vec![PostRole::A, PostRole::B],
+    };
+    for r in candidates {
+        if !rows::post_role_taken(conn, &a.host_org, &a.id, post, &role_name(r))? {
+            return Ok(r);
+        }
+    }
+    Err(Invalid::Conflict(match asked {
+        Some(r) => format!("the {r} role of post 「{title}」 is held already"),
+        None => format!("post 「{title}」 has its A and B holders already"),
+    })
+    .into())
+}
+
 // ---- At the member's home ------------------------------------------------------------------
 
 /// A member of ours signs up for an activity another organisation hosts.
@@ -110,6 +159,16 @@ pub fn request(
         actor.now_ms.div_euclid(1000),
     )?
     .map_err(|(_, why)| Invalid::field("activity_id", why))?;
+    if let Some(post) = i.post_id
+        && !super::activities::posts_of(&activity)
+            .iter()
+            .any(|p| p.post_id == post)
+    {
+        return Err(Invalid::field("post_id", format!("「{}」 has no such post", activity.title)).into());
+    }
+    if i.role.is_some() && i.post_id.is_none() {
+        return Err(Invalid::field("role", "a role (A or B) is asked for in a post: name the post").into());
+    }
     let mref = members::mref(conn, actor.org(), &i.host, member_id)?;
     if let Some(s) =
         rows::standing_signup(conn, &activity.host_org, &activity.id, &mref.to_string())?
@@ -129,8 +188,8 @@ pub fn request(
         signup_id: Uuid::now_v7(),
         activity_id: i.activity_id,
         member: mref.clone(),
-        post_id: None,
-        role: None,
+        post_id: i.post_id,
+        role: i.role,
         display_name: if i.share_name {
             Text::try_from(members::addressed_as(&m)).ok()
         } else {
@@ -153,6 +212,8 @@ pub fn request(
         contact_phone: None,
         requested_ms: actor.now_ms,
         updated_ms: actor.now_ms,
+        post_id: body.post_id.map(|p| p.to_string()),
+        role: body.role.map(role_name),
     };
     rows::insert_signup(conn, &row)?;
     outbox::enqueue(
@@ -299,13 +360,20 @@ pub fn place(
             ))
             .into());
         }
+        if let Some(post) = s.post_id.clone() {
+            s.role = Some(role_name(free_role(conn, &activity, &post, s.role.as_deref())?));
+        }
     }
     let body = checked(PlacementDecided {
         signup_id: id,
         activity_id: parsed("sign-up activity", &s.activity_id)?,
         member: parsed("sign-up mref", &s.mref)?,
         accepted: p.accepted,
-        role: None,
+        role: if p.accepted {
+            s.role.as_deref().and_then(role_of)
+        } else {
+            None
+        },
         note: p.note,
     })?;
     s.status = if p.accepted {
@@ -385,7 +453,11 @@ impl Receive for SignupRequested {
             Ok(a) => a,
             Err((code, why)) => return Ok(Refusal::new(code, why).into()),
         };
-        if let Some(post) = self.post_id {
+        if let Some(post) = self.post_id
+            && !super::activities::posts_of(&activity)
+                .iter()
+                .any(|p| p.post_id == post)
+        {
             return Ok(Refusal::new(
                 "unknown_post",
                 format!("activity {} has no post {post}", self.activity_id),
@@ -426,6 +498,8 @@ impl Receive for SignupRequested {
                 contact_phone: None,
                 requested_ms: from.at_ms,
                 updated_ms: from.at_ms,
+                post_id: self.post_id.map(|p| p.to_string()),
+                role: self.role.map(role_name),
             },
         )?;
         Ok(Outcome::Applied)
@@ -465,6 +539,10 @@ impl Receive for PlacementDecided {
             SignupStatus::Declined
         };
         s.note = self.note.as_ref().map(|n| n.to_string());
+        // The role the host gave in the post asked for (AB角).
+        if self.accepted && s.post_id.is_some() {
+            s.role = self.role.map(role_name);
+        }
         s.updated_ms = from.at_ms;
         rows::update_signup(conn, &s)?;
         Ok(Outcome::Applied)

@@ -29,6 +29,8 @@ pub struct ActivityRow {
     pub qr_secret: Option<String>,
     pub published_ms: i64,
     pub updated_ms: i64,
+    /// JSON list of the activity's posts (岗位): `{post_id, title, skills}`.
+    pub posts: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, AsChangeset)]
@@ -51,6 +53,9 @@ pub struct SignupRow {
     pub contact_phone: Option<String>,
     pub requested_ms: i64,
     pub updated_ms: i64,
+    /// The post asked for, if any, and the role (A or B): asked for, then as placed.
+    pub post_id: Option<String>,
+    pub role: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable, AsChangeset)]
@@ -226,6 +231,25 @@ pub fn places_taken(conn: &mut AnyConnection, host: &str, activity: &str) -> Sto
         .filter(signups::status.eq_any([SignupStatus::Placed, SignupStatus::Confirmed]))
         .count()
         .get_result(conn)?)
+}
+
+/// Whether the `role` (A or B) of a post is held: a placed or confirmed sign-up has it.
+pub fn post_role_taken(
+    conn: &mut AnyConnection,
+    host: &str,
+    activity: &str,
+    post: &str,
+    role: &str,
+) -> StoreResult<bool> {
+    let n: i64 = signups::table
+        .filter(signups::host_org.eq(host))
+        .filter(signups::activity_id.eq(activity))
+        .filter(signups::post_id.eq(post))
+        .filter(signups::role.eq(role))
+        .filter(signups::status.eq_any([SignupStatus::Placed, SignupStatus::Confirmed]))
+        .count()
+        .get_result(conn)?;
+    Ok(n > 0)
 }
 
 /// The standing sign-up of the member known to `host` as `mref` for one activity, if any.

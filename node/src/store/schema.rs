@@ -262,6 +262,7 @@ diesel::table! {
         qr_secret -> Nullable<Text>,
         published_ms -> BigInt,
         updated_ms -> BigInt,
+        posts -> Text,
     }
 }
 
@@ -281,6 +282,8 @@ diesel::table! {
         contact_phone -> Nullable<Text>,
         requested_ms -> BigInt,
         updated_ms -> BigInt,
+        post_id -> Nullable<Text>,
+        role -> Nullable<Text>,
     }
 }
 

@@ -241,6 +241,7 @@ fn main() {
                     qr_secret: None,
                     published_ms: 0,
                     updated_ms: 0,
+                    posts: "[]".into(),
                 },
             )?;
             needs::upsert(

@@ -37,11 +37,33 @@ pub struct ActivityView {
     pub status: ActivityStatus,
     /// Why it was cancelled.
     pub note: Option<String>,
+    /// Service posts (岗位), each held by an A and a B member.
+    pub posts: Vec<PostView>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct PostView {
+    pub post_id: String,
+    pub title: String,
+    pub skills: Vec<String>,
 }
 
 impl From<ActivityRow> for ActivityView {
     fn from(a: ActivityRow) -> ActivityView {
+        let posts = crate::domain::activities::posts_of(&a)
+            .into_iter()
+            .map(|p| PostView {
+                post_id: p.post_id.to_string(),
+                title: p.title.to_string(),
+                skills: p
+                    .skills
+                    .iter()
+                    .map(|s| <&str>::from(*s).to_owned())
+                    .collect(),
+            })
+            .collect();
         ActivityView {
+            posts,
             skills: serde_json::from_str(&a.skills).unwrap_or_default(),
             host_org: a.host_org,
             id: a.id,
@@ -84,6 +106,9 @@ pub struct SignupView {
     pub contact_phone: Option<String>,
     pub requested_ms: i64,
     pub updated_ms: i64,
+    /// The post (岗位) asked for, and the role: asked for, then as placed (A or B).
+    pub post_id: Option<String>,
+    pub role: Option<String>,
 }
 
 impl From<SignupRow> for SignupView {
@@ -103,6 +128,8 @@ impl From<SignupRow> for SignupView {
             contact_phone: s.contact_phone,
             requested_ms: s.requested_ms,
             updated_ms: s.updated_ms,
+            post_id: s.post_id,
+            role: s.role,
         }
     }
 }

@@ -20,7 +20,8 @@ use super::{
     Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, org_names, page,
     redirect, refuse, same_origin, signed_in, skill_choices,
 };
-use crate::domain::activities::{self, Cancellation, NewActivity};
+use crate::domain::activities::{self, Cancellation, NewActivity, NewPost};
+use tongxin_schema::v1::text::Title;
 use crate::domain::checkins::{self, Proof};
 use crate::domain::matching::{self, Match};
 use crate::domain::signups::{self, NewSignup, Placement, SignupCancellation};
@@ -116,7 +117,37 @@ struct ListPage {
     mine: HashMap<String, SignupStatus>,
 }
 
+/// An activity's posts as the sign-up form offers them: ("<post_id>:<role>", "title · A角").
+fn post_choices(t: &T, a: &ActivityRow) -> Vec<(String, String)> {
+    activities::posts_of(a)
+        .into_iter()
+        .flat_map(|p| {
+            ["A", "B"].map(|r| {
+                (
+                    format!("{}:{r}", p.post_id),
+                    format!("{} · {}", p.title, t.t(&format!("post-role-{r}"))),
+                )
+            })
+        })
+        .collect()
+}
+
+/// The titles of an activity's posts, joined.
+fn post_titles(a: &ActivityRow) -> String {
+    activities::posts_of(a)
+        .iter()
+        .map(|p| p.title.to_string())
+        .collect::<Vec<_>>()
+        .join("、")
+}
+
 impl ListPage {
+    fn posts(&self, a: &ActivityRow) -> Vec<(String, String)> {
+        post_choices(&self.t, a)
+    }
+    fn post_titles(&self, a: &ActivityRow) -> String {
+        post_titles(a)
+    }
     fn my_status(&self, activity: &str) -> Option<String> {
         self.mine
             .get(activity)
@@ -202,12 +233,33 @@ pub async fn list(
 pub async fn publish(req: HttpRequest, node: NodeData, mut form: Form) -> HttpResponse {
     admin_action(req, node, "/activities", |n| async move {
         day_and_times(&mut form, ("starts_at", "ends_at"))?;
-        let input: NewActivity = form_input(
+        // Posts (岗位): one per line of the text area.
+        let lines: Vec<String> = form
+            .0
+            .as_mut()
+            .ok()
+            .and_then(|f| f.remove("posts"))
+            .unwrap_or_default()
+            .iter()
+            .flat_map(|v| v.lines().map(str::trim).map(str::to_owned).collect::<Vec<_>>())
+            .filter(|l| !l.is_empty())
+            .collect();
+        let mut input: NewActivity = form_input(
             &form,
             &["starts_at", "ends_at", "capacity"],
             &[],
             &["skills"],
         )?;
+        input.posts = lines
+            .into_iter()
+            .map(|l| {
+                Ok(NewPost {
+                    title: Title::try_from(l)
+                        .map_err(|e| ApiError::invalid("posts", e.to_string()))?,
+                    skills: Vec::new(),
+                })
+            })
+            .collect::<Result<_, ApiError>>()?;
         n.act(move |c, a| activities::publish(c, a, input)).await?;
         Ok(())
     })
@@ -229,6 +281,21 @@ struct ActivityPage {
 }
 
 impl ActivityPage {
+    /// The post and role of a sign-up, as staff read it: "驿站值守 · A角（主）".
+    fn post_of(&self, s: &SignupRow) -> Option<String> {
+        let post = s.post_id.as_deref()?;
+        let title = activities::posts_of(&self.a)
+            .into_iter()
+            .find(|p| p.post_id.to_string() == post)
+            .map(|p| p.title.to_string())?;
+        Some(match s.role.as_deref() {
+            Some(r) => format!("{title} · {}", self.t.t(&format!("post-role-{r}"))),
+            None => title,
+        })
+    }
+    fn post_titles(&self) -> String {
+        post_titles(&self.a)
+    }
     /// Why a waiting sign-up ranks where it does: its score and reasons.
     fn match_of(&self, s: &SignupRow) -> Option<(u32, Vec<String>)> {
         self.matches.get(&s.id).map(|m| {
@@ -619,6 +686,14 @@ pub async fn sign_up(req: HttpRequest, node: NodeData, mut form: Form) -> HttpRe
                 .entry(k.to_owned())
                 .or_insert_with(|| vec!["false".into()]);
         }
+    }
+    // A post and role come as one choice, "<post_id>:<A|B>" (none: the activity itself).
+    if let Ok(fields) = form.0.as_mut()
+        && let Some(choice) = fields.remove("post").and_then(|v| v.into_iter().next())
+        && let Some((post, role)) = choice.split_once(':')
+    {
+        fields.insert("post_id".into(), vec![post.to_owned()]);
+        fields.insert("role".into(), vec![role.to_owned()]);
     }
     super::members::member_action_to(req, node, "/me", |n, m| async move {
         let input: NewSignup = form_input(&form, &[], &["share_name", "share_skills"], &[])?;

@@ -144,6 +144,8 @@ pub async fn propose(
             activity_id,
             share_name: true,
             share_skills: true,
+            post_id: None,
+            role: None,
         };
         n.act(move |c, a| signups::request(c, a, p.member_id, input))
             .await?;
