@@ -1131,7 +1131,13 @@ async fn each_role_of_a_post_has_one_holder_and_the_home_learns_which() {
         (v.len() == 3).then_some(v)
     })
     .await;
-    let by = |name: &str| at_east.iter().find(|s| s["display_name"] == name).unwrap().clone();
+    let by = |name: &str| {
+        at_east
+            .iter()
+            .find(|s| s["display_name"] == name)
+            .unwrap()
+            .clone()
+    };
     let place = |s: &Value| {
         format!(
             "/api/v1/signups/{}/{}/placement",
@@ -1140,12 +1146,17 @@ async fn each_role_of_a_post_has_one_holder_and_the_home_learns_which() {
         )
     };
     // 李 asked for A too: once 王 holds it, placing 李 is refused; 周 gets B.
-    east.ok_post(&place(&by("王同志")), json!({ "accepted": true })).await;
-    let (s, v) = east.post(&place(&by("李同志")), json!({ "accepted": true })).await;
+    east.ok_post(&place(&by("王同志")), json!({ "accepted": true }))
+        .await;
+    let (s, v) = east
+        .post(&place(&by("李同志")), json!({ "accepted": true }))
+        .await;
     assert_eq!(s, 409, "A is held: {v}");
-    east.ok_post(&place(&by("周同志")), json!({ "accepted": true })).await;
+    east.ok_post(&place(&by("周同志")), json!({ "accepted": true }))
+        .await;
     let placed = items(&east.get(&format!("/api/v1/activities/{id}/signups")).await);
-    let role = |name: &str| placed.iter().find(|s| s["display_name"] == name).unwrap()["role"].clone();
+    let role =
+        |name: &str| placed.iter().find(|s| s["display_name"] == name).unwrap()["role"].clone();
     assert_eq!(role("王同志"), "A");
     assert_eq!(role("周同志"), "B");
     // The home learns the role given.
@@ -1159,7 +1170,10 @@ async fn each_role_of_a_post_has_one_holder_and_the_home_learns_which() {
     .await;
     // The host's page names the post and the role.
     let page = east.page(&format!("/activities/{id}")).await;
-    assert!(page.contains("驿站值守 · A角（主）") && page.contains("驿站值守 · B角（备）"), "{page}");
+    assert!(
+        page.contains("驿站值守 · A角（主）") && page.contains("驿站值守 · B角（备）"),
+        "{page}"
+    );
     for n in [unit, east] {
         n.stop().await;
     }

@@ -164,10 +164,18 @@ pub fn request(
             .iter()
             .any(|p| p.post_id == post)
     {
-        return Err(Invalid::field("post_id", format!("「{}」 has no such post", activity.title)).into());
+        return Err(Invalid::field(
+            "post_id",
+            format!("「{}」 has no such post", activity.title),
+        )
+        .into());
     }
     if i.role.is_some() && i.post_id.is_none() {
-        return Err(Invalid::field("role", "a role (A or B) is asked for in a post: name the post").into());
+        return Err(Invalid::field(
+            "role",
+            "a role (A or B) is asked for in a post: name the post",
+        )
+        .into());
     }
     let mref = members::mref(conn, actor.org(), &i.host, member_id)?;
     if let Some(s) =
@@ -361,7 +369,12 @@ pub fn place(
             .into());
         }
         if let Some(post) = s.post_id.clone() {
-            s.role = Some(role_name(free_role(conn, &activity, &post, s.role.as_deref())?));
+            s.role = Some(role_name(free_role(
+                conn,
+                &activity,
+                &post,
+                s.role.as_deref(),
+            )?));
         }
     }
     let body = checked(PlacementDecided {

@@ -21,7 +21,6 @@ use super::{
     redirect, refuse, same_origin, signed_in, skill_choices,
 };
 use crate::domain::activities::{self, Cancellation, NewActivity, NewPost};
-use tongxin_schema::v1::text::Title;
 use crate::domain::checkins::{self, Proof};
 use crate::domain::matching::{self, Match};
 use crate::domain::signups::{self, NewSignup, Placement, SignupCancellation};
@@ -29,6 +28,7 @@ use crate::domain::status::{ActivityStatus, SignupStatus};
 use crate::http::api;
 use crate::http::error::ApiError;
 use crate::store::activities::{self as rows, ActivityRow, CheckinRow, SignupRow};
+use tongxin_schema::v1::text::Title;
 
 /// The categories of activities, each worded through `activity-<category>` (for the test that
 /// every one is translated).
@@ -241,7 +241,12 @@ pub async fn publish(req: HttpRequest, node: NodeData, mut form: Form) -> HttpRe
             .and_then(|f| f.remove("posts"))
             .unwrap_or_default()
             .iter()
-            .flat_map(|v| v.lines().map(str::trim).map(str::to_owned).collect::<Vec<_>>())
+            .flat_map(|v| {
+                v.lines()
+                    .map(str::trim)
+                    .map(str::to_owned)
+                    .collect::<Vec<_>>()
+            })
             .filter(|l| !l.is_empty())
             .collect();
         let mut input: NewActivity = form_input(
