@@ -409,7 +409,15 @@ fn positional_body(path: &str) -> Value {
             json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001", true])
         }
         "/api/v1/signups/{home}/{id}/placement" => json!([true, null]),
-        "/api/v1/me/signups" | "/api/v1/members/{id}/signups" => {
+        "/api/v1/members/{id}/signups" => {
+            json!([
+                "matrix-host",
+                "0192f1a4-0000-7000-8000-000000000001",
+                null,
+                null
+            ])
+        }
+        "/api/v1/me/signups" => {
             json!([
                 "matrix-host",
                 "0192f1a4-0000-7000-8000-000000000001",

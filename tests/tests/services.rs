@@ -8,8 +8,8 @@
 
 use serde_json::{Value, json};
 use tongxin_schema::OrgKind;
-use tongxin_schema::v1::bodies::ServiceLogged;
-use tongxin_schema::v1::taxonomy::ActivityCategory;
+use tongxin_schema::v1::bodies::{CheckinAttested, ServiceDeclined, ServiceLogged};
+use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
 use tongxin_schema::v1::text::Text;
 use tongxin_tests::*;
 
@@ -163,6 +163,81 @@ async fn services_logged_at_home_are_approved_by_the_community_and_feedback_come
     assert_eq!(record["total_minutes"], 30, "{record}");
     assert_eq!(record["entries"][0]["id"], first["id"]);
     assert!(record["entries"][0]["activity_id"].is_null());
+
+    // The same time cannot be logged twice: it is credited already.
+    let (s, v) = as_member(&unit, &token, "POST", "/api/v1/me/services", visit.clone()).await;
+    assert_eq!(s, 422, "overlaps the credited service: {v}");
+
+    // The community changes its mind: an approval after its decline credits the service and
+    // the log says approved (its later signed word counts, PROTOCOL §6.2).
+    let mref: tongxin_schema::MemberRef = first["mref"].as_str().unwrap().parse().unwrap();
+    let approval = |id: &Value, from: i64, to: i64, minutes: u32| CheckinAttested {
+        checkin_id: id.as_str().unwrap().parse().unwrap(),
+        member: mref.clone(),
+        activity_id: None,
+        category: ActivityCategory::HomeVisit,
+        checked_in_at: from,
+        checked_out_at: to,
+        minutes,
+        mode: Mode::Routine,
+        corrects: None,
+        closed_by_host: false,
+    };
+    send_unchecked(&east, &unit, approval(&second["id"], t - 4000, t - 400, 60)).await;
+    eventually(15, "the late approval at home", || async {
+        let (_, v) = as_member(&unit, &token, "GET", "/api/v1/me/services", Value::Null).await;
+        items(&v)
+            .iter()
+            .any(|l| l["id"] == second["id"] && l["status"] == "approved")
+            .then_some(())
+    })
+    .await;
+    let (_, record) = as_member(&unit, &token, "GET", "/api/v1/me/record", Value::Null).await;
+    assert_eq!(record["total_minutes"], 90, "{record}");
+    // An attestation naming a logged service but crediting more than was logged is credited as
+    // any attestation is, and approves nothing: the log stays to review.
+    let mut third = visit.clone();
+    third["what"] = json!("代缴水电费");
+    third["started_at"] = json!(t - 20_000);
+    third["ended_at"] = json!(t - 19_400);
+    let (s, third) = as_member(&unit, &token, "POST", "/api/v1/me/services", third).await;
+    assert_eq!(s, 201, "{third}");
+    send_unchecked(
+        &east,
+        &unit,
+        approval(&third["id"], t - 20_600, t - 19_400, 20),
+    )
+    .await;
+    eventually(15, "the wider attestation credited", || async {
+        let (_, r) = as_member(&unit, &token, "GET", "/api/v1/me/record", Value::Null).await;
+        (r["total_minutes"] == 110).then_some(())
+    })
+    .await;
+    let (_, v) = as_member(&unit, &token, "GET", "/api/v1/me/services", Value::Null).await;
+    assert!(
+        items(&v)
+            .iter()
+            .any(|l| l["id"] == third["id"] && l["status"] == "pending"),
+        "{v}"
+    );
+    // A decline of a service nobody logged is refused.
+    send_unchecked(
+        &east,
+        &unit,
+        ServiceDeclined {
+            service_id: uuid::Uuid::now_v7(),
+            member: mref.clone(),
+            reason: None,
+        },
+    )
+    .await;
+    eventually(15, "the unknown decline refused", || async {
+        rejected_codes(&unit)
+            .await
+            .contains(&"unknown_service".to_owned())
+            .then_some(())
+    })
+    .await;
 
     // A service the community never agreed to: a log for a member who did not report there.
     let stranger: tongxin_schema::MemberRef = format!("{}:AAAAAAAAAAAAAAAAAAAAAA", unit.org_id)

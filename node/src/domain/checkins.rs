@@ -432,13 +432,7 @@ impl Receive for CheckinAttested {
         )?;
         if self.activity_id.is_none() {
             // Service outside an activity: the community's approval of one we logged.
-            super::services::approved_by_attestation(
-                conn,
-                from.me,
-                from.org,
-                &self.checkin_id.to_string(),
-                from.at_ms,
-            )?;
+            super::services::approved_by_attestation(conn, from.me, from.org, self, from.at_ms)?;
         }
         Ok(Outcome::Applied)
     }

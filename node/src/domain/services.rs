@@ -95,6 +95,24 @@ pub fn log(
         )
         .into());
     }
+    // Time already credited, or already logged and not declined, is not logged again: the
+    // home would refuse the approval (overlapping_checkin) and the two sides would disagree.
+    let overlaps = |from: i64, to: i64| from < i.ended_at && i.started_at < to;
+    let credited = checkin_rows::record_of(conn, &m.id)?.into_iter().any(|c| {
+        !c.superseded
+            && c.checked_out_at
+                .is_some_and(|out| overlaps(c.checked_in_at, out))
+    });
+    let logged = rows::logs_of_member(conn, &m.id)?
+        .into_iter()
+        .any(|l| l.status != ServiceStatus::Declined && overlaps(l.started_at, l.ended_at));
+    if credited || logged {
+        return Err(Invalid::field(
+            "started_at",
+            "overlaps service already credited or logged for this member",
+        )
+        .into());
+    }
     let mref = members::mref(conn, actor.org(), &i.community, member_id)?;
     let minutes = (i.ended_at - i.started_at).div_euclid(60);
     let body = checked(ServiceLogged {
@@ -145,27 +163,33 @@ fn logged_row(
     }
 }
 
-/// At the home, after a `checkin.attested` was credited: if it approves a service we logged
-/// with its sender, the log is approved.
+/// At the home, after a `checkin.attested` without an activity was credited: if it approves a
+/// service we logged with its sender (PROTOCOL.md §6.2: the same id and member, within the
+/// logged times and minutes, routine, not closed by the host, no correction), the log is
+/// approved, also after a decline (the community's later word counts). Anything else was an
+/// ordinary attestation and leaves the log as it was.
 pub fn approved_by_attestation(
     conn: &mut AnyConnection,
     me: &OrgId,
     community: &OrgId,
-    checkin_id: &str,
+    a: &CheckinAttested,
     at_ms: i64,
 ) -> StoreResult<()> {
-    if let Some(l) = rows::find_log(conn, me.as_str(), checkin_id)?
-        && l.community_org == community.as_str()
-        && l.status == ServiceStatus::Pending
-    {
-        rows::decide_log(
-            conn,
-            me.as_str(),
-            checkin_id,
-            ServiceStatus::Approved,
-            None,
-            at_ms,
-        )?;
+    let id = a.checkin_id.to_string();
+    let Some(l) = rows::find_log(conn, me.as_str(), &id)? else {
+        return Ok(());
+    };
+    let approves = l.community_org == community.as_str()
+        && l.mref == a.member.to_string()
+        && l.status != ServiceStatus::Approved
+        && a.checked_in_at >= l.started_at
+        && a.checked_out_at <= l.ended_at
+        && i64::from(a.minutes) <= l.minutes
+        && a.mode == Mode::Routine
+        && !a.closed_by_host
+        && a.corrects.is_none();
+    if approves {
+        rows::decide_log(conn, me.as_str(), &id, ServiceStatus::Approved, None, at_ms)?;
     }
     Ok(())
 }
@@ -284,15 +308,6 @@ impl Receive for ServiceLogged {
             self.service_id.to_string(),
             self.member.to_string(),
         );
-        if rows::find_log(conn, from.org.as_str(), &id)?.is_some()
-            || checkin_rows::find_checkin(conn, me, &id)?.is_some()
-        {
-            return Ok(Refusal::new(
-                "duplicate_service",
-                format!("service {id} is known already"),
-            )
-            .into());
-        }
         let reports = reports::received_from(conn, me, &mref)?;
         if reports.is_empty() {
             return Ok(Refusal::new(
@@ -305,6 +320,15 @@ impl Receive for ServiceLogged {
             return Ok(
                 Refusal::new("not_reported", "the member's report here is not accepted").into(),
             );
+        }
+        if rows::find_log(conn, from.org.as_str(), &id)?.is_some()
+            || checkin_rows::find_checkin(conn, me, &id)?.is_some()
+        {
+            return Ok(Refusal::new(
+                "duplicate_service",
+                format!("service {id} is known already"),
+            )
+            .into());
         }
         rows::insert_log(conn, &logged_row(from.org, from.me, self, None, from.at_ms))?;
         Ok(Outcome::Applied)

@@ -234,6 +234,41 @@ pub fn request(
     Ok(row)
 }
 
+/// Staff propose one of our members for another organisation's activity (精准匹配): a sign-up
+/// on their behalf that shares only what the member chose to share with that organisation in
+/// their 双报到 report there (how they are addressed, their skills), and nothing where they did
+/// not report.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ProposalInput")]
+pub struct Proposal {
+    /// The organisation hosting the activity.
+    pub host: OrgId,
+    pub activity_id: Uuid,
+    pub post_id: Option<Uuid>,
+    pub role: Option<PostRole>,
+}
+
+pub fn propose(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    member_id: Uuid,
+    p: Proposal,
+) -> Result<SignupRow, ActionError> {
+    let shared = crate::store::reports::of_member(conn, &member_id.to_string())?
+        .into_iter()
+        .find(|r| r.community_org == p.host.as_str() && r.status.standing());
+    let input = NewSignup {
+        share_name: shared.as_ref().is_some_and(|r| r.display_name.is_some()),
+        share_skills: shared.as_ref().is_some_and(|r| r.skills != "[]"),
+        host: p.host,
+        activity_id: p.activity_id,
+        post_id: p.post_id,
+        role: p.role,
+    };
+    request(conn, actor, member_id, input)
+}
+
 /// One of our members' sign-ups (at the home).
 pub fn of_ours(
     conn: &mut AnyConnection,
@@ -512,7 +547,8 @@ impl Receive for SignupRequested {
                 requested_ms: from.at_ms,
                 updated_ms: from.at_ms,
                 post_id: self.post_id.map(|p| p.to_string()),
-                role: self.role.map(role_name),
+                // A role means something only within a post.
+                role: self.post_id.and(self.role).map(role_name),
             },
         )?;
         Ok(Outcome::Applied)

@@ -9,7 +9,7 @@ use super::activities::{ActivityView, SignupView};
 use super::needs::NeedView;
 use super::{ADMIN, NodeData, org_path, uuid_path};
 use crate::domain::matching::{self, Match};
-use crate::domain::signups::{self, NewSignup};
+use crate::domain::signups::{self, Proposal};
 use crate::http::auth::Auth;
 use crate::http::error::ApiError;
 use crate::http::extract::ValidJson;
@@ -82,18 +82,18 @@ pub async fn for_need(
 
 #[utoipa::path(post, path = "/api/v1/members/{id}/signups", tag = "members", security(("bearer" = [])),
     params(("id" = String, Path, description = "the member")),
-    responses((status = 201, description = "proposed to the host: signup.requested sent"), (status = 404, description = "no such member"), (status = 409, description = "already signed up"), (status = 422, description = "no such open activity")))]
+    responses((status = 201, description = "proposed to the host: signup.requested sent, sharing only what the member shared in their report there"), (status = 404, description = "no such member"), (status = 409, description = "already signed up"), (status = 422, description = "no such open activity")))]
 pub async fn propose(
     node: NodeData,
     auth: Auth,
     path: web::Path<String>,
-    body: ValidJson<NewSignup>,
+    body: ValidJson<Proposal>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
     let id = uuid_path("member", &path)?;
     let input = body.into_inner();
     let s = node
-        .act(move |c, a| signups::request(c, a, id, input))
+        .act(move |c, a| signups::propose(c, a, id, input))
         .await?;
     Ok(HttpResponse::Created().json(SignupView::from(s)))
 }

@@ -31,7 +31,7 @@ use crate::domain::reports::{
     NewReport, ReportDecision, ReportingStats, Withdrawal as ReportWithdrawal,
 };
 use crate::domain::services::{NewFeedback, NewServiceLog, ServiceDecision};
-use crate::domain::signups::{NewSignup, Placement, SignupCancellation};
+use crate::domain::signups::{NewSignup, Placement, Proposal, SignupCancellation};
 use crate::http::error::ErrorBody;
 
 #[derive(utoipa::OpenApi)]
@@ -493,7 +493,7 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "post",
         "/api/v1/members/{id}/signups",
         "201",
-        Some(request::<NewSignup>),
+        Some(request::<Proposal>),
         response::<SignupView>,
     ),
 ];

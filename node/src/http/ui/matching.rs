@@ -15,7 +15,7 @@ use super::{
     refuse, signed_in,
 };
 use crate::domain::matching::{self, Match, Reason, Scored};
-use crate::domain::signups::{self, NewSignup};
+use crate::domain::signups::{self, Proposal};
 use crate::http::api;
 use crate::http::error::ApiError;
 
@@ -122,7 +122,7 @@ pub async fn members_for_activity(
 }
 
 /// An admin proposes one of our members for the activity: a sign-up on their behalf, sharing
-/// how they are addressed and their skills, as a member signing up would by default.
+/// only what the member shared with the host in their report there (`signups::propose`).
 pub async fn propose(
     req: HttpRequest,
     node: NodeData,
@@ -139,15 +139,13 @@ pub async fn propose(
             member_id: uuid::Uuid,
         }
         let p: Proposal = form_input(&form, &[], &[], &[])?;
-        let input = NewSignup {
+        let input = Proposal {
             host,
             activity_id,
-            share_name: true,
-            share_skills: true,
             post_id: None,
             role: None,
         };
-        n.act(move |c, a| signups::request(c, a, p.member_id, input))
+        n.act(move |c, a| signups::propose(c, a, p.member_id, input))
             .await?;
         Ok(())
     })
