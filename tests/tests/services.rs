@@ -265,7 +265,11 @@ async fn services_logged_at_home_are_approved_by_the_community_and_feedback_come
             .then_some(())
     })
     .await;
-    assert_eq!(items(&east.get("/api/v1/services").await).len(), 2);
+    assert_eq!(
+        items(&east.get("/api/v1/services").await).len(),
+        3,
+        "the three real logs, not the forged one"
+    );
 
     // Feedback for the month: the community's minutes come from its own attestations.
     let feedback = format!(

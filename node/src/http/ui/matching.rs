@@ -135,10 +135,10 @@ pub async fn propose(
         let host = api::org_path(&host)?;
         let activity_id = api::uuid_path("activity", &id)?;
         #[derive(serde::Deserialize)]
-        struct Proposal {
+        struct Proposed {
             member_id: uuid::Uuid,
         }
-        let p: Proposal = form_input(&form, &[], &[], &[])?;
+        let p: Proposed = form_input(&form, &[], &[], &[])?;
         let input = Proposal {
             host,
             activity_id,
