@@ -3,8 +3,6 @@
 //! can check against the alliance root (`tongxin verify`, or any JOSE library with the `x5c`
 //! chain).
 
-use base64::Engine;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::Header;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -131,40 +129,10 @@ impl Verifier {
             });
         }
         let (_, sender) = self.check_header_and_signature(jws, CERTIFICATE_TYP)?;
-        let payload = jws.split('.').nth(1).unwrap_or_default();
-        let claims: CertificateClaims = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| VerifyError::Claims("payload is not base64url".into()))
-            .and_then(|p| {
-                if !crate::objects::is_object(&p) {
-                    return Err(VerifyError::Claims(
-                        "the claims are not a JSON object".into(),
-                    ));
-                }
-                serde_json::from_slice(&p).map_err(|e| VerifyError::Claims(e.to_string()))
-            })?;
+        let claims: CertificateClaims = crate::token::claims_of(jws)?;
         claims.check().map_err(VerifyError::Claims)?;
         let info = sender.info();
-        if claims.iss != info.org_id {
-            return Err(VerifyError::IssuerMismatch {
-                iss: claims.iss.to_string(),
-                certificate: info.org_id.to_string(),
-            });
-        }
-        if let Some(roster) = self.roster() {
-            let Some(entry) = roster.org(&claims.iss) else {
-                return Err(VerifyError::NotOnRoster {
-                    org: claims.iss.to_string(),
-                });
-            };
-            if entry.kind != info.kind {
-                return Err(VerifyError::RosterKindMismatch {
-                    org: claims.iss.to_string(),
-                    certificate: info.kind,
-                    roster: entry.kind,
-                });
-            }
-        }
+        self.check_issuer(&claims.iss, info)?;
         if claims.iat > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
             return Err(VerifyError::FromTheFuture {
                 iat: claims.iat,
@@ -188,6 +156,8 @@ mod tests {
 
     use super::*;
     use crate::vectors::TestAlliance;
+    use base64::Engine;
+    use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
     fn claims(t: &TestAlliance, hosts: usize) -> CertificateClaims {
         let home = t.node("loue-jia");

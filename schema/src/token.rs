@@ -270,42 +270,11 @@ impl Verifier {
         // 2
         let (_, sender) = self.check_header_and_signature(token, MEMBER_TYP)?;
         // 3
-        let payload = token.split('.').nth(1).unwrap_or_default();
-        let claims: MemberClaims = URL_SAFE_NO_PAD
-            .decode(payload)
-            .map_err(|_| VerifyError::Claims("payload is not base64url".into()))
-            .and_then(|p| {
-                if !crate::objects::is_object(&p) {
-                    return Err(VerifyError::Claims(
-                        "the claims are not a JSON object".into(),
-                    ));
-                }
-                serde_json::from_slice(&p).map_err(|e| VerifyError::Claims(e.to_string()))
-            })?;
+        let claims: MemberClaims = claims_of(token)?;
         claims.check().map_err(VerifyError::Claims)?;
-        // 4
+        // 4, 5
         let info = sender.info();
-        if claims.iss != info.org_id {
-            return Err(VerifyError::IssuerMismatch {
-                iss: claims.iss.to_string(),
-                certificate: info.org_id.to_string(),
-            });
-        }
-        // 5
-        if let Some(roster) = self.roster() {
-            let Some(entry) = roster.org(&claims.iss) else {
-                return Err(VerifyError::NotOnRoster {
-                    org: claims.iss.to_string(),
-                });
-            };
-            if entry.kind != info.kind {
-                return Err(VerifyError::RosterKindMismatch {
-                    org: claims.iss.to_string(),
-                    certificate: info.kind,
-                    roster: entry.kind,
-                });
-            }
-        }
+        self.check_issuer(&claims.iss, info)?;
         // 6
         if &claims.aud != host {
             return Err(VerifyError::WrongAudience {
@@ -339,5 +308,52 @@ impl Verifier {
             return Err(VerifyError::NonceMismatch);
         }
         Ok(Verified::new(claims, sender, token.to_owned()))
+    }
+}
+
+/// The claims of a signed token or document as `T`: its payload is base64url of a JSON object
+/// (PROTOCOL.md §4.7 step 3, §4.9); anything else is `claims`.
+pub(crate) fn claims_of<T: serde::de::DeserializeOwned>(jws: &str) -> Result<T, VerifyError> {
+    let payload = jws.split('.').nth(1).unwrap_or_default();
+    let bytes = URL_SAFE_NO_PAD
+        .decode(payload)
+        .map_err(|_| VerifyError::Claims("payload is not base64url".into()))?;
+    if !crate::objects::is_object(&bytes) {
+        return Err(VerifyError::Claims(
+            "the claims are not a JSON object".into(),
+        ));
+    }
+    serde_json::from_slice(&bytes).map_err(|e| VerifyError::Claims(e.to_string()))
+}
+
+impl Verifier {
+    /// `iss` is the signing certificate's organisation (`issuer_mismatch`) and, with a roster,
+    /// on it with the certificate's kind (`not_on_roster`, `roster_kind_mismatch`).
+    pub(crate) fn check_issuer(
+        &self,
+        iss: &OrgId,
+        info: &crate::pki::CertInfo,
+    ) -> Result<(), VerifyError> {
+        if iss != &info.org_id {
+            return Err(VerifyError::IssuerMismatch {
+                iss: iss.to_string(),
+                certificate: info.org_id.to_string(),
+            });
+        }
+        if let Some(roster) = self.roster() {
+            let Some(entry) = roster.org(iss) else {
+                return Err(VerifyError::NotOnRoster {
+                    org: iss.to_string(),
+                });
+            };
+            if entry.kind != info.kind {
+                return Err(VerifyError::RosterKindMismatch {
+                    org: iss.to_string(),
+                    certificate: info.kind,
+                    roster: entry.kind,
+                });
+            }
+        }
+        Ok(())
     }
 }

@@ -964,6 +964,27 @@ pub async fn applied_effects(node: &RunningNode, kind: &str) -> i64 {
         .map_or(0, |(_, n)| n)
 }
 
+/// The `items` of a list answer; none when it has none.
+pub fn items(v: &Value) -> Vec<Value> {
+    v["items"].as_array().cloned().unwrap_or_default()
+}
+
+/// A request with a member's bearer token (GET, or POST with `body`): status and JSON answer.
+pub async fn as_member(
+    node: &RunningNode,
+    token: &str,
+    method: &str,
+    path: &str,
+    body: Value,
+) -> (u16, Value) {
+    let req = match method {
+        "GET" => node.http.get(node.url(path)),
+        _ => node.http.post(node.url(path)).json(&body),
+    };
+    let r = req.bearer_auth(token).send().await.unwrap();
+    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
+}
+
 /// The codes of the messages a node rejected.
 pub async fn rejected_codes(node: &RunningNode) -> Vec<String> {
     node.get("/api/v1/messages/rejected").await["items"]

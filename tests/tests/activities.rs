@@ -15,25 +15,6 @@ use tongxin_schema::v1::bodies::CheckinAttested;
 use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
 use tongxin_tests::*;
 
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
-
-async fn as_member(
-    node: &RunningNode,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let req = match method {
-        "GET" => node.http.get(node.url(path)),
-        _ => node.http.post(node.url(path)).json(&body),
-    };
-    let r = req.bearer_auth(token).send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 /// A member with a sign-in at `home`; returns (member id, token).
 async fn member(
     home: &RunningNode,

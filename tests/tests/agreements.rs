@@ -9,10 +9,6 @@ use tongxin_schema::OrgKind;
 use tongxin_schema::v1::bodies::AgreementDecided;
 use tongxin_tests::*;
 
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
-
 /// The agreement `id` as `node` lists it.
 async fn agreement(node: &RunningNode, id: &str) -> Option<Value> {
     items(&node.get("/api/v1/agreements").await)

@@ -78,10 +78,6 @@ async fn post_as(node: &RunningNode, token: &str, path: &str, body: Value) -> (u
     (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
 }
 
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
-
 /// (status, home) of every report `community` received.
 async fn received(community: &RunningNode) -> Vec<(String, String, String)> {
     items(&community.get("/api/v1/reports?side=received").await)

@@ -13,25 +13,6 @@ use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
 use tongxin_schema::v1::text::Text;
 use tongxin_tests::*;
 
-fn items(v: &Value) -> Vec<Value> {
-    v["items"].as_array().cloned().unwrap_or_default()
-}
-
-async fn as_member(
-    node: &RunningNode,
-    token: &str,
-    method: &str,
-    path: &str,
-    body: Value,
-) -> (u16, Value) {
-    let req = match method {
-        "GET" => node.http.get(node.url(path)),
-        _ => node.http.post(node.url(path)).json(&body),
-    };
-    let r = req.bearer_auth(token).send().await.unwrap();
-    (r.status().as_u16(), r.json().await.unwrap_or(Value::Null))
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn services_logged_at_home_are_approved_by_the_community_and_feedback_comes_back() {
     let a = Alliance::new(&[

@@ -328,12 +328,8 @@ fn current_of(conn: &mut AnyConnection, host: &str, id: &str) -> StoreResult<Opt
 impl Receive for CheckinAttested {
     /// At the home: the host vouches that our member served; credit it to their record.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
-        if self.member.home() != from.me {
-            return Ok(Refusal::new(
-                "not_home",
-                format!("the member's home is {}, not this node", self.member.home()),
-            )
-            .into());
+        if let Err(r) = super::home_is(&self.member, from.me) {
+            return Ok(r.into());
         }
         let (host, id, mref) = (
             from.org.as_str(),

@@ -44,6 +44,18 @@ impl Refusal {
     }
 }
 
+/// `not_home` unless `member`'s home is `home`: this node, for a message about one of its own
+/// members, or the sender, for a message a home sends about its member (PROTOCOL.md §6.2).
+pub(crate) fn home_is(member: &tongxin_schema::MemberRef, home: &OrgId) -> Result<(), Refusal> {
+    if member.home() == home {
+        return Ok(());
+    }
+    Err(Refusal::new(
+        "not_home",
+        format!("the member's home is {}, not {home}", member.home()),
+    ))
+}
+
 /// What an authentic, in-order message did here.
 #[derive(Debug, Clone, PartialEq, Eq)]
 #[must_use]

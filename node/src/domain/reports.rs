@@ -285,16 +285,8 @@ pub fn withdraw(
 impl Receive for ReportSubmitted {
     /// At the community: record the report, with only what the member shared.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
-        if self.member.home() != from.org {
-            return Ok(Refusal::new(
-                "not_home",
-                format!(
-                    "{} reports a member whose home is {}",
-                    from.org,
-                    self.member.home()
-                ),
-            )
-            .into());
+        if let Err(r) = super::home_is(&self.member, from.org) {
+            return Ok(r.into());
         }
         let id = self.report_id.to_string();
         if rows::find(conn, from.org.as_str(), &id)?.is_some() {

@@ -197,12 +197,8 @@ pub fn approved_by_attestation(
 impl Receive for ServiceDeclined {
     /// At the home: the community declined a service we logged with it.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
-        if self.member.home() != from.me {
-            return Ok(Refusal::new(
-                "not_home",
-                format!("the member's home is {}, not this node", self.member.home()),
-            )
-            .into());
+        if let Err(r) = super::home_is(&self.member, from.me) {
+            return Ok(r.into());
         }
         let id = self.service_id.to_string();
         let Some(l) = rows::find_log(conn, from.me.as_str(), &id)?
@@ -239,12 +235,8 @@ impl Receive for ServiceDeclined {
 impl Receive for FeedbackSent {
     /// At the home: the community's feedback on one of our members, kept with its signature.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
-        if self.member.home() != from.me {
-            return Ok(Refusal::new(
-                "not_home",
-                format!("the member's home is {}, not this node", self.member.home()),
-            )
-            .into());
+        if let Err(r) = super::home_is(&self.member, from.me) {
+            return Ok(r.into());
         }
         let (community, id, mref) = (
             from.org.as_str(),
@@ -292,16 +284,8 @@ impl Receive for FeedbackSent {
 impl Receive for ServiceLogged {
     /// At the community: a service logged by a member who reports here, waiting for review.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
-        if self.member.home() != from.org {
-            return Ok(Refusal::new(
-                "not_home",
-                format!(
-                    "{} logs a service of a member whose home is {}",
-                    from.org,
-                    self.member.home()
-                ),
-            )
-            .into());
+        if let Err(r) = super::home_is(&self.member, from.org) {
+            return Ok(r.into());
         }
         let (me, id, mref) = (
             from.me.as_str(),

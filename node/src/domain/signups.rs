@@ -481,16 +481,8 @@ fn known(
 impl Receive for SignupRequested {
     /// At the host: a member of the sender asks for a place.
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
-        if self.member.home() != from.org {
-            return Ok(Refusal::new(
-                "not_home",
-                format!(
-                    "{} signs up a member whose home is {}",
-                    from.org,
-                    self.member.home()
-                ),
-            )
-            .into());
+        if let Err(r) = super::home_is(&self.member, from.org) {
+            return Ok(r.into());
         }
         let activity = match open_activity(
             conn,
