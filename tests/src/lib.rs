@@ -994,3 +994,48 @@ pub async fn rejected_codes(node: &RunningNode) -> Vec<String> {
         .map(|r| r["code"].as_str().unwrap_or_default().to_owned())
         .collect()
 }
+
+/// What a node keeps on disk (SQLite main file and write-ahead log), for privacy scans: the raw
+/// bytes, and the base64url payloads of the messages it keeps (JWS), decoded.
+pub struct Stored {
+    pub raw: Vec<u8>,
+    pub decoded: Vec<u8>,
+}
+
+impl Stored {
+    /// The node in `dir` must be stopped (its last writes on disk).
+    pub fn read(dir: &Path) -> Stored {
+        use base64::Engine;
+        let mut raw = Vec::new();
+        for e in std::fs::read_dir(dir).unwrap() {
+            let p = e.unwrap().path();
+            if p.file_name()
+                .unwrap()
+                .to_string_lossy()
+                .starts_with("tongxin.db")
+            {
+                raw.extend(std::fs::read(&p).unwrap());
+            }
+        }
+        assert!(raw.len() > 10_000, "no database at {}", dir.display());
+        let decoded = raw
+            .split(|b| !(b.is_ascii_alphanumeric() || *b == b'-' || *b == b'_'))
+            .filter(|s| s.len() >= 16)
+            .filter_map(|s| {
+                base64::engine::general_purpose::URL_SAFE_NO_PAD
+                    .decode(s)
+                    .ok()
+            })
+            .flatten()
+            .collect();
+        Stored { raw, decoded }
+    }
+
+    /// Whether `s` is anywhere in it, raw or inside a message.
+    pub fn holds(&self, s: &str) -> bool {
+        let s = s.as_bytes();
+        [&self.raw, &self.decoded]
+            .iter()
+            .any(|b| b.windows(s.len()).any(|w| w == s))
+    }
+}

@@ -130,6 +130,12 @@ const API: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/api/v1/reports/{home}/{id}/feedback", Roles(ADMIN)),
     ("GET", "/api/v1/feedback", Roles(ADMIN)),
+    ("GET", "/api/v1/households", Roles(ADMIN)),
+    ("POST", "/api/v1/households", Roles(ADMIN)),
+    ("POST", "/api/v1/households/{id}/pairings", Roles(ADMIN)),
+    ("GET", "/api/v1/pairings", Roles(ADMIN)),
+    ("POST", "/api/v1/pairings/{id}/end", Roles(ADMIN)),
+    ("GET", "/api/v1/me/pairings", Roles(MEMBER)),
 ];
 
 /// POST routes whose body is not JSON (a CSV file): the JSON body checks do not apply; the
@@ -223,6 +229,10 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/me/services", Ui::Member),
     ("POST", "/services/{home}/{id}/decide", Ui::Admin),
     ("POST", "/reports/{home}/{id}/feedback", Ui::Admin),
+    ("GET", "/care", Ui::Admin),
+    ("POST", "/care", Ui::Admin),
+    ("POST", "/care/{id}/pair", Ui::Admin),
+    ("POST", "/pairings/{id}/end", Ui::Admin),
     ("GET", "/members/{id}/certificate", Ui::Admin),
     ("GET", "/activities/{host}/{id}/match", Ui::Admin),
     ("POST", "/activities/{host}/{id}/match", Ui::Admin),
@@ -277,6 +287,12 @@ fn api_body(path: &str) -> Value {
         "/api/v1/services/{home}/{id}/decision" => json!({ "approved": true }),
         "/api/v1/reports/{home}/{id}/feedback" => json!({ "period_starts_at": 1_800_000_000,
             "period_ends_at": 1_800_086_400, "grade": "good", "evaluation": "矩阵测试" }),
+        "/api/v1/households" => json!({ "label": "矩阵测试 结对户", "name": "矩阵测试户",
+            "address": "矩阵测试地址", "situation": "矩阵测试" }),
+        // No such household or report: admitted, then refused.
+        "/api/v1/households/{id}/pairings" => json!({ "home": "matrix-home",
+            "report_id": "0192f1a4-0000-7000-8000-000000000001" }),
+        "/api/v1/pairings/{id}/end" => json!({ "reason": "矩阵测试" }),
         other => panic!("POST {other}: add a valid body for it to api_body()"),
     }
 }
@@ -341,6 +357,14 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
             ("grade", "good"),
             ("evaluation", "矩阵测试"),
         ],
+        "/care" => vec![
+            ("label", "矩阵测试 表单户"),
+            ("name", "矩阵测试表单户"),
+            ("address", "矩阵测试地址"),
+            ("situation", "矩阵测试"),
+        ],
+        "/care/{id}/pair" => vec![("report", "matrix-home/0192f1a4-0000-7000-8000-000000000001")],
+        "/pairings/{id}/end" => vec![("reason", "矩阵测试")],
         "/activities/{host}/{id}/match" => {
             vec![("member_id", "0192f1a4-0000-7000-8000-000000000001")]
         }
@@ -437,6 +461,11 @@ fn positional_body(path: &str) -> Value {
         "/api/v1/reports/{home}/{id}/feedback" => {
             json!([1_800_000_000, 1_800_086_400, "good", "按位置"])
         }
+        "/api/v1/households" => json!(["按位置 结对户", "按位置", "按位置", null, null, "按位置"]),
+        "/api/v1/households/{id}/pairings" => {
+            json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001"])
+        }
+        "/api/v1/pairings/{id}/end" => json!([null]),
         other => panic!("POST {other}: add its positional body to positional_body()"),
     }
 }
@@ -642,6 +671,17 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         r#"{"accepted": "yes"}"#,
         "accepted",
     ),
+    (
+        "/api/v1/households",
+        r#"{"label": 7, "name": "x", "address": "x", "situation": "x"}"#,
+        "label",
+    ),
+    (
+        "/api/v1/households/{id}/pairings",
+        r#"{"home": "matrix-home", "report_id": 5}"#,
+        "report_id",
+    ),
+    ("/api/v1/pairings/{id}/end", r#"{"reason": 5}"#, "reason"),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1432,6 +1472,8 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             "/me"
         } else if path.starts_with("/agreements") {
             "/agreements"
+        } else if path.starts_with("/care") || path.starts_with("/pairings") {
+            "/care"
         } else if path.starts_with("/activities") {
             "/activities"
         } else {

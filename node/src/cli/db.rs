@@ -26,11 +26,12 @@ use crate::store::members::{MemberKeyRow, MemberRow};
 use crate::store::needs::NeedRow;
 use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
+use crate::store::pairings::{HouseholdRow, PairingRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
-    activities, agreements, checkins, claims, deferred, effects, feedback, held, in_streams,
-    member_key, member_signins, members, needs, offers, out_streams, outbox, received, rejected,
-    reports, service_logs, signups, trust, users,
+    activities, agreements, checkins, claims, deferred, effects, feedback, held, households,
+    in_streams, member_key, member_signins, members, needs, offers, out_streams, outbox, pairings,
+    received, rejected, reports, service_logs, signups, trust, users,
 };
 use crate::store::services::{FeedbackRow, ServiceLogRow};
 use crate::store::signins::SigninRow;
@@ -43,7 +44,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 23] = [
+pub const TABLES: [&str; 25] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -67,6 +68,8 @@ pub const TABLES: [&str; 23] = [
     "checkins",
     "service_logs",
     "feedback",
+    "households",
+    "pairings",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -294,6 +297,8 @@ fn copy_all(
         copy_table!(src, dst, checkins, CheckinRow),
         copy_table!(src, dst, service_logs, ServiceLogRow),
         copy_table!(src, dst, feedback, FeedbackRow),
+        copy_table!(src, dst, households, HouseholdRow),
+        copy_table!(src, dst, pairings, PairingRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -397,6 +402,8 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
             service_logs::table.count().get_result(conn)?,
         ),
         ("feedback", feedback::table.count().get_result(conn)?),
+        ("households", households::table.count().get_result(conn)?),
+        ("pairings", pairings::table.count().get_result(conn)?),
     ])
 }
 

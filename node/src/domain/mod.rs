@@ -15,6 +15,7 @@ pub mod matching;
 pub mod members;
 pub mod needs;
 pub mod offers;
+pub mod pairings;
 pub mod reports;
 pub mod services;
 pub mod signin;

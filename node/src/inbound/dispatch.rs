@@ -92,6 +92,8 @@ pub fn dispatch(
         Body::ServiceLogged(b) => b.receive(conn, &from)?,
         Body::ServiceDeclined(b) => b.receive(conn, &from)?,
         Body::FeedbackSent(b) => b.receive(conn, &from)?,
+        Body::PairingStarted(b) => b.receive(conn, &from)?,
+        Body::PairingEnded(b) => b.receive(conn, &from)?,
         // The member journey and oversight kinds: this version keeps them until it acts on
         // them. Control kinds never reach here (the sequence layer handles them).
         Body::NodeHello(_)
@@ -99,9 +101,7 @@ pub fn dispatch(
         | Body::EmergencyDeclared(_)
         | Body::EmergencyVolunteered(_)
         | Body::EmergencyClosed(_)
-        | Body::ParticipationReported(_)
-        | Body::PairingStarted(_)
-        | Body::PairingEnded(_) => return Ok(Dispatched::NotYet),
+        | Body::ParticipationReported(_) => return Ok(Dispatched::NotYet),
     };
     Ok(Dispatched::Done(outcome))
 }

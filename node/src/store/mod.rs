@@ -13,6 +13,7 @@ pub mod members;
 pub mod needs;
 pub mod offers;
 pub mod outbox;
+pub mod pairings;
 pub mod reports;
 pub mod schema;
 pub mod services;

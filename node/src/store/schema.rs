@@ -344,3 +344,30 @@ diesel::table! {
         sent_ms -> BigInt,
     }
 }
+
+diesel::table! {
+    households (id) {
+        id -> Text,
+        label -> Text,
+        name -> Text,
+        address -> Text,
+        phone -> Nullable<Text>,
+        grid -> Nullable<Text>,
+        situation -> Text,
+        created_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    pairings (community_org, id) {
+        community_org -> Text,
+        id -> Text,
+        mref -> Text,
+        member_id -> Nullable<Text>,
+        household_id -> Nullable<Text>,
+        household_label -> Text,
+        started_at -> BigInt,
+        ended_ms -> Nullable<BigInt>,
+        end_reason -> Nullable<Text>,
+    }
+}

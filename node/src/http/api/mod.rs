@@ -13,6 +13,7 @@ pub mod needs;
 pub mod node;
 pub mod offers;
 pub mod openapi;
+pub mod pairings;
 pub mod reports;
 pub mod services;
 
@@ -159,6 +160,12 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(services::send_feedback),
             )
             .route("/feedback", web::get().to(services::list))
+            .route("/households", web::get().to(pairings::households))
+            .route("/households", web::post().to(pairings::add_household))
+            .route("/households/{id}/pairings", web::post().to(pairings::pair))
+            .route("/pairings", web::get().to(pairings::list))
+            .route("/pairings/{id}/end", web::post().to(pairings::end))
+            .route("/me/pairings", web::get().to(pairings::mine))
             .route("/me/certificate", web::get().to(activities::my_certificate))
             .route(
                 "/members/{id}/certificate",

@@ -20,6 +20,7 @@ use super::messages::{RejectedList, Streams};
 use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, NeedView};
 use super::node::{NodeView, RosterView};
 use super::offers::{OfferView, Page, Withdrawn};
+use super::pairings::{HouseholdView, Households, PairingView, Pairings};
 use super::reports::{ReportView, Reports};
 use super::services::{FeedbackView, Feedbacks, ServiceLogView, ServiceLogs};
 use crate::domain::activities::{Cancellation, NewActivity};
@@ -27,6 +28,7 @@ use crate::domain::agreements::{AgreementDecision, NewAgreement};
 use crate::domain::members::{ImportReport, NewMember};
 use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
 use crate::domain::offers::{NewOffer, Withdrawal};
+use crate::domain::pairings::{NewHousehold, NewPairing, PairingEnd};
 use crate::domain::reports::{
     NewReport, ReportDecision, ReportingStats, Withdrawal as ReportWithdrawal,
 };
@@ -61,6 +63,8 @@ use crate::http::error::ErrorBody;
         super::services::log_mine, super::services::log_for_member, super::services::mine,
         super::services::received, super::services::decide, super::services::send_feedback,
         super::services::list,
+        super::pairings::households, super::pairings::add_household, super::pairings::pair,
+        super::pairings::end, super::pairings::list, super::pairings::mine,
         super::matching::for_activity, super::matching::for_need, super::matching::propose
     ),
     modifiers(&Bearer)
@@ -495,6 +499,42 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "201",
         Some(request::<Proposal>),
         response::<SignupView>,
+    ),
+    (
+        "get",
+        "/api/v1/households",
+        "200",
+        None,
+        response::<Households>,
+    ),
+    (
+        "post",
+        "/api/v1/households",
+        "201",
+        Some(request::<NewHousehold>),
+        response::<HouseholdView>,
+    ),
+    (
+        "post",
+        "/api/v1/households/{id}/pairings",
+        "201",
+        Some(request::<NewPairing>),
+        response::<PairingView>,
+    ),
+    (
+        "post",
+        "/api/v1/pairings/{id}/end",
+        "200",
+        Some(request::<PairingEnd>),
+        response::<PairingView>,
+    ),
+    ("get", "/api/v1/pairings", "200", None, response::<Pairings>),
+    (
+        "get",
+        "/api/v1/me/pairings",
+        "200",
+        None,
+        response::<Pairings>,
     ),
 ];
 

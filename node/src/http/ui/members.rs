@@ -309,9 +309,17 @@ struct ReportsPage {
     feedback: Vec<crate::store::services::FeedbackRow>,
     grades: Vec<(&'static str, String)>,
     today: String,
+    /// At a home: its members' 结对帮扶, by the community's label.
+    pairings: Vec<crate::store::pairings::PairingRow>,
 }
 
 impl ReportsPage {
+    fn member_named(&self, id: &Option<String>) -> &str {
+        id.as_ref()
+            .and_then(|m| self.member_names.get(m))
+            .map(String::as_str)
+            .unwrap_or("—")
+    }
     /// How a logged service's member is addressed here, from their report.
     fn reporter(&self, mref: &str) -> String {
         self.received
@@ -331,6 +339,9 @@ impl ReportsPage {
     }
     fn day(&self, s: &i64) -> String {
         super::agreements::day(*s)
+    }
+    fn day_ms(&self, ms: &i64) -> String {
+        super::agreements::day(ms.div_euclid(1000))
     }
     /// The last day of a period that ends at midnight.
     fn last_day(&self, s: &i64) -> String {
@@ -382,10 +393,11 @@ pub async fn reports_page(
                 crate::store::members::all(c)?,
                 crate::store::services::logs_received(c, &me)?,
                 feedback,
+                crate::store::pairings::of_members(c, None)?,
             ))
         })
         .await;
-    let (received, sent, all, logs, feedback) = match loaded {
+    let (received, sent, all, logs, feedback, pairings) = match loaded {
         Ok(x) => x,
         Err(e) => return back(&node, "/offers", Err(e.into()), t),
     };
@@ -425,6 +437,7 @@ pub async fn reports_page(
                 })
                 .collect(),
             today: super::agreements::day(node.clock.now_s()),
+            pairings,
         },
         [cookie, clear],
     )
@@ -498,11 +511,19 @@ struct MePage {
     record: Vec<CheckinRow>,
     /// The member's 服务登记, newest first.
     services: Vec<crate::store::services::ServiceLogRow>,
+    /// 结对帮扶: the households the member is paired with, by label.
+    pairings: Vec<crate::store::pairings::PairingRow>,
     categories: Vec<(&'static str, String)>,
     today: String,
 }
 
 impl MePage {
+    fn day(&self, s: &i64) -> String {
+        super::agreements::day(*s)
+    }
+    fn day_ms(&self, ms: &i64) -> String {
+        super::agreements::day(ms.div_euclid(1000))
+    }
     /// The communities the member may log a service for: their accepted reports.
     fn reported_to(&self) -> Vec<(&str, &str)> {
         self.reports
@@ -583,10 +604,11 @@ pub async fn me(
             }
             let record = crate::store::activities::record_of(c, &id)?;
             let services = crate::store::services::logs_of_member(c, &id)?;
-            Ok((reports, signups, titles, record, services))
+            let pairings = crate::store::pairings::of_members(c, Some(&id))?;
+            Ok((reports, signups, titles, record, services, pairings))
         })
         .await;
-    let (reports, signups, titles, record, services) = match found {
+    let (reports, signups, titles, record, services, pairings) = match found {
         Ok(r) => r,
         Err(e) => return back(&node, "/login", Err(e.into()), t),
     };
@@ -602,6 +624,7 @@ pub async fn me(
             titles,
             record,
             services,
+            pairings,
             categories: super::activities::categories()
                 .into_iter()
                 .map(|c| (c, t.t(&format!("activity-{c}")).into_owned()))

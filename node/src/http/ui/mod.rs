@@ -47,6 +47,7 @@ pub(crate) mod matching;
 pub(crate) mod members;
 mod needs;
 mod offers;
+mod pairings;
 mod services;
 pub(crate) mod signin;
 
@@ -80,6 +81,8 @@ pub struct Base {
     /// What the menu offers: staff pages or the member's own.
     pub is_admin: bool,
     pub is_member: bool,
+    /// A community's staff also keep the care ledger (结对帮扶).
+    pub is_community_admin: bool,
     pub errors: Vec<String>,
     pub notices: Vec<String>,
 }
@@ -198,6 +201,8 @@ fn base(
         signed_in: role.is_some(),
         is_admin: role == Some(Role::Admin),
         is_member: role == Some(Role::Member),
+        is_community_admin: role == Some(Role::Admin)
+            && node.cfg.kind == tongxin_schema::OrgKind::Community,
         errors,
         notices,
     };
@@ -449,6 +454,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             "/reports/{home}/{id}/feedback",
             web::post().to(services::feedback),
         )
+        .route("/care", web::get().to(pairings::care))
+        .route("/care", web::post().to(pairings::add_household))
+        .route("/care/{id}/pair", web::post().to(pairings::pair))
+        .route("/pairings/{id}/end", web::post().to(pairings::end))
         .route(
             "/members/{id}/certificate",
             web::get().to(certificate::of_member),

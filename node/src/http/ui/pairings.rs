@@ -1,0 +1,179 @@
+//! 结对帮扶 in the web UI: a community's staff keep the care ledger and pair its households
+//! with members who report there on `/care`; the member sees their pairings on `/me` (by the
+//! label only) and the home's staff beside its reports.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use tongxin_schema::OrgKind;
+use tongxin_schema::token::Role;
+
+use super::{
+    Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, org_names, page,
+    redirect, refuse, signed_in,
+};
+use crate::domain::pairings::{self, NewHousehold, NewPairing, PairingEnd};
+use crate::domain::status::ReportStatus;
+use crate::http::api;
+use crate::http::error::ApiError;
+use crate::store::pairings::{HouseholdRow, PairingRow};
+use crate::store::reports::ReportRow;
+
+#[derive(Template)]
+#[template(path = "care.html")]
+struct CarePage {
+    t: T,
+    base: Base,
+    households: Vec<HouseholdRow>,
+    pairings: Vec<PairingRow>,
+    /// Members whose report here is accepted: who can be paired.
+    reporters: Vec<ReportRow>,
+    names: HashMap<String, String>,
+    grids: Vec<String>,
+}
+
+impl CarePage {
+    fn current(&self, h: &HouseholdRow) -> Vec<&PairingRow> {
+        self.pairings
+            .iter()
+            .filter(|p| p.ended_ms.is_none() && p.household_id.as_deref() == Some(&h.id))
+            .collect()
+    }
+    fn ended(&self) -> Vec<&PairingRow> {
+        self.pairings
+            .iter()
+            .filter(|p| p.ended_ms.is_some())
+            .collect()
+    }
+    /// How a paired member is addressed here, and their organisation, from their report.
+    fn member(&self, p: &PairingRow) -> String {
+        let report = self.reporters.iter().find(|r| r.mref == p.mref);
+        let name = report
+            .and_then(|r| r.display_name.clone())
+            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
+        let home = p.mref.split(':').next().unwrap_or_default();
+        format!("{name} · {}", name_of(&self.names, home))
+    }
+    fn reporter(&self, r: &ReportRow) -> String {
+        let name = r
+            .display_name
+            .clone()
+            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
+        format!("{name} · {}", name_of(&self.names, &r.home_org))
+    }
+    fn day(&self, s: &i64) -> String {
+        super::agreements::day(*s)
+    }
+    fn day_ms(&self, ms: &i64) -> String {
+        super::agreements::day(ms.div_euclid(1000))
+    }
+}
+
+pub async fn care(
+    req: HttpRequest,
+    node: NodeData,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let (t, cookie) = lang(&req, &q);
+    let Some(a) = signed_in(&req, &node) else {
+        return redirect("/login");
+    };
+    if a.claims.role != Role::Admin {
+        return refuse(&req, &node, "/offers", &t.t("admin_only"));
+    }
+    if node.cfg.kind != OrgKind::Community {
+        return refuse(&req, &node, "/reports", &t.t("care-community_only"));
+    }
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
+    let me = node.cfg.org_id.to_string();
+    let loaded = node
+        .store
+        .read(move |c| {
+            Ok((
+                crate::store::pairings::households(c)?,
+                crate::store::pairings::started(c, &me)?,
+                crate::store::reports::received(c, &me)?,
+            ))
+        })
+        .await;
+    let (households, pairings, received) = match loaded {
+        Ok(x) => x,
+        Err(e) => return back(&node, "/reports", Err(e.into()), t),
+    };
+    let grids = node
+        .verifier()
+        .roster()
+        .and_then(|r| {
+            r.org(&node.cfg.org_id)
+                .map(|o| o.grids.iter().map(|g| g.to_string()).collect())
+        })
+        .unwrap_or_default();
+    page(
+        CarePage {
+            t,
+            base,
+            households,
+            pairings,
+            reporters: received
+                .into_iter()
+                .filter(|r| r.status == ReportStatus::Accepted)
+                .collect(),
+            names: org_names(&node),
+            grids,
+        },
+        [cookie, clear],
+    )
+}
+
+pub async fn add_household(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
+    admin_action(req, node, "/care", |n| async move {
+        let input: NewHousehold = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| pairings::add_household(c, a, input))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn pair(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    mut form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/care", |n| async move {
+        let id = api::uuid_path("household", &path)?;
+        // The form names the member by one choice, `home/report`.
+        if let Ok(fields) = form.0.as_mut() {
+            let chosen = fields
+                .remove("report")
+                .and_then(|v| v.into_iter().next())
+                .unwrap_or_default();
+            let (home, report) = chosen
+                .split_once('/')
+                .ok_or_else(|| ApiError::invalid("report", "choose a member who reports here"))?;
+            fields.insert("home".into(), vec![home.to_owned()]);
+            fields.insert("report_id".into(), vec![report.to_owned()]);
+        }
+        let input: NewPairing = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| pairings::pair(c, a, id, input)).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn end(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/care", |n| async move {
+        let id = api::uuid_path("pairing", &path)?;
+        let input: PairingEnd = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| pairings::end(c, a, id, input)).await?;
+        Ok(())
+    })
+    .await
+}
