@@ -136,12 +136,34 @@ const API: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/pairings", Roles(ADMIN)),
     ("POST", "/api/v1/pairings/{id}/end", Roles(ADMIN)),
     ("GET", "/api/v1/me/pairings", Roles(MEMBER)),
+    ("GET", "/api/v1/teams", Roles(ADMIN)),
+    ("POST", "/api/v1/teams", Roles(ADMIN)),
+    ("POST", "/api/v1/teams/{id}/members", Roles(ADMIN)),
+    ("POST", "/api/v1/teams/{id}/members/remove", Roles(ADMIN)),
+    ("POST", "/api/v1/teams/{id}/invitations", Roles(ADMIN)),
+    ("GET", "/api/v1/invitations", Roles(ADMIN)),
+    ("GET", "/api/v1/me/invitations", Roles(MEMBER)),
+    (
+        "POST",
+        "/api/v1/me/invitations/{host}/{id}/accept",
+        Roles(MEMBER),
+    ),
+    (
+        "POST",
+        "/api/v1/me/invitations/{host}/{id}/decline",
+        Roles(MEMBER),
+    ),
 ];
 
 /// POST routes whose body is not JSON (a CSV file): the JSON body checks do not apply; the
 /// import's own checks are in tests/members.rs.
-/// A confirmation takes no body at all.
-const NOT_JSON: &[&str] = &["/api/v1/members/import", "/api/v1/me/signups/{id}/confirm"];
+/// A confirmation, and the answer to an invitation, take no body at all.
+const NOT_JSON: &[&str] = &[
+    "/api/v1/members/import",
+    "/api/v1/me/signups/{id}/confirm",
+    "/api/v1/me/invitations/{host}/{id}/accept",
+    "/api/v1/me/invitations/{host}/{id}/decline",
+];
 
 /// Routes served by `api::routes` but deliberately not in the OpenAPI document: all public.
 const OUTSIDE_DOC: &[(&str, &str)] = &[
@@ -233,6 +255,13 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/care", Ui::Admin),
     ("POST", "/care/{id}/pair", Ui::Admin),
     ("POST", "/pairings/{id}/end", Ui::Admin),
+    ("GET", "/teams", Ui::Admin),
+    ("POST", "/teams", Ui::Admin),
+    ("POST", "/teams/{id}/members", Ui::Admin),
+    ("POST", "/teams/{id}/members/remove", Ui::Admin),
+    ("POST", "/teams/{id}/invite", Ui::Admin),
+    ("POST", "/me/invitations/{host}/{id}/accept", Ui::Member),
+    ("POST", "/me/invitations/{host}/{id}/decline", Ui::Member),
     ("GET", "/members/{id}/certificate", Ui::Admin),
     ("GET", "/activities/{host}/{id}/match", Ui::Admin),
     ("POST", "/activities/{host}/{id}/match", Ui::Admin),
@@ -293,6 +322,16 @@ fn api_body(path: &str) -> Value {
         "/api/v1/households/{id}/pairings" => json!({ "home": "matrix-home",
             "report_id": "0192f1a4-0000-7000-8000-000000000001" }),
         "/api/v1/pairings/{id}/end" => json!({ "reason": "矩阵测试" }),
+        "/api/v1/teams" => json!({ "name": "矩阵测试队" }),
+        // No such team: admitted, then refused.
+        "/api/v1/teams/{id}/members" | "/api/v1/teams/{id}/members/remove" => {
+            json!({ "home": "matrix-home", "report_id": "0192f1a4-0000-7000-8000-000000000001" })
+        }
+        "/api/v1/teams/{id}/invitations" => {
+            json!({ "activity_id": "0192f1a4-0000-7000-8000-000000000001" })
+        }
+        "/api/v1/me/invitations/{host}/{id}/accept"
+        | "/api/v1/me/invitations/{host}/{id}/decline" => json!({}),
         other => panic!("POST {other}: add a valid body for it to api_body()"),
     }
 }
@@ -365,6 +404,12 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         ],
         "/care/{id}/pair" => vec![("report", "matrix-home/0192f1a4-0000-7000-8000-000000000001")],
         "/pairings/{id}/end" => vec![("reason", "矩阵测试")],
+        "/teams" => vec![("name", "矩阵测试表单队")],
+        "/teams/{id}/members" | "/teams/{id}/members/remove" => {
+            vec![("report", "matrix-home/0192f1a4-0000-7000-8000-000000000001")]
+        }
+        "/teams/{id}/invite" => vec![("activity_id", "0192f1a4-0000-7000-8000-000000000001")],
+        "/me/invitations/{host}/{id}/accept" | "/me/invitations/{host}/{id}/decline" => vec![],
         "/activities/{host}/{id}/match" => {
             vec![("member_id", "0192f1a4-0000-7000-8000-000000000001")]
         }
@@ -466,6 +511,11 @@ fn positional_body(path: &str) -> Value {
             json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001"])
         }
         "/api/v1/pairings/{id}/end" => json!([null]),
+        "/api/v1/teams" => json!(["按位置队", ""]),
+        "/api/v1/teams/{id}/members" | "/api/v1/teams/{id}/members/remove" => {
+            json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001"])
+        }
+        "/api/v1/teams/{id}/invitations" => json!(["0192f1a4-0000-7000-8000-000000000001", null]),
         other => panic!("POST {other}: add its positional body to positional_body()"),
     }
 }
@@ -682,6 +732,22 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         "report_id",
     ),
     ("/api/v1/pairings/{id}/end", r#"{"reason": 5}"#, "reason"),
+    ("/api/v1/teams", r#"{"name": 5}"#, "name"),
+    (
+        "/api/v1/teams/{id}/members",
+        r#"{"home": 5, "report_id": "0192f1a4-0000-7000-8000-000000000001"}"#,
+        "home",
+    ),
+    (
+        "/api/v1/teams/{id}/members/remove",
+        r#"{"home": "matrix-home", "report_id": []}"#,
+        "report_id",
+    ),
+    (
+        "/api/v1/teams/{id}/invitations",
+        r#"{"activity_id": true}"#,
+        "activity_id",
+    ),
 ];
 
 // ---------------------------------------------------------------------------------------------
@@ -1474,6 +1540,8 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             "/agreements"
         } else if path.starts_with("/care") || path.starts_with("/pairings") {
             "/care"
+        } else if path.starts_with("/teams") {
+            "/teams"
         } else if path.starts_with("/activities") {
             "/activities"
         } else {

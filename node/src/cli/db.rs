@@ -30,11 +30,13 @@ use crate::store::pairings::{HouseholdRow, PairingRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
     activities, agreements, checkins, claims, deferred, effects, feedback, held, households,
-    in_streams, member_key, member_signins, members, needs, offers, out_streams, outbox, pairings,
-    received, rejected, reports, service_logs, signups, trust, users,
+    in_streams, invitations, member_key, member_signins, members, needs, offers, out_streams,
+    outbox, pairings, received, rejected, reports, service_logs, signups, team_members, teams,
+    trust, users,
 };
 use crate::store::services::{FeedbackRow, ServiceLogRow};
 use crate::store::signins::SigninRow;
+use crate::store::teams::{InvitationRow, TeamMemberRow, TeamRow};
 use crate::store::trust::TrustRow;
 use crate::store::users::UserRow;
 use crate::store::{AnyConnection, DbTarget, migrations_for, redact_url, run_migrations};
@@ -44,7 +46,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 25] = [
+pub const TABLES: [&str; 28] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -70,6 +72,9 @@ pub const TABLES: [&str; 25] = [
     "feedback",
     "households",
     "pairings",
+    "teams",
+    "team_members",
+    "invitations",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -299,6 +304,9 @@ fn copy_all(
         copy_table!(src, dst, feedback, FeedbackRow),
         copy_table!(src, dst, households, HouseholdRow),
         copy_table!(src, dst, pairings, PairingRow),
+        copy_table!(src, dst, teams, TeamRow),
+        copy_table!(src, dst, team_members, TeamMemberRow),
+        copy_table!(src, dst, invitations, InvitationRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -404,6 +412,12 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
         ("feedback", feedback::table.count().get_result(conn)?),
         ("households", households::table.count().get_result(conn)?),
         ("pairings", pairings::table.count().get_result(conn)?),
+        ("teams", teams::table.count().get_result(conn)?),
+        (
+            "team_members",
+            team_members::table.count().get_result(conn)?,
+        ),
+        ("invitations", invitations::table.count().get_result(conn)?),
     ])
 }
 

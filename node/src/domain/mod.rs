@@ -21,6 +21,7 @@ pub mod services;
 pub mod signin;
 pub mod signups;
 pub mod status;
+pub mod teams;
 
 use tongxin_schema::envelope::Signer;
 use tongxin_schema::roster::Roster;
@@ -55,6 +56,14 @@ pub(crate) fn home_is(member: &tongxin_schema::MemberRef, home: &OrgId) -> Resul
         "not_home",
         format!("the member's home is {}, not {home}", member.home()),
     ))
+}
+
+/// Refuses a local action that only a community takes (`what` it does, for the message).
+pub(crate) fn community_only(actor: &Actor, what: &str) -> Result<(), Invalid> {
+    match actor.roster.org(actor.org()).map(|o| o.kind) {
+        Some(tongxin_schema::OrgKind::Community) => Ok(()),
+        _ => Err(Invalid::Conflict(format!("only a community {what}"))),
+    }
 }
 
 /// What an authentic, in-order message did here.

@@ -8,7 +8,7 @@ use serde::Deserialize;
 use tongxin_schema::envelope::Audience;
 use tongxin_schema::v1::bodies::{GridCode, PairingEnded, PairingStarted};
 use tongxin_schema::v1::text::{Description, Note, Text};
-use tongxin_schema::{MemberRef, OrgId, OrgKind};
+use tongxin_schema::{MemberRef, OrgId};
 use uuid::Uuid;
 
 use super::status::ReportStatus;
@@ -52,15 +52,6 @@ pub struct PairingEnd {
     pub reason: Option<Note>,
 }
 
-fn community_only(actor: &Actor) -> Result<(), Invalid> {
-    match actor.roster.org(actor.org()).map(|o| o.kind) {
-        Some(OrgKind::Community) => Ok(()),
-        _ => Err(Invalid::Conflict(
-            "only a community keeps a care ledger and pairs members with its households".into(),
-        )),
-    }
-}
-
 // ---- At the community ----------------------------------------------------------------------
 
 pub fn add_household(
@@ -68,7 +59,10 @@ pub fn add_household(
     actor: &Actor,
     h: NewHousehold,
 ) -> Result<HouseholdRow, ActionError> {
-    community_only(actor)?;
+    super::community_only(
+        actor,
+        "keeps a care ledger and pairs members with its households",
+    )?;
     let label = h.label.as_str();
     let phone = h
         .phone
@@ -114,7 +108,10 @@ pub fn pair(
     household_id: Uuid,
     p: NewPairing,
 ) -> Result<PairingRow, ActionError> {
-    community_only(actor)?;
+    super::community_only(
+        actor,
+        "keeps a care ledger and pairs members with its households",
+    )?;
     let me = actor.org().as_str();
     let h = rows::find_household(conn, &household_id.to_string())?
         .ok_or_else(|| Invalid::NotFound(format!("household {household_id}")))?;

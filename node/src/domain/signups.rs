@@ -74,7 +74,7 @@ where
 }
 
 /// The activity `host`/`id` as this node holds it, still open and not over at `now_s`.
-fn open_activity(
+pub(crate) fn open_activity(
     conn: &mut AnyConnection,
     host: &str,
     id: &str,
@@ -90,7 +90,7 @@ fn open_activity(
     })
 }
 
-fn role_name(r: PostRole) -> String {
+pub(crate) fn role_name(r: PostRole) -> String {
     match r {
         PostRole::A => "A",
         PostRole::B => "B",
@@ -98,7 +98,7 @@ fn role_name(r: PostRole) -> String {
     .to_owned()
 }
 
-fn role_of(s: &str) -> Option<PostRole> {
+pub(crate) fn role_of(s: &str) -> Option<PostRole> {
     match s {
         "A" => Some(PostRole::A),
         "B" => Some(PostRole::B),
@@ -521,28 +521,27 @@ impl Receive for SignupRequested {
             )
             .into());
         }
-        rows::insert_signup(
-            conn,
-            &SignupRow {
-                home_org: from.org.to_string(),
-                id,
-                host_org: activity.host_org,
-                activity_id: activity.id,
-                mref,
-                member_id: None,
-                display_name: self.display_name.as_ref().map(|n| n.to_string()),
-                skills: json_list(&self.skills),
-                status: SignupStatus::Requested,
-                note: None,
-                contact_name: None,
-                contact_phone: None,
-                requested_ms: from.at_ms,
-                updated_ms: from.at_ms,
-                post_id: self.post_id.map(|p| p.to_string()),
-                // A role means something only within a post.
-                role: self.post_id.and(self.role).map(role_name),
-            },
-        )?;
+        let row = SignupRow {
+            home_org: from.org.to_string(),
+            id,
+            host_org: activity.host_org,
+            activity_id: activity.id,
+            mref,
+            member_id: None,
+            display_name: self.display_name.as_ref().map(|n| n.to_string()),
+            skills: json_list(&self.skills),
+            status: SignupStatus::Requested,
+            note: None,
+            contact_name: None,
+            contact_phone: None,
+            requested_ms: from.at_ms,
+            updated_ms: from.at_ms,
+            post_id: self.post_id.map(|p| p.to_string()),
+            // A role means something only within a post.
+            role: self.post_id.and(self.role).map(role_name),
+        };
+        rows::insert_signup(conn, &row)?;
+        super::teams::answered_by(conn, &row)?;
         Ok(Outcome::Applied)
     }
 }

@@ -141,6 +141,11 @@ status!(
     ServiceStatus { Pending, Approved, Declined }
 );
 
+status!(
+    /// An invitation of a team member to sign up (signup.invited), as the member answered it.
+    InvitationStatus { Open, Accepted, Declined }
+);
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -94,6 +94,7 @@ pub fn dispatch(
         Body::FeedbackSent(b) => b.receive(conn, &from)?,
         Body::PairingStarted(b) => b.receive(conn, &from)?,
         Body::PairingEnded(b) => b.receive(conn, &from)?,
+        Body::SignupInvited(b) => b.receive(conn, &from)?,
         // The member journey and oversight kinds: this version keeps them until it acts on
         // them. Control kinds never reach here (the sequence layer handles them).
         Body::NodeHello(_)

@@ -18,6 +18,7 @@ pub mod reports;
 pub mod schema;
 pub mod services;
 pub mod signins;
+pub mod teams;
 pub mod trust;
 pub mod users;
 

@@ -371,3 +371,39 @@ diesel::table! {
         end_reason -> Nullable<Text>,
     }
 }
+
+diesel::table! {
+    teams (id) {
+        id -> Text,
+        name -> Text,
+        description -> Text,
+        created_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    team_members (team_id, mref) {
+        team_id -> Text,
+        mref -> Text,
+        home_org -> Text,
+        report_id -> Text,
+        added_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    invitations (host_org, id) {
+        host_org -> Text,
+        id -> Text,
+        activity_id -> Text,
+        mref -> Text,
+        member_id -> Nullable<Text>,
+        team -> Text,
+        post_id -> Nullable<Text>,
+        role -> Nullable<Text>,
+        note -> Nullable<Text>,
+        status -> Text,
+        signup_id -> Nullable<Text>,
+        sent_ms -> BigInt,
+    }
+}

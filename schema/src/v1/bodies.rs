@@ -570,6 +570,24 @@ pub struct PairingEnded {
     pub reason: Option<Note>,
 }
 
+/// `signup.invited` (direct, the community → the member's home): a volunteer team of the
+/// community (红色帮帮团, 老帮老 …) is invited, member by member, to sign up together for one of
+/// the community's activities. The member answers at home: accepting is an ordinary
+/// `signup.requested`, which the host places as any other.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SignupInvited {
+    /// Chosen by the community.
+    pub invitation_id: Uuid,
+    pub activity_id: Uuid,
+    pub member: MemberRef,
+    /// The team's name, e.g. `红色帮帮团`.
+    pub team: Text<1, 64>,
+    pub post_id: Option<Uuid>,
+    pub role: Option<PostRole>,
+    pub note: Option<Note>,
+}
+
 /// Which side of a check-in the reporting organisation stands on.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 #[serde(rename_all = "kebab-case")]
@@ -623,6 +641,15 @@ impl Check for EmergencyClosed {}
 impl Check for ServiceDeclined {}
 impl Check for PairingStarted {}
 impl Check for PairingEnded {}
+
+impl Check for SignupInvited {
+    fn check(&self) -> Result<(), String> {
+        if self.role.is_some() && self.post_id.is_none() {
+            return Err("role: a role (A or B) is given within a post: post_id is missing".into());
+        }
+        Ok(())
+    }
+}
 
 impl Check for AgreementProposed {
     fn check(&self) -> Result<(), String> {

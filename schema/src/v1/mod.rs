@@ -149,6 +149,7 @@ kinds! {
     "feedback.sent" => FeedbackSent { senders: &[Community], route: Route::Direct(ANY), control: false }
     "pairing.started" => PairingStarted { senders: &[Community], route: Route::Direct(ANY), control: false }
     "pairing.ended" => PairingEnded { senders: &[Community], route: Route::Direct(ANY), control: false }
+    "signup.invited" => SignupInvited { senders: &[Community], route: Route::Direct(ANY), control: false }
 }
 
 impl fmt::Display for Kind {
@@ -185,7 +186,7 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 32);
+        assert_eq!(Kind::ALL.len(), 33);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
@@ -253,6 +254,9 @@ mod tests {
                 "started_at": 1000
             }),
             Kind::PairingEnded => serde_json::json!({ "pairing_id": ID, "member": MEMBER }),
+            Kind::SignupInvited => serde_json::json!({
+                "invitation_id": ID, "activity_id": ID, "member": MEMBER, "team": "红色帮帮团"
+            }),
             _ => unreachable!("no sample for {kind}"),
         };
         edit(&mut v);
@@ -601,9 +605,37 @@ mod tests {
             Kind::FeedbackSent,
             Kind::PairingStarted,
             Kind::PairingEnded,
+            Kind::SignupInvited,
         ] {
             assert_eq!(kind.rule(), Kind::ReportDecided.rule(), "{kind}");
         }
+    }
+
+    #[test]
+    fn a_team_invitation_names_the_team_and_gives_a_role_only_within_a_post() {
+        use serde_json::json;
+        let Ok(Body::SignupInvited(i)) = parse_edited(Kind::SignupInvited, |_| {}) else {
+            panic!("an invitation of a team member is valid")
+        };
+        assert_eq!(i.team.as_str(), "红色帮帮团");
+        assert!(parse_edited(Kind::SignupInvited, |v| v["team"] = json!("")).is_err());
+        let role_alone = Body::parse(
+            Kind::SignupInvited,
+            &json!({ "invitation_id": ID, "activity_id": ID, "member": MEMBER, "team": "老帮老",
+                     "role": "A" })
+            .to_string(),
+        );
+        assert!(
+            role_alone.as_ref().is_err_and(|e| e.contains("role")),
+            "{role_alone:?}"
+        );
+        assert!(
+            parse_edited(Kind::SignupInvited, |v| {
+                v["post_id"] = json!(ID);
+                v["role"] = json!("B");
+            })
+            .is_ok()
+        );
     }
 
     #[test]

@@ -16,6 +16,7 @@ pub mod openapi;
 pub mod pairings;
 pub mod reports;
 pub mod services;
+pub mod teams;
 
 use actix_web::{HttpRequest, web};
 use tongxin_schema::OrgId;
@@ -166,6 +167,21 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/pairings", web::get().to(pairings::list))
             .route("/pairings/{id}/end", web::post().to(pairings::end))
             .route("/me/pairings", web::get().to(pairings::mine))
+            .route("/teams", web::get().to(teams::list))
+            .route("/teams", web::post().to(teams::create))
+            .route("/teams/{id}/members", web::post().to(teams::join))
+            .route("/teams/{id}/members/remove", web::post().to(teams::leave))
+            .route("/teams/{id}/invitations", web::post().to(teams::invite))
+            .route("/invitations", web::get().to(teams::list_invitations))
+            .route("/me/invitations", web::get().to(teams::mine))
+            .route(
+                "/me/invitations/{host}/{id}/accept",
+                web::post().to(teams::accept),
+            )
+            .route(
+                "/me/invitations/{host}/{id}/decline",
+                web::post().to(teams::decline),
+            )
             .route("/me/certificate", web::get().to(activities::my_certificate))
             .route(
                 "/members/{id}/certificate",

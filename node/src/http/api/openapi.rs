@@ -23,6 +23,7 @@ use super::offers::{OfferView, Page, Withdrawn};
 use super::pairings::{HouseholdView, Households, PairingView, Pairings};
 use super::reports::{ReportView, Reports};
 use super::services::{FeedbackView, Feedbacks, ServiceLogView, ServiceLogs};
+use super::teams::{InvitationView, Invitations, TeamMemberView, TeamView, Teams};
 use crate::domain::activities::{Cancellation, NewActivity};
 use crate::domain::agreements::{AgreementDecision, NewAgreement};
 use crate::domain::members::{ImportReport, NewMember};
@@ -34,6 +35,7 @@ use crate::domain::reports::{
 };
 use crate::domain::services::{NewFeedback, NewServiceLog, ServiceDecision};
 use crate::domain::signups::{NewSignup, Placement, Proposal, SignupCancellation};
+use crate::domain::teams::{NewTeam, TeamInvitation, TeamMember};
 use crate::http::error::ErrorBody;
 
 #[derive(utoipa::OpenApi)]
@@ -65,6 +67,9 @@ use crate::http::error::ErrorBody;
         super::services::list,
         super::pairings::households, super::pairings::add_household, super::pairings::pair,
         super::pairings::end, super::pairings::list, super::pairings::mine,
+        super::teams::list, super::teams::create, super::teams::join, super::teams::leave,
+        super::teams::invite, super::teams::list_invitations, super::teams::mine,
+        super::teams::accept, super::teams::decline,
         super::matching::for_activity, super::matching::for_need, super::matching::propose
     ),
     modifiers(&Bearer)
@@ -535,6 +540,63 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "200",
         None,
         response::<Pairings>,
+    ),
+    ("get", "/api/v1/teams", "200", None, response::<Teams>),
+    (
+        "post",
+        "/api/v1/teams",
+        "201",
+        Some(request::<NewTeam>),
+        response::<TeamView>,
+    ),
+    (
+        "post",
+        "/api/v1/teams/{id}/members",
+        "201",
+        Some(request::<TeamMember>),
+        response::<TeamMemberView>,
+    ),
+    (
+        "post",
+        "/api/v1/teams/{id}/members/remove",
+        "200",
+        Some(request::<TeamMember>),
+        response::<TeamView>,
+    ),
+    (
+        "post",
+        "/api/v1/teams/{id}/invitations",
+        "201",
+        Some(request::<TeamInvitation>),
+        response::<Invitations>,
+    ),
+    (
+        "get",
+        "/api/v1/invitations",
+        "200",
+        None,
+        response::<Invitations>,
+    ),
+    (
+        "get",
+        "/api/v1/me/invitations",
+        "200",
+        None,
+        response::<Invitations>,
+    ),
+    (
+        "post",
+        "/api/v1/me/invitations/{host}/{id}/decline",
+        "200",
+        None,
+        response::<InvitationView>,
+    ),
+    (
+        "post",
+        "/api/v1/me/invitations/{host}/{id}/accept",
+        "201",
+        None,
+        response::<SignupView>,
     ),
 ];
 

@@ -283,6 +283,8 @@ struct ActivityPage {
     taken: usize,
     /// The waiting sign-ups' matching, by sign-up id.
     matches: HashMap<String, Match>,
+    /// The volunteer team a sign-up answered an invitation of, by sign-up id.
+    teams: HashMap<String, String>,
 }
 
 impl ActivityPage {
@@ -300,6 +302,9 @@ impl ActivityPage {
     }
     fn post_titles(&self) -> String {
         post_titles(&self.a)
+    }
+    fn team_of(&self, s: &SignupRow) -> Option<&str> {
+        self.teams.get(&s.id).map(String::as_str)
     }
     /// Why a waiting sign-up ranks where it does: its score and reasons.
     fn match_of(&self, s: &SignupRow) -> Option<(u32, Vec<String>)> {
@@ -364,10 +369,15 @@ pub async fn show(
             let signups = rows::signups_for(c, me, &a.id)?;
             let checkins = rows::checkins_for(c, me, &a.id)?;
             let ranked = matching::signups_for_activity(c, actor, &a)?;
-            Ok(Some((a, signups, checkins, ranked)))
+            let teams: HashMap<String, String> = crate::store::teams::sent(c, me)?
+                .into_iter()
+                .filter(|x| x.activity_id == a.id)
+                .filter_map(|x| Some((x.signup_id?, x.team)))
+                .collect();
+            Ok(Some((a, signups, checkins, ranked, teams)))
         })
         .await;
-    let (a, mut signups, checkins, ranked) = match found {
+    let (a, mut signups, checkins, ranked, teams) = match found {
         Ok(Some(f)) => f,
         Ok(None) => return refuse(&req, &node, "/activities", &t.t("not_found")),
         Err(e) => return back(&node, "/activities", Err(e.into()), t),
@@ -391,6 +401,7 @@ pub async fn show(
             names: org_names(&node),
             taken,
             matches,
+            teams,
         },
         [cookie, clear],
     )

@@ -513,6 +513,8 @@ struct MePage {
     services: Vec<crate::store::services::ServiceLogRow>,
     /// 结对帮扶: the households the member is paired with, by label.
     pairings: Vec<crate::store::pairings::PairingRow>,
+    /// Invitations to sign up with a volunteer team.
+    invitations: Vec<crate::store::teams::InvitationRow>,
     categories: Vec<(&'static str, String)>,
     today: String,
 }
@@ -594,21 +596,32 @@ pub async fn me(
         .read(move |c| {
             let reports = crate::store::reports::of_member(c, &id)?;
             let signups = crate::store::activities::signups_of_member(c, &id)?;
+            let invitations = crate::store::teams::received(c, Some(&id))?;
             let mut titles = HashMap::new();
-            for su in &signups {
-                if let Some(a) =
-                    crate::store::activities::find_activity(c, &su.host_org, &su.activity_id)?
-                {
+            let wanted = signups
+                .iter()
+                .map(|su| (&su.host_org, &su.activity_id))
+                .chain(invitations.iter().map(|x| (&x.host_org, &x.activity_id)));
+            for (host, activity) in wanted {
+                if let Some(a) = crate::store::activities::find_activity(c, host, activity)? {
                     titles.insert(a.id, a.title);
                 }
             }
             let record = crate::store::activities::record_of(c, &id)?;
             let services = crate::store::services::logs_of_member(c, &id)?;
             let pairings = crate::store::pairings::of_members(c, Some(&id))?;
-            Ok((reports, signups, titles, record, services, pairings))
+            Ok((
+                reports,
+                signups,
+                titles,
+                record,
+                services,
+                pairings,
+                invitations,
+            ))
         })
         .await;
-    let (reports, signups, titles, record, services, pairings) = match found {
+    let (reports, signups, titles, record, services, pairings, invitations) = match found {
         Ok(r) => r,
         Err(e) => return back(&node, "/login", Err(e.into()), t),
     };
@@ -625,6 +638,7 @@ pub async fn me(
             record,
             services,
             pairings,
+            invitations,
             categories: super::activities::categories()
                 .into_iter()
                 .map(|c| (c, t.t(&format!("activity-{c}")).into_owned()))

@@ -50,6 +50,7 @@ mod offers;
 mod pairings;
 mod services;
 pub(crate) mod signin;
+mod teams;
 
 use crate::http::api::NodeData;
 
@@ -458,6 +459,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/care", web::post().to(pairings::add_household))
         .route("/care/{id}/pair", web::post().to(pairings::pair))
         .route("/pairings/{id}/end", web::post().to(pairings::end))
+        .route("/teams", web::get().to(teams::page_of_teams))
+        .route("/teams", web::post().to(teams::create))
+        .route("/teams/{id}/members", web::post().to(teams::join))
+        .route("/teams/{id}/members/remove", web::post().to(teams::leave))
+        .route("/teams/{id}/invite", web::post().to(teams::invite))
+        .route(
+            "/me/invitations/{host}/{id}/accept",
+            web::post().to(teams::accept),
+        )
+        .route(
+            "/me/invitations/{host}/{id}/decline",
+            web::post().to(teams::decline),
+        )
         .route(
             "/members/{id}/certificate",
             web::get().to(certificate::of_member),

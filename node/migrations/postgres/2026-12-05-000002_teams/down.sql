@@ -1,0 +1,3 @@
+DROP TABLE invitations;
+DROP TABLE team_members;
+DROP TABLE teams;

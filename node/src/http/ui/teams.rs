@@ -1,0 +1,217 @@
+//! Volunteer teams in the web UI: a community's staff form teams of members who report there,
+//! and invite a whole team to one of its activities, on `/teams`; a member answers an
+//! invitation on `/me`.
+
+use std::collections::HashMap;
+
+use actix_web::{HttpRequest, HttpResponse, web};
+use askama::Template;
+use tongxin_schema::OrgKind;
+use tongxin_schema::token::Role;
+
+use super::{
+    Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, org_names, page,
+    redirect, refuse, signed_in,
+};
+use crate::domain::status::{ActivityStatus, ReportStatus};
+use crate::domain::teams::{self, NewTeam, TeamInvitation, TeamMember};
+use crate::http::api;
+use crate::http::api::teams::{TeamMemberView, TeamView};
+use crate::store::activities::ActivityRow;
+use crate::store::reports::ReportRow;
+
+#[derive(Template)]
+#[template(path = "teams.html")]
+struct TeamsPage {
+    t: T,
+    base: Base,
+    teams: Vec<TeamView>,
+    /// Members whose report here is accepted: who can join a team.
+    reporters: Vec<ReportRow>,
+    /// Our activities still open: what a team can be invited to.
+    activities: Vec<ActivityRow>,
+    names: HashMap<String, String>,
+}
+
+impl TeamsPage {
+    fn member(&self, m: &TeamMemberView) -> String {
+        let name = m
+            .display_name
+            .clone()
+            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
+        format!("{name} · {}", name_of(&self.names, &m.home_org))
+    }
+    fn reporter(&self, r: &ReportRow) -> String {
+        let name = r
+            .display_name
+            .clone()
+            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
+        format!("{name} · {}", name_of(&self.names, &r.home_org))
+    }
+    /// Who can still join `team`.
+    fn joinable(&self, team: &TeamView) -> Vec<&ReportRow> {
+        self.reporters
+            .iter()
+            .filter(|r| !team.members.iter().any(|m| m.mref == r.mref))
+            .collect()
+    }
+    fn when(&self, s: &i64) -> String {
+        super::activities::when(*s)
+    }
+}
+
+pub async fn page_of_teams(
+    req: HttpRequest,
+    node: NodeData,
+    q: web::Query<HashMap<String, String>>,
+) -> HttpResponse {
+    let (t, cookie) = lang(&req, &q);
+    let Some(a) = signed_in(&req, &node) else {
+        return redirect("/login");
+    };
+    if a.claims.role != Role::Admin {
+        return refuse(&req, &node, "/offers", &t.t("admin_only"));
+    }
+    if node.cfg.kind != OrgKind::Community {
+        return refuse(&req, &node, "/activities", &t.t("teams-community_only"));
+    }
+    let (base, clear) = base(&req, &node, Some(a.claims.role));
+    let teams = match api::teams::teams_with_members(&node).await {
+        Ok(x) => x,
+        Err(e) => return back(&node, "/activities", Err(e), t),
+    };
+    let me = node.cfg.org_id.to_string();
+    let now_s = node.clock.now_s();
+    let loaded = node
+        .store
+        .read(move |c| {
+            Ok((
+                crate::store::reports::received(c, &me)?,
+                crate::store::activities::activities_of(c, &me)?,
+            ))
+        })
+        .await;
+    let (received, activities) = match loaded {
+        Ok(x) => x,
+        Err(e) => return back(&node, "/activities", Err(e.into()), t),
+    };
+    page(
+        TeamsPage {
+            t,
+            base,
+            teams,
+            reporters: received
+                .into_iter()
+                .filter(|r| r.status == ReportStatus::Accepted)
+                .collect(),
+            activities: activities
+                .into_iter()
+                .filter(|a| a.status == ActivityStatus::Open && a.ends_at > now_s)
+                .collect(),
+            names: org_names(&node),
+        },
+        [cookie, clear],
+    )
+}
+
+pub async fn create(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
+    admin_action(req, node, "/teams", |n| async move {
+        let input: NewTeam = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| teams::create(c, a, input)).await?;
+        Ok(())
+    })
+    .await
+}
+
+/// The member chosen in a form, `home/report`, as the API names them.
+fn chosen_member(form: &mut Form) -> Result<(), crate::http::error::ApiError> {
+    if let Ok(fields) = form.0.as_mut()
+        && let Some(chosen) = fields.remove("report").and_then(|v| v.into_iter().next())
+    {
+        let (home, report) = chosen.split_once('/').ok_or_else(|| {
+            crate::http::error::ApiError::invalid("report", "choose a member who reports here")
+        })?;
+        fields.insert("home".into(), vec![home.to_owned()]);
+        fields.insert("report_id".into(), vec![report.to_owned()]);
+    }
+    Ok(())
+}
+
+pub async fn join(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    mut form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/teams", |n| async move {
+        let id = api::uuid_path("team", &path)?;
+        chosen_member(&mut form)?;
+        let input: TeamMember = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| teams::join(c, a, id, input)).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn leave(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    mut form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/teams", |n| async move {
+        let id = api::uuid_path("team", &path)?;
+        chosen_member(&mut form)?;
+        let input: TeamMember = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| teams::leave(c, a, id, input)).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn invite(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/teams", |n| async move {
+        let id = api::uuid_path("team", &path)?;
+        let input: TeamInvitation = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| teams::invite(c, a, id, input)).await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn accept(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    super::members::member_action_to(req, node, "/me", |n, m| async move {
+        let member = api::uuid_path("member", &m.id)?;
+        let host = api::org_path(&path.0)?;
+        let id = api::uuid_path("invitation", &path.1)?;
+        n.act(move |c, a| teams::accept(c, a, member, &host, id))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn decline(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<(String, String)>,
+) -> HttpResponse {
+    super::members::member_action_to(req, node, "/me", |n, m| async move {
+        let member = api::uuid_path("member", &m.id)?;
+        let host = api::org_path(&path.0)?;
+        let id = api::uuid_path("invitation", &path.1)?;
+        n.act(move |c, _| teams::decline(c, member, &host, id))
+            .await?;
+        Ok(())
+    })
+    .await
+}
