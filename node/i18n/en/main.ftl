@@ -460,3 +460,6 @@ invitation-open = awaiting your answer
 invitation-accepted = accepted
 invitation-declined = declined
 invitation-help = Accepting signs you up with the host, sharing only what you shared when you reported there; once placed, you confirm whether to give your name and phone.
+teams-invited_to = Invited to
+teams-invited = invited
+teams-signed_up = signed up

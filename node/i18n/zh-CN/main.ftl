@@ -460,3 +460,6 @@ invitation-open = 待答复
 invitation-accepted = 已接受
 invitation-declined = 已谢绝
 invitation-help = 接受后向活动方报名，只提供你报到时同意提供的信息；安排后再由你确认是否提供姓名和电话。
+teams-invited_to = 已整队报名
+teams-invited = 邀请
+teams-signed_up = 已报名

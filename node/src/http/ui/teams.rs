@@ -13,12 +13,13 @@ use super::{
     Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, org_names, page,
     redirect, refuse, signed_in,
 };
-use crate::domain::status::{ActivityStatus, ReportStatus};
+use crate::domain::status::{ActivityStatus, InvitationStatus, ReportStatus};
 use crate::domain::teams::{self, NewTeam, TeamInvitation, TeamMember};
 use crate::http::api;
 use crate::http::api::teams::{TeamMemberView, TeamView};
 use crate::store::activities::ActivityRow;
 use crate::store::reports::ReportRow;
+use crate::store::teams::InvitationRow;
 
 #[derive(Template)]
 #[template(path = "teams.html")]
@@ -30,6 +31,10 @@ struct TeamsPage {
     reporters: Vec<ReportRow>,
     /// Our activities still open: what a team can be invited to.
     activities: Vec<ActivityRow>,
+    /// Titles of all our activities, by id.
+    titles: HashMap<String, String>,
+    /// The invitations we sent.
+    invitations: Vec<InvitationRow>,
     names: HashMap<String, String>,
 }
 
@@ -57,6 +62,33 @@ impl TeamsPage {
     }
     fn when(&self, s: &i64) -> String {
         super::activities::when(*s)
+    }
+    /// The activities `team` was invited to: (title, invited, signed up, awaiting an answer).
+    fn invited(&self, team: &TeamView) -> Vec<(String, usize, usize, usize)> {
+        let mut by_activity: Vec<(String, usize, usize, usize)> = Vec::new();
+        let mut seen: Vec<&str> = Vec::new();
+        for x in self.invitations.iter().filter(|x| x.team == team.name) {
+            if seen.contains(&x.activity_id.as_str()) {
+                continue;
+            }
+            seen.push(&x.activity_id);
+            let all: Vec<&InvitationRow> = self
+                .invitations
+                .iter()
+                .filter(|y| y.team == team.name && y.activity_id == x.activity_id)
+                .collect();
+            let count = |s: InvitationStatus| all.iter().filter(|y| y.status == s).count();
+            by_activity.push((
+                self.titles
+                    .get(&x.activity_id)
+                    .cloned()
+                    .unwrap_or_else(|| x.activity_id.clone()),
+                all.len(),
+                count(InvitationStatus::Accepted),
+                count(InvitationStatus::Open),
+            ));
+        }
+        by_activity
     }
 }
 
@@ -88,10 +120,11 @@ pub async fn page_of_teams(
             Ok((
                 crate::store::reports::received(c, &me)?,
                 crate::store::activities::activities_of(c, &me)?,
+                crate::store::teams::sent(c, &me)?,
             ))
         })
         .await;
-    let (received, activities) = match loaded {
+    let (received, activities, invitations) = match loaded {
         Ok(x) => x,
         Err(e) => return back(&node, "/activities", Err(e.into()), t),
     };
@@ -104,10 +137,15 @@ pub async fn page_of_teams(
                 .into_iter()
                 .filter(|r| r.status == ReportStatus::Accepted)
                 .collect(),
+            titles: activities
+                .iter()
+                .map(|a| (a.id.clone(), a.title.clone()))
+                .collect(),
             activities: activities
                 .into_iter()
                 .filter(|a| a.status == ActivityStatus::Open && a.ends_at > now_s)
                 .collect(),
+            invitations,
             names: org_names(&node),
         },
         [cookie, clear],
