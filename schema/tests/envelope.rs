@@ -172,6 +172,16 @@ fn the_community_answers_a_logged_service_and_reports_back_to_the_home() {
             reason: None,
         }
         .into(),
+        SignupInvited {
+            invitation_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0a01),
+            activity_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0a02),
+            member: service.member.clone(),
+            team: Text::new("红色帮帮团").unwrap(),
+            post_id: None,
+            role: None,
+            note: Some(Text::new("请提前十分钟集合").unwrap()),
+        }
+        .into(),
     ];
     let at_home = a.verifier().unwrap().for_receiver(street.org_id.clone());
     for (seq, body) in (1..).zip(answers) {

@@ -987,6 +987,8 @@ def sample_body(kind, sender, a):
         "pairing.started": {"pairing_id": i(13), "member": ref, "household": "结对户 07",
                             "started_at": a.now},
         "pairing.ended": {"pairing_id": i(13), "member": ref},
+        "signup.invited": {"invitation_id": i(14), "activity_id": i(15), "member": ref,
+                           "team": "红色帮帮团"},
     }[kind]
 
 
@@ -1194,7 +1196,13 @@ def probes(a):
             ("pairing.started", "household of 65", {"household": "户" * 65}, "body"),
             ("pairing.started", "a blank household", {"household": "  "}, "body"),
             ("pairing.started", "a household address", {"address": "3-2-101"}, "body"),
-            ("pairing.ended", "with a reason", {"reason": "结对户搬离"}, "not_for_us")]:
+            ("pairing.ended", "with a reason", {"reason": "结对户搬离"}, "not_for_us"),
+            ("signup.invited", "a team of 64", {"team": "队" * 64}, "not_for_us"),
+            ("signup.invited", "a team of 65", {"team": "队" * 65}, "body"),
+            ("signup.invited", "a role and its post",
+             {"post_id": "0192f1a4-0000-7000-8000-000000000010", "role": "B"},
+             "not_for_us"),
+            ("signup.invited", "a role without a post", {"role": "A"}, "body")]:
         message(f"body: {kind} {label}", kind_body(kind, street, host, **changes), expect)
     for grade in ["fair", "poor"]:
         message(f"body: feedback.sent grade {grade}",

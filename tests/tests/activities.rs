@@ -925,7 +925,8 @@ async fn homes_rank_their_own_members_with_reasons_and_hosts_rank_what_they_rece
             "/api/v1/activities",
             json!({ "category": "volunteer-service", "title": "义诊和法律咨询", "place": "社区卫生站",
                     "grid": "3", "starts_at": starts, "ends_at": starts + 7200, "capacity": 5,
-                    "skills": ["medical-aid", "legal"] }),
+                    "skills": ["medical-aid", "legal"],
+                    "posts": [{ "title": "法律咨询台", "skills": ["legal"] }] }),
         )
         .await;
     let id = act["id"].as_str().unwrap().to_owned();
@@ -960,6 +961,31 @@ async fn homes_rank_their_own_members_with_reasons_and_hosts_rank_what_they_rece
     // 李 lives in another community of the same street; 刘 in the same community, another grid.
     assert!(reasons(&items(&ranked)[1]).contains(&"same-street".to_owned()));
     assert!(reasons(&items(&ranked)[2]).contains(&"same-community".to_owned()));
+    // Ranked for a post (岗位), on the post's own skills: 李律师 has all it wants.
+    let post = act["posts"][0]["post_id"].as_str().unwrap();
+    let for_post = unit.get(&format!("{matches}?post_id={post}")).await;
+    let li_there = items(&for_post)
+        .into_iter()
+        .find(|m| m["id"] == li.as_str())
+        .unwrap();
+    assert_eq!(
+        (&li_there["reasons"][0]["matched"], &li_there["reasons"][0]["wanted"]),
+        (&json!(1), &json!(1)),
+        "{for_post}"
+    );
+    let li_whole = items(&ranked)
+        .into_iter()
+        .find(|m| m["id"] == li.as_str())
+        .unwrap();
+    assert_eq!(li_whole["reasons"][0]["wanted"], 2, "{ranked}");
+    let r = unit
+        .http
+        .get(unit.url(&format!("{matches}?post_id={}", uuid::Uuid::now_v7())))
+        .bearer_auth(&unit.token)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), 422, "a post the activity does not have");
     // Members rank nobody, and the host's ranking of our members is not theirs to see.
     let r = unit.http.get(unit.url(&matches)).send().await.unwrap();
     assert_eq!(r.status(), 401);

@@ -515,7 +515,9 @@ fn positional_body(path: &str) -> Value {
         "/api/v1/teams/{id}/members" | "/api/v1/teams/{id}/members/remove" => {
             json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001"])
         }
-        "/api/v1/teams/{id}/invitations" => json!(["0192f1a4-0000-7000-8000-000000000001", null]),
+        "/api/v1/teams/{id}/invitations" => {
+            json!(["0192f1a4-0000-7000-8000-000000000001", null, false])
+        }
         other => panic!("POST {other}: add its positional body to positional_body()"),
     }
 }

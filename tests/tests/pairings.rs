@@ -64,14 +64,20 @@ async fn a_pairing_reaches_the_home_by_its_label_and_the_household_stays_in_the_
                             "situation": "独居老人，行动不便，需每周探望" });
     let (s, v) = unit.post("/api/v1/households", household.clone()).await;
     assert_eq!(s, 409, "a co-building unit keeps no care ledger: {v}");
-    let mut named = household.clone();
-    named["label"] = json!(format!("结对户 {NAME}"));
-    let (s, v) = east.post("/api/v1/households", named).await;
-    assert_eq!(s, 422, "{v}");
-    assert!(
-        v["error"]["message"].as_str().unwrap().starts_with("label"),
-        "{v}"
-    );
+    for slip in [
+        format!("结对户 {NAME}"),
+        "隆义里5号楼 结对户".to_owned(),
+        "结对户 136 1234 5678".to_owned(),
+    ] {
+        let mut named = household.clone();
+        named["label"] = json!(slip);
+        let (s, v) = east.post("/api/v1/households", named).await;
+        assert_eq!(s, 422, "{slip}: {v}");
+        assert!(
+            v["error"]["message"].as_str().unwrap().starts_with("label"),
+            "{v}"
+        );
+    }
     let h = east.ok_post("/api/v1/households", household).await;
     assert_eq!(
         items(&east.get("/api/v1/households").await).len(),
@@ -180,6 +186,12 @@ async fn a_pairing_reaches_the_home_by_its_label_and_the_household_stays_in_the_
             .then_some(())
     })
     .await;
+    let (_, v) = as_member(&unit, &token, "GET", "/api/v1/me/pairings", Value::Null).await;
+    assert_eq!(
+        items(&v)[0]["end_reason"],
+        "帮扶对象已搬离",
+        "the refused end changed nothing"
+    );
 
     for n in [unit, east, west, street] {
         n.stop().await;

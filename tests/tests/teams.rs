@@ -155,6 +155,7 @@ async fn a_team_is_invited_together_and_each_member_answers_at_home() {
     assert_eq!(zhang["team"], "红色帮帮团");
     assert_eq!(zhang["note"], "请提前十分钟集合");
     assert_eq!(zhang["status"], "open");
+    assert_eq!(zhang["answerable"], true);
     let (s, su) = as_member(
         &unit,
         &tokens[0],
@@ -234,7 +235,7 @@ async fn a_team_is_invited_together_and_each_member_answers_at_home() {
         "a decline sends nothing"
     );
     let page = east.page(&format!("/activities/{big_id}")).await;
-    assert!(page.contains("红色帮帮团"), "{page}");
+    assert!(page.contains("随队「红色帮帮团」"), "{page}");
     // Placed as any sign-up; the home learns it.
     let first = &signups[0];
     east.ok_post(
@@ -316,7 +317,18 @@ async fn a_team_is_invited_together_and_each_member_answers_at_home() {
         Value::Null,
     )
     .await;
-    assert_eq!(items(&v).len(), 1, "{v}");
+    let v = items(&v);
+    assert_eq!(v.len(), 1, "{v:?}");
+    assert_eq!(v[0]["team"], "红色帮帮团", "the duplicate changed nothing");
+    assert_eq!(v[0]["status"], "accepted");
+
+    // A decline is not sent back: the community invites again those who have not answered.
+    let again = east
+        .ok_post(&invite, json!({ "activity_id": big["id"], "again": true }))
+        .await;
+    let again = items(&again);
+    assert_eq!(again.len(), 1, "only the one who did not sign up: {again:?}");
+    assert_eq!(again[0]["mref"], wang["mref"]);
 
     // A member leaves the team.
     let after = east

@@ -389,16 +389,28 @@ fn wanted_for<'a>(roster: &'a Roster, a: &'a ActivityRow) -> Wanted<'a> {
     }
 }
 
-/// At a member's home: our members ranked for an activity another organisation hosts, leaving
-/// out those already signed up for it. The home proposes one by signing them up.
+/// At a member's home: our members ranked for an activity another organisation hosts, or for
+/// one of its posts (岗位: then on the post's own skills), leaving out those already signed up
+/// for it. The home proposes one by signing them up.
 pub fn members_for_activity(
     conn: &mut AnyConnection,
     actor: &Actor,
     host: &OrgId,
     activity_id: Uuid,
+    post: Option<Uuid>,
 ) -> Result<(ActivityRow, Vec<Match>), ActionError> {
     let activity = activities::find_activity(conn, host.as_str(), &activity_id.to_string())?
         .ok_or_else(|| Invalid::NotFound(format!("activity {activity_id} of {host}")))?;
+    let mut wanted = wanted_for(actor.roster, &activity);
+    if let Some(post) = post {
+        let p = super::activities::posts_of(&activity)
+            .into_iter()
+            .find(|p| p.post_id == post)
+            .ok_or_else(|| {
+                Invalid::field("post_id", format!("「{}」 has no such post", activity.title))
+            })?;
+        wanted.skills = Skills::of(&p.skills);
+    }
     let signed_up: HashSet<String> = activities::signups_for(conn, host.as_str(), &activity.id)?
         .into_iter()
         .filter(|s| s.home_org == actor.org().as_str() && s.status.standing())
@@ -427,7 +439,7 @@ pub fn members_for_activity(
             recent_minutes: Some(minutes(recent.get(id).copied().unwrap_or(0))),
         })
         .collect();
-    let ranked = rank(&wanted_for(actor.roster, &activity), &candidates, LIMIT);
+    let ranked = rank(&wanted, &candidates, LIMIT);
     let found = matches(ranked, |i| {
         (members[i].0.clone(), Some(members[i].1.clone()), None)
     });

@@ -11,11 +11,10 @@ use tongxin_schema::v1::text::{Description, Note, Text};
 use tongxin_schema::{MemberRef, OrgId};
 use uuid::Uuid;
 
-use super::status::ReportStatus;
 use super::{ActionError, Actor, Invalid, Outcome, Receive, Refusal, Sender, checked};
 use crate::store::activities::member_of_mref;
 use crate::store::pairings::{self as rows, HouseholdRow, PairingRow};
-use crate::store::{AnyConnection, StoreError, StoreResult, outbox, reports};
+use crate::store::{AnyConnection, StoreError, StoreResult, outbox};
 
 /// A household the community takes into its care ledger.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -52,6 +51,32 @@ pub struct PairingEnd {
     pub reason: Option<Note>,
 }
 
+/// Whether a label would name or locate the household, the way staff might slip: its name,
+/// any four characters in a row of its address, or its phone's digits, ignoring spaces and
+/// punctuation. A guard against a slip, not a proof of anonymity: the page says so too.
+fn names_the_household(label: &str, name: &str, address: &str, phone: Option<&str>) -> bool {
+    let bare = |s: &str| -> Vec<char> { s.chars().filter(|c| c.is_alphanumeric()).collect() };
+    let contains = |hay: &[char], needle: &[char]| {
+        !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)
+    };
+    let label_chars = bare(label);
+    let name_chars = bare(name);
+    if name_chars.len() >= 2 && contains(&label_chars, &name_chars) {
+        return true;
+    }
+    let address_chars = bare(address);
+    if address_chars
+        .windows(4.min(address_chars.len()).max(1))
+        .any(|w| w.len() >= 4 && contains(&label_chars, w))
+    {
+        return true;
+    }
+    let digits = |s: &str| -> Vec<char> { s.chars().filter(char::is_ascii_digit).collect() };
+    phone
+        .map(digits)
+        .is_some_and(|p| p.len() >= 7 && contains(&digits(label), &p))
+}
+
 // ---- At the community ----------------------------------------------------------------------
 
 pub fn add_household(
@@ -69,17 +94,7 @@ pub fn add_household(
         .as_ref()
         .map(|p| p.as_str().trim())
         .filter(|p| !p.is_empty());
-    // The label is what leaves the node: it must not name or locate the household.
-    let identifying = [
-        Some(h.name.as_str().trim()),
-        Some(h.address.as_str().trim()),
-        phone,
-    ];
-    if identifying
-        .into_iter()
-        .flatten()
-        .any(|s| s.chars().count() >= 2 && label.contains(s))
-    {
+    if names_the_household(label, h.name.as_str(), h.address.as_str(), phone) {
         return Err(Invalid::field(
             "label",
             "must not contain the household's name, address or phone: it is sent to the member's organisation",
@@ -115,16 +130,7 @@ pub fn pair(
     let me = actor.org().as_str();
     let h = rows::find_household(conn, &household_id.to_string())?
         .ok_or_else(|| Invalid::NotFound(format!("household {household_id}")))?;
-    let r = reports::find(conn, p.home.as_str(), &p.report_id.to_string())?
-        .filter(|r| r.community_org == me)
-        .ok_or_else(|| Invalid::field("report_id", "no such report here"))?;
-    if r.status != ReportStatus::Accepted {
-        return Err(Invalid::field(
-            "report_id",
-            format!("the report is {}: pair members who report here", r.status),
-        )
-        .into());
-    }
+    let r = super::reports::accepted_here(conn, actor, &p.home, p.report_id)?;
     let already = rows::started(conn, me)?.into_iter().any(|x| {
         x.ended_ms.is_none() && x.mref == r.mref && x.household_id.as_deref() == Some(&h.id)
     });
@@ -210,13 +216,6 @@ impl Receive for PairingStarted {
             self.pairing_id.to_string(),
             self.member.to_string(),
         );
-        if rows::find(conn, community, &id)?.is_some() {
-            return Ok(Refusal::new(
-                "duplicate_pairing",
-                format!("pairing {id} of {community} is known already"),
-            )
-            .into());
-        }
         let Some(member_id) = member_of_mref(conn, community, &mref)? else {
             return Ok(Refusal::new(
                 "unknown_member",
@@ -224,6 +223,13 @@ impl Receive for PairingStarted {
             )
             .into());
         };
+        if rows::find(conn, community, &id)?.is_some() {
+            return Ok(Refusal::new(
+                "duplicate_pairing",
+                format!("pairing {id} of {community} is known already"),
+            )
+            .into());
+        }
         rows::insert(
             conn,
             &PairingRow {
@@ -271,5 +277,28 @@ impl Receive for PairingEnded {
             from.at_ms,
         )?;
         Ok(Outcome::Applied)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::names_the_household;
+
+    #[test]
+    fn a_label_that_names_or_locates_the_household_is_caught() {
+        let (name, address, phone) = ("李秀英", "小山隆义里5号楼3单元201", Some("136 1234 5678"));
+        for label in [
+            "结对户 李秀英",
+            "李 秀 英家",
+            "隆义里5号楼",
+            "5号楼3单元",
+            "电话13612345678",
+            "136-1234-5678",
+        ] {
+            assert!(names_the_household(label, name, address, phone), "{label}");
+        }
+        for label in ["第三网格 结对户07", "独居老人 07", "李阿姨"] {
+            assert!(!names_the_household(label, name, address, phone), "{label}");
+        }
     }
 }

@@ -396,8 +396,31 @@ impl Receive for ReportWithdrawn {
             None,
             from.at_ms,
         )?;
+        // Teams are of members who report here (local to this community).
+        crate::store::teams::leave_all(conn, &r.mref)?;
         Ok(Outcome::Applied)
     }
+}
+
+/// At a community: the report `home`/`id` received here, which must be accepted: a member who
+/// reports here, whom pairings and teams may name.
+pub fn accepted_here(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    home: &OrgId,
+    id: Uuid,
+) -> Result<ReportRow, ActionError> {
+    let r = rows::find(conn, home.as_str(), &id.to_string())?
+        .filter(|r| r.community_org == actor.org().as_str())
+        .ok_or_else(|| Invalid::field("report_id", "no such report here"))?;
+    if r.status != ReportStatus::Accepted {
+        return Err(Invalid::field(
+            "report_id",
+            format!("the report is {}: only members who report here", r.status),
+        )
+        .into());
+    }
+    Ok(r)
 }
 
 /// Reporting at the home: how many members reported where.

@@ -47,6 +47,10 @@ pub struct TeamMember {
 pub struct TeamInvitation {
     pub activity_id: Uuid,
     pub note: Option<Note>,
+    /// Invite again the members who have not answered an earlier invitation (a decline is not
+    /// sent back, so the community cannot tell it from silence).
+    #[serde(default)]
+    pub again: bool,
 }
 
 const COMMUNITY_ONLY: &str = "keeps volunteer teams of the members who report there";
@@ -89,19 +93,7 @@ pub fn join(
 ) -> Result<TeamMemberRow, ActionError> {
     super::community_only(actor, COMMUNITY_ONLY)?;
     let t = team(conn, team_id)?;
-    let r = reports::find(conn, m.home.as_str(), &m.report_id.to_string())?
-        .filter(|r| r.community_org == actor.org().as_str())
-        .ok_or_else(|| Invalid::field("report_id", "no such report here"))?;
-    if r.status != ReportStatus::Accepted {
-        return Err(Invalid::field(
-            "report_id",
-            format!(
-                "the report is {}: teams are of members who report here",
-                r.status
-            ),
-        )
-        .into());
-    }
+    let r = super::reports::accepted_here(conn, actor, &m.home, m.report_id)?;
     if rows::members(conn)?
         .iter()
         .any(|x| x.team_id == t.id && x.mref == r.mref)
@@ -140,8 +132,10 @@ pub fn leave(
     Ok(())
 }
 
-/// Invites every member of the team who is not signed up for (or invited to) the activity yet;
-/// all of them or none: the activity must have a place for each.
+/// Invites every member of the team who still reports here and is not signed up for (or, unless
+/// `again`, invited to) the activity yet; all of them or none: when they are invited, the
+/// activity has a free place for each. Places are given when the community places the sign-ups,
+/// first come first served, as for any sign-up.
 pub fn invite(
     conn: &mut AnyConnection,
     actor: &Actor,
@@ -163,17 +157,19 @@ pub fn invite(
         .into_iter()
         .filter(|m| m.team_id == t.id)
     {
+        let reports_here = reports::find(conn, &m.home_org, &m.report_id)?
+            .is_some_and(|r| r.status == ReportStatus::Accepted);
         let signed_up = activity_rows::standing_signup(conn, me, &activity.id, &m.mref)?.is_some();
         let invited = rows::to_activity(conn, me, &activity.id, &m.mref)?
             .iter()
             .any(|x| x.status == InvitationStatus::Open);
-        if !signed_up && !invited {
+        if reports_here && !signed_up && (i.again || !invited) {
             to_invite.push(m);
         }
     }
     if to_invite.is_empty() {
         return Err(Invalid::Conflict(format!(
-            "everyone in 「{}」 is signed up for or invited to 「{}」 already (or the team has no members)",
+            "nobody in 「{}」 is left to invite to 「{}」: all are signed up or invited already (invite again those who have not answered), or the team has no members",
             t.name, activity.title
         ))
         .into());
@@ -268,6 +264,22 @@ fn open_invitation_of(
     Ok(x)
 }
 
+/// Whether a member can answer the invitation now: it is open, and its activity (which this
+/// node holds) is neither cancelled nor over, and has the post it names.
+pub fn answerable(conn: &mut AnyConnection, x: &InvitationRow, now_s: i64) -> StoreResult<bool> {
+    if x.status != InvitationStatus::Open {
+        return Ok(false);
+    }
+    Ok(match open_activity(conn, &x.host_org, &x.activity_id, now_s)? {
+        Ok(a) => x.post_id.as_ref().is_none_or(|post| {
+            super::activities::posts_of(&a)
+                .iter()
+                .any(|p| &p.post_id.to_string() == post)
+        }),
+        Err(_) => false,
+    })
+}
+
 /// The member accepts: an ordinary sign-up with the host, sharing what the member shared in
 /// their report there.
 pub fn accept(
@@ -338,6 +350,13 @@ impl Receive for SignupInvited {
             )
             .into());
         };
+        if rows::find_invitation(conn, host, &id)?.is_some() {
+            return Ok(Refusal::new(
+                "duplicate_invitation",
+                format!("invitation {id} of {host} is known already"),
+            )
+            .into());
+        }
         // There is no order between the host's streams (PROTOCOL.md §7.1): the invitation may
         // come before the activity it names. It is kept, and shown once the activity is here;
         // an activity we hold is judged now.
@@ -362,13 +381,6 @@ impl Receive for SignupInvited {
                 )
                 .into());
             }
-        }
-        if rows::find_invitation(conn, host, &id)?.is_some() {
-            return Ok(Refusal::new(
-                "duplicate_invitation",
-                format!("invitation {id} of {host} is known already"),
-            )
-            .into());
         }
         rows::insert_invitation(
             conn,

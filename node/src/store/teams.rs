@@ -74,6 +74,12 @@ pub fn remove_member(conn: &mut AnyConnection, team: &str, mref: &str) -> StoreR
     Ok(diesel::delete(team_members::table.find((team, mref))).execute(conn)? > 0)
 }
 
+/// Removes `mref` from every team (their report here was withdrawn).
+pub fn leave_all(conn: &mut AnyConnection, mref: &str) -> StoreResult<()> {
+    diesel::delete(team_members::table.filter(team_members::mref.eq(mref))).execute(conn)?;
+    Ok(())
+}
+
 /// Every team's members, in the order they joined.
 pub fn members(conn: &mut AnyConnection) -> StoreResult<Vec<TeamMemberRow>> {
     Ok(team_members::table
@@ -137,7 +143,7 @@ pub fn sent(conn: &mut AnyConnection, host: &str) -> StoreResult<Vec<InvitationR
 
 /// At the home: the invitations its members received (of one member if given) to activities
 /// this node holds, newest first. One that came before its activity waits for it (there is no
-/// order between the host's streams).
+/// order between the host's streams); `domain::teams::answerable` says which can be answered.
 pub fn received(
     conn: &mut AnyConnection,
     member_id: Option<&str>,

@@ -294,7 +294,7 @@ fn main() {
         black_box(offers::open_for_matching(c).unwrap());
     });
     let page_members = query(&mut |c, a| {
-        let (_, found) = members_for_activity(c, a, &host, activity_id).unwrap();
+        let (_, found) = members_for_activity(c, a, &host, activity_id, None).unwrap();
         assert_eq!(found.len(), matching::LIMIT);
         black_box(found);
     });

@@ -31,16 +31,19 @@ pub struct NeedMatches {
 }
 
 #[utoipa::path(get, path = "/api/v1/activities/{host}/{id}/matches", tag = "activities", security(("bearer" = [])),
-    params(("host" = String, Path, description = "the organisation hosting the activity"), ("id" = String, Path, description = "the activity")),
+    params(("host" = String, Path, description = "the organisation hosting the activity"), ("id" = String, Path, description = "the activity"),
+        ("post_id" = Option<String>, Query, description = "at a member's home: rank for this post of the activity, on its own skills")),
     responses((status = 200, description = "at most 50, best first, each with its reasons"), (status = 404, description = "no such activity")))]
 pub async fn for_activity(
     node: NodeData,
     auth: Auth,
     path: web::Path<(String, String)>,
+    q: web::Query<std::collections::HashMap<String, String>>,
 ) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
     let host = org_path(&path.0)?;
     let id = uuid_path("activity", &path.1)?;
+    let post = post_query(&q)?;
     let found = node
         .view(move |c, a| {
             if &host == a.org() {
@@ -48,7 +51,7 @@ pub async fn for_activity(
                 let items = matching::signups_for_activity(c, a, &activity)?;
                 Ok((activity, "signups", items))
             } else {
-                let (activity, items) = matching::members_for_activity(c, a, &host, id)?;
+                let (activity, items) = matching::members_for_activity(c, a, &host, id, post)?;
                 Ok((activity, "members", items))
             }
         })
@@ -96,4 +99,17 @@ pub async fn propose(
         .act(move |c, a| signups::propose(c, a, id, input))
         .await?;
     Ok(HttpResponse::Created().json(SignupView::from(s)))
+}
+
+/// The optional `post_id` of a query: a post of the activity to rank for.
+pub fn post_query(
+    q: &std::collections::HashMap<String, String>,
+) -> Result<Option<uuid::Uuid>, ApiError> {
+    q.get("post_id")
+        .filter(|p| !p.is_empty())
+        .map(|p| {
+            uuid::Uuid::try_parse(p)
+                .map_err(|_| ApiError::invalid("post_id", "must be the id of a post of the activity"))
+        })
+        .transpose()
 }

@@ -59,11 +59,15 @@ pub struct InvitationView {
     /// At the home, once accepted: the sign-up it became; at the host, the sign-up that answered it.
     pub signup_id: Option<String>,
     pub sent_ms: i64,
+    /// At the home: whether the member can answer it now (open, and its activity neither
+    /// cancelled nor over).
+    pub answerable: bool,
 }
 
-impl From<InvitationRow> for InvitationView {
-    fn from(x: InvitationRow) -> InvitationView {
+impl InvitationView {
+    fn of(x: InvitationRow, answerable: bool) -> InvitationView {
         InvitationView {
+            answerable,
             host_org: x.host_org,
             id: x.id,
             activity_id: x.activity_id,
@@ -80,15 +84,44 @@ impl From<InvitationRow> for InvitationView {
     }
 }
 
+impl From<InvitationRow> for InvitationView {
+    fn from(x: InvitationRow) -> InvitationView {
+        InvitationView::of(x, false)
+    }
+}
+
 #[derive(Serialize, schemars::JsonSchema)]
 pub struct Invitations {
     pub items: Vec<InvitationView>,
 }
 
-fn invitations(rows: Vec<InvitationRow>) -> Invitations {
+fn invitations(rows: Vec<(InvitationRow, bool)>) -> Invitations {
     Invitations {
-        items: rows.into_iter().map(InvitationView::from).collect(),
+        items: rows
+            .into_iter()
+            .map(|(x, answerable)| InvitationView::of(x, answerable))
+            .collect(),
     }
+}
+
+/// The invitations our members received (of one member if given), each with whether it can be
+/// answered now.
+pub async fn received_with_answerable(
+    node: &NodeData,
+    member_id: Option<String>,
+) -> Result<Vec<(InvitationRow, bool)>, ApiError> {
+    let now_s = node.clock.now_s();
+    Ok(node
+        .store
+        .read(move |c| {
+            let mut out = Vec::new();
+            for x in rows::received(c, member_id.as_deref())? {
+                let ok = teams::answerable(c, &x, now_s)?;
+                out.push((x, ok));
+            }
+            Ok(out)
+        })
+        .await?)
 }
 
 /// The teams with their members, named as their reports here name them.
@@ -223,14 +256,14 @@ pub async fn invite(
 pub async fn list_invitations(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(ADMIN)?;
     let me = node.cfg.org_id.to_string();
-    let all = node
+    let mut all: Vec<(InvitationRow, bool)> = node
         .store
-        .read(move |c| {
-            let mut all = rows::sent(c, &me)?;
-            all.extend(rows::received(c, None)?);
-            Ok(all)
-        })
-        .await?;
+        .read(move |c| rows::sent(c, &me))
+        .await?
+        .into_iter()
+        .map(|x| (x, false))
+        .collect();
+    all.extend(received_with_answerable(&node, None).await?);
     Ok(HttpResponse::Ok().json(invitations(all)))
 }
 
@@ -238,10 +271,7 @@ pub async fn list_invitations(node: NodeData, auth: Auth) -> Result<HttpResponse
     responses((status = 200, description = "the signed-in member's invitations, newest first")))]
 pub async fn mine(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
     let m = me_of(&node, &auth).await?;
-    let all = node
-        .store
-        .read(move |c| rows::received(c, Some(&m.id)))
-        .await?;
+    let all = received_with_answerable(&node, Some(m.id)).await?;
     Ok(HttpResponse::Ok().json(invitations(all)))
 }
 

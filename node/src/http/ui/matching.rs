@@ -52,6 +52,9 @@ struct MatchPage {
     action: String,
     items: Vec<Match>,
     names: HashMap<String, String>,
+    /// The activity's posts (id, title), to rank for one; and the post ranked for, if any.
+    posts: Vec<(String, String)>,
+    post: Option<String>,
 }
 
 impl MatchPage {
@@ -92,8 +95,12 @@ pub async fn members_for_activity(
         // Our own activity: its page ranks the sign-ups waiting for a decision.
         return super::redirect(&format!("/activities/{id}"));
     }
+    let post = match api::matching::post_query(&q) {
+        Ok(p) => p,
+        Err(e) => return back(&node, "/activities", Err(e), t),
+    };
     let found = node
-        .view(move |c, a| matching::members_for_activity(c, a, &host, id))
+        .view(move |c, a| matching::members_for_activity(c, a, &host, id, post))
         .await;
     let (activity, items) = match found {
         Ok(f) => f,
@@ -106,9 +113,15 @@ pub async fn members_for_activity(
         when(activity.starts_at),
         activity.place
     );
+    let posts = crate::domain::activities::posts_of(&activity)
+        .into_iter()
+        .map(|p| (p.post_id.to_string(), p.title.to_string()))
+        .collect();
     page(
         MatchPage {
             action: format!("/activities/{}/{}/match", activity.host_org, activity.id),
+            posts,
+            post: post.map(|p| p.to_string()),
             title: activity.title,
             about,
             ranked: "members",
@@ -137,12 +150,14 @@ pub async fn propose(
         #[derive(serde::Deserialize)]
         struct Proposed {
             member_id: uuid::Uuid,
+            /// The post ranked for, if any: the sign-up is for it.
+            post_id: Option<uuid::Uuid>,
         }
         let p: Proposed = form_input(&form, &[], &[], &[])?;
         let input = Proposal {
             host,
             activity_id,
-            post_id: None,
+            post_id: p.post_id,
             role: None,
         };
         n.act(move |c, a| signups::propose(c, a, p.member_id, input))
@@ -184,6 +199,8 @@ pub async fn offers_for_need(
     page(
         MatchPage {
             action: String::new(),
+            posts: Vec::new(),
+            post: None,
             title: need.title,
             about,
             ranked: "offers",

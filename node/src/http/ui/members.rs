@@ -513,8 +513,8 @@ struct MePage {
     services: Vec<crate::store::services::ServiceLogRow>,
     /// 结对帮扶: the households the member is paired with, by label.
     pairings: Vec<crate::store::pairings::PairingRow>,
-    /// Invitations to sign up with a volunteer team.
-    invitations: Vec<crate::store::teams::InvitationRow>,
+    /// Invitations to sign up with a volunteer team, and whether each can be answered now.
+    invitations: Vec<(crate::store::teams::InvitationRow, bool)>,
     categories: Vec<(&'static str, String)>,
     today: String,
 }
@@ -591,17 +591,22 @@ pub async fn me(
         Err(e) => return back(&node, "/login", Err(e), t),
     };
     let id = m.id.clone();
+    let now_s = node.clock.now_s();
     let found = node
         .store
         .read(move |c| {
             let reports = crate::store::reports::of_member(c, &id)?;
             let signups = crate::store::activities::signups_of_member(c, &id)?;
-            let invitations = crate::store::teams::received(c, Some(&id))?;
+            let mut invitations = Vec::new();
+            for x in crate::store::teams::received(c, Some(&id))? {
+                let open = crate::domain::teams::answerable(c, &x, now_s)?;
+                invitations.push((x, open));
+            }
             let mut titles = HashMap::new();
             let wanted = signups
                 .iter()
                 .map(|su| (&su.host_org, &su.activity_id))
-                .chain(invitations.iter().map(|x| (&x.host_org, &x.activity_id)));
+                .chain(invitations.iter().map(|(x, _)| (&x.host_org, &x.activity_id)));
             for (host, activity) in wanted {
                 if let Some(a) = crate::store::activities::find_activity(c, host, activity)? {
                     titles.insert(a.id, a.title);

@@ -373,6 +373,23 @@ fn opt(q: &HashMap<String, String>, k: &str) -> Option<String> {
 
 type Form = Fields;
 
+/// A form's choice of a member who reports here, `report` = `home/report-id`, as the API names
+/// them: `home` and `report_id`.
+fn member_choice(form: &mut Form) -> Result<(), ApiError> {
+    if let Ok(fields) = form.0.as_mut() {
+        let chosen = fields
+            .remove("report")
+            .and_then(|v| v.into_iter().next())
+            .unwrap_or_default();
+        let (home, report) = chosen
+            .split_once('/')
+            .ok_or_else(|| ApiError::invalid("report", "choose a member who reports here"))?;
+        fields.insert("home".into(), vec![home.to_owned()]);
+        fields.insert("report_id".into(), vec![report.to_owned()]);
+    }
+    Ok(())
+}
+
 /// An administrator's form: signed in, from this node's own pages, with the admin role; then
 /// back to `to` with the outcome shown.
 async fn admin_action<F, Fut>(req: HttpRequest, node: NodeData, to: &str, f: F) -> HttpResponse

@@ -29,6 +29,8 @@ struct CarePage {
     pairings: Vec<PairingRow>,
     /// Members whose report here is accepted: who can be paired.
     reporters: Vec<ReportRow>,
+    /// Every report received here, for pairings whose member stopped reporting.
+    reports: Vec<ReportRow>,
     names: HashMap<String, String>,
     grids: Vec<String>,
 }
@@ -48,12 +50,16 @@ impl CarePage {
     }
     /// How a paired member is addressed here, and their organisation, from their report.
     fn member(&self, p: &PairingRow) -> String {
-        let report = self.reporters.iter().find(|r| r.mref == p.mref);
+        let report = self.reports.iter().find(|r| r.mref == p.mref);
         let name = report
             .and_then(|r| r.display_name.clone())
             .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
         let home = p.mref.split(':').next().unwrap_or_default();
         format!("{name} · {}", name_of(&self.names, home))
+    }
+    /// A current pairing whose member no longer reports here (withdrawn): staff should end it.
+    fn stopped_reporting(&self, p: &PairingRow) -> bool {
+        !self.reporters.iter().any(|r| r.mref == p.mref)
     }
     fn reporter(&self, r: &ReportRow) -> String {
         let name = r
@@ -116,9 +122,11 @@ pub async fn care(
             households,
             pairings,
             reporters: received
-                .into_iter()
+                .iter()
                 .filter(|r| r.status == ReportStatus::Accepted)
+                .cloned()
                 .collect(),
+            reports: received,
             names: org_names(&node),
             grids,
         },
@@ -144,18 +152,7 @@ pub async fn pair(
 ) -> HttpResponse {
     admin_action(req, node, "/care", |n| async move {
         let id = api::uuid_path("household", &path)?;
-        // The form names the member by one choice, `home/report`.
-        if let Ok(fields) = form.0.as_mut() {
-            let chosen = fields
-                .remove("report")
-                .and_then(|v| v.into_iter().next())
-                .unwrap_or_default();
-            let (home, report) = chosen
-                .split_once('/')
-                .ok_or_else(|| ApiError::invalid("report", "choose a member who reports here"))?;
-            fields.insert("home".into(), vec![home.to_owned()]);
-            fields.insert("report_id".into(), vec![report.to_owned()]);
-        }
+        super::member_choice(&mut form)?;
         let input: NewPairing = form_input(&form, &[], &[], &[])?;
         n.act(move |c, a| pairings::pair(c, a, id, input)).await?;
         Ok(())

@@ -161,20 +161,6 @@ pub async fn create(req: HttpRequest, node: NodeData, form: Form) -> HttpRespons
     .await
 }
 
-/// The member chosen in a form, `home/report`, as the API names them.
-fn chosen_member(form: &mut Form) -> Result<(), crate::http::error::ApiError> {
-    if let Ok(fields) = form.0.as_mut()
-        && let Some(chosen) = fields.remove("report").and_then(|v| v.into_iter().next())
-    {
-        let (home, report) = chosen.split_once('/').ok_or_else(|| {
-            crate::http::error::ApiError::invalid("report", "choose a member who reports here")
-        })?;
-        fields.insert("home".into(), vec![home.to_owned()]);
-        fields.insert("report_id".into(), vec![report.to_owned()]);
-    }
-    Ok(())
-}
-
 pub async fn join(
     req: HttpRequest,
     node: NodeData,
@@ -183,7 +169,7 @@ pub async fn join(
 ) -> HttpResponse {
     admin_action(req, node, "/teams", |n| async move {
         let id = api::uuid_path("team", &path)?;
-        chosen_member(&mut form)?;
+        super::member_choice(&mut form)?;
         let input: TeamMember = form_input(&form, &[], &[], &[])?;
         n.act(move |c, a| teams::join(c, a, id, input)).await?;
         Ok(())
@@ -199,7 +185,7 @@ pub async fn leave(
 ) -> HttpResponse {
     admin_action(req, node, "/teams", |n| async move {
         let id = api::uuid_path("team", &path)?;
-        chosen_member(&mut form)?;
+        super::member_choice(&mut form)?;
         let input: TeamMember = form_input(&form, &[], &[], &[])?;
         n.act(move |c, a| teams::leave(c, a, id, input)).await?;
         Ok(())
@@ -215,7 +201,7 @@ pub async fn invite(
 ) -> HttpResponse {
     admin_action(req, node, "/teams", |n| async move {
         let id = api::uuid_path("team", &path)?;
-        let input: TeamInvitation = form_input(&form, &[], &[], &[])?;
+        let input: TeamInvitation = form_input(&form, &[], &["again"], &[])?;
         n.act(move |c, a| teams::invite(c, a, id, input)).await?;
         Ok(())
     })
