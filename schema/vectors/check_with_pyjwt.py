@@ -264,12 +264,14 @@ def body_relations(kind, body):
             return f"minutes {body['minutes']} exceed the {span // 60} whole minutes of the span"
     if kind == "feedback.sent" and not body["period_ends_at"] > body["period_starts_at"]:
         return "period_ends_at is not after period_starts_at"
+    if kind == "signup.invited" and body.get("role") is not None and body.get("post_id") is None:
+        return "role without post_id"
     return None
 
 
 RELATION_KINDS = {"activity.published", "checkin.attested", "participation.reported",
                   "agreement.proposed", "service.logged",
-                  "feedback.sent"}  # the kinds body_relations knows
+                  "feedback.sent", "signup.invited"}  # the kinds body_relations knows
 
 
 def body_problem(schemas, kind, body):

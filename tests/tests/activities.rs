@@ -969,7 +969,10 @@ async fn homes_rank_their_own_members_with_reasons_and_hosts_rank_what_they_rece
         .find(|m| m["id"] == li.as_str())
         .unwrap();
     assert_eq!(
-        (&li_there["reasons"][0]["matched"], &li_there["reasons"][0]["wanted"]),
+        (
+            &li_there["reasons"][0]["matched"],
+            &li_there["reasons"][0]["wanted"]
+        ),
         (&json!(1), &json!(1)),
         "{for_post}"
     );

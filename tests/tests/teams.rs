@@ -327,7 +327,11 @@ async fn a_team_is_invited_together_and_each_member_answers_at_home() {
         .ok_post(&invite, json!({ "activity_id": big["id"], "again": true }))
         .await;
     let again = items(&again);
-    assert_eq!(again.len(), 1, "only the one who did not sign up: {again:?}");
+    assert_eq!(
+        again.len(),
+        1,
+        "only the one who did not sign up: {again:?}"
+    );
     assert_eq!(again[0]["mref"], wang["mref"]);
 
     // A member leaves the team.

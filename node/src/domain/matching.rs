@@ -407,7 +407,10 @@ pub fn members_for_activity(
             .into_iter()
             .find(|p| p.post_id == post)
             .ok_or_else(|| {
-                Invalid::field("post_id", format!("「{}」 has no such post", activity.title))
+                Invalid::field(
+                    "post_id",
+                    format!("「{}」 has no such post", activity.title),
+                )
             })?;
         wanted.skills = Skills::of(&p.skills);
     }

@@ -270,14 +270,16 @@ pub fn answerable(conn: &mut AnyConnection, x: &InvitationRow, now_s: i64) -> St
     if x.status != InvitationStatus::Open {
         return Ok(false);
     }
-    Ok(match open_activity(conn, &x.host_org, &x.activity_id, now_s)? {
-        Ok(a) => x.post_id.as_ref().is_none_or(|post| {
-            super::activities::posts_of(&a)
-                .iter()
-                .any(|p| &p.post_id.to_string() == post)
-        }),
-        Err(_) => false,
-    })
+    Ok(
+        match open_activity(conn, &x.host_org, &x.activity_id, now_s)? {
+            Ok(a) => x.post_id.as_ref().is_none_or(|post| {
+                super::activities::posts_of(&a)
+                    .iter()
+                    .any(|p| &p.post_id.to_string() == post)
+            }),
+            Err(_) => false,
+        },
+    )
 }
 
 /// The member accepts: an ordinary sign-up with the host, sharing what the member shared in

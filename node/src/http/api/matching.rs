@@ -108,8 +108,9 @@ pub fn post_query(
     q.get("post_id")
         .filter(|p| !p.is_empty())
         .map(|p| {
-            uuid::Uuid::try_parse(p)
-                .map_err(|_| ApiError::invalid("post_id", "must be the id of a post of the activity"))
+            uuid::Uuid::try_parse(p).map_err(|_| {
+                ApiError::invalid("post_id", "must be the id of a post of the activity")
+            })
         })
         .transpose()
 }

@@ -248,7 +248,7 @@ pub async fn invite(
     let id = uuid_path("team", &path)?;
     let input = body.into_inner();
     let sent = node.act(move |c, a| teams::invite(c, a, id, input)).await?;
-    Ok(HttpResponse::Created().json(invitations(sent)))
+    Ok(HttpResponse::Created().json(invitations(sent.into_iter().map(|x| (x, false)).collect())))
 }
 
 #[utoipa::path(get, path = "/api/v1/invitations", tag = "activities", security(("bearer" = [])),

@@ -606,7 +606,11 @@ pub async fn me(
             let wanted = signups
                 .iter()
                 .map(|su| (&su.host_org, &su.activity_id))
-                .chain(invitations.iter().map(|(x, _)| (&x.host_org, &x.activity_id)));
+                .chain(
+                    invitations
+                        .iter()
+                        .map(|(x, _)| (&x.host_org, &x.activity_id)),
+                );
             for (host, activity) in wanted {
                 if let Some(a) = crate::store::activities::find_activity(c, host, activity)? {
                     titles.insert(a.id, a.title);

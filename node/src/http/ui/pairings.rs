@@ -16,7 +16,6 @@ use super::{
 use crate::domain::pairings::{self, NewHousehold, NewPairing, PairingEnd};
 use crate::domain::status::ReportStatus;
 use crate::http::api;
-use crate::http::error::ApiError;
 use crate::store::pairings::{HouseholdRow, PairingRow};
 use crate::store::reports::ReportRow;
 
