@@ -1587,6 +1587,10 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             checked += 1;
             let ok = match access {
                 Ui::Public => public_ok(method, path, &r),
+                // A page opened is where the sign-in takes them back to; a form goes nowhere.
+                Ui::SignedIn | Ui::Admin | Ui::Member if *method == "GET" => {
+                    r.status == 303 && r.location.starts_with("/login?next=%2F")
+                }
                 Ui::SignedIn | Ui::Admin | Ui::Member => r.status == 303 && r.location == "/login",
             };
             if !ok {
@@ -1595,7 +1599,7 @@ async fn web_ui_admits_exactly_the_intended_callers() {
                     if *access == Ui::Public {
                         "its public answer"
                     } else {
-                        "303 to /login"
+                        "303 to /login (with ?next= for a page)"
                     },
                     r.short(),
                     r.location

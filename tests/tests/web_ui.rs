@@ -36,20 +36,44 @@ async fn staff_use_the_web_ui_and_hostile_text_stays_text() {
     let community = a.start("community", None).await;
     let c = browser_client();
 
-    // Not signed in: sent to the sign-in page; wrong password: told so.
-    let r = c.get(community.url("/offers")).send().await.unwrap();
-    assert!(r.url().path().ends_with("/login"));
+    // Not signed in: sent to the sign-in page, which says why and takes them back to the page
+    // they opened; wrong password: told so, in Chinese.
     let r = c
-        .post(community.url("/login"))
-        .form(&[("username", "admin"), ("password", "nope")])
+        .get(community.url("/reports?grid=3"))
         .send()
         .await
         .unwrap();
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("wrong username or password")
+    assert_eq!(r.url().path(), "/login");
+    assert_eq!(r.url().query(), Some("next=%2Freports%3Fgrid%3D3"));
+    assert!(r.text().await.unwrap().contains("请先登录"));
+    let r = c
+        .post(community.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", "nope"),
+            ("next", "/reports?grid=3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert!(r.text().await.unwrap().contains("用户名或密码不正确"));
+    let back_to = reqwest::Client::builder()
+        .cookie_store(true)
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(community.url("/login"))
+        .form(&[
+            ("username", "admin"),
+            ("password", "correct horse battery"),
+            ("next", "/reports?grid=3"),
+        ])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        back_to.headers()["location"].to_str().unwrap(),
+        "/reports?grid=3"
     );
 
     sign_in(&community, &c).await;
@@ -464,10 +488,7 @@ async fn a_malformed_user_name_is_a_wrong_sign_in() {
         assert_eq!(r.status(), 200, "{user:?}");
         assert_eq!(r.url().path(), "/login", "{user:?}");
         let html = r.text().await.unwrap();
-        assert!(
-            html.contains("wrong username or password"),
-            "{user:?}: {html}"
-        );
+        assert!(html.contains("用户名或密码不正确"), "{user:?}: {html}");
     }
     // Sent twice, or with an extra field: refused the same way.
     let r = c
@@ -480,12 +501,7 @@ async fn a_malformed_user_name_is_a_wrong_sign_in() {
         .send()
         .await
         .unwrap();
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("wrong username or password")
-    );
+    assert!(r.text().await.unwrap().contains("用户名或密码不正确"));
     sign_in(&community, &c).await;
     community.stop().await;
 }

@@ -469,3 +469,5 @@ teams-not_signed_up = not signed up
 invitation-closed = the activity is over or cancelled
 match-by_post = Rank for a post
 match-whole_activity = the whole activity
+wrong_login = Wrong username or password.
+sign_in_first = Please sign in first; you will be taken back to the page you opened.

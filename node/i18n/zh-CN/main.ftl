@@ -469,3 +469,5 @@ teams-not_signed_up = 未报名
 invitation-closed = 活动已结束或取消
 match-by_post = 按岗位匹配
 match-whole_activity = 整个活动
+wrong_login = 用户名或密码不正确。
+sign_in_first = 请先登录，登录后回到刚才打开的页面。

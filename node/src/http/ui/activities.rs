@@ -177,7 +177,7 @@ pub async fn list(
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
     let Some(a) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     let (base, clear) = base(&req, &node, Some(a.claims.role));
     let now = node.clock.now_s();
@@ -351,7 +351,7 @@ pub async fn show(
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
     let Some(auth) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if auth.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));
@@ -499,7 +499,7 @@ pub async fn qr(
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
     let Some(auth) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if auth.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));

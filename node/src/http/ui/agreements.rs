@@ -95,7 +95,7 @@ pub async fn list(
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
     let Some(a) = signed_in(&req, &node) else {
-        return super::redirect("/login");
+        return super::to_login(&req);
     };
     if a.claims.role != tongxin_schema::token::Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));

@@ -65,7 +65,7 @@ pub async fn login(
     }
     // Sign-in is not checked for origin: a forged sign-in needs this node's credentials and
     // changes nothing; every action form is checked (admin_action).
-    let wrong = || ApiError::unauthorized("wrong username or password");
+    let wrong = || ApiError::unauthorized(t.t("wrong_login"));
     // The API's own request type checks the fields once, before the database is asked: a
     // user name with a NUL or over 64 characters is just a wrong sign-in.
     let Ok(body) = form_input::<TokenRequest>(&form, &[], &[], &[]) else {

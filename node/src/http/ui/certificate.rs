@@ -11,7 +11,7 @@ use askama::Template;
 use tongxin_schema::token::Role;
 
 use super::agreements::day;
-use super::{Base, NodeData, T, back, base, lang, name_of, org_names, page, redirect, refuse};
+use super::{Base, NodeData, T, back, base, lang, name_of, org_names, page, refuse};
 use crate::http::api;
 use crate::http::api::activities::CertificateView;
 use crate::http::error::ApiError;
@@ -125,7 +125,7 @@ pub async fn mine(
 ) -> HttpResponse {
     let (t, _) = lang(&req, &q);
     let Some(a) = super::signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if a.claims.role != Role::Member {
         return refuse(&req, &node, "/offers", &t.t("member_only"));
@@ -148,7 +148,7 @@ pub async fn of_member(
 ) -> HttpResponse {
     let (t, _) = lang(&req, &q);
     let Some(a) = super::signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if a.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));

@@ -69,7 +69,7 @@ impl MatchPage {
 /// Only staff rank; anyone else is sent where every staff page sends them, with why.
 fn staff_only(req: &HttpRequest, node: &NodeData, t: &T) -> Option<HttpResponse> {
     match signed_in(req, node) {
-        None => Some(super::redirect("/login")),
+        None => Some(super::to_login(req)),
         Some(a) if a.claims.role != Role::Admin => {
             Some(refuse(req, node, "/offers", &t.t("admin_only")))
         }

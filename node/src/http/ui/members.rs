@@ -16,7 +16,7 @@ use tongxin_schema::v1::taxonomy::WeeklySlot;
 
 use super::{
     Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, opt, org_names,
-    page, redirect, refuse, same_origin, signed_in, skill_choices,
+    page, refuse, same_origin, signed_in, skill_choices,
 };
 use crate::domain::members::{self, ImportMode, ImportReport, NewMember};
 use crate::domain::reports::{self, NewReport, ReportDecision, ReportingStats, Withdrawal};
@@ -123,7 +123,7 @@ async fn members_page(
 ) -> HttpResponse {
     let (t, cookie) = lang(req, q);
     let Some(a) = signed_in(req, node) else {
-        return redirect("/login");
+        return super::to_login(req);
     };
     if a.claims.role != Role::Admin {
         return refuse(req, node, "/offers", &t.t("admin_only"));
@@ -253,7 +253,7 @@ pub async fn import(
 ) -> HttpResponse {
     let (t, _) = lang(&req, &HashMap::new());
     let Some(a) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if !same_origin(&req) || a.claims.role != Role::Admin {
         return back(
@@ -375,7 +375,7 @@ pub async fn reports_page(
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
     let Some(a) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if a.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));
@@ -580,7 +580,7 @@ pub async fn me(
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
     let Some(a) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if a.claims.role != Role::Member {
         return refuse(&req, &node, "/offers", &t.t("member_only"));
@@ -680,7 +680,7 @@ where
 {
     let (t, _) = lang(&req, &HashMap::new());
     let Some(a) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if !same_origin(&req) {
         return back(

@@ -32,7 +32,7 @@ macro_rules! require_sign_in {
     ($req:expr, $node:expr) => {
         match super::signed_in(&$req, &$node) {
             Some(a) => a,
-            None => return super::redirect("/login"),
+            None => return super::to_login(&$req),
         }
     };
 }
@@ -271,6 +271,24 @@ fn same_origin(req: &HttpRequest) -> bool {
     origin == format!("http://{host}") || origin == format!("https://{host}")
 }
 
+/// The sign-in page, for a visitor who is not signed in: a page they opened (GET) is where
+/// the sign-in takes them back to; a form they sent goes to the sign-in alone.
+fn to_login(req: &HttpRequest) -> HttpResponse {
+    let here = req
+        .uri()
+        .path_and_query()
+        .map(|p| p.as_str())
+        .unwrap_or("/");
+    if req.method() == actix_web::http::Method::GET
+        && crate::domain::signin::local_path(here).is_some()
+        && here != "/"
+    {
+        redirect(&format!("/login?next={}", signin::encode(here)))
+    } else {
+        redirect("/login")
+    }
+}
+
 fn signed_in(req: &HttpRequest, node: &SharedNode) -> Option<Auth> {
     http_auth::token_from(req, node).and_then(|t| http_auth::authenticate(node, &t).ok())
 }
@@ -399,7 +417,7 @@ where
 {
     let (t, _) = lang(&req, &HashMap::new());
     let Some(a) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return to_login(&req);
     };
     if !same_origin(&req) {
         return back(

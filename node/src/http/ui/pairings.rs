@@ -11,7 +11,7 @@ use tongxin_schema::token::Role;
 
 use super::{
     Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, org_names, page,
-    redirect, refuse, signed_in,
+    refuse, signed_in,
 };
 use crate::domain::pairings::{self, NewHousehold, NewPairing, PairingEnd};
 use crate::domain::status::ReportStatus;
@@ -82,7 +82,7 @@ pub async fn care(
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
     let Some(a) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if a.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));

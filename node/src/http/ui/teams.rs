@@ -11,7 +11,7 @@ use tongxin_schema::token::Role;
 
 use super::{
     Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, org_names, page,
-    redirect, refuse, signed_in,
+    refuse, signed_in,
 };
 use crate::domain::status::{ActivityStatus, InvitationStatus, ReportStatus};
 use crate::domain::teams::{self, NewTeam, TeamInvitation, TeamMember};
@@ -99,7 +99,7 @@ pub async fn page_of_teams(
 ) -> HttpResponse {
     let (t, cookie) = lang(&req, &q);
     let Some(a) = signed_in(&req, &node) else {
-        return redirect("/login");
+        return super::to_login(&req);
     };
     if a.claims.role != Role::Admin {
         return refuse(&req, &node, "/offers", &t.t("admin_only"));
