@@ -264,22 +264,32 @@ fn open_invitation_of(
     Ok(x)
 }
 
-/// Whether a member can answer the invitation now: it is open, and its activity (which this
-/// node holds) is neither cancelled nor over, and has the post it names.
-pub fn answerable(conn: &mut AnyConnection, x: &InvitationRow, now_s: i64) -> StoreResult<bool> {
-    if x.status != InvitationStatus::Open {
-        return Ok(false);
-    }
-    Ok(
-        match open_activity(conn, &x.host_org, &x.activity_id, now_s)? {
-            Ok(a) => x.post_id.as_ref().is_none_or(|post| {
-                super::activities::posts_of(&a)
-                    .iter()
-                    .any(|p| &p.post_id.to_string() == post)
-            }),
+/// At the home: the invitations our members received (of one member if given) to activities
+/// this node holds, newest first, each with whether it can be answered now (open, its activity
+/// neither cancelled nor over, with the post it names). One that came before its activity
+/// waits for it, unshown (there is no order between the host's streams).
+pub fn offered(
+    conn: &mut AnyConnection,
+    member_id: Option<&str>,
+    now_s: i64,
+) -> StoreResult<Vec<(InvitationRow, bool)>> {
+    let mut out = Vec::new();
+    for x in rows::received(conn, member_id)? {
+        let answerable = match open_activity(conn, &x.host_org, &x.activity_id, now_s)? {
+            Err(("unknown_activity", _)) => continue,
             Err(_) => false,
-        },
-    )
+            Ok(a) => {
+                x.status == InvitationStatus::Open
+                    && x.post_id.as_ref().is_none_or(|post| {
+                        super::activities::posts_of(&a)
+                            .iter()
+                            .any(|p| &p.post_id.to_string() == post)
+                    })
+            }
+        };
+        out.push((x, answerable));
+    }
+    Ok(out)
 }
 
 /// The member accepts: an ordinary sign-up with the host, sharing what the member shared in

@@ -141,9 +141,8 @@ pub fn sent(conn: &mut AnyConnection, host: &str) -> StoreResult<Vec<InvitationR
         .load(conn)?)
 }
 
-/// At the home: the invitations its members received (of one member if given) to activities
-/// this node holds, newest first. One that came before its activity waits for it (there is no
-/// order between the host's streams); `domain::teams::answerable` says which can be answered.
+/// At the home: the invitations its members received (of one member if given), newest first.
+/// `domain::teams::offered` says which are shown and which can be answered.
 pub fn received(
     conn: &mut AnyConnection,
     member_id: Option<&str>,
@@ -154,12 +153,5 @@ pub fn received(
     if let Some(m) = member_id {
         q = q.filter(invitations::member_id.eq(m));
     }
-    let all: Vec<InvitationRow> = q.order(invitations::sent_ms.desc()).load(conn)?;
-    let mut here = Vec::with_capacity(all.len());
-    for x in all {
-        if super::activities::find_activity(conn, &x.host_org, &x.activity_id)?.is_some() {
-            here.push(x);
-        }
-    }
-    Ok(here)
+    Ok(q.order(invitations::sent_ms.desc()).load(conn)?)
 }

@@ -104,23 +104,15 @@ fn invitations(rows: Vec<(InvitationRow, bool)>) -> Invitations {
     }
 }
 
-/// The invitations our members received (of one member if given), each with whether it can be
-/// answered now.
-pub async fn received_with_answerable(
+/// The invitations our members received (of one member if given), as `teams::offered` gives them.
+async fn offered(
     node: &NodeData,
     member_id: Option<String>,
 ) -> Result<Vec<(InvitationRow, bool)>, ApiError> {
     let now_s = node.clock.now_s();
     Ok(node
         .store
-        .read(move |c| {
-            let mut out = Vec::new();
-            for x in rows::received(c, member_id.as_deref())? {
-                let ok = teams::answerable(c, &x, now_s)?;
-                out.push((x, ok));
-            }
-            Ok(out)
-        })
+        .read(move |c| teams::offered(c, member_id.as_deref(), now_s))
         .await?)
 }
 
@@ -263,7 +255,7 @@ pub async fn list_invitations(node: NodeData, auth: Auth) -> Result<HttpResponse
         .into_iter()
         .map(|x| (x, false))
         .collect();
-    all.extend(received_with_answerable(&node, None).await?);
+    all.extend(offered(&node, None).await?);
     Ok(HttpResponse::Ok().json(invitations(all)))
 }
 
@@ -271,7 +263,7 @@ pub async fn list_invitations(node: NodeData, auth: Auth) -> Result<HttpResponse
     responses((status = 200, description = "the signed-in member's invitations, newest first")))]
 pub async fn mine(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
     let m = me_of(&node, &auth).await?;
-    let all = received_with_answerable(&node, Some(m.id)).await?;
+    let all = offered(&node, Some(m.id)).await?;
     Ok(HttpResponse::Ok().json(invitations(all)))
 }
 

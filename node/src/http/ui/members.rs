@@ -597,11 +597,7 @@ pub async fn me(
         .read(move |c| {
             let reports = crate::store::reports::of_member(c, &id)?;
             let signups = crate::store::activities::signups_of_member(c, &id)?;
-            let mut invitations = Vec::new();
-            for x in crate::store::teams::received(c, Some(&id))? {
-                let open = crate::domain::teams::answerable(c, &x, now_s)?;
-                invitations.push((x, open));
-            }
+            let invitations = crate::domain::teams::offered(c, Some(&id), now_s)?;
             let mut titles = HashMap::new();
             let wanted = signups
                 .iter()

@@ -391,6 +391,20 @@ fn opt(q: &HashMap<String, String>, k: &str) -> Option<String> {
 
 type Form = Fields;
 
+/// A member of another organisation as a community's staff see them: how their report lets
+/// them be addressed (or that it does not), and their organisation's name.
+fn reporting_member(
+    t: &T,
+    names: &HashMap<String, String>,
+    display_name: Option<&str>,
+    home: &str,
+) -> String {
+    let name = display_name
+        .map(str::to_owned)
+        .unwrap_or_else(|| t.t("name_not_shared").into_owned());
+    format!("{name} · {}", name_of(names, home))
+}
+
 /// A form's choice of a member who reports here, `report` = `home/report-id`, as the API names
 /// them: `home` and `report_id`.
 fn member_choice(form: &mut Form) -> Result<(), ApiError> {

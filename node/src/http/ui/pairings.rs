@@ -10,8 +10,8 @@ use tongxin_schema::OrgKind;
 use tongxin_schema::token::Role;
 
 use super::{
-    Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, org_names, page,
-    refuse, signed_in,
+    Base, Form, NodeData, T, admin_action, back, base, form_input, lang, org_names, page, refuse,
+    signed_in,
 };
 use crate::domain::pairings::{self, NewHousehold, NewPairing, PairingEnd};
 use crate::domain::status::ReportStatus;
@@ -50,22 +50,20 @@ impl CarePage {
     /// How a paired member is addressed here, and their organisation, from their report.
     fn member(&self, p: &PairingRow) -> String {
         let report = self.reports.iter().find(|r| r.mref == p.mref);
-        let name = report
-            .and_then(|r| r.display_name.clone())
-            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
         let home = p.mref.split(':').next().unwrap_or_default();
-        format!("{name} · {}", name_of(&self.names, home))
+        super::reporting_member(
+            &self.t,
+            &self.names,
+            report.and_then(|r| r.display_name.as_deref()),
+            home,
+        )
     }
     /// A current pairing whose member no longer reports here (withdrawn): staff should end it.
     fn stopped_reporting(&self, p: &PairingRow) -> bool {
         !self.reporters.iter().any(|r| r.mref == p.mref)
     }
     fn reporter(&self, r: &ReportRow) -> String {
-        let name = r
-            .display_name
-            .clone()
-            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
-        format!("{name} · {}", name_of(&self.names, &r.home_org))
+        super::reporting_member(&self.t, &self.names, r.display_name.as_deref(), &r.home_org)
     }
     fn day(&self, s: &i64) -> String {
         super::agreements::day(*s)

@@ -10,8 +10,8 @@ use tongxin_schema::OrgKind;
 use tongxin_schema::token::Role;
 
 use super::{
-    Base, Form, NodeData, T, admin_action, back, base, form_input, lang, name_of, org_names, page,
-    refuse, signed_in,
+    Base, Form, NodeData, T, admin_action, back, base, form_input, lang, org_names, page, refuse,
+    signed_in,
 };
 use crate::domain::status::{ActivityStatus, InvitationStatus, ReportStatus};
 use crate::domain::teams::{self, NewTeam, TeamInvitation, TeamMember};
@@ -40,18 +40,10 @@ struct TeamsPage {
 
 impl TeamsPage {
     fn member(&self, m: &TeamMemberView) -> String {
-        let name = m
-            .display_name
-            .clone()
-            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
-        format!("{name} · {}", name_of(&self.names, &m.home_org))
+        super::reporting_member(&self.t, &self.names, m.display_name.as_deref(), &m.home_org)
     }
     fn reporter(&self, r: &ReportRow) -> String {
-        let name = r
-            .display_name
-            .clone()
-            .unwrap_or_else(|| self.t.t("name_not_shared").into_owned());
-        format!("{name} · {}", name_of(&self.names, &r.home_org))
+        super::reporting_member(&self.t, &self.names, r.display_name.as_deref(), &r.home_org)
     }
     /// Who can still join `team`.
     fn joinable(&self, team: &TeamView) -> Vec<&ReportRow> {
