@@ -62,6 +62,58 @@ pub struct Config {
     /// `[exchange]`: batching and the timers of the message exchange.
     #[serde(default)]
     pub exchange: ExchangeConfig,
+    /// `[needs]`: how long a need may stay open at each level of the organisation tree.
+    #[serde(default)]
+    pub needs: NeedDeadlines,
+}
+
+/// 小事不出网格、大事不出村居、难事不出镇街: how long a need stays at each level before it
+/// escalates by itself (grid → community → the parent street). A need published without a
+/// deadline gets its level's; one escalated gets the next level's from that moment.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct NeedDeadlines {
+    /// Seconds at the grid; 3 days by default.
+    #[serde(default = "default_grid_secs")]
+    pub grid_secs: i64,
+    /// Seconds at the community; 7 days by default.
+    #[serde(default = "default_community_secs")]
+    pub community_secs: i64,
+    /// Seconds at the street, the top of the tree (it does not escalate further); 15 days.
+    #[serde(default = "default_street_secs")]
+    pub street_secs: i64,
+}
+
+impl Default for NeedDeadlines {
+    fn default() -> Self {
+        NeedDeadlines {
+            grid_secs: default_grid_secs(),
+            community_secs: default_community_secs(),
+            street_secs: default_street_secs(),
+        }
+    }
+}
+
+impl NeedDeadlines {
+    /// How long a need stays at `level`.
+    pub fn secs(&self, level: tongxin_schema::v1::taxonomy::NeedLevel) -> i64 {
+        use tongxin_schema::v1::taxonomy::NeedLevel;
+        match level {
+            NeedLevel::Grid => self.grid_secs,
+            NeedLevel::Community => self.community_secs,
+            NeedLevel::Street => self.street_secs,
+        }
+    }
+}
+
+fn default_grid_secs() -> i64 {
+    3 * 86_400
+}
+fn default_community_secs() -> i64 {
+    7 * 86_400
+}
+fn default_street_secs() -> i64 {
+    15 * 86_400
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -261,6 +313,9 @@ pub const FIELDS: &[&str] = &[
     "exchange.hello_interval_secs",
     "exchange.gap_retry_secs",
     "exchange.defer_kinds",
+    "needs.grid_secs",
+    "needs.community_secs",
+    "needs.street_secs",
 ];
 
 /// The flat variable names of earlier versions and the fields they set.
@@ -550,6 +605,9 @@ mod tests {
             ("exchange.hello_interval_secs", "11"),
             ("exchange.gap_retry_secs", "13"),
             ("exchange.defer_kinds", "report.submitted, signup.requested"),
+            ("needs.grid_secs", "19"),
+            ("needs.community_secs", "23"),
+            ("needs.street_secs", "29"),
         ];
         let fields: Vec<&str> = vars.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, FIELDS, "FIELDS and this test list the same fields");
@@ -602,6 +660,12 @@ mod tests {
                     gap_retry_secs,
                     defer_kinds,
                 },
+            needs:
+                NeedDeadlines {
+                    grid_secs,
+                    community_secs,
+                    street_secs,
+                },
         } = cfg;
         assert_eq!(org_id.to_string(), "dongcheng-street");
         assert_eq!(kind, OrgKind::Street);
@@ -627,6 +691,7 @@ mod tests {
         assert_eq!(batch_wait_ms, 3);
         assert_eq!(hello_interval_secs, 11);
         assert_eq!(gap_retry_secs, 13);
+        assert_eq!((grid_secs, community_secs, street_secs), (19, 23, 29));
         assert_eq!(
             defer_kinds,
             [

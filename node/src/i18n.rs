@@ -164,6 +164,16 @@ mod tests {
             )
             .chain(["dry-run", "all", "skip-invalid"].map(|m| format!("mode-{m}")))
             .chain(
+                tongxin_schema::v1::taxonomy::MicroWishCategory::ALL
+                    .iter()
+                    .map(|c| format!("mw-{}", c.as_str())),
+            )
+            .chain(
+                crate::http::ui::pairings::WISH_STATES
+                    .iter()
+                    .map(|s| format!("wish-state-{s}")),
+            )
+            .chain(
                 crate::http::ui::activities::categories()
                     .into_iter()
                     .map(|c| format!("activity-{c}")),

@@ -212,6 +212,7 @@ impl Node {
                     signer: &node.signer,
                     roster: &roster,
                     now_ms: node.clock.now_ms(),
+                    deadlines: node.cfg.needs,
                 };
                 command(conn, &actor)
             })
@@ -235,6 +236,7 @@ impl Node {
                     signer: &node.signer,
                     roster: &roster,
                     now_ms: node.clock.now_ms(),
+                    deadlines: node.cfg.needs,
                 };
                 Ok(query(conn, &actor))
             })

@@ -182,6 +182,18 @@ fn the_community_answers_a_logged_service_and_reports_back_to_the_home() {
             note: Some(Text::new("请提前十分钟集合").unwrap()),
         }
         .into(),
+        NeedDone {
+            claim_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0b01),
+            need_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0b02),
+            summary: Some(Text::new("已上门更换灯泡").unwrap()),
+        }
+        .into(),
+        NeedReopened {
+            claim_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0b01),
+            need_id: uuid::Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0b02),
+            reason: Some(Text::new("老人说厨房的灯还不亮").unwrap()),
+        }
+        .into(),
     ];
     let at_home = a.verifier().unwrap().for_receiver(street.org_id.clone());
     for (seq, body) in (1..).zip(answers) {
@@ -202,8 +214,12 @@ fn the_community_answers_a_logged_service_and_reports_back_to_the_home() {
             format!("org.xueyuan-nanlu.{kind}"),
             "{kind}"
         );
-        // Never the other way: a home does not answer for the community.
-        if kind != Kind::CheckinAttested {
+        // Never the other way: a home does not answer for the community. (A check-in is
+        // attested by any host, and a claim's work goes between any two producers.)
+        if !matches!(
+            kind,
+            Kind::CheckinAttested | Kind::NeedDone | Kind::NeedReopened
+        ) {
             let back = Message::new(
                 street.org_id.clone(),
                 Audience::Org(community.org_id.clone()),

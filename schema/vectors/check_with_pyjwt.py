@@ -266,12 +266,15 @@ def body_relations(kind, body):
         return "period_ends_at is not after period_starts_at"
     if kind == "signup.invited" and body.get("role") is not None and body.get("post_id") is None:
         return "role without post_id"
+    if kind == "need.claim-decided" and body.get("contact") is not None and not body["accepted"]:
+        return "contact without an accepted claim"
     return None
 
 
 RELATION_KINDS = {"activity.published", "checkin.attested", "participation.reported",
                   "agreement.proposed", "service.logged",
-                  "feedback.sent", "signup.invited"}  # the kinds body_relations knows
+                  "feedback.sent", "signup.invited",
+                  "need.claim-decided"}  # the kinds body_relations knows
 
 
 def body_problem(schemas, kind, body):
@@ -291,7 +294,8 @@ TEXT_TYPES = {"Title": (1, 200), "Description": (0, 4000), "Note": (0, 500), "gr
 
 
 def spec_body_rows():
-    """The field tables of §6.2: {kind: [(path, type, req, limits)]}; path as `posts[].title`."""
+    """The field tables of §6.2: {kind: [(path, type, req, limits)]}; path as `posts[].title`
+    (a member of each entry of a list) or `contact.address` (a member of an object)."""
     text = PROTOCOL.read_text().split("### 6.2 Bodies", 1)[1].split("\n## 7.", 1)[0]
     row = re.compile(r"^\| `([a-z_\[\].]+)` \| ([^|]+?) \| (✔|–|\[\]|false) \| ([^|]*?) *\|$",
                      re.M)
@@ -333,19 +337,24 @@ def spec_vs_schemas(schemas):
                 ok = s.get("format") == "uuid" and "string" in s.get("type", ())
             elif typ in ("org-id", "member-ref"):
                 ok = ref == {"org-id": "OrgId", "member-ref": "MemberRef"}[typ]
-            elif typ in ("bool", "string"):
-                ok = {"bool": "boolean", "string": "string"}[typ] in s.get("type", ())
+            elif typ in ("bool", "string", "object"):
+                ok = {"bool": "boolean", "string": "string", "object": "object"}[typ] in s.get(
+                    "type", ())
             else:  # a vocabulary of §5, by its name
                 ok = ref == typ
             return None if ok else f"type {typ} but the schema says {json.dumps(raw)[:80]}"
 
+        def inner(parent, o):  # `posts[]`: an entry of the list `posts`; `contact`: the object
+            s = resolve(parent["properties"][o[:-2] if o.endswith("[]") else o])
+            return resolve(s["items"]) if o.endswith("[]") else s
+
         listed = collections.defaultdict(set)
         for path, typ, req, limits in rows:
             compared += 1
-            *outer, name = path.split("[].")
+            *outer, name = path.split(".")
             parent = root
             for o in outer:
-                parent = resolve(resolve(parent["properties"][o])["items"])
+                parent = inner(parent, o)
             listed[tuple(outer)].add(name)
             where = f"{kind}.json {path}"
             if name not in parent.get("properties", {}):
@@ -384,7 +393,7 @@ def spec_vs_schemas(schemas):
         for outer, names in listed.items():
             parent = root
             for o in outer:
-                parent = resolve(resolve(parent["properties"][o])["items"])
+                parent = inner(parent, o)
             extra = set(parent.get("properties", {})) - names
             if extra:
                 problems.append(f"{kind}.json: {sorted(extra)} not in the table of §6.2")
@@ -937,7 +946,8 @@ MEMBER = "TdNE-clUOdGIPoBm1TUJoA"  # the subject of §2.3's example: canonical, 
 
 
 def sample_body(kind, sender, a):
-    """A small body valid for `kind` (§6.2), required members only."""
+    """A small body valid for `kind` (§6.2): its required members (and, for `need.done` and
+    `need.reopened`, their note)."""
     i = lambda n: f"0192f1a4-0000-7000-8000-{n:012x}"
     ref = f"{sender}:{MEMBER}"
     return {
@@ -991,6 +1001,8 @@ def sample_body(kind, sender, a):
         "pairing.ended": {"pairing_id": i(13), "member": ref},
         "signup.invited": {"invitation_id": i(14), "activity_id": i(15), "member": ref,
                            "team": "红色帮帮团"},
+        "need.done": {"claim_id": i(3), "need_id": i(2), "summary": "已上门更换灯泡"},
+        "need.reopened": {"claim_id": i(3), "need_id": i(2), "reason": "老人说厨房的灯还不亮"},
     }[kind]
 
 
@@ -1181,6 +1193,30 @@ def probes(a):
              {"started_at": now, "minutes": 0}, "body"),
             ("service.logged", host, "a blank what", {"what": " "}, "body"),
             ("service.logged", host, "without category", {"category": ...}, "body")]:
+        message(f"body: {kind} {label}", kind_body(kind, aud, **changes), expect)
+    # The micro-wish journey (Appendix C): the new optional fields at their limits, and the new
+    # kinds, from the street to the receiver.
+    contact = {"addressee": "王奶奶", "address": "友谊南里 3 号楼 2 单元 401",
+               "phone": "13800000000"}
+    for kind, aud, label, changes, expect in [
+            ("need.published", "*", "external_ref of 64", {"external_ref": "票" * 64}, "ok"),
+            ("need.published", "*", "external_ref of 65", {"external_ref": "票" * 65}, "body"),
+            ("need.published", "*", "a blank external_ref", {"external_ref": "  "}, "body"),
+            ("need.escalated", "*", "with due", {"due": now + 15 * 86_400}, "ok"),
+            ("need.claim-decided", host, "a contact with an accepted claim",
+             {"contact": contact}, "ok"),
+            ("need.claim-decided", host, "a contact with a declined claim",
+             {"accepted": False, "contact": contact}, "body"),
+            ("need.claim-decided", host, "a declined claim, contact null",
+             {"accepted": False, "contact": None}, "ok"),
+            ("need.claim-decided", host, "a contact without address",
+             {"contact": {"addressee": "王奶奶"}}, "body"),
+            ("need.claim-decided", host, "a contact with a full name",
+             {"contact": {**contact, "name": "王秀英"}}, "body"),
+            ("need.claim-decided", host, "a contact phone of 33",
+             {"contact": {**contact, "phone": "1" * 33}}, "body"),
+            ("need.done", host, "without a summary", {"summary": ...}, "ok"),
+            ("need.reopened", host, "a reason of 501", {"reason": "灯" * 501}, "body")]:
         message(f"body: {kind} {label}", kind_body(kind, aud, **changes), expect)
     # The community's answers and reports to a member's home (Appendix C, issue 12 item 6), from
     # the receiver to the street: a valid body passes step 22 and is refused only at step 36.

@@ -710,18 +710,28 @@ pub async fn send_unchecked(
     to: &RunningNode,
     body: impl Into<tongxin_schema::v1::Body> + Send + 'static,
 ) {
-    let (s, to_id) = (from.node.clone(), to.org_id.clone());
+    enqueue_unchecked(from, tongxin_schema::Audience::Org(to.org_id.clone()), body).await;
+}
+
+/// [`send_unchecked`] for a broadcast kind: to the whole alliance.
+pub async fn broadcast_unchecked(
+    from: &RunningNode,
+    body: impl Into<tongxin_schema::v1::Body> + Send + 'static,
+) {
+    enqueue_unchecked(from, tongxin_schema::Audience::All, body).await;
+}
+
+async fn enqueue_unchecked(
+    from: &RunningNode,
+    to: tongxin_schema::Audience,
+    body: impl Into<tongxin_schema::v1::Body> + Send + 'static,
+) {
+    let s = from.node.clone();
     from.node
         .store
         .write(move |c| {
-            tongxin_node::store::outbox::enqueue(
-                c,
-                &s.signer,
-                s.clock.now_ms(),
-                tongxin_schema::Audience::Org(to_id),
-                body,
-            )
-            .map(|_| ())
+            tongxin_node::store::outbox::enqueue(c, &s.signer, s.clock.now_ms(), to, body)
+                .map(|_| ())
         })
         .await
         .unwrap();
@@ -780,6 +790,7 @@ pub async fn publish_offers_on(
                     signer: &shared.signer,
                     roster: &roster,
                     now_ms: shared.clock.now_ms(),
+                    deadlines: shared.cfg.needs,
                 };
                 for o in chunk {
                     tongxin_node::domain::offers::publish(c, &actor, o).map_err(|e| match e {

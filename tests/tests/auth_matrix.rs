@@ -135,6 +135,13 @@ const API: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/households/{id}/pairings", Roles(ADMIN)),
     ("GET", "/api/v1/pairings", Roles(ADMIN)),
     ("POST", "/api/v1/pairings/{id}/end", Roles(ADMIN)),
+    ("POST", "/api/v1/households/{id}/wishes", Roles(ADMIN)),
+    ("POST", "/api/v1/claims/{id}/done", Roles(ADMIN)),
+    (
+        "POST",
+        "/api/v1/claims/{claimant}/{id}/reopen",
+        Roles(ADMIN),
+    ),
     ("GET", "/api/v1/me/pairings", Roles(MEMBER)),
     ("GET", "/api/v1/teams", Roles(ADMIN)),
     ("POST", "/api/v1/teams", Roles(ADMIN)),
@@ -255,6 +262,10 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/care", Ui::Admin),
     ("POST", "/care/{id}/pair", Ui::Admin),
     ("POST", "/pairings/{id}/end", Ui::Admin),
+    ("POST", "/care/{id}/wishes", Ui::Admin),
+    ("POST", "/claims/{id}/done", Ui::Admin),
+    ("POST", "/claims/{claimant}/{id}/confirm", Ui::Admin),
+    ("POST", "/claims/{claimant}/{id}/reopen", Ui::Admin),
     ("GET", "/teams", Ui::Admin),
     ("POST", "/teams", Ui::Admin),
     ("POST", "/teams/{id}/members", Ui::Admin),
@@ -322,6 +333,10 @@ fn api_body(path: &str) -> Value {
         "/api/v1/households/{id}/pairings" => json!({ "home": "matrix-home",
             "report_id": "0192f1a4-0000-7000-8000-000000000001" }),
         "/api/v1/pairings/{id}/end" => json!({ "reason": "矩阵测试" }),
+        "/api/v1/households/{id}/wishes" => json!({ "title": "矩阵测试心愿",
+            "micro_wish": "elderly-over80", "addressee": "矩阵奶奶" }),
+        "/api/v1/claims/{id}/done" => json!({ "summary": "矩阵测试" }),
+        "/api/v1/claims/{claimant}/{id}/reopen" => json!({ "reason": "矩阵测试" }),
         "/api/v1/teams" => json!({ "name": "矩阵测试队" }),
         // No such team: admitted, then refused.
         "/api/v1/teams/{id}/members" | "/api/v1/teams/{id}/members/remove" => {
@@ -404,6 +419,13 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         ],
         "/care/{id}/pair" => vec![("report", "matrix-home/0192f1a4-0000-7000-8000-000000000001")],
         "/pairings/{id}/end" => vec![("reason", "矩阵测试")],
+        "/care/{id}/wishes" => vec![
+            ("title", "矩阵测试表单心愿"),
+            ("micro_wish", "elderly-over80"),
+            ("addressee", "矩阵奶奶"),
+        ],
+        "/claims/{id}/done" | "/claims/{claimant}/{id}/confirm" => vec![],
+        "/claims/{claimant}/{id}/reopen" => vec![("reason", "矩阵测试")],
         "/teams" => vec![("name", "矩阵测试表单队")],
         "/teams/{id}/members" | "/teams/{id}/members/remove" => {
             vec![("report", "matrix-home/0192f1a4-0000-7000-8000-000000000001")]
@@ -510,7 +532,11 @@ fn positional_body(path: &str) -> Value {
         "/api/v1/households/{id}/pairings" => {
             json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001"])
         }
-        "/api/v1/pairings/{id}/end" => json!([null]),
+        "/api/v1/pairings/{id}/end" | "/api/v1/claims/{id}/done" => json!([null]),
+        "/api/v1/claims/{claimant}/{id}/reopen" => json!(["按位置"]),
+        "/api/v1/households/{id}/wishes" => {
+            json!(["按位置", "", "elderly-over80", "按位置奶奶", [], null, null])
+        }
         "/api/v1/teams" => json!(["按位置队", ""]),
         "/api/v1/teams/{id}/members" | "/api/v1/teams/{id}/members/remove" => {
             json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001"])
@@ -734,6 +760,17 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         "report_id",
     ),
     ("/api/v1/pairings/{id}/end", r#"{"reason": 5}"#, "reason"),
+    (
+        "/api/v1/households/{id}/wishes",
+        r#"{"title": "x", "micro_wish": "elderly-over80", "addressee": 5}"#,
+        "addressee",
+    ),
+    ("/api/v1/claims/{id}/done", r#"{"summary": []}"#, "summary"),
+    (
+        "/api/v1/claims/{claimant}/{id}/reopen",
+        r#"{"reason": true}"#,
+        "reason",
+    ),
     ("/api/v1/teams", r#"{"name": 5}"#, "name"),
     (
         "/api/v1/teams/{id}/members",

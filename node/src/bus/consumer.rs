@@ -145,6 +145,9 @@ async fn process_batch(
     if let Some(c) = follow.crl {
         node.install_crl(c);
     }
+    if follow.sent {
+        node.outbox_ready.notify_one();
+    }
     for (to, req) in follow.sync_requests {
         publisher.request_sync(to, req).await?;
     }

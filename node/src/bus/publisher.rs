@@ -228,8 +228,9 @@ impl Publisher {
         Ok(())
     }
 
-    /// Periodic work: `node.hello`, asking again for gaps that stay open, and closing the
-    /// check-ins of activities that are over (at the hello interval).
+    /// Periodic work: `node.hello`, asking again for gaps that stay open, closing the
+    /// check-ins of activities that are over and escalating needs past their deadline (at the
+    /// hello interval).
     pub async fn timers(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         let cfg = &self.node.cfg.exchange;
         let mut hello = tokio::time::interval(Duration::from_secs(cfg.hello_interval_secs.max(1)));
@@ -239,6 +240,7 @@ impl Publisher {
                 _ = hello.tick() => {
                     self.hello().await?;
                     self.close_forgotten_checkins().await;
+                    self.escalate_overdue_needs().await;
                 }
                 _ = gaps.tick() => self.retry_gaps().await?,
                 _ = stop.changed() => return Ok(()),
@@ -267,6 +269,26 @@ impl Publisher {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "closed check-ins left open after their activity"),
             Err(e) => tracing::warn!(error = %e, "closing forgotten check-ins failed"),
+        }
+    }
+
+    /// Needs whose deadline passed go up the organisation tree by themselves; a failure is
+    /// logged and tried again at the next tick.
+    async fn escalate_overdue_needs(&self) {
+        let me = self.node.cfg.org_id.to_string();
+        let now_s = self.node.clock.now_ms() / 1000;
+        let overdue = self
+            .node
+            .store
+            .read(move |c| crate::store::needs::overdue(c, &me, now_s))
+            .await;
+        if overdue.is_ok_and(|o| o.is_empty()) {
+            return;
+        }
+        match self.node.act(crate::domain::needs::escalate_overdue).await {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(count = n, "needs past their deadline went up a level"),
+            Err(e) => tracing::warn!(error = %e, "escalating needs past their deadline failed"),
         }
     }
 

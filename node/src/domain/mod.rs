@@ -22,6 +22,7 @@ pub mod signin;
 pub mod signups;
 pub mod status;
 pub mod teams;
+pub mod wishes;
 
 use tongxin_schema::envelope::Signer;
 use tongxin_schema::roster::Roster;
@@ -110,6 +111,8 @@ pub struct Actor<'a> {
     pub signer: &'a Signer,
     pub roster: &'a Roster,
     pub now_ms: i64,
+    /// How long a need stays at each level of the organisation tree.
+    pub deadlines: crate::config::NeedDeadlines,
 }
 
 impl Actor<'_> {

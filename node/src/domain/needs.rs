@@ -5,7 +5,8 @@ use serde::Deserialize;
 use tongxin_schema::envelope::Audience;
 use tongxin_schema::roster::Roster;
 use tongxin_schema::v1::bodies::{
-    NeedClaimDecided, NeedClaimed, NeedEscalated, NeedFulfilled, NeedPublished,
+    Contact, NeedClaimDecided, NeedClaimed, NeedDone, NeedEscalated, NeedFulfilled, NeedPublished,
+    NeedReopened,
 };
 use tongxin_schema::v1::taxonomy::{MicroWishCategory, NeedLevel, OfferCategory, Skill};
 use tongxin_schema::v1::text::{Description, Note, Text, Title};
@@ -15,8 +16,8 @@ use uuid::Uuid;
 use super::status::{ClaimStatus, NeedStatus, OfferStatus};
 use super::{ActionError, Actor, Invalid, Outcome, Receive, Refusal, Sender, checked, json_list};
 use crate::store::claims::{self, ClaimRow};
-use crate::store::needs::{self as rows, NeedRow};
-use crate::store::{AnyConnection, StoreResult, offers, outbox};
+use crate::store::needs::{self as rows, NeedRow, Raised};
+use crate::store::{AnyConnection, StoreResult, offers, outbox, pairings};
 
 /// A need as staff enter it; the node chooses `need_id` when it is absent.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
@@ -35,8 +36,10 @@ pub struct NewNeed {
     pub skills: Vec<Skill>,
     /// How many are wanted; 1 when absent.
     pub quantity: Option<u32>,
-    /// Unix seconds.
+    /// The deadline at this level, Unix seconds; the level's default (`[needs]`) when absent.
     pub due: Option<i64>,
+    /// A reference in another system, e.g. a 12345 hotline ticket number (no caller data).
+    pub external_ref: Option<Text<1, 64>>,
 }
 
 /// A claim on another organisation's need, optionally with one of our open offers.
@@ -74,6 +77,22 @@ pub struct Escalation {
     pub reason: Option<Note>,
 }
 
+/// What the claimant did, reported to the need's owner.
+#[derive(Debug, Clone, Default, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "DoneInput")] // the name API clients know from the OpenAPI document
+pub struct Done {
+    pub summary: Option<Note>,
+}
+
+/// Why the owner reopens a need a claimant reported done.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "ReopenInput")] // the name API clients know from the OpenAPI document
+pub struct Reopening {
+    pub reason: Text<1, 500>,
+}
+
 fn row(org: &OrgId, kind: OrgKind, n: &NeedPublished, at_ms: i64) -> NeedRow {
     NeedRow {
         org_id: org.to_string(),
@@ -93,29 +112,67 @@ fn row(org: &OrgId, kind: OrgKind, n: &NeedPublished, at_ms: i64) -> NeedRow {
         status_note: None,
         published_ms: at_ms,
         updated_ms: at_ms,
+        household_id: None,
+        external_ref: n.external_ref.as_ref().map(|r| r.to_string()),
+        addressee: None,
     }
 }
 
-/// Writes a need; a re-publication changes its text, not its state.
+/// The body that publishes `n` again, as it stands.
+fn body_of(n: &NeedRow) -> Result<NeedPublished, ActionError> {
+    let parse = |what: &str, v: &str| -> Result<serde_json::Value, ActionError> {
+        Ok(serde_json::from_str(v).map_err(|e| Invalid::field(what, e.to_string()))?)
+    };
+    let body = serde_json::json!({
+        "need_id": n.id, "title": n.title, "description": n.description, "level": n.level,
+        "grid": n.grid, "micro_wish": n.micro_wish, "wanted": n.wanted,
+        "skills": parse("skills", &n.skills)?, "quantity": n.quantity, "due": n.due,
+        "external_ref": n.external_ref,
+    });
+    Ok(serde_json::from_value(body)
+        .map_err(|e| Invalid::Conflict(format!("need {}: {e}", n.id)))?)
+}
+
+/// Writes a need; a re-publication changes its text and level, not its state, and keeps what
+/// only the owner knows.
 fn upsert(conn: &mut AnyConnection, mut r: NeedRow) -> StoreResult<NeedRow> {
     if let Some(old) = rows::find(conn, &r.org_id, &r.id)? {
         r.published_ms = old.published_ms;
         r.status = old.status;
         r.responsible_org = old.responsible_org;
         r.status_note = old.status_note;
+        r.household_id = r.household_id.or(old.household_id);
+        r.addressee = r.addressee.or(old.addressee);
     }
     rows::upsert(conn, &r)?;
     Ok(r)
 }
 
+/// One of our needs. A need this node holds under another organisation is not ours to act on,
+/// and the answer says whose it is and what we can do instead.
 fn our_need(
     conn: &mut AnyConnection,
     actor: &Actor,
     need_id: Uuid,
 ) -> Result<NeedRow, ActionError> {
     let id = need_id.to_string();
-    Ok(rows::find(conn, actor.org().as_str(), &id)?
-        .ok_or_else(|| Invalid::NotFound(format!("need {id}")))?)
+    if let Some(n) = rows::find(conn, actor.org().as_str(), &id)? {
+        return Ok(n);
+    }
+    let Some(theirs) = rows::with_id(conn, &id)?.into_iter().next() else {
+        return Err(Invalid::NotFound(format!("need {id}")).into());
+    };
+    let hint = if theirs.responsible_org == actor.org().as_str() {
+        "it was escalated to this organisation: take it over (claim it; the owner's node \
+         accepts at once), report it done, and the owner confirms it"
+    } else {
+        "claim it, and the owner decides"
+    };
+    Err(Invalid::Forbidden(format!(
+        "need {id} is a need of {}: only its owner changes it; {hint}",
+        theirs.org_id
+    ))
+    .into())
 }
 
 /// Publishes (or re-publishes) one of our needs to the alliance.
@@ -123,6 +180,17 @@ pub fn publish(
     conn: &mut AnyConnection,
     actor: &Actor,
     i: NewNeed,
+) -> Result<NeedRow, ActionError> {
+    publish_for(conn, actor, i, None)
+}
+
+/// Publishes a need; a micro-wish recorded from the care ledger names its household and how
+/// to address the person, which stay here until a claim is accepted.
+pub(crate) fn publish_for(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    i: NewNeed,
+    beneficiary: Option<(String, String)>,
 ) -> Result<NeedRow, ActionError> {
     let need = checked(NeedPublished {
         need_id: i.need_id.unwrap_or_else(Uuid::now_v7),
@@ -134,17 +202,23 @@ pub fn publish(
         wanted: i.wanted,
         skills: i.skills,
         quantity: i.quantity.unwrap_or(1),
-        due: i.due,
+        due: Some(
+            i.due
+                .unwrap_or(actor.now_ms / 1000 + actor.deadlines.secs(i.level)),
+        ),
+        external_ref: i.external_ref,
     })?;
     if let Some(old) = rows::find(conn, actor.org().as_str(), &need.need_id.to_string())?
         && old.status == NeedStatus::Fulfilled
     {
         return Err(Invalid::Conflict("a fulfilled need cannot be changed".into()).into());
     }
-    let written = upsert(
-        conn,
-        row(actor.org(), actor.signer.kind(), &need, actor.now_ms),
-    )?;
+    let mut r = row(actor.org(), actor.signer.kind(), &need, actor.now_ms);
+    if let Some((household, addressee)) = beneficiary {
+        r.household_id = Some(household);
+        r.addressee = Some(addressee);
+    }
+    let written = upsert(conn, r)?;
     outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::All, need)?;
     Ok(written)
 }
@@ -161,6 +235,11 @@ fn claim_row(claimant: &str, need_org: &str, c: &NeedClaimed, at_ms: i64) -> Cla
         decision_note: None,
         created_ms: at_ms,
         decided_ms: None,
+        done_ms: None,
+        done_summary: None,
+        contact_addressee: None,
+        contact_address: None,
+        contact_phone: None,
     }
 }
 
@@ -289,6 +368,15 @@ pub fn decide(
         .need_id
         .parse()
         .map_err(|_| Invalid::NotFound("need".into()))?;
+    let need = our_need(conn, actor, need_id)?;
+    if need.status != NeedStatus::Open {
+        return Err(Invalid::Conflict(format!("need {need_id} is {}", need.status)).into());
+    }
+    let contact = if d.accepted {
+        contact_for(conn, &need)?
+    } else {
+        None
+    };
     let status = ClaimStatus::decided(d.accepted);
     let note = d.note.as_ref().map(|n| n.to_string());
     claims::decide(
@@ -304,6 +392,7 @@ pub fn decide(
         need_id,
         accepted: d.accepted,
         note: d.note,
+        contact,
     };
     outbox::enqueue(
         conn,
@@ -316,6 +405,27 @@ pub fn decide(
     claim.decision_note = note;
     claim.decided_ms = Some(actor.now_ms);
     Ok(claim)
+}
+
+/// How an accepted claimant reaches the person a micro-wish is for: from the care ledger,
+/// never the full name.
+fn contact_for(conn: &mut AnyConnection, need: &NeedRow) -> Result<Option<Contact>, ActionError> {
+    let Some(h) = need.household_id.as_deref() else {
+        return Ok(None);
+    };
+    let Some(h) = pairings::find_household(conn, h)? else {
+        return Ok(None);
+    };
+    fn text<const A: usize, const B: usize>(field: &str, v: &str) -> Result<Text<A, B>, Invalid> {
+        Text::new(v).map_err(|e| Invalid::field(field, e.to_string()))
+    }
+    let addressee = need.addressee.as_deref().unwrap_or(&h.label);
+    let phone = h.phone.as_deref().map(str::trim).filter(|p| !p.is_empty());
+    Ok(Some(Contact {
+        addressee: text("addressee", addressee)?,
+        address: text("address", &h.address)?,
+        phone: phone.map(|p| text("phone", p)).transpose()?,
+    }))
 }
 
 /// The owner of a need we claimed has decided.
@@ -339,6 +449,13 @@ impl Receive for NeedClaimDecided {
             )
             .into());
         }
+        if claim.status != ClaimStatus::Pending {
+            return Ok(Refusal::new(
+                "already_decided",
+                format!("claim {claim_id} is already {}", claim.status),
+            )
+            .into());
+        }
         claims::decide(
             conn,
             from.me.as_str(),
@@ -347,6 +464,208 @@ impl Receive for NeedClaimDecided {
             self.note.as_ref().map(|n| n.as_str()),
             from.at_ms,
         )?;
+        if let Some(c) = &self.contact {
+            let phone = c.phone.as_ref().map(|p| p.as_str());
+            let contact = (c.addressee.as_str(), c.address.as_str(), phone);
+            claims::set_contact(conn, from.me.as_str(), &claim_id, Some(contact))?;
+        }
+        Ok(Outcome::Applied)
+    }
+}
+
+/// The organisation a need was escalated to claims it: it takes the need over, and the owner's
+/// node accepts at once (the owner escalated it, often because its deadline passed unanswered).
+/// Called after a `need.claimed` was applied; says whether it answered.
+pub fn accept_if_responsible(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    claimant: &OrgId,
+    c: &NeedClaimed,
+) -> Result<bool, ActionError> {
+    let Some(need) = rows::find(conn, actor.org().as_str(), &c.need_id.to_string())? else {
+        return Ok(false);
+    };
+    if need.responsible_org != claimant.as_str() || need.responsible_org == need.org_id {
+        return Ok(false);
+    }
+    let note = Text::new("已上报贵单位，由贵单位接办").ok();
+    decide(
+        conn,
+        actor,
+        claimant,
+        c.claim_id,
+        Decision {
+            accepted: true,
+            note,
+        },
+    )?;
+    Ok(true)
+}
+
+/// We report the work of our accepted claim done; the owner confirms or reopens it.
+pub fn report_done(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    claim_id: Uuid,
+    d: Done,
+) -> Result<ClaimRow, ActionError> {
+    let me = actor.org().as_str();
+    let id = claim_id.to_string();
+    let mut claim = claims::find(conn, me, &id)?
+        .ok_or_else(|| Invalid::NotFound(format!("claim {id} of this organisation")))?;
+    if claim.status != ClaimStatus::Accepted {
+        return Err(Invalid::Conflict(format!(
+            "claim {id} is {}: only an accepted claim is reported done",
+            claim.status
+        ))
+        .into());
+    }
+    let need_org: OrgId = claim
+        .need_org
+        .parse()
+        .map_err(|_| Invalid::NotFound("the need's owner".into()))?;
+    let need_id = claim
+        .need_id
+        .parse()
+        .map_err(|_| Invalid::NotFound("need".into()))?;
+    let summary = d.summary.as_ref().map(|s| s.to_string());
+    claims::set_done(conn, me, &id, summary.as_deref(), actor.now_ms)?;
+    let body = NeedDone {
+        claim_id,
+        need_id,
+        summary: d.summary,
+    };
+    outbox::enqueue(
+        conn,
+        actor.signer,
+        actor.now_ms,
+        Audience::Org(need_org),
+        body,
+    )?;
+    claim.status = ClaimStatus::Done;
+    claim.done_summary = summary;
+    claim.done_ms = Some(actor.now_ms);
+    Ok(claim)
+}
+
+/// A claimant reports its work on one of our needs done.
+impl Receive for NeedDone {
+    fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
+        let claim_id = self.claim_id.to_string();
+        let Some(claim) = claims::find(conn, from.org.as_str(), &claim_id)? else {
+            return Ok(Refusal::new(
+                "unknown_claim",
+                format!("{} made no claim {claim_id}", from.org),
+            )
+            .into());
+        };
+        if claim.need_org != from.me.as_str() || claim.need_id != self.need_id.to_string() {
+            return Ok(Refusal::new(
+                "unknown_claim",
+                format!(
+                    "claim {claim_id} is not on need {} of {}",
+                    self.need_id, from.me
+                ),
+            )
+            .into());
+        }
+        if claim.status != ClaimStatus::Accepted {
+            return Ok(Refusal::new(
+                "not_accepted",
+                format!("claim {claim_id} is {}", claim.status),
+            )
+            .into());
+        }
+        claims::set_done(
+            conn,
+            from.org.as_str(),
+            &claim_id,
+            self.summary.as_ref().map(|s| s.as_str()),
+            from.at_ms,
+        )?;
+        Ok(Outcome::Applied)
+    }
+}
+
+/// The work on one of our needs was not done after all (the person it was for says so): the
+/// claim ends, the claimant is told, and the need is open again.
+pub fn reopen(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    claimant: &OrgId,
+    claim_id: Uuid,
+    r: Reopening,
+) -> Result<ClaimRow, ActionError> {
+    let id = claim_id.to_string();
+    let mut claim = claims::find(conn, claimant.as_str(), &id)?
+        .ok_or_else(|| Invalid::NotFound(format!("claim {claimant}/{id}")))?;
+    if claim.need_org != actor.org().as_str() {
+        return Err(Invalid::Forbidden("only the need's owner reopens it".into()).into());
+    }
+    if !matches!(claim.status, ClaimStatus::Accepted | ClaimStatus::Done) {
+        return Err(Invalid::Conflict(format!(
+            "claim {id} is {}: only work under way or reported done is reopened",
+            claim.status
+        ))
+        .into());
+    }
+    let need_id: Uuid = claim
+        .need_id
+        .parse()
+        .map_err(|_| Invalid::NotFound("need".into()))?;
+    let need = our_need(conn, actor, need_id)?;
+    if need.status != NeedStatus::Open {
+        return Err(Invalid::Conflict(format!("need {need_id} is {}", need.status)).into());
+    }
+    claims::set_status(conn, claimant.as_str(), &id, ClaimStatus::Reopened)?;
+    let reason =
+        Text::new(r.reason.as_str()).map_err(|e| Invalid::field("reason", e.to_string()))?;
+    let body = NeedReopened {
+        claim_id,
+        need_id,
+        reason: Some(reason),
+    };
+    outbox::enqueue(
+        conn,
+        actor.signer,
+        actor.now_ms,
+        Audience::Org(claimant.clone()),
+        body,
+    )?;
+    claim.status = ClaimStatus::Reopened;
+    Ok(claim)
+}
+
+/// The owner of a need we claimed reopened it: our claim ends, and we forget the contact.
+impl Receive for NeedReopened {
+    fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
+        let claim_id = self.claim_id.to_string();
+        let Some(claim) = claims::find(conn, from.me.as_str(), &claim_id)? else {
+            return Ok(Refusal::new(
+                "unknown_claim",
+                format!("{} made no claim {claim_id}", from.me),
+            )
+            .into());
+        };
+        if claim.need_org != from.org.as_str() || claim.need_id != self.need_id.to_string() {
+            return Ok(Refusal::new(
+                "not_owner",
+                format!(
+                    "claim {claim_id} is not on need {} of {}",
+                    self.need_id, from.org
+                ),
+            )
+            .into());
+        }
+        if !matches!(claim.status, ClaimStatus::Accepted | ClaimStatus::Done) {
+            return Ok(Refusal::new(
+                "not_accepted",
+                format!("claim {claim_id} is {}", claim.status),
+            )
+            .into());
+        }
+        claims::set_status(conn, from.me.as_str(), &claim_id, ClaimStatus::Reopened)?;
+        claims::set_contact(conn, from.me.as_str(), &claim_id, None)?;
         Ok(Outcome::Applied)
     }
 }
@@ -364,14 +683,18 @@ pub fn fulfil(
         return Err(Invalid::Conflict(format!("need {need_id} is already fulfilled")).into());
     }
     if let Some(claim_id) = f.claim_id {
-        let accepted = claims::list(conn, me)?.into_iter().any(|c| {
-            c.id == claim_id.to_string()
-                && c.need_id == need.id
-                && c.status == ClaimStatus::Accepted
-        });
-        if !accepted {
-            return Err(Invalid::field("claim_id", "not an accepted claim on this need").into());
-        }
+        let under_way = claims::under_way(conn, me, &need.id)?
+            .into_iter()
+            .find(|c| c.id == claim_id.to_string());
+        let Some(c) = under_way else {
+            return Err(Invalid::field(
+                "claim_id",
+                "not an accepted claim on this need, nor one reported done",
+            )
+            .into());
+        };
+        // Confirmed with the person it was for (确认办结).
+        claims::set_status(conn, &c.claimant_org, &c.id, ClaimStatus::Confirmed)?;
     }
     let summary = f.summary.as_ref().map(|s| s.to_string());
     rows::set_status(
@@ -419,6 +742,16 @@ impl Receive for NeedFulfilled {
             self.summary.as_ref().map(|s| s.as_str()),
             from.at_ms,
         )?;
+        // Our claim that met it is confirmed; the contact is no longer needed.
+        if let Some(claim_id) = self.claim_id.map(|c| c.to_string())
+            && let Some(c) = claims::find(conn, from.me.as_str(), &claim_id)?
+            && c.need_org == from.org.as_str()
+            && c.need_id == need_id
+            && matches!(c.status, ClaimStatus::Accepted | ClaimStatus::Done)
+        {
+            claims::set_status(conn, from.me.as_str(), &claim_id, ClaimStatus::Confirmed)?;
+            claims::set_contact(conn, from.me.as_str(), &claim_id, None)?;
+        }
         Ok(Outcome::Applied)
     }
 }
@@ -430,7 +763,28 @@ pub fn escalate(
     need_id: Uuid,
     e: Escalation,
 ) -> Result<NeedRow, ActionError> {
-    let me = actor.org().as_str();
+    if actor.signer.kind() == OrgKind::Street {
+        return Err(Invalid::Conflict(
+            "难事不出镇街: the street is the top of the need tree, a need escalated to it is \
+             handled there (an external reference such as a 12345 ticket can be recorded on it)"
+                .into(),
+        )
+        .into());
+    }
+    let need = our_need(conn, actor, need_id)?;
+    if need.status != NeedStatus::Open {
+        return Err(Invalid::Conflict(format!("need {need_id} is {}", need.status)).into());
+    }
+    to_street(conn, actor, need, e.reason)
+}
+
+/// Hands `need` to our parent street, with the street's deadline from now.
+fn to_street(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    mut need: NeedRow,
+    reason: Option<Note>,
+) -> Result<NeedRow, ActionError> {
     let parent = actor
         .roster
         .org(actor.org())
@@ -441,10 +795,6 @@ pub fn escalate(
                 "this organisation has no parent street on the roster",
             )
         })?;
-    let mut need = our_need(conn, actor, need_id)?;
-    if need.status != NeedStatus::Open {
-        return Err(Invalid::Conflict(format!("need {need_id} is {}", need.status)).into());
-    }
     // §6.2: an escalation goes up; once at the street, a need has been handed over already.
     if need
         .level
@@ -452,35 +802,86 @@ pub fn escalate(
         .is_ok_and(|l| l >= NeedLevel::Street)
     {
         return Err(Invalid::Conflict(format!(
-            "need {need_id} is already at the street level ({})",
-            need.responsible_org
+            "need {} is already at the street level ({})",
+            need.id, need.responsible_org
         ))
         .into());
     }
+    let need_id = need
+        .id
+        .parse()
+        .map_err(|_| Invalid::NotFound("need".into()))?;
+    let due = actor.now_ms / 1000 + actor.deadlines.secs(NeedLevel::Street);
     let body = NeedEscalated {
         need_id,
         to_level: NeedLevel::Street,
         to_org: parent,
-        reason: e.reason,
+        reason,
+        due: Some(due),
     };
     check_escalation(actor.roster, actor.org(), &body)
         .map_err(|r| Invalid::field("to_org", r.reason))?;
     let reason = body.reason.as_ref().map(|r| r.to_string());
     rows::escalate(
         conn,
-        me,
+        actor.org().as_str(),
         &need.id,
-        body.to_level.as_str(),
-        body.to_org.as_str(),
-        reason.as_deref(),
+        Raised {
+            level: body.to_level.as_str(),
+            to_org: body.to_org.as_str(),
+            note: reason.as_deref(),
+            due: body.due,
+        },
         actor.now_ms,
     )?;
     need.level = body.to_level.as_str().to_owned();
     need.responsible_org = body.to_org.to_string();
     need.status_note = reason;
+    need.due = body.due;
     need.updated_ms = actor.now_ms;
     outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::All, body)?;
     Ok(need)
+}
+
+/// 小事不出网格、大事不出村居、难事不出镇街, by the clock: each of our open needs whose deadline
+/// passed with no claim under way goes up one level: grid → community (published again at the
+/// community level), community → our parent street (`need.escalated`), each with the next
+/// level's deadline. Returns how many went up. A need with no parent street to go to stays.
+pub fn escalate_overdue(conn: &mut AnyConnection, actor: &Actor) -> Result<usize, ActionError> {
+    let me = actor.org().as_str();
+    let now_s = actor.now_ms / 1000;
+    let mut raised = 0;
+    for need in rows::overdue(conn, me, now_s)? {
+        if !claims::under_way(conn, me, &need.id)?.is_empty() {
+            continue;
+        }
+        match need.level.parse::<NeedLevel>() {
+            Ok(NeedLevel::Grid) => {
+                let mut body = body_of(&need)?;
+                body.level = NeedLevel::Community;
+                body.due = Some(now_s + actor.deadlines.secs(NeedLevel::Community));
+                let body = checked(body)?;
+                upsert(
+                    conn,
+                    row(actor.org(), actor.signer.kind(), &body, actor.now_ms),
+                )?;
+                outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::All, body)?;
+                raised += 1;
+            }
+            Ok(NeedLevel::Community) => {
+                let parent = actor.roster.org(actor.org()).and_then(|o| o.parent.clone());
+                // Only a community has a street above it (§6.1 `need.escalated`).
+                if parent.is_none() || actor.signer.kind() != OrgKind::Community {
+                    continue;
+                }
+                let reason = Text::new("到期未办结，按时限自动上报").ok();
+                to_street(conn, actor, need, reason)?;
+                raised += 1;
+            }
+            _ => {}
+        }
+    }
+    Ok(raised)
 }
 
 fn check_escalation(roster: &Roster, from: &OrgId, e: &NeedEscalated) -> Result<(), Refusal> {
@@ -532,9 +933,12 @@ impl Receive for NeedEscalated {
             conn,
             from.org.as_str(),
             &need_id,
-            self.to_level.as_str(),
-            self.to_org.as_str(),
-            self.reason.as_ref().map(|r| r.as_str()),
+            Raised {
+                level: self.to_level.as_str(),
+                to_org: self.to_org.as_str(),
+                note: self.reason.as_ref().map(|r| r.as_str()),
+                due: self.due.or(need.due),
+            },
             from.at_ms,
         )?;
         Ok(Outcome::Applied)

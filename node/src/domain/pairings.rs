@@ -54,7 +54,12 @@ pub struct PairingEnd {
 /// Whether a label would name or locate the household, the way staff might slip: its name,
 /// any four characters in a row of its address, or its phone's digits, ignoring spaces and
 /// punctuation. A guard against a slip, not a proof of anonymity: the page says so too.
-fn names_the_household(label: &str, name: &str, address: &str, phone: Option<&str>) -> bool {
+pub(super) fn names_the_household(
+    label: &str,
+    name: &str,
+    address: &str,
+    phone: Option<&str>,
+) -> bool {
     let bare = |s: &str| -> Vec<char> { s.chars().filter(|c| c.is_alphanumeric()).collect() };
     let contains = |hay: &[char], needle: &[char]| {
         !needle.is_empty() && hay.windows(needle.len()).any(|w| w == needle)

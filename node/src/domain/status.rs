@@ -60,11 +60,19 @@ status!(
 );
 
 status!(
-    /// A claim on a need, as the need's owner decided it.
-    ClaimStatus { Pending, Accepted, Declined }
+    /// A claim on a need: decided by the need's owner, reported done by the claimant, then
+    /// confirmed by the owner with the person it was for, or reopened.
+    ClaimStatus { Pending, Accepted, Declined, Done, Confirmed, Reopened }
 );
 
 impl ClaimStatus {
+    /// The claims that stop the same organisation claiming the need again.
+    pub const STANDING: [ClaimStatus; 3] = [
+        ClaimStatus::Pending,
+        ClaimStatus::Accepted,
+        ClaimStatus::Done,
+    ];
+
     pub fn decided(accepted: bool) -> ClaimStatus {
         if accepted {
             ClaimStatus::Accepted

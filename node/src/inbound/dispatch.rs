@@ -73,7 +73,15 @@ pub fn dispatch(
         Body::OfferPublished(b) => b.receive(conn, &from)?,
         Body::OfferWithdrawn(b) => b.receive(conn, &from)?,
         Body::NeedPublished(b) => b.receive(conn, &from)?,
-        Body::NeedClaimed(b) => b.receive(conn, &from)?,
+        Body::NeedClaimed(b) => {
+            let outcome = b.receive(conn, &from)?;
+            if outcome == Outcome::Applied {
+                take_over(node, conn, &from, b, follow)?;
+            }
+            outcome
+        }
+        Body::NeedDone(b) => b.receive(conn, &from)?,
+        Body::NeedReopened(b) => b.receive(conn, &from)?,
         Body::NeedClaimDecided(b) => b.receive(conn, &from)?,
         Body::NeedFulfilled(b) => b.receive(conn, &from)?,
         Body::NeedEscalated(b) => b.receive(conn, &from)?,
@@ -105,6 +113,35 @@ pub fn dispatch(
         | Body::ParticipationReported(_) => return Ok(Dispatched::NotYet),
     };
     Ok(Dispatched::Done(outcome))
+}
+
+/// A claim by the organisation one of our needs was escalated to is accepted at once, in the
+/// same transaction (see [`crate::domain::needs::accept_if_responsible`]).
+fn take_over(
+    node: &Node,
+    conn: &mut AnyConnection,
+    from: &Sender<'_>,
+    claim: &tongxin_schema::v1::bodies::NeedClaimed,
+    follow: &mut FollowUp,
+) -> StoreResult<()> {
+    let actor = crate::domain::Actor {
+        signer: &node.signer,
+        roster: from.roster,
+        now_ms: node.clock.now_ms(),
+        deadlines: node.cfg.needs,
+    };
+    match crate::domain::needs::accept_if_responsible(conn, &actor, from.org, claim) {
+        Ok(sent) => {
+            follow.sent |= sent;
+            Ok(())
+        }
+        Err(crate::domain::ActionError::Store(e)) => Err(e),
+        // The claim stays pending for the owner's staff to decide.
+        Err(crate::domain::ActionError::Invalid(e)) => {
+            tracing::warn!(claim_id = %claim.claim_id, error = %e, "could not accept the responsible organisation's claim");
+            Ok(())
+        }
+    }
 }
 
 /// Applies the deferred messages whose kinds this node now acts on, in the order they arrived;

@@ -77,6 +77,8 @@ pub struct FollowUp {
     /// Trust documents stored in the batch, to install once it has committed.
     pub roster: Option<tongxin_schema::roster::Roster>,
     pub crl: Option<tongxin_schema::pki::RevocationList>,
+    /// The batch put messages of ours in the outbox (an answer given at once).
+    pub sent: bool,
 }
 
 /// Verifies one delivery. Nothing is written: a refusal is recorded by [`receive`].

@@ -20,6 +20,14 @@ pub struct ClaimRow {
     pub decision_note: Option<String>,
     pub created_ms: i64,
     pub decided_ms: Option<i64>,
+    /// When the claimant reported its work done (`need.done`).
+    pub done_ms: Option<i64>,
+    pub done_summary: Option<String>,
+    /// At the claimant only, while its accepted claim is carried out: how to reach the person
+    /// the need is for.
+    pub contact_addressee: Option<String>,
+    pub contact_address: Option<String>,
+    pub contact_phone: Option<String>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClaimRow) -> StoreResult<()> {
@@ -29,7 +37,7 @@ pub fn insert(conn: &mut AnyConnection, row: &ClaimRow) -> StoreResult<()> {
     Ok(())
 }
 
-/// A claim by `claimant` on the need `need_org`/`need_id` that is pending or accepted.
+/// A claim by `claimant` on the need `need_org`/`need_id` that is pending, accepted or done.
 pub fn standing(
     conn: &mut AnyConnection,
     claimant: &str,
@@ -42,7 +50,7 @@ pub fn standing(
                 .eq(claimant)
                 .and(claims::need_org.eq(need_org))
                 .and(claims::need_id.eq(need_id))
-                .and(claims::status.ne(ClaimStatus::Declined)),
+                .and(claims::status.eq_any(ClaimStatus::STANDING)),
         )
         .first(conn)
         .optional()?)
@@ -65,6 +73,72 @@ pub fn decide(
             claims::status.eq(status),
             claims::decision_note.eq(note),
             claims::decided_ms.eq(Some(at_ms)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// The claims on `need_org`/`need_id` that are accepted or reported done: work under way.
+pub fn under_way(
+    conn: &mut AnyConnection,
+    need_org: &str,
+    need_id: &str,
+) -> StoreResult<Vec<ClaimRow>> {
+    Ok(claims::table
+        .filter(
+            claims::need_org
+                .eq(need_org)
+                .and(claims::need_id.eq(need_id))
+                .and(claims::status.eq_any([ClaimStatus::Accepted, ClaimStatus::Done])),
+        )
+        .load(conn)?)
+}
+
+pub fn set_status(
+    conn: &mut AnyConnection,
+    claimant: &str,
+    id: &str,
+    status: ClaimStatus,
+) -> StoreResult<()> {
+    diesel::update(claims::table.find((claimant, id)))
+        .set(claims::status.eq(status))
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn set_done(
+    conn: &mut AnyConnection,
+    claimant: &str,
+    id: &str,
+    summary: Option<&str>,
+    at_ms: i64,
+) -> StoreResult<()> {
+    diesel::update(claims::table.find((claimant, id)))
+        .set((
+            claims::status.eq(ClaimStatus::Done),
+            claims::done_summary.eq(summary),
+            claims::done_ms.eq(Some(at_ms)),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Keeps, or (with `None`) forgets, how to reach the person a claimed need is for.
+pub fn set_contact(
+    conn: &mut AnyConnection,
+    claimant: &str,
+    id: &str,
+    contact: Option<(&str, &str, Option<&str>)>,
+) -> StoreResult<()> {
+    let (addressee, address, phone) = match contact {
+        Some((n, a, p)) => (Some(n), Some(a), p),
+        None => (None, None, None),
+    };
+    diesel::update(claims::table.find((claimant, id)))
+        .set((
+            claims::contact_addressee.eq(addressee),
+            claims::contact_address.eq(address),
+            claims::contact_phone.eq(phone),
         ))
         .execute(conn)?;
     Ok(())

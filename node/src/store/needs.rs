@@ -26,6 +26,12 @@ pub struct NeedRow {
     pub status_note: Option<String>,
     pub published_ms: i64,
     pub updated_ms: i64,
+    /// At the owner only: the care-ledger household a micro-wish is for.
+    pub household_id: Option<String>,
+    /// A reference in another system, e.g. a 12345 hotline ticket.
+    pub external_ref: Option<String>,
+    /// At the owner only: how an accepted claimant addresses the person, e.g. 王奶奶.
+    pub addressee: Option<String>,
 }
 
 pub fn upsert(conn: &mut AnyConnection, row: &NeedRow) -> StoreResult<()> {
@@ -42,6 +48,37 @@ pub fn upsert(conn: &mut AnyConnection, row: &NeedRow) -> StoreResult<()> {
 
 pub fn find(conn: &mut AnyConnection, org: &str, id: &str) -> StoreResult<Option<NeedRow>> {
     Ok(needs::table.find((org, id)).first(conn).optional()?)
+}
+
+/// `org`'s needs recorded for a household of its care ledger (micro-wishes), newest first.
+pub fn for_households(conn: &mut AnyConnection, org: &str) -> StoreResult<Vec<NeedRow>> {
+    Ok(needs::table
+        .filter(needs::org_id.eq(org).and(needs::household_id.is_not_null()))
+        .order(needs::published_ms.desc())
+        .limit(1000)
+        .load(conn)?)
+}
+
+/// Every need with this id, whoever owns it (to tell a caller whose need it is).
+pub fn with_id(conn: &mut AnyConnection, id: &str) -> StoreResult<Vec<NeedRow>> {
+    Ok(needs::table.filter(needs::id.eq(id)).load(conn)?)
+}
+
+/// `org`'s open needs whose deadline passed before `now_s` and that it is still responsible
+/// for, below the street level: those that escalate by themselves.
+pub fn overdue(conn: &mut AnyConnection, org: &str, now_s: i64) -> StoreResult<Vec<NeedRow>> {
+    Ok(needs::table
+        .filter(
+            needs::status
+                .eq(NeedStatus::Open)
+                .and(needs::due.lt(now_s))
+                .and(needs::org_id.eq(org))
+                .and(needs::responsible_org.eq(org))
+                .and(needs::level.ne("street")),
+        )
+        .order(needs::due.asc())
+        .limit(100)
+        .load(conn)?)
 }
 
 pub fn set_status(
@@ -62,20 +99,28 @@ pub fn set_status(
     Ok(())
 }
 
+/// Where a need went up to: its new level, the organisation now responsible, why, and the
+/// deadline there.
+pub struct Raised<'a> {
+    pub level: &'a str,
+    pub to_org: &'a str,
+    pub note: Option<&'a str>,
+    pub due: Option<i64>,
+}
+
 pub fn escalate(
     conn: &mut AnyConnection,
     org: &str,
     id: &str,
-    level: &str,
-    to_org: &str,
-    note: Option<&str>,
+    to: Raised<'_>,
     at_ms: i64,
 ) -> StoreResult<()> {
     diesel::update(needs::table.find((org, id)))
         .set((
-            needs::level.eq(level),
-            needs::responsible_org.eq(to_org),
-            needs::status_note.eq(note),
+            needs::due.eq(to.due),
+            needs::level.eq(to.level),
+            needs::responsible_org.eq(to.to_org),
+            needs::status_note.eq(to.note),
             needs::updated_ms.eq(at_ms),
         ))
         .execute(conn)?;

@@ -128,6 +128,9 @@ diesel::table! {
         status_note -> Nullable<Text>,
         published_ms -> BigInt,
         updated_ms -> BigInt,
+        household_id -> Nullable<Text>,
+        external_ref -> Nullable<Text>,
+        addressee -> Nullable<Text>,
     }
 }
 
@@ -143,6 +146,11 @@ diesel::table! {
         decision_note -> Nullable<Text>,
         created_ms -> BigInt,
         decided_ms -> Nullable<BigInt>,
+        done_ms -> Nullable<BigInt>,
+        done_summary -> Nullable<Text>,
+        contact_addressee -> Nullable<Text>,
+        contact_address -> Nullable<Text>,
+        contact_phone -> Nullable<Text>,
     }
 }
 

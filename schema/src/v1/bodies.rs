@@ -206,7 +206,12 @@ pub struct NeedPublished {
     pub skills: Vec<Skill>,
     #[schemars(range(min = 1))]
     pub quantity: u32,
+    /// The deadline at the need's current level.
     pub due: Option<i64>,
+    /// A reference in another system, e.g. a 12345 hotline ticket number; never caller data.
+    /// Written only when set (§1.1 item 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub external_ref: Option<Text<1, 64>>,
 }
 
 /// `need.claimed` (direct, to the need's owner): "we will meet this need, with this offer".
@@ -227,6 +232,41 @@ pub struct NeedClaimDecided {
     pub need_id: Uuid,
     pub accepted: bool,
     pub note: Option<Note>,
+    /// How to reach the person the need is for, given to an accepted claimant only (a
+    /// micro-wish's beneficiary). Written only when set (§1.1 item 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub contact: Option<Contact>,
+}
+
+/// The beneficiary of a need as an accepted claimant needs them: how to address them, where,
+/// and a phone. Never their full name.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Contact {
+    /// How to address the person, e.g. `王奶奶`.
+    pub addressee: Text<1, 64>,
+    pub address: Text<1, 200>,
+    pub phone: Option<Text<1, 32>>,
+}
+
+/// `need.done` (direct, the claimant → the need's owner): "we did what we claimed"; the owner
+/// confirms it with the person it was for (`need.fulfilled`) or reopens it (`need.reopened`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeedDone {
+    pub claim_id: Uuid,
+    pub need_id: Uuid,
+    pub summary: Option<Note>,
+}
+
+/// `need.reopened` (direct, the need's owner → the claimant): the need was not met after all;
+/// the claim ends and the need is open again.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NeedReopened {
+    pub claim_id: Uuid,
+    pub need_id: Uuid,
+    pub reason: Option<Note>,
 }
 
 /// `need.fulfilled` (broadcast, by the need's owner).
@@ -247,6 +287,9 @@ pub struct NeedEscalated {
     /// The organisation now responsible (the parent street, for a community's need).
     pub to_org: OrgId,
     pub reason: Option<Note>,
+    /// The deadline at the new level, Unix seconds. Written only when set (§1.1 item 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due: Option<i64>,
 }
 
 /// `report.submitted` (direct, home organisation → residential community): 双报到.
@@ -628,7 +671,17 @@ impl Check for RevocationPublished {}
 impl Check for SyncRequested {}
 impl Check for OfferWithdrawn {}
 impl Check for NeedClaimed {}
-impl Check for NeedClaimDecided {}
+impl Check for NeedDone {}
+impl Check for NeedReopened {}
+
+impl Check for NeedClaimDecided {
+    fn check(&self) -> Result<(), String> {
+        if self.contact.is_some() && !self.accepted {
+            return Err("contact: given only with an accepted claim".into());
+        }
+        Ok(())
+    }
+}
 impl Check for NeedFulfilled {}
 impl Check for NeedEscalated {}
 impl Check for ReportDecided {}

@@ -150,6 +150,8 @@ kinds! {
     "pairing.started" => PairingStarted { senders: &[Community], route: Route::Direct(ANY), control: false }
     "pairing.ended" => PairingEnded { senders: &[Community], route: Route::Direct(ANY), control: false }
     "signup.invited" => SignupInvited { senders: &[Community], route: Route::Direct(ANY), control: false }
+    "need.done" => NeedDone { senders: PRODUCERS, route: Route::Direct(PRODUCERS), control: false }
+    "need.reopened" => NeedReopened { senders: PRODUCERS, route: Route::Direct(PRODUCERS), control: false }
 }
 
 impl fmt::Display for Kind {
@@ -186,7 +188,7 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 33);
+        assert_eq!(Kind::ALL.len(), 35);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
@@ -609,6 +611,48 @@ mod tests {
         ] {
             assert_eq!(kind.rule(), Kind::ReportDecided.rule(), "{kind}");
         }
+    }
+
+    #[test]
+    fn a_claim_is_reported_done_and_reopened_between_the_two_who_made_it() {
+        for kind in [Kind::NeedDone, Kind::NeedReopened] {
+            assert_eq!(kind.rule(), Kind::NeedClaimed.rule(), "{kind}");
+        }
+    }
+
+    #[test]
+    fn a_contact_goes_only_with_an_accepted_claim_and_new_fields_are_written_only_when_set() {
+        use serde_json::json;
+        let decided = |accepted: bool, contact: serde_json::Value| {
+            Body::parse(
+                Kind::NeedClaimDecided,
+                &json!({ "claim_id": ID, "need_id": ID, "accepted": accepted, "contact": contact })
+                    .to_string(),
+            )
+        };
+        let contact = json!({ "addressee": "王奶奶", "address": "友谊南里 3 号楼 2 单元 401" });
+        assert!(decided(true, contact.clone()).is_ok());
+        assert!(decided(true, json!(null)).is_ok());
+        let declined = decided(false, contact);
+        assert!(
+            declined.as_ref().is_err_and(|e| e.contains("contact")),
+            "{declined:?}"
+        );
+        assert!(
+            decided(true, json!({ "addressee": "王奶奶", "address": "" })).is_err(),
+            "an empty address is no address"
+        );
+        // A body without the optional fields of §1.1 item 6 keeps its earlier form.
+        let Ok(need) = parse_edited(Kind::NeedPublished, |_| {}) else {
+            panic!("a need without a reference is valid")
+        };
+        let written = serde_json::to_value(&need).unwrap();
+        assert!(written.get("external_ref").is_none(), "{written}");
+        assert!(
+            parse_edited(Kind::NeedPublished, |v| v["external_ref"] =
+                json!("12345-20261203-0042"))
+            .is_ok()
+        );
     }
 
     #[test]

@@ -264,6 +264,9 @@ fn main() {
                     status_note: None,
                     published_ms: 0,
                     updated_ms: 0,
+                    household_id: None,
+                    external_ref: None,
+                    addressee: None,
                 },
             )?;
             Ok(())
@@ -279,6 +282,7 @@ fn main() {
                         signer: &home.signer,
                         roster: &roster,
                         now_ms: now_s * 1000,
+                        deadlines: Default::default(),
                     };
                     f(c, &actor);
                     Ok(())

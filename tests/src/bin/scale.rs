@@ -91,6 +91,7 @@ fn need(i: usize) -> NeedPublished {
         skills: vec![],
         quantity: 1 + (i % 10) as u32,
         due: None,
+        external_ref: None,
     }
 }
 

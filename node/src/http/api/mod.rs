@@ -77,6 +77,11 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/claims/{claimant}/{id}/decision",
                 web::post().to(needs::decide),
             )
+            .route("/claims/{id}/done", web::post().to(needs::report_done))
+            .route(
+                "/claims/{claimant}/{id}/reopen",
+                web::post().to(needs::reopen),
+            )
             .route("/members", web::get().to(members::list))
             .route("/members", web::post().to(members::create))
             // Own resources, so that another method on them is a JSON 404 rather than a
@@ -164,6 +169,10 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/households", web::get().to(pairings::households))
             .route("/households", web::post().to(pairings::add_household))
             .route("/households/{id}/pairings", web::post().to(pairings::pair))
+            .route(
+                "/households/{id}/wishes",
+                web::post().to(needs::record_wish),
+            )
             .route("/pairings", web::get().to(pairings::list))
             .route("/pairings/{id}/end", web::post().to(pairings::end))
             .route("/me/pairings", web::get().to(pairings::mine))

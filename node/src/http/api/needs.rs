@@ -7,8 +7,11 @@ use uuid::Uuid;
 
 use super::offers::{ListQuery, Page};
 use super::{ADMIN, ANY, NodeData, org_path, uuid_path};
-use crate::domain::needs::{self, Decision, Escalation, Fulfilment, NewClaim, NewNeed};
+use crate::domain::needs::{
+    self, Decision, Done, Escalation, Fulfilment, NewClaim, NewNeed, Reopening,
+};
 use crate::domain::status::NeedStatus;
+use crate::domain::wishes::{self, NewWish};
 use crate::http::auth::Auth;
 use crate::http::error::ApiError;
 use crate::http::extract::ValidJson;
@@ -36,6 +39,8 @@ pub struct NeedView {
     pub status_note: Option<String>,
     pub published_ms: i64,
     pub updated_ms: i64,
+    /// E.g. a 12345 hotline ticket number.
+    pub external_ref: Option<String>,
 }
 
 impl From<NeedRow> for NeedView {
@@ -58,6 +63,7 @@ impl From<NeedRow> for NeedView {
             status_note: n.status_note,
             published_ms: n.published_ms,
             updated_ms: n.updated_ms,
+            external_ref: n.external_ref,
         }
     }
 }
@@ -98,6 +104,24 @@ pub async fn create(
     auth.require(ADMIN)?;
     let input = body.into_inner();
     let row = node.act(move |c, a| needs::publish(c, a, input)).await?;
+    Ok(HttpResponse::Created().json(NeedView::from(row)))
+}
+
+#[utoipa::path(post, path = "/api/v1/households/{id}/wishes", tag = "needs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "a household of this community's care ledger")),
+    responses((status = 201, description = "the micro-wish, published at the household's grid without its name or address"), (status = 404, description = "no such household"), (status = 409, description = "not a community"), (status = 422, description = "a field is invalid, or the title or description names the household")))]
+pub async fn record_wish(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<NewWish>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let household = uuid_path("household", &path)?;
+    let input = body.into_inner();
+    let row = node
+        .act(move |c, a| wishes::record(c, a, household, input))
+        .await?;
     Ok(HttpResponse::Created().json(NeedView::from(row)))
 }
 
@@ -211,6 +235,44 @@ pub async fn escalate(
         escalated: need_id,
         to_org,
     }))
+}
+
+#[utoipa::path(post, path = "/api/v1/claims/{id}/done", tag = "needs", security(("bearer" = [])),
+    params(("id" = String, Path, description = "an accepted claim of this organisation")),
+    responses((status = 200, description = "reported done; the need's owner confirms or reopens it"), (status = 404, description = "no such claim of ours"), (status = 409, description = "the claim is not accepted")))]
+pub async fn report_done(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<Done>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let claim_id = uuid_path("claim", &path)?;
+    let d = body.into_inner();
+    let row = node
+        .act(move |c, a| needs::report_done(c, a, claim_id, d))
+        .await?;
+    Ok(HttpResponse::Ok().json(row))
+}
+
+#[utoipa::path(post, path = "/api/v1/claims/{claimant}/{id}/reopen", tag = "needs", security(("bearer" = [])),
+    params(("claimant" = String, Path, description = "the claiming organisation"), ("id" = String, Path, description = "an accepted or done claim on one of our needs")),
+    responses((status = 200, description = "reopened; the claimant is told and the need is open again"), (status = 404, description = "no such claim"), (status = 409, description = "the claim is not under way")))]
+pub async fn reopen(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: ValidJson<Reopening>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let (org, id) = path.into_inner();
+    let claimant = org_path(&org)?;
+    let claim_id = uuid_path("claim", &id)?;
+    let r = body.into_inner();
+    let row = node
+        .act(move |c, a| needs::reopen(c, a, &claimant, claim_id, r))
+        .await?;
+    Ok(HttpResponse::Ok().json(row))
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

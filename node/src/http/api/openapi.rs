@@ -27,7 +27,7 @@ use super::teams::{InvitationView, Invitations, TeamMemberView, TeamView, Teams}
 use crate::domain::activities::{Cancellation, NewActivity};
 use crate::domain::agreements::{AgreementDecision, NewAgreement};
 use crate::domain::members::{ImportReport, NewMember};
-use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
+use crate::domain::needs::{Decision, Done, Escalation, Fulfilment, NewClaim, NewNeed, Reopening};
 use crate::domain::offers::{NewOffer, Withdrawal};
 use crate::domain::pairings::{NewHousehold, NewPairing, PairingEnd};
 use crate::domain::reports::{
@@ -36,7 +36,9 @@ use crate::domain::reports::{
 use crate::domain::services::{NewFeedback, NewServiceLog, ServiceDecision};
 use crate::domain::signups::{NewSignup, Placement, Proposal, SignupCancellation};
 use crate::domain::teams::{NewTeam, TeamInvitation, TeamMember};
+use crate::domain::wishes::NewWish;
 use crate::http::error::ErrorBody;
+use crate::store::claims::ClaimRow;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -46,6 +48,7 @@ use crate::http::error::ErrorBody;
         super::offers::list, super::offers::create, super::offers::withdraw,
         super::needs::list, super::needs::create, super::needs::claim, super::needs::decide,
         super::needs::fulfil, super::needs::escalate, super::needs::list_claims,
+        super::needs::record_wish, super::needs::report_done, super::needs::reopen,
         super::messages::rejected, super::messages::streams,
         super::members::list, super::members::create, super::members::get, super::members::update,
         super::members::set_password, super::members::import, super::members::export,
@@ -200,6 +203,27 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         response::<Escalated>,
     ),
     ("get", "/api/v1/claims", "200", None, response::<Claims>),
+    (
+        "post",
+        "/api/v1/households/{id}/wishes",
+        "201",
+        Some(request::<NewWish>),
+        response::<NeedView>,
+    ),
+    (
+        "post",
+        "/api/v1/claims/{id}/done",
+        "200",
+        Some(request::<Done>),
+        response::<ClaimRow>,
+    ),
+    (
+        "post",
+        "/api/v1/claims/{claimant}/{id}/reopen",
+        "200",
+        Some(request::<Reopening>),
+        response::<ClaimRow>,
+    ),
     (
         "get",
         "/api/v1/messages/rejected",

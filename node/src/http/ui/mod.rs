@@ -47,7 +47,7 @@ pub(crate) mod matching;
 pub(crate) mod members;
 mod needs;
 mod offers;
-mod pairings;
+pub(crate) mod pairings;
 mod services;
 pub(crate) mod signin;
 mod teams;
@@ -147,13 +147,16 @@ pub(crate) const LEVELS: [&str; 3] = ["grid", "community", "street"];
 /// The statuses of offers, needs and claims, shown through the catalogues (for the test that
 /// every one is translated).
 #[cfg(test)]
-pub(crate) const STATUSES: [&str; 6] = [
+pub(crate) const STATUSES: [&str; 9] = [
     "open",
     "withdrawn",
     "fulfilled",
     "pending",
     "accepted",
     "declined",
+    "done",
+    "confirmed",
+    "reopened",
 ];
 
 /// The language: `?lang=` wins and is remembered in a cookie.
@@ -451,7 +454,10 @@ where
 pub fn routes(cfg: &mut web::ServiceConfig) {
     use auth::{login, login_page, logout};
     use exchange::{exchange, roster};
-    use needs::{claim_need, claims, create_need, decide_claim, escalate_need, fulfil_need, needs};
+    use needs::{
+        claim_need, claims, confirm_claim, create_need, decide_claim, escalate_need, fulfil_need,
+        needs, reopen_claim, report_done,
+    };
     use offers::{create_offer, offers, withdraw_offer};
     cfg.route("/", web::get().to(index))
         .route("/login", web::get().to(login_page))
@@ -469,6 +475,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route(
             "/claims/{claimant}/{id}/decide",
             web::post().to(decide_claim),
+        )
+        .route("/claims/{id}/done", web::post().to(report_done))
+        .route(
+            "/claims/{claimant}/{id}/confirm",
+            web::post().to(confirm_claim),
+        )
+        .route(
+            "/claims/{claimant}/{id}/reopen",
+            web::post().to(reopen_claim),
         )
         .route("/members", web::get().to(members::list))
         .route("/members", web::post().to(members::register))
@@ -507,6 +522,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/care", web::get().to(pairings::care))
         .route("/care", web::post().to(pairings::add_household))
         .route("/care/{id}/pair", web::post().to(pairings::pair))
+        .route("/care/{id}/wishes", web::post().to(pairings::record_wish))
         .route("/pairings/{id}/end", web::post().to(pairings::end))
         .route("/teams", web::get().to(teams::page_of_teams))
         .route("/teams", web::post().to(teams::create))

@@ -12,7 +12,7 @@ use super::{
     opt, org_names, page, refuse, skill_choices,
 };
 use crate::domain;
-use crate::domain::needs::{Decision, Escalation, Fulfilment, NewClaim, NewNeed};
+use crate::domain::needs::{Decision, Done, Escalation, Fulfilment, NewClaim, NewNeed, Reopening};
 use crate::http::api;
 use crate::store::ListFilter;
 use crate::store::claims::ClaimRow;
@@ -36,11 +36,18 @@ struct NeedsPage {
     names: HashMap<String, String>,
     skills: Vec<(&'static str, String)>,
     grids: Vec<String>,
+    now_s: i64,
 }
 
 impl NeedsPage {
     fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
         name_of(&self.names, id)
+    }
+    fn due(&self, n: &NeedRow) -> String {
+        n.due.map(super::agreements::day).unwrap_or_default()
+    }
+    fn overdue(&self, n: &NeedRow) -> bool {
+        n.status == domain::status::NeedStatus::Open && n.due.is_some_and(|d| d < self.now_s)
     }
 }
 
@@ -51,6 +58,26 @@ struct ClaimsPage {
     base: Base,
     items: Vec<ClaimRow>,
     me: String,
+    /// The needs the claims are on, by (owner, id), as this node knows them.
+    needs: HashMap<(String, String), NeedRow>,
+    names: HashMap<String, String>,
+}
+
+impl ClaimsPage {
+    fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
+        name_of(&self.names, id)
+    }
+    fn need_title(&self, c: &ClaimRow) -> String {
+        self.needs
+            .get(&(c.need_org.clone(), c.need_id.clone()))
+            .map(|n| n.title.clone())
+            .unwrap_or_else(|| c.need_id.clone())
+    }
+    fn need_open(&self, c: &ClaimRow) -> bool {
+        self.needs
+            .get(&(c.need_org.clone(), c.need_id.clone()))
+            .is_some_and(|n| n.status == domain::status::NeedStatus::Open)
+    }
 }
 
 pub async fn needs(
@@ -108,6 +135,7 @@ pub async fn needs(
             names: org_names(&node),
             skills: skill_choices(t),
             grids: my_grids(&node),
+            now_s: node.clock.now_ms() / 1000,
         },
         [cookie, clear],
     )
@@ -126,14 +154,94 @@ pub async fn claims(
     let (base, clear) = base(&req, &node, Some(a.claims.role));
     let me = node.cfg.org_id.to_string();
     let m2 = me.clone();
-    match node
+    let loaded = node
         .store
-        .read(move |c| crate::store::claims::list(c, &m2))
-        .await
-    {
-        Ok(items) => page(ClaimsPage { t, base, items, me }, [cookie, clear]),
+        .read(move |c| {
+            let items = crate::store::claims::list(c, &m2)?;
+            let mut needs = HashMap::new();
+            for claim in &items {
+                if let Some(n) = crate::store::needs::find(c, &claim.need_org, &claim.need_id)? {
+                    needs.insert((n.org_id.clone(), n.id.clone()), n);
+                }
+            }
+            Ok((items, needs))
+        })
+        .await;
+    match loaded {
+        Ok((items, needs)) => page(
+            ClaimsPage {
+                t,
+                base,
+                items,
+                me,
+                needs,
+                names: org_names(&node),
+            },
+            [cookie, clear],
+        ),
         Err(e) => back(&node, "/offers", Err(e.into()), t),
     }
+}
+
+pub async fn report_done(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/claims", |n| async move {
+        let input: Done = form_input(&form, &[], &[], &[])?;
+        let id = api::uuid_path("claim", &path)?;
+        n.act(move |c, a| domain::needs::report_done(c, a, id, input))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// 确认办结: the owner fulfils the need through the claim.
+pub async fn confirm_claim(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<(String, String)>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/claims", |n| async move {
+        let (org, id) = path.into_inner();
+        let (claimant, claim_id) = (api::org_path(&org)?, api::uuid_path("claim", &id)?);
+        let summary: Done = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| {
+            let claim = crate::store::claims::find(c, claimant.as_str(), &claim_id.to_string())?
+                .ok_or_else(|| domain::Invalid::NotFound(format!("claim {claimant}/{claim_id}")))?;
+            let need_id = api::uuid_path("need", &claim.need_id)
+                .map_err(|_| domain::Invalid::NotFound("need".into()))?;
+            let f = Fulfilment {
+                claim_id: Some(claim_id),
+                summary: summary.summary,
+            };
+            domain::needs::fulfil(c, a, need_id, f)
+        })
+        .await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn reopen_claim(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<(String, String)>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/claims", |n| async move {
+        let (org, id) = path.into_inner();
+        let (claimant, claim_id) = (api::org_path(&org)?, api::uuid_path("claim", &id)?);
+        let input: Reopening = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| domain::needs::reopen(c, a, &claimant, claim_id, input))
+            .await?;
+        Ok(())
+    })
+    .await
 }
 
 pub async fn create_need(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {

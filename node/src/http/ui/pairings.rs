@@ -14,10 +14,17 @@ use super::{
     signed_in,
 };
 use crate::domain::pairings::{self, NewHousehold, NewPairing, PairingEnd};
-use crate::domain::status::ReportStatus;
+use crate::domain::status::{ClaimStatus, NeedStatus, ReportStatus};
+use crate::domain::wishes::{self, NewWish};
 use crate::http::api;
+use crate::store::claims::ClaimRow;
+use crate::store::needs::NeedRow;
 use crate::store::pairings::{HouseholdRow, PairingRow};
 use crate::store::reports::ReportRow;
+
+/// Where a micro-wish stands, as the care page shows it (`wish-state-…`).
+#[cfg(test)]
+pub(crate) const WISH_STATES: [&str; 5] = ["open", "claimed", "in_progress", "done", "fulfilled"];
 
 #[derive(Template)]
 #[template(path = "care.html")]
@@ -32,9 +39,56 @@ struct CarePage {
     reports: Vec<ReportRow>,
     names: HashMap<String, String>,
     grids: Vec<String>,
+    /// The micro-wishes recorded for households of the ledger, and the claims on them.
+    wishes: Vec<NeedRow>,
+    claims: Vec<ClaimRow>,
+    micro_wishes: Vec<&'static str>,
 }
 
 impl CarePage {
+    fn wishes_of(&self, h: &HouseholdRow) -> Vec<&NeedRow> {
+        self.wishes
+            .iter()
+            .filter(|n| n.household_id.as_deref() == Some(&h.id))
+            .collect()
+    }
+    /// The furthest claim on the wish, if any.
+    fn claim_on(&self, n: &NeedRow) -> Option<&ClaimRow> {
+        let rank = |c: &ClaimRow| match c.status {
+            ClaimStatus::Confirmed => 4,
+            ClaimStatus::Done => 3,
+            ClaimStatus::Accepted => 2,
+            ClaimStatus::Pending => 1,
+            _ => 0,
+        };
+        self.claims
+            .iter()
+            .filter(|c| c.need_id == n.id && rank(c) > 0)
+            .max_by_key(|c| rank(c))
+    }
+    fn wish_state(&self, n: &NeedRow) -> &'static str {
+        if n.status == NeedStatus::Fulfilled {
+            return "fulfilled";
+        }
+        match self.claim_on(n).map(|c| c.status) {
+            Some(ClaimStatus::Done) => "done",
+            Some(ClaimStatus::Accepted) => "in_progress",
+            Some(ClaimStatus::Pending) => "claimed",
+            _ => "open",
+        }
+    }
+    fn claimant(&self, n: &NeedRow) -> String {
+        self.claim_on(n)
+            .map(|c| super::name_of(&self.names, &c.claimant_org).to_owned())
+            .unwrap_or_default()
+    }
+    fn org(&self, id: &str) -> String {
+        super::name_of(&self.names, id).to_owned()
+    }
+    fn due(&self, n: &NeedRow) -> String {
+        n.due.map(super::agreements::day).unwrap_or_default()
+    }
+
     fn current(&self, h: &HouseholdRow) -> Vec<&PairingRow> {
         self.pairings
             .iter()
@@ -97,10 +151,12 @@ pub async fn care(
                 crate::store::pairings::households(c)?,
                 crate::store::pairings::started(c, &me)?,
                 crate::store::reports::received(c, &me)?,
+                crate::store::needs::for_households(c, &me)?,
+                crate::store::claims::list(c, &me)?,
             ))
         })
         .await;
-    let (households, pairings, received) = match loaded {
+    let (households, pairings, received, wishes, claims) = match loaded {
         Ok(x) => x,
         Err(e) => return back(&node, "/reports", Err(e.into()), t),
     };
@@ -126,9 +182,30 @@ pub async fn care(
             reports: received,
             names: org_names(&node),
             grids,
+            wishes,
+            claims,
+            micro_wishes: tongxin_schema::v1::taxonomy::MicroWishCategory::ALL
+                .iter()
+                .map(|c| c.as_str())
+                .collect(),
         },
         [cookie, clear],
     )
+}
+
+pub async fn record_wish(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    admin_action(req, node, "/care", |n| async move {
+        let id = api::uuid_path("household", &path)?;
+        let input: NewWish = form_input(&form, &[], &[], &["skills"])?;
+        n.act(move |c, a| wishes::record(c, a, id, input)).await?;
+        Ok(())
+    })
+    .await
 }
 
 pub async fn add_household(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {

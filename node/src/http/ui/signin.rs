@@ -445,6 +445,7 @@ fn request_of(
         signer: &node.signer,
         roster: &roster,
         now_ms,
+        deadlines: node.cfg.needs,
     };
     let base_url = signin::check_host(&actor, &host).map_err(crate::domain::ActionError::from)?;
     Ok((host, nonce, base_url.to_owned()))
