@@ -268,13 +268,18 @@ def body_relations(kind, body):
         return "role without post_id"
     if kind == "need.claim-decided" and body.get("contact") is not None and not body["accepted"]:
         return "contact without an accepted claim"
+    if kind == "emergency.declared":
+        ids = [post["post_id"] for post in body["posts"]]
+        repeated = next((x for n, x in enumerate(ids) if x in ids[:n]), None)
+        if repeated is not None:
+            return f"post_id {repeated} is repeated"
     return None
 
 
 RELATION_KINDS = {"activity.published", "checkin.attested", "participation.reported",
                   "agreement.proposed", "service.logged",
                   "feedback.sent", "signup.invited",
-                  "need.claim-decided"}  # the kinds body_relations knows
+                  "need.claim-decided", "emergency.declared"}  # the kinds body_relations knows
 
 
 def body_problem(schemas, kind, body):
@@ -380,15 +385,17 @@ def spec_vs_schemas(schemas):
             for sign, value in zip(bounds[::2], bounds[1::2]):
                 if sign is None:
                     continue
-                key = {"≤": "maxItems" if typ.startswith("array") else "maximum",
-                       "≥": "minimum"}[sign]
+                array = typ.startswith("array")
+                key = {"≤": "maxItems" if array else "maximum",
+                       "≥": "minItems" if array else "minimum"}[sign]
                 if s.get(key) != int(value.replace(",", "")):
                     problems.append(f"{where}: §6.2 says {sign} {value}, the schema "
                                     f"{key} {s.get(key)}")
             pattern = re.search(r"`(\^[^`]+\$)`", limits)
             if pattern and s.get("pattern") != pattern.group(1):
                 problems.append(f"{where}: pattern {pattern.group(1)} not in the schema")
-            if re.search(r"[≥>] `\w+`|whole minutes", limits) and kind not in RELATION_KINDS:
+            if (re.search(r"[≥>] `\w+`|whole minutes|distinct", limits)
+                    and kind not in RELATION_KINDS):
                 problems.append(f"{where}: a relation ({limits[:40]}) this script does not check")
         for outer, names in listed.items():
             parent = root
@@ -981,8 +988,13 @@ def sample_body(kind, sender, a):
         "checkin.attested": {"checkin_id": i(7), "member": ref, "category": "study",
                              "checked_in_at": a.now - 3600, "checked_out_at": a.now,
                              "minutes": 60, "mode": "routine"},
-        "emergency.declared": {"emergency_id": i(8), "title": "暴雨", "description": ""},
-        "emergency.volunteered": {"emergency_id": i(8), "member": ref},
+        "emergency.declared": {"emergency_id": i(8), "title": "暴雨", "description": "",
+                               "communities": ["youyi-nanli"],
+                               "posts": [{"post_id": i(16), "title": "卡口值守",
+                                          "headcount": 2}],
+                               "starts_at": a.now, "answer_within_secs": 600},
+        "emergency.volunteered": {"emergency_id": i(8), "member": ref, "post_id": i(16),
+                                  "role": "A"},
         "emergency.closed": {"emergency_id": i(8)},
         "participation.reported": {"report_id": i(9), "side": "host", "period_start": 0,
                                    "period_end": 0, "rows": []},
@@ -1217,6 +1229,56 @@ def probes(a):
              {"contact": {**contact, "phone": "1" * 33}}, "body"),
             ("need.done", host, "without a summary", {"summary": ...}, "ok"),
             ("need.reopened", host, "a reason of 501", {"reason": "灯" * 501}, "body")]:
+        message(f"body: {kind} {label}", kind_body(kind, aud, **changes), expect)
+    # Emergency mobilisation (Appendix C): the area, the posts and the answer time at their
+    # limits; a volunteer names the post and the role.
+    post = lambda n, **kv: {"post_id": f"0192f1a4-0000-7000-8000-{0x100 + n:012x}",
+                            "title": f"岗位 {n}", "headcount": 1, **kv}
+    for kind, aud, label, changes, expect in [
+            ("emergency.declared", "*", "64 communities and 256 grids",
+             {"communities": ["youyi-nanli"] * 64, "grids": ["xyn-07"] * 256}, "ok"),
+            ("emergency.declared", "*", "65 communities", {"communities": ["youyi-nanli"] * 65},
+             "body"),
+            ("emergency.declared", "*", "no community", {"communities": []}, "body"),
+            ("emergency.declared", "*", "a community not an org id",
+             {"communities": ["Youyi.Nanli"]}, "body"),
+            ("emergency.declared", "*", "257 grids", {"grids": ["xyn-07"] * 257}, "body"),
+            ("emergency.declared", "*", "32 posts", {"posts": [post(n) for n in range(32)]},
+             "ok"),
+            ("emergency.declared", "*", "33 posts", {"posts": [post(n) for n in range(33)]},
+             "body"),
+            ("emergency.declared", "*", "no post", {"posts": []}, "body"),
+            ("emergency.declared", "*", "a repeated post_id", {"posts": [post(0), post(0)]},
+             "body"),
+            ("emergency.declared", "*", "headcount 500, title of 100, 12 skills",
+             {"posts": [post(0, headcount=500, title="岗" * 100, skills=["medical-aid"] * 12)]},
+             "ok"),
+            ("emergency.declared", "*", "headcount 501", {"posts": [post(0, headcount=501)]},
+             "body"),
+            ("emergency.declared", "*", "headcount 0", {"posts": [post(0, headcount=0)]},
+             "body"),
+            ("emergency.declared", "*", "a post title of 101",
+             {"posts": [post(0, title="岗" * 101)]}, "body"),
+            ("emergency.declared", "*", "a post with 13 skills",
+             {"posts": [post(0, skills=["legal"] * 13)]}, "body"),
+            ("emergency.declared", "*", "answer_within_secs 86,400",
+             {"answer_within_secs": 86_400}, "ok"),
+            ("emergency.declared", "*", "answer_within_secs 86,401",
+             {"answer_within_secs": 86_401}, "body"),
+            ("emergency.declared", "*", "answer_within_secs 0", {"answer_within_secs": 0},
+             "body"),
+            ("emergency.declared", "*", "without starts_at", {"starts_at": ...}, "body"),
+            ("emergency.declared", "*", "with skills_wanted (the earlier form)",
+             {"skills_wanted": ["legal"]}, "body"),
+            ("emergency.volunteered", host, "role B, a display_name of 64 and 12 skills",
+             {"role": "B", "display_name": "张" * 64, "skills": ["legal"] * 12}, "ok"),
+            ("emergency.volunteered", host, "a display_name of 65", {"display_name": "张" * 65},
+             "body"),
+            ("emergency.volunteered", host, "role C", {"role": "C"}, "body"),
+            ("emergency.volunteered", host, "without role (the earlier form)", {"role": ...},
+             "body"),
+            ("emergency.volunteered", host, "without post_id (the earlier form)",
+             {"post_id": ...}, "body")]:
         message(f"body: {kind} {label}", kind_body(kind, aud, **changes), expect)
     # The community's answers and reports to a member's home (Appendix C, issue 12 item 6), from
     # the receiver to the street: a valid body passes step 22 and is refused only at step 36.

@@ -5,6 +5,7 @@
 
 use serde_json::Value;
 use tongxin_node::config::Config;
+use tongxin_schema::OrgKind;
 use tongxin_schema::v1::Kind;
 use tongxin_tests::*;
 
@@ -99,31 +100,34 @@ async fn a_node_keeps_kinds_it_does_not_act_on_and_applies_them_after_the_upgrad
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn member_journey_kinds_are_kept_not_counted_as_applied() {
-    let a = street_and_community();
-    let street = a.start("street", None).await;
+async fn oversight_kinds_are_kept_not_counted_as_applied() {
+    let a = Alliance::new(&[
+        ("dept", OrgKind::OrgDepartment, "区委组织部", None),
+        ("community", OrgKind::Community, "友谊南里社区大党委", None),
+    ]);
+    let dept = a.start("dept", None).await;
     let community = a.start("community", None).await;
-    for n in [&street, &community] {
+    for n in [&dept, &community] {
         eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
     }
-    // A member of the community volunteers for an emergency the street declared: this version
-    // does not act on emergencies yet.
-    let body = tongxin_schema::v1::bodies::EmergencyVolunteered {
-        emergency_id: uuid::Uuid::now_v7(),
-        member: tongxin_tests::member_at(&street.org_id, &community.org_id, uuid::Uuid::now_v7()),
-        skills: vec![],
-        role: None,
+    // A community reports its participation: this version does not act on it yet.
+    let body = tongxin_schema::v1::bodies::ParticipationReported {
+        report_id: uuid::Uuid::now_v7(),
+        side: tongxin_schema::v1::bodies::ParticipationSide::Host,
+        period_start: now() - 86_400,
+        period_end: now(),
+        rows: vec![],
     };
-    send_unchecked(&street, &community, body).await;
-    let direct = format!("org.{}", community.org_id);
-    eventually(10, "the volunteering to arrive", || async {
-        (stream_state(&community, &street.org_id, &direct).await == Some((1, 1))).then_some(())
+    send_unchecked(&community, &dept, body).await;
+    let direct = format!("org.{}", dept.org_id);
+    eventually(10, "the report to arrive", || async {
+        (stream_state(&dept, &community.org_id, &direct).await == Some((1, 1))).then_some(())
     })
     .await;
     assert_eq!(
-        deferred(&community).await,
-        vec![("emergency.volunteered".to_owned(), 1)]
+        deferred(&dept).await,
+        vec![("participation.reported".to_owned(), 1)]
     );
     community.stop().await;
-    street.stop().await;
+    dept.stop().await;
 }

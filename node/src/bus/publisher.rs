@@ -241,6 +241,7 @@ impl Publisher {
                     self.hello().await?;
                     self.close_forgotten_checkins().await;
                     self.escalate_overdue_needs().await;
+                    self.call_emergency_backups().await;
                 }
                 _ = gaps.tick() => self.retry_gaps().await?,
                 _ = stop.changed() => return Ok(()),
@@ -289,6 +290,31 @@ impl Publisher {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "needs past their deadline went up a level"),
             Err(e) => tracing::warn!(error = %e, "escalating needs past their deadline failed"),
+        }
+    }
+
+    /// B holders are called for the posts of an emergency whose A holders did not answer in
+    /// time; a failure is logged and tried again at the next tick.
+    async fn call_emergency_backups(&self) {
+        let now_ms = self.node.clock.now_ms();
+        let due = self
+            .node
+            .store
+            .read(move |c| crate::store::emergencies::due_for_backups(c, now_ms))
+            .await;
+        if due.is_ok_and(|d| d.is_empty()) {
+            return;
+        }
+        match self
+            .node
+            .act(crate::domain::emergencies::call_backups)
+            .await
+        {
+            Ok(n) => tracing::info!(
+                count = n,
+                "called B holders for emergency posts without an A holder's yes"
+            ),
+            Err(e) => tracing::warn!(error = %e, "calling B holders failed"),
         }
     }
 

@@ -11,6 +11,7 @@
 pub mod activities;
 pub mod agreements;
 pub mod checkins;
+pub mod emergencies;
 pub mod matching;
 pub mod members;
 pub mod needs;

@@ -103,14 +103,14 @@ pub fn dispatch(
         Body::PairingStarted(b) => b.receive(conn, &from)?,
         Body::PairingEnded(b) => b.receive(conn, &from)?,
         Body::SignupInvited(b) => b.receive(conn, &from)?,
-        // The member journey and oversight kinds: this version keeps them until it acts on
-        // them. Control kinds never reach here (the sequence layer handles them).
-        Body::NodeHello(_)
-        | Body::SyncRequested(_)
-        | Body::EmergencyDeclared(_)
-        | Body::EmergencyVolunteered(_)
-        | Body::EmergencyClosed(_)
-        | Body::ParticipationReported(_) => return Ok(Dispatched::NotYet),
+        Body::EmergencyDeclared(b) => b.receive(conn, &from)?,
+        Body::EmergencyVolunteered(b) => b.receive(conn, &from)?,
+        Body::EmergencyClosed(b) => b.receive(conn, &from)?,
+        // Oversight (participation.reported): this version keeps it until it acts on it.
+        // Control kinds never reach here (the sequence layer handles them).
+        Body::NodeHello(_) | Body::SyncRequested(_) | Body::ParticipationReported(_) => {
+            return Ok(Dispatched::NotYet);
+        }
     };
     Ok(Dispatched::Done(outcome))
 }

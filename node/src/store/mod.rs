@@ -8,6 +8,7 @@
 pub mod activities;
 pub mod agreements;
 pub mod claims;
+pub mod emergencies;
 pub mod inbound;
 pub mod members;
 pub mod needs;

@@ -415,3 +415,47 @@ diesel::table! {
         sent_ms -> BigInt,
     }
 }
+
+diesel::table! {
+    emergencies (declarer_org, id) {
+        declarer_org -> Text,
+        id -> Text,
+        title -> Text,
+        description -> Text,
+        communities -> Text,
+        grids -> Text,
+        posts -> Text,
+        starts_at -> BigInt,
+        answer_within_secs -> BigInt,
+        declared_ms -> BigInt,
+        b_called_ms -> Nullable<BigInt>,
+        closed_ms -> Nullable<BigInt>,
+        summary -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    emergency_calls (declarer_org, emergency_id, member_id) {
+        declarer_org -> Text,
+        emergency_id -> Text,
+        member_id -> Text,
+        post_id -> Text,
+        role -> Text,
+        called_ms -> BigInt,
+        answered_ms -> Nullable<BigInt>,
+        available -> Nullable<Bool>,
+    }
+}
+
+diesel::table! {
+    emergency_volunteers (emergency_id, mref) {
+        emergency_id -> Text,
+        mref -> Text,
+        home_org -> Text,
+        post_id -> Text,
+        role -> Text,
+        display_name -> Nullable<Text>,
+        skills -> Text,
+        received_ms -> BigInt,
+    }
+}

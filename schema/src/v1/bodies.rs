@@ -23,6 +23,12 @@ pub const MAX_SLOTS: usize = 21;
 pub const MAX_OFFER_GRIDS: usize = 64;
 /// Most grid codes in an emergency.
 pub const MAX_EMERGENCY_GRIDS: usize = 256;
+/// Most communities in an emergency's area.
+pub const MAX_EMERGENCY_COMMUNITIES: usize = 64;
+/// Most posts of an emergency.
+pub const MAX_EMERGENCY_POSTS: usize = 32;
+/// Most members one emergency post asks for.
+pub const MAX_EMERGENCY_HEADCOUNT: u32 = 500;
 /// Most posts of an activity.
 pub const MAX_POSTS: usize = 50;
 /// Most places of an activity.
@@ -454,31 +460,62 @@ pub struct CheckinAttested {
     pub closed_by_host: bool,
 }
 
-/// `emergency.declared` (broadcast): 急时, mobilisation; B roles take over.
+/// `emergency.declared` (broadcast): 急时, mobilisation. The members' homes call their
+/// emergency-ready members who live in the area: for each post first those with its skills (A),
+/// and where none of them said yes within `answer_within_secs`, the others (B).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmergencyDeclared {
     pub emergency_id: Uuid,
     pub title: Title,
     pub description: Description,
+    /// The area: the communities whose residents are called (a community declares for itself,
+    /// a street for communities under it).
+    #[schemars(length(min = 1, max = MAX_EMERGENCY_COMMUNITIES))]
+    pub communities: Vec<OrgId>,
+    /// Narrows the area to these grids, for members whose grid is known.
     #[serde(default)]
     #[schemars(length(max = MAX_EMERGENCY_GRIDS))]
     pub grids: Vec<GridCode>,
-    #[serde(default)]
-    #[schemars(length(max = MAX_SKILLS))]
-    pub skills_wanted: Vec<Skill>,
+    #[schemars(length(min = 1, max = MAX_EMERGENCY_POSTS))]
+    pub posts: Vec<EmergencyPost>,
+    /// When the mobilisation starts, Unix seconds.
+    pub starts_at: i64,
+    /// How long the A holders of a post have to answer before its B holders are called.
+    #[schemars(range(min = 1, max = 86_400))]
+    pub answer_within_secs: u32,
 }
 
-/// `emergency.volunteered` (direct, home organisation → declaring organisation).
+/// A post of an emergency (卡口值守, 物资转运 …) and how many it needs.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct EmergencyPost {
+    pub post_id: Uuid,
+    pub title: Text<1, 100>,
+    #[schemars(range(min = 1, max = MAX_EMERGENCY_HEADCOUNT))]
+    pub headcount: u32,
+    /// Members with one of these skills are the post's A holders; empty: every member called
+    /// for it is.
+    #[serde(default)]
+    #[schemars(length(max = MAX_SKILLS))]
+    pub skills: Vec<Skill>,
+}
+
+/// `emergency.volunteered` (direct, home organisation → declaring organisation): a member the
+/// home called said they will take the post.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EmergencyVolunteered {
     pub emergency_id: Uuid,
     pub member: MemberRef,
+    pub post_id: Uuid,
+    /// A: called first, for their skills; B: called when no A holder answered in time.
+    pub role: PostRole,
+    /// How the member is addressed, as in `report.submitted`.
+    pub display_name: Option<Text<1, 64>>,
     #[serde(default)]
     #[schemars(length(max = MAX_SKILLS))]
     pub skills: Vec<Skill>,
-    pub role: Option<PostRole>,
 }
 
 /// `emergency.closed` (broadcast, by the declaring organisation).
@@ -820,8 +857,32 @@ impl Check for FeedbackSent {
 
 impl Check for EmergencyDeclared {
     fn check(&self) -> Result<(), String> {
+        let communities = self.communities.len();
+        if communities == 0 {
+            return Err("communities: the area names at least one community".into());
+        }
+        at_most("communities", communities, MAX_EMERGENCY_COMMUNITIES)?;
         at_most("grids", self.grids.len(), MAX_EMERGENCY_GRIDS)?;
-        at_most("skills_wanted", self.skills_wanted.len(), MAX_SKILLS)
+        if self.posts.is_empty() {
+            return Err("posts: an emergency has at least one post".into());
+        }
+        at_most("posts", self.posts.len(), MAX_EMERGENCY_POSTS)?;
+        let mut ids = std::collections::HashSet::new();
+        for (i, p) in self.posts.iter().enumerate() {
+            if !ids.insert(p.post_id) {
+                return Err(format!("posts[{i}].post_id: {} is repeated", p.post_id));
+            }
+            if !(1..=MAX_EMERGENCY_HEADCOUNT).contains(&p.headcount) {
+                return Err(format!(
+                    "posts[{i}].headcount: 1 to {MAX_EMERGENCY_HEADCOUNT}"
+                ));
+            }
+            at_most(&format!("posts[{i}].skills"), p.skills.len(), MAX_SKILLS)?;
+        }
+        if !(1..=86_400).contains(&self.answer_within_secs) {
+            return Err("answer_within_secs: 1 to 86400".into());
+        }
+        Ok(())
     }
 }
 

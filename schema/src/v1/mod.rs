@@ -226,12 +226,14 @@ mod tests {
                 "checked_in_at": 1000, "checked_out_at": 1000 + 1440 * 60, "minutes": 1440,
                 "mode": "routine"
             }),
-            Kind::EmergencyDeclared => {
-                serde_json::json!({ "emergency_id": ID, "title": "t", "description": "" })
-            }
-            Kind::EmergencyVolunteered => {
-                serde_json::json!({ "emergency_id": ID, "member": MEMBER })
-            }
+            Kind::EmergencyDeclared => serde_json::json!({
+                "emergency_id": ID, "title": "t", "description": "", "communities": ["youyi-nanli"],
+                "posts": [{ "post_id": ID, "title": "卡口值守", "headcount": 2 }],
+                "starts_at": 1000, "answer_within_secs": 600
+            }),
+            Kind::EmergencyVolunteered => serde_json::json!({
+                "emergency_id": ID, "member": MEMBER, "post_id": ID, "role": "A"
+            }),
             Kind::ParticipationReported => serde_json::json!({
                 "report_id": ID, "side": "host", "period_start": 1000, "period_end": 1000, "rows": []
             }),
@@ -403,9 +405,9 @@ mod tests {
             ),
             (
                 Kind::EmergencyDeclared,
-                "skills_wanted",
-                set("skills_wanted", list(12, json!("legal"))),
-                set("skills_wanted", list(13, json!("legal"))),
+                "communities",
+                set("communities", list(64, json!("youyi-nanli"))),
+                set("communities", list(65, json!("youyi-nanli"))),
             ),
             (
                 Kind::EmergencyVolunteered,
@@ -611,6 +613,62 @@ mod tests {
         ] {
             assert_eq!(kind.rule(), Kind::ReportDecided.rule(), "{kind}");
         }
+    }
+
+    #[test]
+    fn an_emergency_names_its_area_and_posts_and_a_volunteer_the_post_and_role() {
+        use serde_json::json;
+        let Ok(Body::EmergencyDeclared(e)) = parse_edited(Kind::EmergencyDeclared, |_| {}) else {
+            panic!("an emergency with one post is valid")
+        };
+        assert_eq!(e.posts[0].headcount, 2);
+        let other = "0192f1a4-0000-7000-8000-000000000002";
+        for (field, edit) in [
+            ("communities", json!({ "communities": [] })),
+            ("posts", json!({ "posts": [] })),
+            (
+                "headcount",
+                json!({ "posts": [{ "post_id": ID, "title": "x", "headcount": 0 }] }),
+            ),
+            (
+                "headcount",
+                json!({ "posts": [{ "post_id": ID, "title": "x", "headcount": 501 }] }),
+            ),
+            (
+                "repeated",
+                json!({ "posts": [{ "post_id": ID, "title": "x", "headcount": 1 },
+                                  { "post_id": ID, "title": "y", "headcount": 1 }] }),
+            ),
+            ("answer_within_secs", json!({ "answer_within_secs": 0 })),
+            (
+                "answer_within_secs",
+                json!({ "answer_within_secs": 86_401 }),
+            ),
+        ] {
+            let got = parse_edited(Kind::EmergencyDeclared, |v| {
+                for (k, x) in edit.as_object().unwrap() {
+                    v[k] = x.clone();
+                }
+            });
+            assert!(
+                got.as_ref().is_err_and(|e| e.contains(field)),
+                "{field}: {got:?}"
+            );
+        }
+        assert!(
+            parse_edited(Kind::EmergencyDeclared, |v| v["posts"] = json!([
+                { "post_id": ID, "title": "卡口值守", "headcount": 500, "skills": ["medical-aid"] },
+                { "post_id": other, "title": "物资转运", "headcount": 1 }
+            ]))
+            .is_ok()
+        );
+        assert!(parse_edited(Kind::EmergencyVolunteered, |v| v["role"] = json!("C")).is_err());
+        assert!(
+            parse_edited(Kind::EmergencyVolunteered, |v| {
+                v.as_object_mut().unwrap().remove("post_id");
+            })
+            .is_err()
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@
 pub mod activities;
 pub mod agreements;
 pub mod auth;
+pub mod emergencies;
 pub mod matching;
 pub mod members;
 pub mod messages;
@@ -176,6 +177,22 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             .route("/pairings", web::get().to(pairings::list))
             .route("/pairings/{id}/end", web::post().to(pairings::end))
             .route("/me/pairings", web::get().to(pairings::mine))
+            .route("/emergencies", web::get().to(emergencies::list))
+            .route("/emergencies", web::post().to(emergencies::declare))
+            .route(
+                "/emergencies/{id}/close",
+                web::post().to(emergencies::close),
+            )
+            .route("/emergency-calls", web::get().to(emergencies::list_calls))
+            .route(
+                "/emergency-calls/{declarer}/{id}/{member}/answer",
+                web::post().to(emergencies::answer_for),
+            )
+            .route("/me/emergency-calls", web::get().to(emergencies::mine))
+            .route(
+                "/me/emergency-calls/{declarer}/{id}/answer",
+                web::post().to(emergencies::answer_mine),
+            )
             .route("/teams", web::get().to(teams::list))
             .route("/teams", web::post().to(teams::create))
             .route("/teams/{id}/members", web::post().to(teams::join))

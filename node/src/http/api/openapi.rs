@@ -14,6 +14,7 @@ use super::activities::{
 };
 use super::agreements::{AgreementDocument, AgreementView, Agreements};
 use super::auth::{TokenRequest, TokenView};
+use super::emergencies::{Calls, Emergencies, EmergencyView};
 use super::matching::{ActivityMatches, NeedMatches};
 use super::members::{MemberDetail, MemberView, PasswordInput, SignInView};
 use super::messages::{RejectedList, Streams};
@@ -26,6 +27,7 @@ use super::services::{FeedbackView, Feedbacks, ServiceLogView, ServiceLogs};
 use super::teams::{InvitationView, Invitations, TeamMemberView, TeamView, Teams};
 use crate::domain::activities::{Cancellation, NewActivity};
 use crate::domain::agreements::{AgreementDecision, NewAgreement};
+use crate::domain::emergencies::{Answer, Closing, NewEmergency};
 use crate::domain::members::{ImportReport, NewMember};
 use crate::domain::needs::{Decision, Done, Escalation, Fulfilment, NewClaim, NewNeed, Reopening};
 use crate::domain::offers::{NewOffer, Withdrawal};
@@ -39,6 +41,7 @@ use crate::domain::teams::{NewTeam, TeamInvitation, TeamMember};
 use crate::domain::wishes::NewWish;
 use crate::http::error::ErrorBody;
 use crate::store::claims::ClaimRow;
+use crate::store::emergencies::CallRow;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -73,6 +76,9 @@ use crate::store::claims::ClaimRow;
         super::teams::list, super::teams::create, super::teams::join, super::teams::leave,
         super::teams::invite, super::teams::list_invitations, super::teams::mine,
         super::teams::accept, super::teams::decline,
+        super::emergencies::list, super::emergencies::declare, super::emergencies::close,
+        super::emergencies::list_calls, super::emergencies::answer_for, super::emergencies::mine,
+        super::emergencies::answer_mine,
         super::matching::for_activity, super::matching::for_need, super::matching::propose
     ),
     modifiers(&Bearer)
@@ -564,6 +570,55 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "200",
         None,
         response::<Pairings>,
+    ),
+    (
+        "get",
+        "/api/v1/emergencies",
+        "200",
+        None,
+        response::<Emergencies>,
+    ),
+    (
+        "post",
+        "/api/v1/emergencies",
+        "201",
+        Some(request::<NewEmergency>),
+        response::<EmergencyView>,
+    ),
+    (
+        "post",
+        "/api/v1/emergencies/{id}/close",
+        "200",
+        Some(request::<Closing>),
+        response::<EmergencyView>,
+    ),
+    (
+        "get",
+        "/api/v1/emergency-calls",
+        "200",
+        None,
+        response::<Calls>,
+    ),
+    (
+        "post",
+        "/api/v1/emergency-calls/{declarer}/{id}/{member}/answer",
+        "200",
+        Some(request::<Answer>),
+        response::<CallRow>,
+    ),
+    (
+        "get",
+        "/api/v1/me/emergency-calls",
+        "200",
+        None,
+        response::<Calls>,
+    ),
+    (
+        "post",
+        "/api/v1/me/emergency-calls/{declarer}/{id}/answer",
+        "200",
+        Some(request::<Answer>),
+        response::<CallRow>,
     ),
     ("get", "/api/v1/teams", "200", None, response::<Teams>),
     (
