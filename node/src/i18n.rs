@@ -163,6 +163,7 @@ mod tests {
                     .map(|c| format!("import-{c}")),
             )
             .chain(["dry-run", "all", "skip-invalid"].map(|m| format!("mode-{m}")))
+            .chain(["A", "B"].map(|r| format!("emergency-role-{r}")))
             .chain(
                 tongxin_schema::v1::taxonomy::MicroWishCategory::ALL
                     .iter()

@@ -136,6 +136,21 @@ const API: &[(&str, &str, Access)] = &[
     ("GET", "/api/v1/pairings", Roles(ADMIN)),
     ("POST", "/api/v1/pairings/{id}/end", Roles(ADMIN)),
     ("POST", "/api/v1/households/{id}/wishes", Roles(ADMIN)),
+    ("GET", "/api/v1/emergencies", Roles(ANY)),
+    ("POST", "/api/v1/emergencies", Roles(ADMIN)),
+    ("POST", "/api/v1/emergencies/{id}/close", Roles(ADMIN)),
+    ("GET", "/api/v1/emergency-calls", Roles(ADMIN)),
+    (
+        "POST",
+        "/api/v1/emergency-calls/{declarer}/{id}/{member}/answer",
+        Roles(ADMIN),
+    ),
+    ("GET", "/api/v1/me/emergency-calls", Roles(MEMBER)),
+    (
+        "POST",
+        "/api/v1/me/emergency-calls/{declarer}/{id}/answer",
+        Roles(MEMBER),
+    ),
     ("POST", "/api/v1/claims/{id}/done", Roles(ADMIN)),
     (
         "POST",
@@ -263,6 +278,19 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/care/{id}/pair", Ui::Admin),
     ("POST", "/pairings/{id}/end", Ui::Admin),
     ("POST", "/care/{id}/wishes", Ui::Admin),
+    ("GET", "/emergencies", Ui::SignedIn),
+    ("POST", "/emergencies", Ui::Admin),
+    ("POST", "/emergencies/{id}/close", Ui::Admin),
+    (
+        "POST",
+        "/emergency-calls/{declarer}/{id}/{member}/answer",
+        Ui::Admin,
+    ),
+    (
+        "POST",
+        "/me/emergency-calls/{declarer}/{id}/answer",
+        Ui::Member,
+    ),
     ("POST", "/claims/{id}/done", Ui::Admin),
     ("POST", "/claims/{claimant}/{id}/confirm", Ui::Admin),
     ("POST", "/claims/{claimant}/{id}/reopen", Ui::Admin),
@@ -336,6 +364,11 @@ fn api_body(path: &str) -> Value {
         "/api/v1/households/{id}/wishes" => json!({ "title": "矩阵测试心愿",
             "micro_wish": "elderly-over80", "addressee": "矩阵奶奶" }),
         "/api/v1/claims/{id}/done" => json!({ "summary": "矩阵测试" }),
+        "/api/v1/emergencies" => json!({ "title": "矩阵测试急时",
+            "posts": [{ "title": "值守", "headcount": 1 }] }),
+        "/api/v1/emergencies/{id}/close" => json!({ "summary": "矩阵测试" }),
+        "/api/v1/emergency-calls/{declarer}/{id}/{member}/answer"
+        | "/api/v1/me/emergency-calls/{declarer}/{id}/answer" => json!({ "available": true }),
         "/api/v1/claims/{claimant}/{id}/reopen" => json!({ "reason": "矩阵测试" }),
         "/api/v1/teams" => json!({ "name": "矩阵测试队" }),
         // No such team: admitted, then refused.
@@ -426,6 +459,14 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         ],
         "/claims/{id}/done" | "/claims/{claimant}/{id}/confirm" => vec![],
         "/claims/{claimant}/{id}/reopen" => vec![("reason", "矩阵测试")],
+        "/emergencies" => vec![
+            ("title", "矩阵测试表单急时"),
+            ("post_title", "值守"),
+            ("post_headcount", "1"),
+        ],
+        "/emergencies/{id}/close" => vec![("summary", "矩阵测试")],
+        "/emergency-calls/{declarer}/{id}/{member}/answer"
+        | "/me/emergency-calls/{declarer}/{id}/answer" => vec![("available", "true")],
         "/teams" => vec![("name", "矩阵测试表单队")],
         "/teams/{id}/members" | "/teams/{id}/members/remove" => {
             vec![("report", "matrix-home/0192f1a4-0000-7000-8000-000000000001")]
@@ -534,6 +575,10 @@ fn positional_body(path: &str) -> Value {
         }
         "/api/v1/pairings/{id}/end" | "/api/v1/claims/{id}/done" => json!([null]),
         "/api/v1/claims/{claimant}/{id}/reopen" => json!(["按位置"]),
+        "/api/v1/emergencies" => json!(["按位置", "", null, [], [], null, null]),
+        "/api/v1/emergencies/{id}/close" => json!([null]),
+        "/api/v1/emergency-calls/{declarer}/{id}/{member}/answer"
+        | "/api/v1/me/emergency-calls/{declarer}/{id}/answer" => json!([true]),
         "/api/v1/households/{id}/wishes" => {
             json!(["按位置", "", "elderly-over80", "按位置奶奶", [], null, null])
         }
@@ -766,6 +811,26 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         "addressee",
     ),
     ("/api/v1/claims/{id}/done", r#"{"summary": []}"#, "summary"),
+    (
+        "/api/v1/emergencies",
+        r#"{"title": "x", "posts": 5}"#,
+        "posts",
+    ),
+    (
+        "/api/v1/emergencies/{id}/close",
+        r#"{"summary": 5}"#,
+        "summary",
+    ),
+    (
+        "/api/v1/emergency-calls/{declarer}/{id}/{member}/answer",
+        r#"{"available": "yes"}"#,
+        "available",
+    ),
+    (
+        "/api/v1/me/emergency-calls/{declarer}/{id}/answer",
+        r#"{"available": 1}"#,
+        "available",
+    ),
     (
         "/api/v1/claims/{claimant}/{id}/reopen",
         r#"{"reason": true}"#,
@@ -1583,6 +1648,8 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             "/teams"
         } else if path.starts_with("/activities") {
             "/activities"
+        } else if path.starts_with("/emergenc") {
+            "/emergencies"
         } else {
             "/needs"
         }

@@ -242,6 +242,7 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
     })
     .await;
     assert!(far["posts"][0]["volunteers"].as_array().unwrap().is_empty());
+    assert!(east.page("/emergencies").await.contains("医疗救护点"));
 
     // Forgeries: a member of another home, the same member twice, an unknown emergency, a post
     // it does not have, and a community declaring for another's area.

@@ -38,6 +38,8 @@ pub struct NewEmergency {
     pub communities: Option<Vec<OrgId>>,
     #[serde(default)]
     pub grids: Vec<GridCode>,
+    /// At least one.
+    #[serde(default)]
     pub posts: Vec<NewPost>,
     /// Unix seconds; now when absent.
     pub starts_at: Option<i64>,

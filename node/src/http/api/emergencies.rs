@@ -77,13 +77,21 @@ pub struct Emergencies {
 pub async fn list(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
     auth.require(ANY)?;
     let me = node.cfg.org_id.to_string();
+    // Who is on which post is for the declarer's staff (and auditors), not its members.
+    let members_only = auth.claims.role == tongxin_schema::token::Role::Member;
     let items = node
         .store
         .read(move |c| {
-            rows::list(c)?
+            let mut items = rows::list(c)?
                 .into_iter()
                 .map(|e| view(c, &me, e))
-                .collect::<StoreResult<Vec<_>>>()
+                .collect::<StoreResult<Vec<_>>>()?;
+            if members_only {
+                for p in items.iter_mut().flat_map(|e| e.posts.iter_mut()) {
+                    p.volunteers.clear();
+                }
+            }
+            Ok(items)
         })
         .await?;
     Ok(HttpResponse::Ok().json(Emergencies { items }))

@@ -515,6 +515,8 @@ struct MePage {
     pairings: Vec<crate::store::pairings::PairingRow>,
     /// Invitations to sign up with a volunteer team, and whether each can be answered now.
     invitations: Vec<(crate::store::teams::InvitationRow, bool)>,
+    /// 急时: the member's emergency calls, the newest first.
+    calls: Vec<crate::http::api::emergencies::CallView>,
     categories: Vec<(&'static str, String)>,
     today: String,
 }
@@ -615,6 +617,7 @@ pub async fn me(
             let record = crate::store::activities::record_of(c, &id)?;
             let services = crate::store::services::logs_of_member(c, &id)?;
             let pairings = crate::store::pairings::of_members(c, Some(&id))?;
+            let calls = crate::http::api::emergencies::calls(c, Some(&id))?;
             Ok((
                 reports,
                 signups,
@@ -622,11 +625,11 @@ pub async fn me(
                 record,
                 services,
                 pairings,
-                invitations,
+                (invitations, calls),
             ))
         })
         .await;
-    let (reports, signups, titles, record, services, pairings, invitations) = match found {
+    let (reports, signups, titles, record, services, pairings, (invitations, calls)) = match found {
         Ok(r) => r,
         Err(e) => return back(&node, "/login", Err(e.into()), t),
     };
@@ -644,6 +647,7 @@ pub async fn me(
             services,
             pairings,
             invitations,
+            calls,
             categories: super::activities::categories()
                 .into_iter()
                 .map(|c| (c, t.t(&format!("activity-{c}")).into_owned()))

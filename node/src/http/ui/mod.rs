@@ -41,6 +41,7 @@ pub(crate) mod activities;
 pub(crate) mod agreements;
 mod auth;
 mod certificate;
+mod emergencies;
 mod exchange;
 mod flash;
 pub(crate) mod matching;
@@ -524,6 +525,23 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/care/{id}/pair", web::post().to(pairings::pair))
         .route("/care/{id}/wishes", web::post().to(pairings::record_wish))
         .route("/pairings/{id}/end", web::post().to(pairings::end))
+        .route(
+            "/emergencies",
+            web::get().to(emergencies::page_of_emergencies),
+        )
+        .route("/emergencies", web::post().to(emergencies::declare))
+        .route(
+            "/emergencies/{id}/close",
+            web::post().to(emergencies::close),
+        )
+        .route(
+            "/emergency-calls/{declarer}/{id}/{member}/answer",
+            web::post().to(emergencies::answer_for),
+        )
+        .route(
+            "/me/emergency-calls/{declarer}/{id}/answer",
+            web::post().to(emergencies::answer_mine),
+        )
         .route("/teams", web::get().to(teams::page_of_teams))
         .route("/teams", web::post().to(teams::create))
         .route("/teams/{id}/members", web::post().to(teams::join))
