@@ -106,6 +106,9 @@ impl NeedDeadlines {
     }
 }
 
+/// The longest a need may stay at one level: a year.
+pub const MAX_DEADLINE_SECS: i64 = 366 * 86_400;
+
 fn default_grid_secs() -> i64 {
     3 * 86_400
 }
@@ -476,6 +479,16 @@ impl Config {
             .extract_lossy()?;
         if !matches!(cfg.database.sqlite_synchronous.as_str(), "full" | "normal") {
             bail!("database.sqlite_synchronous must be \"full\" or \"normal\"");
+        }
+        let n = cfg.needs;
+        for (field, secs) in [
+            ("needs.grid_secs", n.grid_secs),
+            ("needs.community_secs", n.community_secs),
+            ("needs.street_secs", n.street_secs),
+        ] {
+            if !(1..=MAX_DEADLINE_SECS).contains(&secs) {
+                bail!("{field} must be 1 to {MAX_DEADLINE_SECS} seconds (a year), not {secs}");
+            }
         }
         Ok(cfg)
     }

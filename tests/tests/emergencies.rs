@@ -7,6 +7,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
 use serde_json::{Value, json};
+use tongxin_node::clock::Clock;
 use tongxin_schema::OrgKind;
 use tongxin_schema::v1::bodies::{EmergencyDeclared, EmergencyPost, EmergencyVolunteered};
 use tongxin_schema::v1::taxonomy::PostRole;
@@ -67,12 +68,14 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
             Some("street"),
         ),
     ]);
-    let unit = a.start("unit", None).await;
-    let tower = a.start("tower", None).await;
-    let rider = a.start("rider", None).await;
-    let street = a.start("street", None).await;
-    let east = a.start("east", None).await;
-    let west = a.start("west", None).await;
+    // One clock for every node: the A holders' time passes when the test says so.
+    let clock = Clock::manual(now() * 1000);
+    let unit = a.start_with_clock("unit", clock.clone()).await;
+    let tower = a.start_with_clock("tower", clock.clone()).await;
+    let rider = a.start_with_clock("rider", clock.clone()).await;
+    let street = a.start_with_clock("street", clock.clone()).await;
+    let east = a.start_with_clock("east", clock.clone()).await;
+    let west = a.start_with_clock("west", clock.clone()).await;
     let all = [&unit, &tower, &rider, &street, &east, &west];
     for n in all {
         eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
@@ -123,7 +126,7 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
         .ok_post(
             "/api/v1/emergencies",
             json!({ "title": "暴雨内涝转移群众", "description": "低洼平房住户转移至社区党群服务中心",
-                    "posts": posts, "answer_within_secs": 4 }),
+                    "posts": posts, "answer_within_secs": 60 }),
         )
         .await;
     let id = declared["id"].as_str().unwrap().to_owned();
@@ -175,6 +178,14 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
         )
         .await;
 
+    // Nobody else is called while the A holders' time runs.
+    clock.advance_ms(50_000);
+    tokio::time::sleep(std::time::Duration::from_secs(3)).await; // a timer tick at every home
+    for (home, member) in [(&unit, &u_spare), (&tower, &t_spare), (&rider, &r_spare)] {
+        assert!(calls_of(home, member).await.is_empty(), "a B holder called early");
+    }
+    clock.advance_ms(11_000);
+
     // Past the A holders' time, each home calls its spare members as B holders where none of
     // its A holders said yes: the tower and the riders for the medical post, the unit for the
     // listening post (its medic answered the other).
@@ -224,7 +235,7 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
         .map(|v| v["home_org"].as_str().unwrap())
         .collect();
     assert_eq!(homes.len(), 3, "{homes:?}");
-    assert!(medic["seconds_to_fill"].as_i64().unwrap() >= 4, "{medic}");
+    assert!(medic["seconds_to_fill"].as_i64().unwrap() >= 60, "{medic}");
     assert_eq!(filled["posts"][1]["volunteers"][0]["role"], "B");
     assert_eq!(
         filled["posts"][1]["volunteers"][0]["display_name"],
@@ -330,6 +341,23 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
         )
         .await;
     assert_eq!(s, 409, "too late: {v}");
+    // A yes sent anyway after the close is refused by the community.
+    let late = tongxin_tests::member_at(&tower.org_id, &east.org_id, Uuid::now_v7());
+    send_unchecked(&tower, &east, vol(late, emergency, medic_uuid)).await;
+    eventually(15, "a late volunteer refused", || async {
+        rejected_codes(&east)
+            .await
+            .contains(&"emergency_closed".to_owned())
+            .then_some(())
+    })
+    .await;
+    assert_eq!(
+        board(&east, &id).await["posts"][0]["volunteers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        3
+    );
 
     for n in [unit, tower, rider, street, east, west] {
         n.stop().await;

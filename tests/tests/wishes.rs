@@ -292,6 +292,18 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
             .contains("难事不出镇街"),
         "{v}"
     );
+    // Another community may still offer its help: its claim waits for the owner.
+    west.ok_post(
+        &format!("/api/v1/needs/{}/{third_id}/claims", east.org_id),
+        json!({ "note": "我社区也可派人" }),
+    )
+    .await;
+    eventually(15, "the other community's claim at the owner", || async {
+        items(&east.get("/api/v1/claims").await).into_iter().find(|c| {
+            c["need_id"] == third_id.as_str() && c["claimant_org"] == west.org_id.as_str()
+        })
+    })
+    .await;
     let taken = street
         .ok_post(
             &format!("/api/v1/needs/{}/{third_id}/claims", east.org_id),
@@ -325,7 +337,14 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
     eventually(15, "confirmed at the street", || async {
         claim_at(&street, &third_id)
             .await
-            .filter(|c| c["status"] == "confirmed")
+            .filter(|c| c["status"] == "confirmed" && c["contact_address"].is_null())
+    })
+    .await;
+    // The need met, the other community's claim that was never accepted ends declined.
+    eventually(15, "the other claim declined", || async {
+        claim_at(&west, &third_id)
+            .await
+            .filter(|c| c["status"] == "declined")
     })
     .await;
 
@@ -386,6 +405,34 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
         },
     )
     .await;
+    // West fulfils a need of its own, naming the unit's claim on east's wish: its own need is
+    // fulfilled, the unit's claim is not touched.
+    let own = west
+        .ok_post(
+            "/api/v1/needs",
+            json!({ "title": "社区活动室桌椅", "level": "community" }),
+        )
+        .await;
+    let own_id: Uuid = own["id"].as_str().unwrap().parse().unwrap();
+    eventually(15, "west's need at the unit", || {
+        need_at(&unit, own["id"].as_str().unwrap())
+    })
+    .await;
+    broadcast_unchecked(
+        &west,
+        NeedFulfilled {
+            need_id: own_id,
+            claim_id: Some(fresh),
+            summary: None,
+        },
+    )
+    .await;
+    eventually(15, "west's need fulfilled at the unit", || async {
+        need_at(&unit, own["id"].as_str().unwrap())
+            .await
+            .filter(|n| n["status"] == "fulfilled")
+    })
+    .await;
     eventually(15, "the forgeries refused", || async {
         let (at_east, at_street, at_unit) = (
             rejected_codes(&east).await,
@@ -407,7 +454,9 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
     for n in [unit, east, west, street] {
         n.stop().await;
     }
-    // The name stays in the community; the address reached only the two accepted claimants.
+    // The name stays in the community. The address reached only the two accepted claimants
+    // (whose claim rows forgot it; the signed message that carried it stays in their message
+    // archive, as every received message does).
     assert!(
         Stored::read(&a.org("east").dir).holds(NAME),
         "the scan finds what is there"

@@ -192,6 +192,12 @@ pub(crate) fn publish_for(
     i: NewNeed,
     beneficiary: Option<(String, String)>,
 ) -> Result<NeedRow, ActionError> {
+    let now_s = actor.now_ms / 1000;
+    if let Some(due) = i.due
+        && !(now_s < due && due <= now_s + crate::config::MAX_DEADLINE_SECS)
+    {
+        return Err(Invalid::field("due", "must lie ahead, within a year").into());
+    }
     let need = checked(NeedPublished {
         need_id: i.need_id.unwrap_or_else(Uuid::now_v7),
         title: i.title,
@@ -204,7 +210,7 @@ pub(crate) fn publish_for(
         quantity: i.quantity.unwrap_or(1),
         due: Some(
             i.due
-                .unwrap_or(actor.now_ms / 1000 + actor.deadlines.secs(i.level)),
+                .unwrap_or(now_s + actor.deadlines.secs(i.level)),
         ),
         external_ref: i.external_ref,
     })?;

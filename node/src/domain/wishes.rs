@@ -53,9 +53,11 @@ pub fn record(
     let h = ledger::find_household(conn, &household_id.to_string())?
         .ok_or_else(|| Invalid::NotFound(format!("household {household_id}")))?;
     let phone = h.phone.as_deref();
+    let external_ref = w.external_ref.as_ref().map(|r| r.as_str()).unwrap_or_default();
     for (field, text) in [
         ("title", w.title.as_str()),
         ("description", w.description.as_str()),
+        ("external_ref", external_ref),
     ] {
         if names_the_household(text, &h.name, &h.address, phone) {
             return Err(Invalid::field(
@@ -65,6 +67,14 @@ pub fn record(
             )
             .into());
         }
+    }
+    // How to address the person reaches the claimant: a 称呼 such as 王奶奶, not the name.
+    if names_the_household(w.addressee.as_str(), &h.name, "", None) {
+        return Err(Invalid::field(
+            "addressee",
+            "is how the claimant addresses the person (e.g. 王奶奶), not their full name",
+        )
+        .into());
     }
     let grid = match h.grid.as_deref().map(Text::new).transpose() {
         Ok(g) => g,

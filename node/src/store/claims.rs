@@ -144,6 +144,42 @@ pub fn set_contact(
     Ok(())
 }
 
+/// A fulfilled need ends every claim on it (of `claimant`'s only, with `Some`): those under way
+/// are confirmed, pending ones declined; how to reach the person is forgotten.
+pub fn end_all(
+    conn: &mut AnyConnection,
+    need_org: &str,
+    need_id: &str,
+    claimant: Option<&str>,
+) -> StoreResult<()> {
+    let on_need = || {
+        let mut q = claims::table
+            .filter(claims::need_org.eq(need_org).and(claims::need_id.eq(need_id)))
+            .into_boxed();
+        if let Some(c) = claimant {
+            q = q.filter(claims::claimant_org.eq(c.to_owned()));
+        }
+        q.select((claims::claimant_org, claims::id, claims::status))
+    };
+    let rows: Vec<(String, String, ClaimStatus)> = on_need().load(conn)?;
+    for (claimant, id, status) in rows {
+        let ended = match status {
+            ClaimStatus::Accepted | ClaimStatus::Done => ClaimStatus::Confirmed,
+            ClaimStatus::Pending => ClaimStatus::Declined,
+            _ => status,
+        };
+        diesel::update(claims::table.find((&claimant, &id)))
+            .set((
+                claims::status.eq(ended),
+                claims::contact_addressee.eq(None::<String>),
+                claims::contact_address.eq(None::<String>),
+                claims::contact_phone.eq(None::<String>),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Claims this organisation made or received.
 pub fn list(conn: &mut AnyConnection, org: &str) -> StoreResult<Vec<ClaimRow>> {
     Ok(claims::table

@@ -64,9 +64,18 @@ pub fn with_id(conn: &mut AnyConnection, id: &str) -> StoreResult<Vec<NeedRow>> 
     Ok(needs::table.filter(needs::id.eq(id)).load(conn)?)
 }
 
-/// `org`'s open needs whose deadline passed before `now_s` and that it is still responsible
-/// for, below the street level: those that escalate by themselves.
+/// `org`'s open needs whose deadline passed before `now_s`, that it is still responsible for
+/// and that no claim is under way on: those that go up by themselves (a grid's need to the
+/// community; a community's, only if `org` is a community, to its street).
 pub fn overdue(conn: &mut AnyConnection, org: &str, now_s: i64) -> StoreResult<Vec<NeedRow>> {
+    use super::schema::claims;
+    use crate::domain::status::ClaimStatus;
+    let under_way = claims::table.filter(
+        claims::need_org
+            .eq(needs::org_id)
+            .and(claims::need_id.eq(needs::id))
+            .and(claims::status.eq_any([ClaimStatus::Accepted, ClaimStatus::Done])),
+    );
     Ok(needs::table
         .filter(
             needs::status
@@ -74,7 +83,12 @@ pub fn overdue(conn: &mut AnyConnection, org: &str, now_s: i64) -> StoreResult<V
                 .and(needs::due.lt(now_s))
                 .and(needs::org_id.eq(org))
                 .and(needs::responsible_org.eq(org))
-                .and(needs::level.ne("street")),
+                .and(
+                    needs::level
+                        .eq("grid")
+                        .or(needs::level.eq("community").and(needs::org_kind.eq("community"))),
+                )
+                .and(diesel::dsl::not(diesel::dsl::exists(under_way))),
         )
         .order(needs::due.asc())
         .limit(100)
