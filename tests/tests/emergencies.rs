@@ -8,6 +8,7 @@
 
 use serde_json::{Value, json};
 use tongxin_node::clock::Clock;
+use tongxin_schema::envelope::{Audience, Message};
 use tongxin_schema::OrgKind;
 use tongxin_schema::v1::bodies::{EmergencyDeclared, EmergencyPost, EmergencyVolunteered};
 use tongxin_schema::v1::taxonomy::PostRole;
@@ -293,6 +294,41 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
         },
     )
     .await;
+    // A co-building unit may not declare an emergency at all: signed with its own key and
+    // published as its broker user, the declaration is refused on the wire.
+    let by_unit = Message::new(
+        unit.org_id.clone(),
+        Audience::All,
+        1,
+        now(),
+        EmergencyDeclared {
+            emergency_id: Uuid::now_v7(),
+            title: Text::new("共建单位伪造的急时").unwrap(),
+            description: Text::new("").unwrap(),
+            communities: vec![east.org_id.clone()],
+            grids: vec![],
+            posts: vec![EmergencyPost {
+                post_id: Uuid::now_v7(),
+                title: Text::new("值守").unwrap(),
+                headcount: 1,
+                skills: vec![],
+            }],
+            starts_at: now(),
+            answer_within_secs: 60,
+        }
+        .into(),
+    );
+    let jws = unit.node.signer.sign(&by_unit).unwrap();
+    publish_raw(
+        &a.vhost,
+        unit.org_id.as_str(),
+        &a.broker_password,
+        &format!("org.{}.emergency.declared", east.org_id),
+        jws.as_bytes(),
+        node_props("by-unit", "emergency.declared", Some(unit.org_id.as_str())),
+    )
+    .await
+    .unwrap();
     eventually(15, "the forgeries refused", || async {
         let at_east = rejected_codes(&east).await;
         let at_unit = rejected_codes(&unit).await;

@@ -237,7 +237,7 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
     // A third wish nobody takes: past the grid's deadline it goes to the community, past the
     // community's to the street, and every node sees it there.
     let mut late = wish("陪同老人去医院复查");
-    late["due"] = json!(now() + 1);
+    late["due"] = json!(now() + 3);
     late["external_ref"] = json!("12345-20261203-0042");
     let third = east.ok_post(&wishes, late).await;
     let third_id = third["id"].as_str().unwrap().to_owned();
