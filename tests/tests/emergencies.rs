@@ -338,6 +338,7 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
             "unknown_emergency",
             "unknown_post",
             "bad_area",
+            "not_permitted",
         ]
         .iter()
         .all(|c| at_east.contains(&(*c).to_owned()))
