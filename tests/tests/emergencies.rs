@@ -8,8 +8,8 @@
 
 use serde_json::{Value, json};
 use tongxin_node::clock::Clock;
-use tongxin_schema::envelope::{Audience, Message};
 use tongxin_schema::OrgKind;
+use tongxin_schema::envelope::{Audience, Message};
 use tongxin_schema::v1::bodies::{EmergencyDeclared, EmergencyPost, EmergencyVolunteered};
 use tongxin_schema::v1::taxonomy::PostRole;
 use tongxin_schema::v1::text::Text;
@@ -183,7 +183,10 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
     clock.advance_ms(50_000);
     tokio::time::sleep(std::time::Duration::from_secs(3)).await; // a timer tick at every home
     for (home, member) in [(&unit, &u_spare), (&tower, &t_spare), (&rider, &r_spare)] {
-        assert!(calls_of(home, member).await.is_empty(), "a B holder called early");
+        assert!(
+            calls_of(home, member).await.is_empty(),
+            "a B holder called early"
+        );
     }
     clock.advance_ms(11_000);
 
@@ -315,8 +318,7 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
             }],
             starts_at: now(),
             answer_within_secs: 60,
-        }
-        .into(),
+        },
     );
     let jws = unit.node.signer.sign(&by_unit).unwrap();
     publish_raw(

@@ -21,6 +21,7 @@ use crate::on_inner;
 use crate::store::activities::{ActivityRow, CheckinRow, SignupRow};
 use crate::store::agreements::AgreementRow;
 use crate::store::claims::ClaimRow;
+use crate::store::emergencies::{CallRow, EmergencyRow, VolunteerRow};
 use crate::store::inbound::{Deferred, EffectsRow, HeldRow, InStream, ReceivedRow, Rejected};
 use crate::store::members::{MemberKeyRow, MemberRow};
 use crate::store::needs::NeedRow;
@@ -29,10 +30,10 @@ use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::pairings::{HouseholdRow, PairingRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
-    activities, agreements, checkins, claims, deferred, effects, feedback, held, households,
-    in_streams, invitations, member_key, member_signins, members, needs, offers, out_streams,
-    outbox, pairings, received, rejected, reports, service_logs, signups, team_members, teams,
-    trust, users,
+    activities, agreements, checkins, claims, deferred, effects, emergencies, emergency_calls,
+    emergency_volunteers, feedback, held, households, in_streams, invitations, member_key,
+    member_signins, members, needs, offers, out_streams, outbox, pairings, received, rejected,
+    reports, service_logs, signups, team_members, teams, trust, users,
 };
 use crate::store::services::{FeedbackRow, ServiceLogRow};
 use crate::store::signins::SigninRow;
@@ -46,7 +47,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 28] = [
+pub const TABLES: [&str; 31] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -75,6 +76,9 @@ pub const TABLES: [&str; 28] = [
     "teams",
     "team_members",
     "invitations",
+    "emergencies",
+    "emergency_calls",
+    "emergency_volunteers",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -307,6 +311,9 @@ fn copy_all(
         copy_table!(src, dst, teams, TeamRow),
         copy_table!(src, dst, team_members, TeamMemberRow),
         copy_table!(src, dst, invitations, InvitationRow),
+        copy_table!(src, dst, emergencies, EmergencyRow),
+        copy_table!(src, dst, emergency_calls, CallRow),
+        copy_table!(src, dst, emergency_volunteers, VolunteerRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -418,6 +425,15 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
             team_members::table.count().get_result(conn)?,
         ),
         ("invitations", invitations::table.count().get_result(conn)?),
+        ("emergencies", emergencies::table.count().get_result(conn)?),
+        (
+            "emergency_calls",
+            emergency_calls::table.count().get_result(conn)?,
+        ),
+        (
+            "emergency_volunteers",
+            emergency_volunteers::table.count().get_result(conn)?,
+        ),
     ])
 }
 

@@ -208,10 +208,7 @@ pub(crate) fn publish_for(
         wanted: i.wanted,
         skills: i.skills,
         quantity: i.quantity.unwrap_or(1),
-        due: Some(
-            i.due
-                .unwrap_or(now_s + actor.deadlines.secs(i.level)),
-        ),
+        due: Some(i.due.unwrap_or(now_s + actor.deadlines.secs(i.level))),
         external_ref: i.external_ref,
     })?;
     if let Some(old) = rows::find(conn, actor.org().as_str(), &need.need_id.to_string())?
@@ -378,6 +375,17 @@ pub fn decide(
     if need.status != NeedStatus::Open {
         return Err(Invalid::Conflict(format!("need {need_id} is {}", need.status)).into());
     }
+    // A person's address goes to one claimant at a time.
+    if d.accepted
+        && need.household_id.is_some()
+        && let Some(other) = claims::under_way(conn, me, &need.id)?.into_iter().next()
+    {
+        return Err(Invalid::Conflict(format!(
+            "claim {} of {} is already under way on this wish: reopen it first",
+            other.id, other.claimant_org
+        ))
+        .into());
+    }
     let contact = if d.accepted {
         contact_for(conn, &need)?
     } else {
@@ -445,12 +453,12 @@ impl Receive for NeedClaimDecided {
             )
             .into());
         };
-        if claim.need_org != from.org.as_str() {
+        if claim.need_org != from.org.as_str() || claim.need_id != self.need_id.to_string() {
             return Ok(Refusal::new(
                 "not_owner",
                 format!(
-                    "claim {claim_id} is on a need of {}, not {}",
-                    claim.need_org, from.org
+                    "claim {claim_id} is not on need {} of {}",
+                    self.need_id, from.org
                 ),
             )
             .into());
@@ -491,7 +499,11 @@ pub fn accept_if_responsible(
     let Some(need) = rows::find(conn, actor.org().as_str(), &c.need_id.to_string())? else {
         return Ok(false);
     };
-    if need.responsible_org != claimant.as_str() || need.responsible_org == need.org_id {
+    if need.responsible_org != claimant.as_str()
+        || need.responsible_org == need.org_id
+        || need.status != NeedStatus::Open
+        || !claims::under_way(conn, actor.org().as_str(), &need.id)?.is_empty()
+    {
         return Ok(false);
     }
     let note = Text::new("已上报贵单位，由贵单位接办").ok();
@@ -581,6 +593,13 @@ impl Receive for NeedDone {
                 format!("claim {claim_id} is {}", claim.status),
             )
             .into());
+        }
+        if let Some(n) = rows::find(conn, from.me.as_str(), &claim.need_id)?
+            && n.status != NeedStatus::Open
+        {
+            return Ok(
+                Refusal::new("need_closed", format!("need {} is {}", n.id, n.status)).into(),
+            );
         }
         claims::set_done(
             conn,
@@ -688,20 +707,19 @@ pub fn fulfil(
     if need.status == NeedStatus::Fulfilled {
         return Err(Invalid::Conflict(format!("need {need_id} is already fulfilled")).into());
     }
-    if let Some(claim_id) = f.claim_id {
-        let under_way = claims::under_way(conn, me, &need.id)?
-            .into_iter()
-            .find(|c| c.id == claim_id.to_string());
-        let Some(c) = under_way else {
-            return Err(Invalid::field(
-                "claim_id",
-                "not an accepted claim on this need, nor one reported done",
-            )
-            .into());
-        };
-        // Confirmed with the person it was for (确认办结).
-        claims::set_status(conn, &c.claimant_org, &c.id, ClaimStatus::Confirmed)?;
+    if let Some(claim_id) = f.claim_id
+        && !claims::under_way(conn, me, &need.id)?
+            .iter()
+            .any(|c| c.id == claim_id.to_string())
+    {
+        return Err(Invalid::field(
+            "claim_id",
+            "not an accepted claim on this need, nor one reported done",
+        )
+        .into());
     }
+    // 确认办结: every claim on the need ends (PROTOCOL.md `need.fulfilled`).
+    claims::end_all(conn, me, &need.id, None)?;
     let summary = f.summary.as_ref().map(|s| s.to_string());
     rows::set_status(
         conn,
@@ -748,16 +766,8 @@ impl Receive for NeedFulfilled {
             self.summary.as_ref().map(|s| s.as_str()),
             from.at_ms,
         )?;
-        // Our claim that met it is confirmed; the contact is no longer needed.
-        if let Some(claim_id) = self.claim_id.map(|c| c.to_string())
-            && let Some(c) = claims::find(conn, from.me.as_str(), &claim_id)?
-            && c.need_org == from.org.as_str()
-            && c.need_id == need_id
-            && matches!(c.status, ClaimStatus::Accepted | ClaimStatus::Done)
-        {
-            claims::set_status(conn, from.me.as_str(), &claim_id, ClaimStatus::Confirmed)?;
-            claims::set_contact(conn, from.me.as_str(), &claim_id, None)?;
-        }
+        // Our claims on it end too; the contact is no longer needed.
+        claims::end_all(conn, from.org.as_str(), &need_id, Some(from.me.as_str()))?;
         Ok(Outcome::Applied)
     }
 }
@@ -780,6 +790,13 @@ pub fn escalate(
     let need = our_need(conn, actor, need_id)?;
     if need.status != NeedStatus::Open {
         return Err(Invalid::Conflict(format!("need {need_id} is {}", need.status)).into());
+    }
+    if let Some(c) = claims::under_way(conn, actor.org().as_str(), &need.id)?.first() {
+        return Err(Invalid::Conflict(format!(
+            "claim {} of {} is under way on need {need_id}: confirm or reopen it first",
+            c.id, c.claimant_org
+        ))
+        .into());
     }
     to_street(conn, actor, need, e.reason)
 }
@@ -845,7 +862,25 @@ fn to_street(
     need.status_note = reason;
     need.due = body.due;
     need.updated_ms = actor.now_ms;
+    let street = body.to_org.clone();
     outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::All, body)?;
+    // A claim the street made before is now its taking over.
+    if let Some(c) = claims::standing(conn, street.as_str(), actor.org().as_str(), &need.id)?
+        && c.status == ClaimStatus::Pending
+        && let Ok(claim_id) = c.id.parse()
+    {
+        let note = Text::new("已上报贵单位，由贵单位接办").ok();
+        decide(
+            conn,
+            actor,
+            &street,
+            claim_id,
+            Decision {
+                accepted: true,
+                note,
+            },
+        )?;
+    }
     Ok(need)
 }
 
@@ -854,40 +889,43 @@ fn to_street(
 /// community level), community → our parent street (`need.escalated`), each with the next
 /// level's deadline. Returns how many went up. A need with no parent street to go to stays.
 pub fn escalate_overdue(conn: &mut AnyConnection, actor: &Actor) -> Result<usize, ActionError> {
-    let me = actor.org().as_str();
-    let now_s = actor.now_ms / 1000;
     let mut raised = 0;
-    for need in rows::overdue(conn, me, now_s)? {
-        if !claims::under_way(conn, me, &need.id)?.is_empty() {
-            continue;
-        }
-        match need.level.parse::<NeedLevel>() {
-            Ok(NeedLevel::Grid) => {
-                let mut body = body_of(&need)?;
-                body.level = NeedLevel::Community;
-                body.due = Some(now_s + actor.deadlines.secs(NeedLevel::Community));
-                let body = checked(body)?;
-                upsert(
-                    conn,
-                    row(actor.org(), actor.signer.kind(), &body, actor.now_ms),
-                )?;
-                outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::All, body)?;
-                raised += 1;
+    for need in rows::overdue(conn, actor.org().as_str(), actor.now_ms / 1000)? {
+        let id = need.id.clone();
+        match raise(conn, actor, need) {
+            Ok(up) => raised += usize::from(up),
+            // One need that cannot go up (a roster without its street) does not stop the rest.
+            Err(ActionError::Invalid(e)) => {
+                tracing::warn!(need_id = %id, error = %e, "a need past its deadline cannot go up");
             }
-            Ok(NeedLevel::Community) => {
-                let parent = actor.roster.org(actor.org()).and_then(|o| o.parent.clone());
-                // Only a community has a street above it (§6.1 `need.escalated`).
-                if parent.is_none() || actor.signer.kind() != OrgKind::Community {
-                    continue;
-                }
-                let reason = Text::new("到期未办结，按时限自动上报").ok();
-                to_street(conn, actor, need, reason)?;
-                raised += 1;
-            }
-            _ => {}
+            Err(e) => return Err(e),
         }
     }
     Ok(raised)
+}
+
+/// One overdue need up a level; whether it went.
+fn raise(conn: &mut AnyConnection, actor: &Actor, need: NeedRow) -> Result<bool, ActionError> {
+    match need.level.parse::<NeedLevel>() {
+        Ok(NeedLevel::Grid) => {
+            let mut body = body_of(&need)?;
+            body.level = NeedLevel::Community;
+            body.due = Some(actor.now_ms / 1000 + actor.deadlines.secs(NeedLevel::Community));
+            let body = checked(body)?;
+            upsert(
+                conn,
+                row(actor.org(), actor.signer.kind(), &body, actor.now_ms),
+            )?;
+            outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::All, body)?;
+            Ok(true)
+        }
+        Ok(NeedLevel::Community) => {
+            let reason = Text::new("到期未办结，按时限自动上报").ok();
+            to_street(conn, actor, need, reason)?;
+            Ok(true)
+        }
+        _ => Ok(false),
+    }
 }
 
 fn check_escalation(roster: &Roster, from: &OrgId, e: &NeedEscalated) -> Result<(), Refusal> {

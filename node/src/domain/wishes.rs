@@ -53,7 +53,11 @@ pub fn record(
     let h = ledger::find_household(conn, &household_id.to_string())?
         .ok_or_else(|| Invalid::NotFound(format!("household {household_id}")))?;
     let phone = h.phone.as_deref();
-    let external_ref = w.external_ref.as_ref().map(|r| r.as_str()).unwrap_or_default();
+    let external_ref = w
+        .external_ref
+        .as_ref()
+        .map(|r| r.as_str())
+        .unwrap_or_default();
     for (field, text) in [
         ("title", w.title.as_str()),
         ("description", w.description.as_str()),

@@ -154,7 +154,11 @@ pub fn end_all(
 ) -> StoreResult<()> {
     let on_need = || {
         let mut q = claims::table
-            .filter(claims::need_org.eq(need_org).and(claims::need_id.eq(need_id)))
+            .filter(
+                claims::need_org
+                    .eq(need_org)
+                    .and(claims::need_id.eq(need_id)),
+            )
             .into_boxed();
         if let Some(c) = claimant {
             q = q.filter(claims::claimant_org.eq(c.to_owned()));

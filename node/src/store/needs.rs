@@ -84,9 +84,9 @@ pub fn overdue(conn: &mut AnyConnection, org: &str, now_s: i64) -> StoreResult<V
                 .and(needs::org_id.eq(org))
                 .and(needs::responsible_org.eq(org))
                 .and(
-                    needs::level
-                        .eq("grid")
-                        .or(needs::level.eq("community").and(needs::org_kind.eq("community"))),
+                    needs::level.eq("grid").or(needs::level
+                        .eq("community")
+                        .and(needs::org_kind.eq("community"))),
                 )
                 .and(diesel::dsl::not(diesel::dsl::exists(under_way))),
         )

@@ -459,3 +459,6 @@ diesel::table! {
         received_ms -> BigInt,
     }
 }
+
+// The sweep of overdue needs looks for claims under way on each (store::needs::overdue).
+diesel::allow_tables_to_appear_in_same_query!(needs, claims);
