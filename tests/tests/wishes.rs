@@ -3,14 +3,18 @@
 //! to reach the person only once the community accepts, reports it done, and the community
 //! confirms it (or reopens another). A wish nobody takes goes up by its deadlines, grid →
 //! community → the street, with no one touching it; the street takes it over and the
-//! community confirms. Forged messages are refused and change nothing, and the beneficiary's
+//! community confirms. Forged messages (a claim on a confirmed wish, work reported on a claim
+//! never accepted, escalations, confirmations and reopenings by an organisation that does not
+//! own the need) are refused and change nothing, and the beneficiary's
 //! name is on the community's disk only, the address only where an accepted claimant needs it.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
 use serde_json::{Value, json};
 use tongxin_node::config::Config;
 use tongxin_schema::OrgKind;
-use tongxin_schema::v1::bodies::{NeedDone, NeedEscalated, NeedFulfilled, NeedReopened};
+use tongxin_schema::v1::bodies::{
+    NeedClaimed, NeedDone, NeedEscalated, NeedFulfilled, NeedReopened,
+};
 use tongxin_schema::v1::taxonomy::NeedLevel;
 use tongxin_tests::*;
 use uuid::Uuid;
@@ -377,6 +381,19 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
         },
     )
     .await;
+    // A claim on the wish already confirmed: closed.
+    let closed_claim = Uuid::now_v7();
+    send_unchecked(
+        &unit,
+        &east,
+        NeedClaimed {
+            claim_id: closed_claim,
+            need_id: first_id.parse().unwrap(),
+            offer_id: None,
+            note: None,
+        },
+    )
+    .await;
     broadcast_unchecked(
         &west,
         NeedEscalated {
@@ -442,6 +459,7 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
             rejected_codes(&unit).await,
         );
         (at_east.contains(&"not_accepted".to_owned())
+            && at_east.contains(&"need_closed".to_owned())
             && at_street.contains(&"unknown_need".to_owned())
             && at_unit.contains(&"unknown_need".to_owned())
             && at_unit.contains(&"not_owner".to_owned()))
@@ -449,6 +467,12 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
     })
     .await;
     assert_eq!(claim_by_id(&east, &fresh).await["status"], "pending");
+    assert!(
+        !items(&east.get("/api/v1/claims").await)
+            .iter()
+            .any(|c| c["id"] == closed_claim.to_string()),
+        "a claim on a closed wish was kept"
+    );
     assert_eq!(claim_by_id(&unit, &fresh).await["status"], "pending");
     assert_eq!(need_at(&street, &second_id).await.unwrap()["level"], "grid");
     assert_eq!(need_at(&unit, &second_id).await.unwrap()["status"], "open");
