@@ -147,7 +147,6 @@ mod tests {
     fn data_keys() -> BTreeSet<String> {
         let ui = crate::http::ui::CATEGORIES
             .iter()
-            .chain(crate::http::ui::LEVELS.iter())
             .chain(crate::http::ui::STATUSES.iter())
             .chain(tongxin_schema::OrgKind::NAMES.iter());
         ui.map(|k| (*k).to_owned())
@@ -164,6 +163,7 @@ mod tests {
             )
             .chain(["dry-run", "all", "skip-invalid"].map(|m| format!("mode-{m}")))
             .chain(["A", "B"].map(|r| format!("emergency-role-{r}")))
+            .chain(crate::http::ui::LEVELS.map(|l| format!("level-{l}")))
             .chain(
                 tongxin_schema::v1::taxonomy::MicroWishCategory::ALL
                     .iter()

@@ -551,3 +551,8 @@ emergency-declare = Declare an emergency
 emergency-title_hint = e.g. moving residents out of flooded homes
 emergency-answer_within = A holders' time to answer
 emergency-calls-mine = Emergency calls
+
+## Need levels
+level-grid = Grid
+level-community = Community
+level-street = Street

@@ -551,3 +551,8 @@ emergency-declare = 宣布急时
 emergency-title_hint = 如：暴雨内涝转移群众
 emergency-answer_within = A角应答时限
 emergency-calls-mine = 急时召集
+
+## Need levels (小事不出网格、大事不出村居、难事不出镇街)
+level-grid = 网格
+level-community = 社区
+level-street = 街道
