@@ -42,6 +42,25 @@ async fn calls_of(home: &RunningNode, member: &str) -> Vec<Value> {
         .collect()
 }
 
+/// An emergency with one post, declared for `community`'s area, for a forger to send.
+fn forged_declaration(title: &str, community: &tongxin_schema::OrgId) -> EmergencyDeclared {
+    EmergencyDeclared {
+        emergency_id: Uuid::now_v7(),
+        title: Text::new(title).unwrap(),
+        description: Text::new("").unwrap(),
+        communities: vec![community.clone()],
+        grids: vec![],
+        posts: vec![EmergencyPost {
+            post_id: Uuid::now_v7(),
+            title: Text::new("值守").unwrap(),
+            headcount: 1,
+            skills: vec![],
+        }],
+        starts_at: now(),
+        answer_within_secs: 60,
+    }
+}
+
 async fn board(node: &RunningNode, id: &str) -> Value {
     items(&node.get("/api/v1/emergencies").await)
         .into_iter()
@@ -278,25 +297,7 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
     send_unchecked(&unit, &east, vol(u_ref.clone(), emergency, medic_uuid)).await;
     send_unchecked(&unit, &east, vol(u_ref.clone(), Uuid::now_v7(), medic_uuid)).await;
     send_unchecked(&unit, &east, vol(u_ref.clone(), emergency, Uuid::now_v7())).await;
-    broadcast_unchecked(
-        &west,
-        EmergencyDeclared {
-            emergency_id: Uuid::now_v7(),
-            title: Text::new("伪造的急时").unwrap(),
-            description: Text::new("").unwrap(),
-            communities: vec![east.org_id.clone()],
-            grids: vec![],
-            posts: vec![EmergencyPost {
-                post_id: Uuid::now_v7(),
-                title: Text::new("值守").unwrap(),
-                headcount: 1,
-                skills: vec![],
-            }],
-            starts_at: now(),
-            answer_within_secs: 60,
-        },
-    )
-    .await;
+    broadcast_unchecked(&west, forged_declaration("伪造的急时", &east.org_id)).await;
     // A co-building unit may not declare an emergency at all: signed with its own key and
     // published as its broker user, the declaration is refused on the wire.
     let by_unit = Message::new(
@@ -304,21 +305,7 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
         Audience::All,
         1,
         now(),
-        EmergencyDeclared {
-            emergency_id: Uuid::now_v7(),
-            title: Text::new("共建单位伪造的急时").unwrap(),
-            description: Text::new("").unwrap(),
-            communities: vec![east.org_id.clone()],
-            grids: vec![],
-            posts: vec![EmergencyPost {
-                post_id: Uuid::now_v7(),
-                title: Text::new("值守").unwrap(),
-                headcount: 1,
-                skills: vec![],
-            }],
-            starts_at: now(),
-            answer_within_secs: 60,
-        },
+        forged_declaration("共建单位伪造的急时", &east.org_id),
     );
     let jws = unit.node.signer.sign(&by_unit).unwrap();
     publish_raw(

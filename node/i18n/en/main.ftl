@@ -556,3 +556,4 @@ emergency-calls-mine = Emergency calls
 level-grid = Grid
 level-community = Community
 level-street = Street
+claim-done_summary = What was done

@@ -556,3 +556,4 @@ emergency-calls-mine = 急时召集
 level-grid = 网格
 level-community = 社区
 level-street = 街道
+claim-done_summary = 办理情况

@@ -442,27 +442,38 @@ fn contact_for(conn: &mut AnyConnection, need: &NeedRow) -> Result<Option<Contac
     }))
 }
 
+/// The claim `claim_id` we made on the sender's need `need_id`, which a message from the
+/// need's owner answers: refused `unknown_claim` if we made none, `not_owner` if it is on
+/// another need or another organisation's.
+fn claim_of_ours(
+    conn: &mut AnyConnection,
+    from: &Sender<'_>,
+    claim_id: &str,
+    need_id: Uuid,
+) -> StoreResult<Result<ClaimRow, Refusal>> {
+    let Some(claim) = claims::find(conn, from.me.as_str(), claim_id)? else {
+        return Ok(Err(Refusal::new(
+            "unknown_claim",
+            format!("{} made no claim {claim_id}", from.me),
+        )));
+    };
+    if claim.need_org != from.org.as_str() || claim.need_id != need_id.to_string() {
+        return Ok(Err(Refusal::new(
+            "not_owner",
+            format!("claim {claim_id} is not on need {need_id} of {}", from.org),
+        )));
+    }
+    Ok(Ok(claim))
+}
+
 /// The owner of a need we claimed has decided.
 impl Receive for NeedClaimDecided {
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
         let claim_id = self.claim_id.to_string();
-        let Some(claim) = claims::find(conn, from.me.as_str(), &claim_id)? else {
-            return Ok(Refusal::new(
-                "unknown_claim",
-                format!("{} made no claim {claim_id}", from.me),
-            )
-            .into());
+        let claim = match claim_of_ours(conn, from, &claim_id, self.need_id)? {
+            Ok(c) => c,
+            Err(r) => return Ok(r.into()),
         };
-        if claim.need_org != from.org.as_str() || claim.need_id != self.need_id.to_string() {
-            return Ok(Refusal::new(
-                "not_owner",
-                format!(
-                    "claim {claim_id} is not on need {} of {}",
-                    self.need_id, from.org
-                ),
-            )
-            .into());
-        }
         if claim.status != ClaimStatus::Pending {
             return Ok(Refusal::new(
                 "already_decided",
@@ -570,23 +581,18 @@ pub fn report_done(
 impl Receive for NeedDone {
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
         let claim_id = self.claim_id.to_string();
-        let Some(claim) = claims::find(conn, from.org.as_str(), &claim_id)? else {
-            return Ok(Refusal::new(
-                "unknown_claim",
-                format!("{} made no claim {claim_id}", from.org),
-            )
-            .into());
-        };
-        if claim.need_org != from.me.as_str() || claim.need_id != self.need_id.to_string() {
+        let Some(claim) = claims::find(conn, from.org.as_str(), &claim_id)?
+            .filter(|c| c.need_org == from.me.as_str() && c.need_id == self.need_id.to_string())
+        else {
             return Ok(Refusal::new(
                 "unknown_claim",
                 format!(
-                    "claim {claim_id} is not on need {} of {}",
-                    self.need_id, from.me
+                    "{} made no claim {claim_id} on need {} of {}",
+                    from.org, self.need_id, from.me
                 ),
             )
             .into());
-        }
+        };
         if claim.status != ClaimStatus::Accepted {
             return Ok(Refusal::new(
                 "not_accepted",
@@ -665,23 +671,10 @@ pub fn reopen(
 impl Receive for NeedReopened {
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
         let claim_id = self.claim_id.to_string();
-        let Some(claim) = claims::find(conn, from.me.as_str(), &claim_id)? else {
-            return Ok(Refusal::new(
-                "unknown_claim",
-                format!("{} made no claim {claim_id}", from.me),
-            )
-            .into());
+        let claim = match claim_of_ours(conn, from, &claim_id, self.need_id)? {
+            Ok(c) => c,
+            Err(r) => return Ok(r.into()),
         };
-        if claim.need_org != from.org.as_str() || claim.need_id != self.need_id.to_string() {
-            return Ok(Refusal::new(
-                "not_owner",
-                format!(
-                    "claim {claim_id} is not on need {} of {}",
-                    self.need_id, from.org
-                ),
-            )
-            .into());
-        }
         if !matches!(claim.status, ClaimStatus::Accepted | ClaimStatus::Done) {
             return Ok(Refusal::new(
                 "not_accepted",

@@ -155,9 +155,21 @@ pub struct Calls {
 
 /// The calls of `member` (of every member with `None`), with their emergency and post.
 pub fn calls(conn: &mut AnyConnection, member: Option<&str>) -> StoreResult<Vec<CallView>> {
+    // Many calls share one emergency: each is read once.
+    let mut known: std::collections::HashMap<(String, String), Option<EmergencyRow>> =
+        std::collections::HashMap::new();
     let mut out = Vec::new();
     for c in rows::calls_of(conn, member)? {
-        let Some(e) = rows::find(conn, &c.declarer_org, &c.emergency_id)? else {
+        let key = (c.declarer_org.clone(), c.emergency_id.clone());
+        let e = match known.get(&key) {
+            Some(e) => e.clone(),
+            None => {
+                let e = rows::find(conn, &key.0, &key.1)?;
+                known.insert(key, e.clone());
+                e
+            }
+        };
+        let Some(e) = e else {
             continue;
         };
         let post_title = emergencies::posts_of(&e)
