@@ -382,6 +382,8 @@ pub fn cases(a: &TestAlliance) -> Vec<Case> {
         need_id: Uuid::from_u128(0x0192_f1a4_0000_7000_8000_0000_0000_0202),
         offer_id: Some(sample_offer().offer_id),
         note: None,
+        member: None,
+        display_name: None,
     };
     let direct = msg(
         street,

@@ -55,6 +55,9 @@ const API: &[(&str, &str, Access)] = &[
     ("POST", "/api/v1/needs/{id}/fulfil", Roles(ADMIN)),
     ("POST", "/api/v1/needs/{id}/escalate", Roles(ADMIN)),
     ("GET", "/api/v1/claims", Roles(ADMIN)),
+    ("POST", "/api/v1/me/needs/{org}/{id}/claims", Roles(MEMBER)),
+    ("GET", "/api/v1/me/claims", Roles(MEMBER)),
+    ("POST", "/api/v1/me/claims/{id}/done", Roles(MEMBER)),
     (
         "POST",
         "/api/v1/claims/{claimant}/{id}/decision",
@@ -130,6 +133,8 @@ const API: &[(&str, &str, Access)] = &[
     ),
     ("POST", "/api/v1/reports/{home}/{id}/feedback", Roles(ADMIN)),
     ("GET", "/api/v1/feedback", Roles(ADMIN)),
+    ("GET", "/api/v1/buildings", Roles(ADMIN)),
+    ("POST", "/api/v1/buildings", Roles(ADMIN)),
     ("GET", "/api/v1/households", Roles(ADMIN)),
     ("POST", "/api/v1/households", Roles(ADMIN)),
     ("POST", "/api/v1/households/{id}/pairings", Roles(ADMIN)),
@@ -278,6 +283,9 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/care/{id}/pair", Ui::Admin),
     ("POST", "/pairings/{id}/end", Ui::Admin),
     ("POST", "/care/{id}/wishes", Ui::Admin),
+    ("POST", "/care/buildings", Ui::Admin),
+    ("POST", "/me/needs/{org}/{id}/claim", Ui::Member),
+    ("POST", "/me/claims/{id}/done", Ui::Member),
     ("GET", "/emergencies", Ui::SignedIn),
     ("POST", "/emergencies", Ui::Admin),
     ("POST", "/emergencies/{id}/close", Ui::Admin),
@@ -363,7 +371,12 @@ fn api_body(path: &str) -> Value {
         "/api/v1/pairings/{id}/end" => json!({ "reason": "矩阵测试" }),
         "/api/v1/households/{id}/wishes" => json!({ "title": "矩阵测试心愿",
             "micro_wish": "elderly-over80", "addressee": "矩阵奶奶" }),
-        "/api/v1/claims/{id}/done" => json!({ "summary": "矩阵测试" }),
+        "/api/v1/claims/{id}/done" | "/api/v1/me/claims/{id}/done" => {
+            json!({ "summary": "矩阵测试" })
+        }
+        // No such need: admitted, then refused.
+        "/api/v1/me/needs/{org}/{id}/claims" => json!({ "note": "矩阵测试" }),
+        "/api/v1/buildings" => json!({ "name": "矩阵测试楼" }),
         "/api/v1/emergencies" => json!({ "title": "矩阵测试急时",
             "posts": [{ "title": "值守", "headcount": 1 }] }),
         "/api/v1/emergencies/{id}/close" => json!({ "summary": "矩阵测试" }),
@@ -457,7 +470,11 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
             ("micro_wish", "elderly-over80"),
             ("addressee", "矩阵奶奶"),
         ],
-        "/claims/{id}/done" | "/claims/{claimant}/{id}/confirm" => vec![],
+        "/claims/{id}/done" | "/claims/{claimant}/{id}/confirm" | "/me/claims/{id}/done" => {
+            vec![]
+        }
+        "/me/needs/{org}/{id}/claim" => vec![("share_name", "true")],
+        "/care/buildings" => vec![("name", "矩阵测试表单楼")],
         "/claims/{claimant}/{id}/reopen" => vec![("reason", "矩阵测试")],
         "/emergencies" => vec![
             ("title", "矩阵测试表单急时"),
@@ -501,6 +518,8 @@ fn positional_body(path: &str) -> Value {
                 "按位置",
                 null,
                 "13800000097",
+                null,
+                null,
                 null,
                 null,
                 null,
@@ -569,7 +588,20 @@ fn positional_body(path: &str) -> Value {
         "/api/v1/reports/{home}/{id}/feedback" => {
             json!([1_800_000_000, 1_800_086_400, "good", "按位置"])
         }
-        "/api/v1/households" => json!(["按位置 结对户", "按位置", "按位置", null, null, "按位置"]),
+        "/api/v1/households" => {
+            json!([
+                "按位置 结对户",
+                "按位置",
+                "按位置",
+                null,
+                null,
+                null,
+                "按位置"
+            ])
+        }
+        "/api/v1/buildings" => json!(["按位置楼", null, null]),
+        "/api/v1/me/needs/{org}/{id}/claims" => json!([null, true]),
+        "/api/v1/me/claims/{id}/done" => json!([null]),
         "/api/v1/households/{id}/pairings" => {
             json!(["matrix-home", "0192f1a4-0000-7000-8000-000000000001"])
         }
@@ -811,6 +843,17 @@ const WRONG_TYPES: &[(&str, &str, &str)] = &[
         "addressee",
     ),
     ("/api/v1/claims/{id}/done", r#"{"summary": []}"#, "summary"),
+    (
+        "/api/v1/me/claims/{id}/done",
+        r#"{"summary": 7}"#,
+        "summary",
+    ),
+    (
+        "/api/v1/me/needs/{org}/{id}/claims",
+        r#"{"share_name": "yes"}"#,
+        "share_name",
+    ),
+    ("/api/v1/buildings", r#"{"name": 7}"#, "name"),
     (
         "/api/v1/emergencies",
         r#"{"title": "x", "posts": 5}"#,
@@ -1281,6 +1324,8 @@ async fn add_users(n: &RunningNode) {
                 username: Some("m".into()),
                 created_ms: 0,
                 updated_ms: 0,
+                work_org: None,
+                work_grid: None,
             };
             tongxin_node::store::members::insert(c, &[m])
         })

@@ -1,6 +1,6 @@
 //! 急时 across six real nodes: a community declares an emergency with two posts; three homes
 //! (a co-building unit, a building alliance, a riders' branch) call their emergency-ready
-//! members who live there, the A holders first (those with the post's skills); where no A
+//! members who live or work there, the A holders first (those with the post's skills); where no A
 //! holder said yes in time the B holders are called, and the posts fill at the community with
 //! the time each took. The community sees pairwise references and how to address people,
 //! never a name. Forged and late messages are refused and change nothing.
@@ -31,6 +31,25 @@ async fn ready_member(
                     "skills": skills, "emergency_ready": true }),
         )
         .await;
+    m["id"].as_str().unwrap().to_owned()
+}
+
+/// An emergency-ready member of `home` who lives in `lives` and works in `works`.
+async fn working_member(
+    home: &RunningNode,
+    (name, phone): (&str, &str),
+    lives: &str,
+    works: &str,
+    skills: &[&str],
+) -> String {
+    let m = home
+        .ok_post(
+            "/api/v1/members",
+            json!({ "name": name, "phone": phone, "residence_org": lives, "work_org": works,
+                    "skills": skills, "emergency_ready": true }),
+        )
+        .await;
+    assert_eq!(m["work_org"], works, "{m}");
     m["id"].as_str().unwrap().to_owned()
 }
 
@@ -102,10 +121,18 @@ async fn an_emergency_fills_from_three_homes_with_b_holders_where_a_holders_did_
     }
     let here = east.org_id.as_str();
     // Each home: one with a post's skill (an A holder), one without (a B holder), living at
-    // east; and one living elsewhere, who is never called.
+    // east (the tower's medic lives at west but works at east); and one living elsewhere, who
+    // is never called.
     let u_medic = ready_member(&unit, "张建国", "13800000001", here, &["medical-aid"]).await;
     let u_spare = ready_member(&unit, "王红梅", "13800000002", here, &[]).await;
-    let t_medic = ready_member(&tower, "李志强", "13800000003", here, &["medical-aid"]).await;
+    let t_medic = working_member(
+        &tower,
+        ("李志强", "13800000003"),
+        west.org_id.as_str(),
+        here,
+        &["medical-aid"],
+    )
+    .await;
     let t_spare = ready_member(&tower, "刘秀英", "13800000004", here, &[]).await;
     let r_listener = ready_member(&rider, "陈海涛", "13800000005", here, &["psychological"]).await;
     let r_spare = ready_member(&rider, "杨丽娜", "13800000006", here, &[]).await;

@@ -384,6 +384,8 @@ async fn malformed_bytes_nesting_seq_jumps_and_claims_on_nothing_are_refused() {
         need_id: uuid::Uuid::now_v7(),
         offer_id: None,
         note: None,
+        member: None,
+        display_name: None,
     };
     let m = Message::new(
         street_org.id.clone(),

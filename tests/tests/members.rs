@@ -143,10 +143,10 @@ async fn members_report_to_their_communities_and_stay_at_home() {
 
     // Imported at the 楼e家 alliance from a GBK file, as Excel writes it: a dry run first.
     let csv = format!(
-        "姓名,称呼,手机,部门,居住社区,网格,技能,可服务时段,急时可调\n\
-         赵晓燕,赵老师,13900000001,物业部,{east_id},,心理咨询、健康教育,周六上午,是\n\
-         钱多多,,13900000002,前台,友谊南里社区大党委,,,周日下午,否\n\
-         孙立,,13900000003,安保部,{west_id},,家电维修,,是\n"
+        "姓名,称呼,手机,部门,居住社区,网格,工作社区,工作网格,技能,可服务时段,急时可调\n\
+         赵晓燕,赵老师,13900000001,物业部,{east_id},,,,心理咨询、健康教育,周六上午,是\n\
+         钱多多,,13900000002,前台,友谊南里社区大党委,,,,,周日下午,否\n\
+         孙立,,13900000003,安保部,{west_id},,{east_id},2,家电维修,,是\n"
     );
     let (gbk, _, _) = encoding_rs::GBK.encode(&csv);
     let dry = csv_import(&loue, "dry-run", gbk.to_vec()).await;
@@ -168,6 +168,12 @@ async fn members_report_to_their_communities_and_stay_at_home() {
     let zhao = loue_members.iter().find(|m| m["name"] == "赵晓燕").unwrap();
     assert_eq!(zhao["skills"], json!(["psychological", "health-education"]));
     assert_eq!(zhao["residence_org"], east_id.as_str());
+    let sun = loue_members.iter().find(|m| m["name"] == "孙立").unwrap();
+    assert_eq!(
+        (sun["work_org"].as_str(), sun["work_grid"].as_str()),
+        (Some(east_id.as_str()), Some("2")),
+        "where 孙立 works: {sun}"
+    );
 
     // 张建国 reports to east through an admin; 李红梅 herself, signed in at home.
     let zhang = co_members[0]["id"].as_str().unwrap().to_owned();
@@ -395,7 +401,7 @@ async fn members_report_to_their_communities_and_stay_at_home() {
     assert!(exported.starts_with('\u{FEFF}'));
     assert!(
         exported.contains(
-            "赵晓燕,赵老师,13900000001,物业部,友谊南里社区大党委,,心理咨询、健康教育,周六上午,是"
+            "赵晓燕,赵老师,13900000001,物业部,友谊南里社区大党委,,,,心理咨询、健康教育,周六上午,是"
         ),
         "{exported}"
     );

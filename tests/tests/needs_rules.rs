@@ -13,6 +13,8 @@ async fn raw_claim(from: &RunningNode, to: &RunningNode, need_id: &str, offer_id
         need_id: need_id.parse().unwrap(),
         offer_id: offer_id.map(|o| o.parse().unwrap()),
         note: None,
+        member: None,
+        display_name: None,
     };
     send_unchecked(from, to, body).await;
 }

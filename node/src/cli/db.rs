@@ -27,13 +27,13 @@ use crate::store::members::{MemberKeyRow, MemberRow};
 use crate::store::needs::NeedRow;
 use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
-use crate::store::pairings::{HouseholdRow, PairingRow};
+use crate::store::pairings::{BuildingRow, HouseholdRow, PairingRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
-    activities, agreements, checkins, claims, deferred, effects, emergencies, emergency_calls,
-    emergency_volunteers, feedback, held, households, in_streams, invitations, member_key,
-    member_signins, members, needs, offers, out_streams, outbox, pairings, received, rejected,
-    reports, service_logs, signups, team_members, teams, trust, users,
+    activities, agreements, buildings, checkins, claims, deferred, effects, emergencies,
+    emergency_calls, emergency_volunteers, feedback, held, households, in_streams, invitations,
+    member_key, member_signins, members, needs, offers, out_streams, outbox, pairings, received,
+    rejected, reports, service_logs, signups, team_members, teams, trust, users,
 };
 use crate::store::services::{FeedbackRow, ServiceLogRow};
 use crate::store::signins::SigninRow;
@@ -47,7 +47,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 31] = [
+pub const TABLES: [&str; 32] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -79,6 +79,7 @@ pub const TABLES: [&str; 31] = [
     "emergencies",
     "emergency_calls",
     "emergency_volunteers",
+    "buildings",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -314,6 +315,7 @@ fn copy_all(
         copy_table!(src, dst, emergencies, EmergencyRow),
         copy_table!(src, dst, emergency_calls, CallRow),
         copy_table!(src, dst, emergency_volunteers, VolunteerRow),
+        copy_table!(src, dst, buildings, BuildingRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -434,6 +436,7 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
             "emergency_volunteers",
             emergency_volunteers::table.count().get_result(conn)?,
         ),
+        ("buildings", buildings::table.count().get_result(conn)?),
     ])
 }
 

@@ -356,18 +356,20 @@ impl Receive for EmergencyVolunteered {
 
 // ---- At every organisation (as the home of members) ----------------------------------------
 
-/// Our emergency-ready members who live in the emergency's area.
+/// Our emergency-ready members who live or work in the emergency's area.
 fn ready_in_area(conn: &mut AnyConnection, e: &EmergencyRow) -> StoreResult<Vec<MemberRow>> {
     let communities: HashSet<String> = communities_of(e).into_iter().collect();
     let grids: HashSet<String> = serde_json::from_str(&e.grids).unwrap_or_default();
+    // A member whose grid there is not recorded is called: better one call too many.
+    let within = |org: &Option<String>, grid: &Option<String>| {
+        org.as_ref().is_some_and(|o| communities.contains(o))
+            && (grids.is_empty() || grid.as_ref().is_none_or(|g| grids.contains(g)))
+    };
     Ok(member_rows::all(conn)?
         .into_iter()
         .filter(|m| {
             m.emergency_ready
-                && m.residence_org
-                    .as_ref()
-                    .is_some_and(|r| communities.contains(r))
-                && (grids.is_empty() || m.grid.as_ref().is_none_or(|g| grids.contains(g)))
+                && (within(&m.residence_org, &m.grid) || within(&m.work_org, &m.work_grid))
         })
         .collect())
 }

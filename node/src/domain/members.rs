@@ -7,7 +7,7 @@ use std::collections::HashSet;
 
 use serde::{Deserialize, Serialize};
 use strum::VariantArray;
-use tongxin_schema::roster::Roster;
+use tongxin_schema::roster::{Roster, RosterOrg};
 use tongxin_schema::v1::taxonomy::{Skill, WeeklySlot};
 use tongxin_schema::v1::text::Text;
 use tongxin_schema::{MemberRef, OrgId, OrgKind};
@@ -34,6 +34,11 @@ pub struct NewMember {
     pub residence_org: Option<OrgId>,
     /// Their grid in that community.
     pub grid: Option<Text<1, 64>>,
+    /// The community they work in, when it is on the roster (an office tower's, a unit's).
+    /// An emergency calls members who live or work in its area.
+    pub work_org: Option<OrgId>,
+    /// Their grid in the community they work in.
+    pub work_grid: Option<Text<1, 64>>,
     #[serde(default)]
     pub skills: Vec<Skill>,
     #[serde(default)]
@@ -76,28 +81,16 @@ fn validate(roster: &Roster, i: &NewMember) -> Result<String, Invalid> {
             ),
         )
     })?;
-    if let Some(org) = &i.residence_org {
-        let community = roster.org(org).ok_or_else(|| {
-            Invalid::field("residence_org", format!("{org} is not on the roster"))
-        })?;
-        if community.kind != OrgKind::Community {
-            return Err(Invalid::field(
-                "residence_org",
-                format!("{org} is a {}, not a community", community.kind),
-            ));
-        }
-        if let Some(g) = &i.grid
-            && !community.grids.is_empty()
-            && !community.grids.iter().any(|x| x.as_str() == g.as_str())
-        {
-            return Err(Invalid::field(
-                "grid",
-                format!("{g} is not one of {org}'s grids"),
-            ));
-        }
-    } else if i.grid.is_some() {
-        return Err(Invalid::field("grid", "a grid needs a residence community"));
-    }
+    check_place(
+        roster,
+        ("residence_org", &i.residence_org),
+        ("grid", &i.grid),
+    )?;
+    check_place(
+        roster,
+        ("work_org", &i.work_org),
+        ("work_grid", &i.work_grid),
+    )?;
     if i.skills.len() > MAX_SKILLS {
         return Err(Invalid::field(
             "skills",
@@ -105,6 +98,42 @@ fn validate(roster: &Roster, i: &NewMember) -> Result<String, Invalid> {
         ));
     }
     Ok(phone)
+}
+
+/// A community on the roster and one of its grids (any grid when the roster lists none).
+fn check_place(
+    roster: &Roster,
+    (org_field, org): (&str, &Option<OrgId>),
+    (grid_field, grid): (&str, &Option<Text<1, 64>>),
+) -> Result<(), Invalid> {
+    let Some(org) = org else {
+        return match grid {
+            Some(_) => Err(Invalid::field(
+                grid_field,
+                format!("a grid needs a community ({org_field})"),
+            )),
+            None => Ok(()),
+        };
+    };
+    let community = roster
+        .org(org)
+        .ok_or_else(|| Invalid::field(org_field, format!("{org} is not on the roster")))?;
+    if community.kind != OrgKind::Community {
+        return Err(Invalid::field(
+            org_field,
+            format!("{org} is a {}, not a community", community.kind),
+        ));
+    }
+    if let Some(g) = grid
+        && !community.grids.is_empty()
+        && !community.grids.iter().any(|x| x.as_str() == g.as_str())
+    {
+        return Err(Invalid::field(
+            grid_field,
+            format!("{g} is not one of {org}'s grids"),
+        ));
+    }
+    Ok(())
 }
 
 fn sorted<T: Ord + Copy>(items: &[T]) -> Vec<T> {
@@ -123,6 +152,8 @@ fn row(id: String, phone: String, i: &NewMember, at_ms: i64) -> MemberRow {
         department: i.department.as_ref().map(|d| d.to_string()),
         residence_org: i.residence_org.as_ref().map(|o| o.to_string()),
         grid: i.grid.as_ref().map(|g| g.to_string()),
+        work_org: i.work_org.as_ref().map(|o| o.to_string()),
+        work_grid: i.work_grid.as_ref().map(|g| g.to_string()),
         skills: json_list(&sorted(&i.skills)),
         availability: json_list(&sorted(&i.availability)),
         emergency_ready: i.emergency_ready,
@@ -305,13 +336,15 @@ enum Column {
     Department,
     Residence,
     Grid,
+    WorkPlace,
+    WorkGrid,
     Skills,
     Availability,
     EmergencyReady,
 }
 
 /// Headers each column is known by (Chinese as the export writes them, then other spellings).
-const HEADERS: [(Column, &[&str]); 9] = [
+const HEADERS: [(Column, &[&str]); 11] = [
     (Column::Name, &["姓名", "name"]),
     (Column::DisplayName, &["称呼", "display_name"]),
     (
@@ -324,6 +357,8 @@ const HEADERS: [(Column, &[&str]); 9] = [
         &["居住社区", "社区", "residence", "residence_org"],
     ),
     (Column::Grid, &["网格", "grid"]),
+    (Column::WorkPlace, &["工作社区", "工作地社区", "work_org"]),
+    (Column::WorkGrid, &["工作网格", "work_grid"]),
     (Column::Skills, &["技能", "专业技能", "skills"]),
     (
         Column::Availability,
@@ -574,64 +609,18 @@ fn read_row(
             .map_err(|e| err(h, "too_long", v, e.to_string()))
             .ok(),
     };
-    let (h, v) = cell(Column::Residence);
-    let residence = match v {
-        "" => None,
-        v => {
-            // An org id or the community's name on the roster.
-            let found = roster
-                .orgs()
-                .iter()
-                .find(|o| o.id.as_str() == v || o.name.as_str() == v);
-            match found {
-                None => {
-                    err(
-                        h,
-                        "unknown_community",
-                        v,
-                        format!("{v} is not an organisation on the roster"),
-                    );
-                    None
-                }
-                Some(o) if o.kind != OrgKind::Community => {
-                    err(h, "not_a_community", v, format!("{v} is not a community"));
-                    None
-                }
-                Some(o) => Some(o),
-            }
-        }
-    };
-    let (h, v) = cell(Column::Grid);
-    let grid = match v {
-        "" => None,
-        v => match Text::<1, 64>::try_from(v.to_owned()) {
-            Err(e) => {
-                err(h, "too_long", v, e.to_string());
-                None
-            }
-            Ok(g) => {
-                if residence.is_none() {
-                    err(
-                        h.clone(),
-                        "unknown_grid",
-                        v,
-                        "a grid needs a residence community".into(),
-                    );
-                } else if let Some(c) = residence
-                    && !c.grids.is_empty()
-                    && !c.grids.iter().any(|x| x.as_str() == v)
-                {
-                    err(
-                        h,
-                        "unknown_grid",
-                        v,
-                        format!("{v} is not one of {}'s grids", c.name),
-                    );
-                }
-                Some(g)
-            }
-        },
-    };
+    let (residence, grid) = place_cells(
+        roster,
+        cell(Column::Residence),
+        cell(Column::Grid),
+        &mut err,
+    );
+    let (work_place, work_grid) = place_cells(
+        roster,
+        cell(Column::WorkPlace),
+        cell(Column::WorkGrid),
+        &mut err,
+    );
     let (h, v) = cell(Column::Skills);
     let mut skills = Vec::new();
     // A cell lists a few words; past that it is broken, and one error says so.
@@ -675,11 +664,75 @@ fn read_row(
         department,
         residence_org: residence.map(|o| o.id.clone()),
         grid,
+        work_org: work_place.map(|o| o.id.clone()),
+        work_grid,
         skills,
         availability,
         emergency_ready,
     };
     Some((member, phone?))
+}
+
+/// A community cell (its org id or its name on the roster) and a grid cell of it.
+fn place_cells<'r>(
+    roster: &'r Roster,
+    (h, v): (String, &str),
+    (hg, vg): (String, &str),
+    err: &mut impl FnMut(String, &'static str, &str, String),
+) -> (Option<&'r RosterOrg>, Option<Text<1, 64>>) {
+    let community = match v {
+        "" => None,
+        v => match roster
+            .orgs()
+            .iter()
+            .find(|o| o.id.as_str() == v || o.name.as_str() == v)
+        {
+            None => {
+                err(
+                    h,
+                    "unknown_community",
+                    v,
+                    format!("{v} is not an organisation on the roster"),
+                );
+                None
+            }
+            Some(o) if o.kind != OrgKind::Community => {
+                err(h, "not_a_community", v, format!("{v} is not a community"));
+                None
+            }
+            Some(o) => Some(o),
+        },
+    };
+    let grid = match vg {
+        "" => None,
+        v => match Text::<1, 64>::try_from(v.to_owned()) {
+            Err(e) => {
+                err(hg, "too_long", v, e.to_string());
+                None
+            }
+            Ok(g) => {
+                match community {
+                    None => err(
+                        hg,
+                        "unknown_grid",
+                        v,
+                        "a grid needs its community in the row".into(),
+                    ),
+                    Some(c) if !c.grids.is_empty() && !c.grids.iter().any(|x| x.as_str() == v) => {
+                        err(
+                            hg,
+                            "unknown_grid",
+                            v,
+                            format!("{v} is not one of {}'s grids", c.name),
+                        )
+                    }
+                    _ => {}
+                }
+                Some(g)
+            }
+        },
+    };
+    (community, grid)
 }
 
 /// A cell Excel would run as a formula (`=`, `+`, `-`, `@`, tab, CR first) gets a leading `'`,
@@ -707,25 +760,27 @@ pub fn export(roster: &Roster, members: &[MemberRow]) -> String {
     };
     let mut lines = vec![header.iter().map(|s| (*s).to_owned()).collect::<Vec<_>>()];
     for m in members {
-        let residence = m
-            .residence_org
-            .as_deref()
-            .map(|id| {
-                roster
-                    .orgs()
-                    .iter()
-                    .find(|o| o.id.as_str() == id)
-                    .map(|o| o.name.to_string())
-                    .unwrap_or_else(|| id.to_owned())
-            })
-            .unwrap_or_default();
+        let name_of = |org: &Option<String>| {
+            org.as_deref()
+                .map(|id| {
+                    roster
+                        .orgs()
+                        .iter()
+                        .find(|o| o.id.as_str() == id)
+                        .map(|o| o.name.to_string())
+                        .unwrap_or_else(|| id.to_owned())
+                })
+                .unwrap_or_default()
+        };
         lines.push(vec![
             m.name.clone(),
             m.display_name.clone().unwrap_or_default(),
             m.phone.clone(),
             m.department.clone().unwrap_or_default(),
-            residence,
+            name_of(&m.residence_org),
             m.grid.clone().unwrap_or_default(),
+            name_of(&m.work_org),
+            m.work_grid.clone().unwrap_or_default(),
             labels("skill", &m.skills),
             labels("slot", &m.availability),
             if m.emergency_ready { "是" } else { "否" }.to_owned(),

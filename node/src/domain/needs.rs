@@ -51,6 +51,22 @@ pub struct NewClaim {
     pub note: Option<Note>,
 }
 
+/// A member takes a micro-wish on themselves, through their home.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "MemberClaimInput")]
+pub struct MemberClaim {
+    pub note: Option<Note>,
+    /// Tell the wish's community how the member is addressed (称呼, default yes); never
+    /// their full name.
+    #[serde(default = "yes")]
+    pub share_name: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
 /// The owner's decision on a claim.
 #[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
@@ -243,17 +259,20 @@ fn claim_row(claimant: &str, need_org: &str, c: &NeedClaimed, at_ms: i64) -> Cla
         contact_addressee: None,
         contact_address: None,
         contact_phone: None,
+        member_id: None,
+        mref: c.member.as_ref().map(|m| m.to_string()),
+        member_name: c.display_name.as_ref().map(|d| d.to_string()),
     }
 }
 
-/// We claim another organisation's need, optionally with one of our open offers.
-pub fn claim(
+/// The open need `need_org`/`need_id` another organisation than ours published, on which we
+/// have no claim standing.
+fn claimable(
     conn: &mut AnyConnection,
     actor: &Actor,
     need_org: &OrgId,
     need_id: Uuid,
-    i: NewClaim,
-) -> Result<ClaimRow, ActionError> {
+) -> Result<NeedRow, ActionError> {
     let me = actor.org().as_str();
     if need_org.as_str() == me {
         return Err(Invalid::Conflict("an organisation does not claim its own need".into()).into());
@@ -265,12 +284,88 @@ pub fn claim(
         return Err(Invalid::Conflict(format!("need {id} is {}", need.status)).into());
     }
     if let Some(c) = claims::standing(conn, me, need_org.as_str(), &id)? {
+        let by = match &c.member_name {
+            Some(n) => format!("by our member {n}, "),
+            None if c.mref.is_some() => "by one of our members, ".to_owned(),
+            None => String::new(),
+        };
         return Err(Invalid::Conflict(format!(
-            "this organisation already claimed need {id} (claim {}, {})",
+            "this organisation already claimed need {id} ({by}claim {}, {})",
             c.id, c.status
         ))
         .into());
     }
+    Ok(need)
+}
+
+/// Sends a claim and keeps it, with the member it is for at our end.
+fn send_claim(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    need_org: &OrgId,
+    body: NeedClaimed,
+    member_id: Option<String>,
+) -> Result<ClaimRow, ActionError> {
+    let body = checked(body)?;
+    let mut written = claim_row(actor.org().as_str(), need_org.as_str(), &body, actor.now_ms);
+    written.member_id = member_id;
+    claims::insert(conn, &written)?;
+    outbox::enqueue(
+        conn,
+        actor.signer,
+        actor.now_ms,
+        Audience::Org(need_org.clone()),
+        body,
+    )?;
+    Ok(written)
+}
+
+/// A member of ours takes another organisation's micro-wish on themselves (微心愿·我帮办): we
+/// claim it for them, with their pairwise reference and, if they share it, how they are
+/// addressed. Other needs are claimed by organisations.
+pub fn claim_for_member(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    member_id: Uuid,
+    need_org: &OrgId,
+    need_id: Uuid,
+    i: MemberClaim,
+) -> Result<ClaimRow, ActionError> {
+    let m = super::members::find(conn, member_id)?;
+    let need = claimable(conn, actor, need_org, need_id)?;
+    if need.micro_wish.is_none() {
+        return Err(Invalid::Conflict(format!(
+            "「{}」 is not a micro-wish: your organisation's staff claim other needs",
+            need.title
+        ))
+        .into());
+    }
+    let mref = super::members::mref(conn, actor.org(), need_org, member_id)?;
+    let body = NeedClaimed {
+        claim_id: Uuid::now_v7(),
+        need_id,
+        offer_id: None,
+        note: i.note,
+        member: Some(mref),
+        display_name: if i.share_name {
+            Text::try_from(super::members::addressed_as(&m)).ok()
+        } else {
+            None
+        },
+    };
+    send_claim(conn, actor, need_org, body, Some(m.id))
+}
+
+/// We claim another organisation's need, optionally with one of our open offers.
+pub fn claim(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    need_org: &OrgId,
+    need_id: Uuid,
+    i: NewClaim,
+) -> Result<ClaimRow, ActionError> {
+    let me = actor.org().as_str();
+    claimable(conn, actor, need_org, need_id)?;
     if let Some(offer_id) = i.offer_id {
         let offer = offers::find(conn, me, &offer_id.to_string())?.ok_or_else(|| {
             Invalid::field(
@@ -287,17 +382,10 @@ pub fn claim(
         need_id,
         offer_id: i.offer_id,
         note: i.note,
+        member: None,
+        display_name: None,
     };
-    let written = claim_row(me, need_org.as_str(), &body, actor.now_ms);
-    claims::insert(conn, &written)?;
-    outbox::enqueue(
-        conn,
-        actor.signer,
-        actor.now_ms,
-        Audience::Org(need_org.clone()),
-        body,
-    )?;
-    Ok(written)
+    send_claim(conn, actor, need_org, body, None)
 }
 
 /// Another organisation claims one of our needs.
@@ -575,6 +663,23 @@ pub fn report_done(
     claim.done_summary = summary;
     claim.done_ms = Some(actor.now_ms);
     Ok(claim)
+}
+
+/// A member reports the work on a micro-wish they took on through us done.
+pub fn report_done_by_member(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    member_id: Uuid,
+    claim_id: Uuid,
+    d: Done,
+) -> Result<ClaimRow, ActionError> {
+    let id = claim_id.to_string();
+    let theirs = claims::find(conn, actor.org().as_str(), &id)?
+        .is_some_and(|c| c.member_id.as_deref() == Some(member_id.to_string().as_str()));
+    if !theirs {
+        return Err(Invalid::NotFound(format!("claim {id} of yours")).into());
+    }
+    report_done(conn, actor, claim_id, d)
 }
 
 /// A claimant reports its work on one of our needs done.

@@ -13,7 +13,7 @@ use uuid::Uuid;
 
 use super::{ActionError, Actor, Invalid, Outcome, Receive, Refusal, Sender, checked};
 use crate::store::activities::member_of_mref;
-use crate::store::pairings::{self as rows, HouseholdRow, PairingRow};
+use crate::store::pairings::{self as rows, BuildingRow, HouseholdRow, PairingRow};
 use crate::store::{AnyConnection, StoreError, StoreResult, outbox};
 
 /// A household the community takes into its care ledger.
@@ -27,9 +27,25 @@ pub struct NewHousehold {
     pub name: Text<1, 64>,
     pub address: Text<1, 200>,
     pub phone: Option<Text<0, 32>>,
+    /// The household's grid; its building's grid when it names a building and no grid.
     pub grid: Option<GridCode>,
+    /// The building (楼栋) of our ledger it lives in.
+    pub building_id: Option<Uuid>,
     /// 独居老人, 困难家庭 … in the community's words.
     pub situation: Description,
+}
+
+/// A building (楼栋) the community adds to its ledger.
+#[derive(Debug, Clone, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+#[schemars(rename = "BuildingInput")]
+pub struct NewBuilding {
+    /// e.g. 7号楼.
+    pub name: Text<1, 32>,
+    /// One of the community's grids on the roster.
+    pub grid: Option<GridCode>,
+    /// The 楼栋长, as the community addresses them.
+    pub head: Option<Text<1, 64>>,
 }
 
 /// Pair a household with a member who reports here, named by their report.
@@ -106,17 +122,88 @@ pub fn add_household(
         )
         .into());
     }
+    let grid = h.grid.map(|g| g.to_string());
+    our_grid(actor, "grid", grid.as_deref())?;
+    let building = match h.building_id {
+        None => None,
+        Some(b) => Some(
+            rows::find_building(conn, &b.to_string())?
+                .ok_or_else(|| Invalid::field("building_id", format!("no building {b} here")))?,
+        ),
+    };
+    let grid = match (&building, grid) {
+        (Some(b), Some(g)) if b.grid.as_ref().is_some_and(|bg| *bg != g) => {
+            return Err(Invalid::field(
+                "grid",
+                format!(
+                    "{} is in grid {}, not {g}",
+                    b.name,
+                    b.grid.as_deref().unwrap_or("")
+                ),
+            )
+            .into());
+        }
+        (Some(b), None) => b.grid.clone(),
+        (_, g) => g,
+    };
     let row = HouseholdRow {
         id: Uuid::now_v7().to_string(),
         label: label.to_owned(),
         name: h.name.to_string(),
         address: h.address.to_string(),
         phone: phone.map(str::to_owned),
-        grid: h.grid.map(|g| g.to_string()),
+        grid,
         situation: h.situation.to_string(),
         created_ms: actor.now_ms,
+        building_id: building.map(|b| b.id),
     };
     rows::insert_household(conn, &row)?;
+    Ok(row)
+}
+
+/// A grid of ours on the roster (any, when the roster lists none for us).
+fn our_grid(actor: &Actor, field: &str, grid: Option<&str>) -> Result<(), Invalid> {
+    let Some(g) = grid else { return Ok(()) };
+    let grids = actor
+        .roster
+        .org(actor.org())
+        .map(|o| o.grids.clone())
+        .unwrap_or_default();
+    if grids.is_empty() || grids.iter().any(|x| x.as_str() == g) {
+        Ok(())
+    } else {
+        let listed: Vec<&str> = grids.iter().map(|x| x.as_str()).collect();
+        Err(Invalid::field(
+            field,
+            format!("{g} is not one of our grids ({})", listed.join("、")),
+        ))
+    }
+}
+
+/// Adds a building (楼栋) to our ledger.
+pub fn add_building(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    b: NewBuilding,
+) -> Result<BuildingRow, ActionError> {
+    super::community_only(actor, "keeps the buildings of its grids")?;
+    let grid = b.grid.map(|g| g.to_string());
+    our_grid(actor, "grid", grid.as_deref())?;
+    let name = b.name.to_string();
+    if rows::buildings(conn)?
+        .iter()
+        .any(|x| x.name == name && x.grid == grid)
+    {
+        return Err(Invalid::field("name", format!("{name} is in the ledger already")).into());
+    }
+    let row = BuildingRow {
+        id: Uuid::now_v7().to_string(),
+        name,
+        grid,
+        head: b.head.map(|h| h.to_string()),
+        created_ms: actor.now_ms,
+    };
+    rows::insert_building(conn, &row)?;
     Ok(row)
 }
 

@@ -28,6 +28,13 @@ pub struct ClaimRow {
     pub contact_addressee: Option<String>,
     pub contact_address: Option<String>,
     pub contact_phone: Option<String>,
+    /// At the claimant, the member who took the need on themselves through us (a micro-wish);
+    /// never sent.
+    pub member_id: Option<String>,
+    /// At both ends, that member's pairwise reference with the need's owner, and how they are
+    /// addressed if they share it.
+    pub mref: Option<String>,
+    pub member_name: Option<String>,
 }
 
 pub fn insert(conn: &mut AnyConnection, row: &ClaimRow) -> StoreResult<()> {
@@ -190,5 +197,13 @@ pub fn list(conn: &mut AnyConnection, org: &str) -> StoreResult<Vec<ClaimRow>> {
         .filter(claims::claimant_org.eq(org).or(claims::need_org.eq(org)))
         .order(claims::created_ms.desc())
         .limit(500)
+        .load(conn)?)
+}
+
+/// The claims a member of ours made through us, the newest first.
+pub fn of_member(conn: &mut AnyConnection, member_id: &str) -> StoreResult<Vec<ClaimRow>> {
+    Ok(claims::table
+        .filter(claims::member_id.eq(member_id))
+        .order(claims::created_ms.desc())
         .load(conn)?)
 }

@@ -25,6 +25,9 @@ pub struct MemberRow {
     pub username: Option<String>,
     pub created_ms: i64,
     pub updated_ms: i64,
+    /// The community they work in and its grid, when on the roster.
+    pub work_org: Option<String>,
+    pub work_grid: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable)]
@@ -35,7 +38,7 @@ pub struct MemberKeyRow {
 }
 
 pub fn insert(conn: &mut AnyConnection, rows: &[MemberRow]) -> StoreResult<()> {
-    // Chunks keep each statement under SQLite's bound-parameter limit (13 columns a row).
+    // Chunks keep each statement under SQLite's bound-parameter limit (15 columns a row).
     for chunk in rows.chunks(500) {
         crate::on_inner!(conn, |c| diesel::insert_into(members::table)
             .values(chunk)

@@ -4,7 +4,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::{households, pairings};
+use super::schema::{buildings, households, pairings};
 use super::{AnyConnection, StoreResult};
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable)]
@@ -20,6 +20,41 @@ pub struct HouseholdRow {
     /// 独居老人, 困难家庭 … in the community's words.
     pub situation: String,
     pub created_ms: i64,
+    /// The building (楼栋) of our ledger it lives in.
+    pub building_id: Option<String>,
+}
+
+/// A building (楼栋) of one of our grids, and its 楼栋长 if the ledger names one.
+#[derive(
+    Debug, Clone, PartialEq, Queryable, Insertable, serde::Serialize, schemars::JsonSchema,
+)]
+#[diesel(table_name = buildings, treat_none_as_default_value = false)]
+pub struct BuildingRow {
+    pub id: String,
+    /// e.g. 7号楼.
+    pub name: String,
+    pub grid: Option<String>,
+    /// The 楼栋长, as the community addresses them.
+    pub head: Option<String>,
+    pub created_ms: i64,
+}
+
+pub fn insert_building(conn: &mut AnyConnection, row: &BuildingRow) -> StoreResult<()> {
+    diesel::insert_into(buildings::table)
+        .values(row)
+        .execute(conn)?;
+    Ok(())
+}
+
+pub fn find_building(conn: &mut AnyConnection, id: &str) -> StoreResult<Option<BuildingRow>> {
+    Ok(buildings::table.find(id).first(conn).optional()?)
+}
+
+/// Our buildings by grid and name.
+pub fn buildings(conn: &mut AnyConnection) -> StoreResult<Vec<BuildingRow>> {
+    Ok(buildings::table
+        .order((buildings::grid.asc(), buildings::name.asc()))
+        .load(conn)?)
 }
 
 #[derive(Debug, Clone, PartialEq, Queryable, Insertable)]

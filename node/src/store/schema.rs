@@ -151,6 +151,9 @@ diesel::table! {
         contact_addressee -> Nullable<Text>,
         contact_address -> Nullable<Text>,
         contact_phone -> Nullable<Text>,
+        member_id -> Nullable<Text>,
+        mref -> Nullable<Text>,
+        member_name -> Nullable<Text>,
     }
 }
 
@@ -187,6 +190,8 @@ diesel::table! {
         username -> Nullable<Text>,
         created_ms -> BigInt,
         updated_ms -> BigInt,
+        work_org -> Nullable<Text>,
+        work_grid -> Nullable<Text>,
     }
 }
 
@@ -362,6 +367,17 @@ diesel::table! {
         phone -> Nullable<Text>,
         grid -> Nullable<Text>,
         situation -> Text,
+        created_ms -> BigInt,
+        building_id -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    buildings (id) {
+        id -> Text,
+        name -> Text,
+        grid -> Nullable<Text>,
+        head -> Nullable<Text>,
         created_ms -> BigInt,
     }
 }

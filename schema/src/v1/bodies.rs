@@ -228,6 +228,15 @@ pub struct NeedClaimed {
     pub need_id: Uuid,
     pub offer_id: Option<Uuid>,
     pub note: Option<Note>,
+    /// Set when one of the sender's members takes the need on themselves (a micro-wish
+    /// claimed through their home): their pairwise reference with the need's owner. Written
+    /// only when set (§1.1 item 6).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub member: Option<MemberRef>,
+    /// How that member is addressed, if they share it; only with `member`. Written only when
+    /// set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<Text<1, 64>>,
 }
 
 /// `need.claim-decided` (direct, from the need's owner to the claimant).
@@ -707,7 +716,19 @@ impl Check for RosterPublished {}
 impl Check for RevocationPublished {}
 impl Check for SyncRequested {}
 impl Check for OfferWithdrawn {}
-impl Check for NeedClaimed {}
+impl Check for NeedClaimed {
+    fn check(&self) -> Result<(), String> {
+        if self.member.is_some() && self.offer_id.is_some() {
+            return Err(
+                "offer_id: a member's claim names no offer (offers are organisations')".into(),
+            );
+        }
+        if self.display_name.is_some() && self.member.is_none() {
+            return Err("display_name: given only with member".into());
+        }
+        Ok(())
+    }
+}
 impl Check for NeedDone {}
 impl Check for NeedReopened {}
 

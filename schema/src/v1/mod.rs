@@ -714,6 +714,40 @@ mod tests {
     }
 
     #[test]
+    fn a_member_claims_without_an_offer_and_a_name_comes_only_with_a_member() {
+        use serde_json::json;
+        let claim = |extra: serde_json::Value| {
+            let mut v = json!({ "claim_id": ID, "need_id": ID, "offer_id": null, "note": null });
+            for (k, x) in extra.as_object().unwrap() {
+                v[k] = x.clone();
+            }
+            Body::parse(Kind::NeedClaimed, &v.to_string())
+        };
+        let Ok(Body::NeedClaimed(plain)) = claim(json!({})) else {
+            panic!("an organisation's claim is valid")
+        };
+        let written = serde_json::to_value(&plain).unwrap();
+        assert!(
+            written.get("member").is_none() && written.get("display_name").is_none(),
+            "§1.1 item 6: {written}"
+        );
+        assert!(claim(json!({ "member": MEMBER, "display_name": "张师傅" })).is_ok());
+        assert!(claim(json!({ "member": MEMBER })).is_ok());
+        let with_offer = claim(json!({ "member": MEMBER, "offer_id": ID }));
+        assert!(
+            with_offer.as_ref().is_err_and(|e| e.contains("offer_id")),
+            "{with_offer:?}"
+        );
+        let name_alone = claim(json!({ "display_name": "张师傅" }));
+        assert!(
+            name_alone
+                .as_ref()
+                .is_err_and(|e| e.contains("display_name")),
+            "{name_alone:?}"
+        );
+    }
+
+    #[test]
     fn a_team_invitation_names_the_team_and_gives_a_role_only_within_a_post() {
         use serde_json::json;
         let Ok(Body::SignupInvited(i)) = parse_edited(Kind::SignupInvited, |_| {}) else {

@@ -109,6 +109,8 @@ fn main() {
             username: None,
             created_ms: 0,
             updated_ms: 0,
+            work_org: None,
+            work_grid: None,
         })
         .collect();
     let owners = [community.as_str(), street.as_str(), home.org_id.as_str()];

@@ -30,6 +30,9 @@ pub struct MemberView {
     pub department: Option<String>,
     pub residence_org: Option<String>,
     pub grid: Option<String>,
+    /// The community they work in and its grid.
+    pub work_org: Option<String>,
+    pub work_grid: Option<String>,
     pub skills: Vec<String>,
     pub availability: Vec<String>,
     pub emergency_ready: bool,
@@ -51,6 +54,8 @@ impl From<MemberRow> for MemberView {
             department: m.department,
             residence_org: m.residence_org,
             grid: m.grid,
+            work_org: m.work_org,
+            work_grid: m.work_grid,
             emergency_ready: m.emergency_ready,
             username: m.username,
             created_ms: m.created_ms,

@@ -75,6 +75,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
             )
             .route("/claims", web::get().to(needs::list_claims))
             .route(
+                "/me/needs/{org}/{id}/claims",
+                web::post().to(needs::claim_mine),
+            )
+            .route("/me/claims", web::get().to(needs::my_claims))
+            .route(
+                "/me/claims/{id}/done",
+                web::post().to(needs::report_done_mine),
+            )
+            .route(
                 "/claims/{claimant}/{id}/decision",
                 web::post().to(needs::decide),
             )
@@ -167,6 +176,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 web::post().to(services::send_feedback),
             )
             .route("/feedback", web::get().to(services::list))
+            .route("/buildings", web::get().to(pairings::buildings))
+            .route("/buildings", web::post().to(pairings::add_building))
             .route("/households", web::get().to(pairings::households))
             .route("/households", web::post().to(pairings::add_household))
             .route("/households/{id}/pairings", web::post().to(pairings::pair))

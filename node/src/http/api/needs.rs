@@ -5,10 +5,11 @@ use serde::Serialize;
 use tongxin_schema::OrgId;
 use uuid::Uuid;
 
+use super::members::me_of;
 use super::offers::{ListQuery, Page};
 use super::{ADMIN, ANY, NodeData, org_path, uuid_path};
 use crate::domain::needs::{
-    self, Decision, Done, Escalation, Fulfilment, NewClaim, NewNeed, Reopening,
+    self, Decision, Done, Escalation, Fulfilment, MemberClaim, NewClaim, NewNeed, Reopening,
 };
 use crate::domain::status::NeedStatus;
 use crate::domain::wishes::{self, NewWish};
@@ -147,6 +148,10 @@ pub async fn claim(
     let row = node
         .act(move |c, a| needs::claim(c, a, &need_org, need_id, input))
         .await?;
+    claimed(&row)
+}
+
+fn claimed(row: &ClaimRow) -> Result<HttpResponse, ApiError> {
     // The domain made the id a UUID; reading it back cannot fail.
     let claim_id = Uuid::try_parse(&row.id).map_err(|e| {
         ApiError::new(
@@ -156,6 +161,87 @@ pub async fn claim(
         )
     })?;
     Ok(HttpResponse::Created().json(Claimed { claim_id }))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/needs/{org}/{id}/claims", tag = "me", security(("bearer" = [])),
+    params(("org" = String, Path, description = "the micro-wish's community"), ("id" = String, Path, description = "the micro-wish")),
+    responses((status = 201, description = "claimed through your organisation; the community decides"), (status = 404, description = "no such need"), (status = 409, description = "not an open micro-wish, or your organisation has a claim on it already")))]
+pub async fn claim_mine(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<(String, String)>,
+    body: ValidJson<MemberClaim>,
+) -> Result<HttpResponse, ApiError> {
+    let m = me_of(&node, &auth).await?;
+    let member = uuid_path("member", &m.id)?;
+    let (org, id) = path.into_inner();
+    let need_org = org_path(&org)?;
+    let need_id = uuid_path("need", &id)?;
+    let input = body.into_inner();
+    let row = node
+        .act(move |c, a| needs::claim_for_member(c, a, member, &need_org, need_id, input))
+        .await?;
+    claimed(&row)
+}
+
+/// A claim a member made through their home, with what it is for.
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct MyClaim {
+    #[serde(flatten)]
+    pub claim: ClaimRow,
+    /// The need's title and its micro-wish category, when this node holds the need.
+    pub need_title: Option<String>,
+    pub micro_wish: Option<String>,
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct MyClaims {
+    pub items: Vec<MyClaim>,
+}
+
+/// The claims the member `member_id` made through us, with their needs.
+pub fn claims_of_member(
+    c: &mut crate::store::AnyConnection,
+    member_id: &str,
+) -> crate::store::StoreResult<Vec<MyClaim>> {
+    claims::of_member(c, member_id)?
+        .into_iter()
+        .map(|claim| {
+            let need = crate::store::needs::find(c, &claim.need_org, &claim.need_id)?;
+            Ok(MyClaim {
+                need_title: need.as_ref().map(|n| n.title.clone()),
+                micro_wish: need.and_then(|n| n.micro_wish),
+                claim,
+            })
+        })
+        .collect()
+}
+
+#[utoipa::path(get, path = "/api/v1/me/claims", tag = "me", security(("bearer" = [])),
+    responses((status = 200, description = "the micro-wishes you took on, the newest first; an accepted claim shows how to reach the person")))]
+pub async fn my_claims(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    let m = me_of(&node, &auth).await?;
+    let items = node.store.read(move |c| claims_of_member(c, &m.id)).await?;
+    Ok(HttpResponse::Ok().json(MyClaims { items }))
+}
+
+#[utoipa::path(post, path = "/api/v1/me/claims/{id}/done", tag = "me", security(("bearer" = [])),
+    params(("id" = String, Path, description = "an accepted claim of yours")),
+    responses((status = 200, description = "reported done; the community confirms or reopens it"), (status = 404, description = "no such claim of yours"), (status = 409, description = "the claim is not accepted")))]
+pub async fn report_done_mine(
+    node: NodeData,
+    auth: Auth,
+    path: web::Path<String>,
+    body: ValidJson<Done>,
+) -> Result<HttpResponse, ApiError> {
+    let m = me_of(&node, &auth).await?;
+    let member = uuid_path("member", &m.id)?;
+    let claim_id = uuid_path("claim", &path)?;
+    let d = body.into_inner();
+    let row = node
+        .act(move |c, a| needs::report_done_by_member(c, a, member, claim_id, d))
+        .await?;
+    Ok(HttpResponse::Ok().json(row))
 }
 
 #[derive(Serialize, schemars::JsonSchema)]

@@ -18,10 +18,10 @@ use super::emergencies::{Calls, Emergencies, EmergencyView};
 use super::matching::{ActivityMatches, NeedMatches};
 use super::members::{MemberDetail, MemberView, PasswordInput, SignInView};
 use super::messages::{RejectedList, Streams};
-use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, NeedView};
+use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, MyClaims, NeedView};
 use super::node::{NodeView, RosterView};
 use super::offers::{OfferView, Page, Withdrawn};
-use super::pairings::{HouseholdView, Households, PairingView, Pairings};
+use super::pairings::{Buildings, HouseholdView, Households, PairingView, Pairings};
 use super::reports::{ReportView, Reports};
 use super::services::{FeedbackView, Feedbacks, ServiceLogView, ServiceLogs};
 use super::teams::{InvitationView, Invitations, TeamMemberView, TeamView, Teams};
@@ -29,9 +29,11 @@ use crate::domain::activities::{Cancellation, NewActivity};
 use crate::domain::agreements::{AgreementDecision, NewAgreement};
 use crate::domain::emergencies::{Answer, Closing, NewEmergency};
 use crate::domain::members::{ImportReport, NewMember};
-use crate::domain::needs::{Decision, Done, Escalation, Fulfilment, NewClaim, NewNeed, Reopening};
+use crate::domain::needs::{
+    Decision, Done, Escalation, Fulfilment, MemberClaim, NewClaim, NewNeed, Reopening,
+};
 use crate::domain::offers::{NewOffer, Withdrawal};
-use crate::domain::pairings::{NewHousehold, NewPairing, PairingEnd};
+use crate::domain::pairings::{NewBuilding, NewHousehold, NewPairing, PairingEnd};
 use crate::domain::reports::{
     NewReport, ReportDecision, ReportingStats, Withdrawal as ReportWithdrawal,
 };
@@ -42,6 +44,7 @@ use crate::domain::wishes::NewWish;
 use crate::http::error::ErrorBody;
 use crate::store::claims::ClaimRow;
 use crate::store::emergencies::CallRow;
+use crate::store::pairings::BuildingRow;
 
 #[derive(utoipa::OpenApi)]
 #[openapi(
@@ -52,6 +55,7 @@ use crate::store::emergencies::CallRow;
         super::needs::list, super::needs::create, super::needs::claim, super::needs::decide,
         super::needs::fulfil, super::needs::escalate, super::needs::list_claims,
         super::needs::record_wish, super::needs::report_done, super::needs::reopen,
+        super::needs::claim_mine, super::needs::my_claims, super::needs::report_done_mine,
         super::messages::rejected, super::messages::streams,
         super::members::list, super::members::create, super::members::get, super::members::update,
         super::members::set_password, super::members::import, super::members::export,
@@ -73,6 +77,7 @@ use crate::store::emergencies::CallRow;
         super::services::list,
         super::pairings::households, super::pairings::add_household, super::pairings::pair,
         super::pairings::end, super::pairings::list, super::pairings::mine,
+        super::pairings::buildings, super::pairings::add_building,
         super::teams::list, super::teams::create, super::teams::join, super::teams::leave,
         super::teams::invite, super::teams::list_invitations, super::teams::mine,
         super::teams::accept, super::teams::decline,
@@ -222,6 +227,41 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "200",
         Some(request::<Done>),
         response::<ClaimRow>,
+    ),
+    (
+        "post",
+        "/api/v1/me/needs/{org}/{id}/claims",
+        "201",
+        Some(request::<MemberClaim>),
+        response::<Claimed>,
+    ),
+    (
+        "get",
+        "/api/v1/me/claims",
+        "200",
+        None,
+        response::<MyClaims>,
+    ),
+    (
+        "post",
+        "/api/v1/me/claims/{id}/done",
+        "200",
+        Some(request::<Done>),
+        response::<ClaimRow>,
+    ),
+    (
+        "get",
+        "/api/v1/buildings",
+        "200",
+        None,
+        response::<Buildings>,
+    ),
+    (
+        "post",
+        "/api/v1/buildings",
+        "201",
+        Some(request::<NewBuilding>),
+        response::<BuildingRow>,
     ),
     (
         "post",

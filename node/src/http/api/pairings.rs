@@ -8,11 +8,11 @@ use serde::Serialize;
 
 use super::members::me_of;
 use super::{ADMIN, NodeData, uuid_path};
-use crate::domain::pairings::{self, NewHousehold, NewPairing, PairingEnd};
+use crate::domain::pairings::{self, NewBuilding, NewHousehold, NewPairing, PairingEnd};
 use crate::http::auth::Auth;
 use crate::http::error::ApiError;
 use crate::http::extract::ValidJson;
-use crate::store::pairings::{self as rows, HouseholdRow, PairingRow};
+use crate::store::pairings::{self as rows, BuildingRow, HouseholdRow, PairingRow};
 
 /// A household of the community's care ledger: seen by the community's staff only.
 #[derive(Serialize, schemars::JsonSchema)]
@@ -23,6 +23,8 @@ pub struct HouseholdView {
     pub address: String,
     pub phone: Option<String>,
     pub grid: Option<String>,
+    /// The building (楼栋) of the ledger it lives in.
+    pub building_id: Option<String>,
     pub situation: String,
     pub created_ms: i64,
 }
@@ -36,6 +38,7 @@ impl From<HouseholdRow> for HouseholdView {
             address: h.address,
             phone: h.phone,
             grid: h.grid,
+            building_id: h.building_id,
             situation: h.situation,
             created_ms: h.created_ms,
         }
@@ -119,6 +122,34 @@ pub async fn add_household(
         .act(move |c, a| pairings::add_household(c, a, input))
         .await?;
     Ok(HttpResponse::Created().json(HouseholdView::from(row)))
+}
+
+#[derive(Serialize, schemars::JsonSchema)]
+pub struct Buildings {
+    pub items: Vec<BuildingRow>,
+}
+
+#[utoipa::path(get, path = "/api/v1/buildings", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, description = "at a community: the buildings (楼栋) of its grids, by grid and name")))]
+pub async fn buildings(node: NodeData, auth: Auth) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let items = node.store.read(rows::buildings).await?;
+    Ok(HttpResponse::Ok().json(Buildings { items }))
+}
+
+#[utoipa::path(post, path = "/api/v1/buildings", tag = "reports", security(("bearer" = [])),
+    responses((status = 201, description = "added to the ledger; nothing is sent"), (status = 409, description = "this node is not a community"), (status = 422, description = "not one of our grids, or the building is listed already")))]
+pub async fn add_building(
+    node: NodeData,
+    auth: Auth,
+    body: ValidJson<NewBuilding>,
+) -> Result<HttpResponse, ApiError> {
+    auth.require(ADMIN)?;
+    let input = body.into_inner();
+    let row = node
+        .act(move |c, a| pairings::add_building(c, a, input))
+        .await?;
+    Ok(HttpResponse::Created().json(row))
 }
 
 #[utoipa::path(post, path = "/api/v1/households/{id}/pairings", tag = "reports", security(("bearer" = [])),

@@ -517,6 +517,8 @@ struct MePage {
     invitations: Vec<(crate::store::teams::InvitationRow, bool)>,
     /// 急时: the member's emergency calls, the newest first.
     calls: Vec<crate::http::api::emergencies::CallView>,
+    /// 微心愿·我帮办: the micro-wishes the member took on, the newest first.
+    wishes: Vec<crate::http::api::needs::MyClaim>,
     categories: Vec<(&'static str, String)>,
     today: String,
 }
@@ -618,6 +620,7 @@ pub async fn me(
             let services = crate::store::services::logs_of_member(c, &id)?;
             let pairings = crate::store::pairings::of_members(c, Some(&id))?;
             let calls = crate::http::api::emergencies::calls(c, Some(&id))?;
+            let wishes = crate::http::api::needs::claims_of_member(c, &id)?;
             Ok((
                 reports,
                 signups,
@@ -625,14 +628,15 @@ pub async fn me(
                 record,
                 services,
                 pairings,
-                (invitations, calls),
+                (invitations, calls, wishes),
             ))
         })
         .await;
-    let (reports, signups, titles, record, services, pairings, (invitations, calls)) = match found {
-        Ok(r) => r,
-        Err(e) => return back(&node, "/login", Err(e.into()), t),
-    };
+    let (reports, signups, titles, record, services, pairings, (invitations, calls, wishes)) =
+        match found {
+            Ok(r) => r,
+            Err(e) => return back(&node, "/login", Err(e.into()), t),
+        };
     page(
         MePage {
             t,
@@ -648,6 +652,7 @@ pub async fn me(
             pairings,
             invitations,
             calls,
+            wishes,
             categories: super::activities::categories()
                 .into_iter()
                 .map(|c| (c, t.t(&format!("activity-{c}")).into_owned()))

@@ -479,6 +479,15 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         )
         .route("/claims/{id}/done", web::post().to(report_done))
         .route(
+            "/me/needs/{org}/{id}/claim",
+            web::post().to(needs::claim_mine),
+        )
+        .route(
+            "/me/claims/{id}/done",
+            web::post().to(needs::report_done_mine),
+        )
+        .route("/care/buildings", web::post().to(pairings::add_building))
+        .route(
             "/claims/{claimant}/{id}/confirm",
             web::post().to(confirm_claim),
         )

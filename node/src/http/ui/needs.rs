@@ -12,7 +12,9 @@ use super::{
     opt, org_names, page, refuse, skill_choices,
 };
 use crate::domain;
-use crate::domain::needs::{Decision, Done, Escalation, Fulfilment, NewClaim, NewNeed, Reopening};
+use crate::domain::needs::{
+    Decision, Done, Escalation, Fulfilment, MemberClaim, NewClaim, NewNeed, Reopening,
+};
 use crate::http::api;
 use crate::store::ListFilter;
 use crate::store::claims::ClaimRow;
@@ -31,6 +33,8 @@ struct NeedsPage {
     filter_q: String,
     micro_wish_only: bool,
     is_admin: bool,
+    /// A member may take a micro-wish on themselves (我来帮办).
+    is_member: bool,
     me: String,
     my_offers: Vec<(String, String)>,
     names: HashMap<String, String>,
@@ -130,6 +134,7 @@ pub async fn needs(
             filter_q: f.text.unwrap_or_default(),
             micro_wish_only: mw,
             is_admin: a.claims.role == Role::Admin,
+            is_member: a.claims.role == Role::Member,
             me,
             my_offers: mine.into_iter().map(|o| (o.id, o.title)).collect(),
             names: org_names(&node),
@@ -193,6 +198,43 @@ pub async fn report_done(
         let input: Done = form_input(&form, &[], &[], &[])?;
         let id = api::uuid_path("claim", &path)?;
         n.act(move |c, a| domain::needs::report_done(c, a, id, input))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// 我来帮办: a member takes a micro-wish on themselves through their home.
+pub async fn claim_mine(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<(String, String)>,
+    form: Form,
+) -> HttpResponse {
+    super::members::member_action_to(req, node, "/me", |n, m| async move {
+        let member = api::uuid_path("member", &m.id)?;
+        let (org, id) = path.into_inner();
+        let (need_org, need_id) = (api::org_path(&org)?, api::uuid_path("need", &id)?);
+        let input: MemberClaim = form_input(&form, &[], &["share_name"], &[])?;
+        n.act(move |c, a| domain::needs::claim_for_member(c, a, member, &need_org, need_id, input))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+/// A member reports the micro-wish they took on done.
+pub async fn report_done_mine(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    form: Form,
+) -> HttpResponse {
+    super::members::member_action_to(req, node, "/me", |n, m| async move {
+        let member = api::uuid_path("member", &m.id)?;
+        let id = api::uuid_path("claim", &path)?;
+        let input: Done = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| domain::needs::report_done_by_member(c, a, member, id, input))
             .await?;
         Ok(())
     })

@@ -13,13 +13,13 @@ use super::{
     Base, Form, NodeData, T, admin_action, back, base, form_input, lang, org_names, page, refuse,
     signed_in,
 };
-use crate::domain::pairings::{self, NewHousehold, NewPairing, PairingEnd};
+use crate::domain::pairings::{self, NewBuilding, NewHousehold, NewPairing, PairingEnd};
 use crate::domain::status::{ClaimStatus, NeedStatus, ReportStatus};
 use crate::domain::wishes::{self, NewWish};
 use crate::http::api;
 use crate::store::claims::ClaimRow;
 use crate::store::needs::NeedRow;
-use crate::store::pairings::{HouseholdRow, PairingRow};
+use crate::store::pairings::{BuildingRow, HouseholdRow, PairingRow};
 use crate::store::reports::ReportRow;
 
 /// Where a micro-wish stands, as the care page shows it (`wish-state-…`).
@@ -32,6 +32,8 @@ struct CarePage {
     t: T,
     base: Base,
     households: Vec<HouseholdRow>,
+    /// 楼栋: the buildings of our grids, by grid and name.
+    buildings: Vec<BuildingRow>,
     pairings: Vec<PairingRow>,
     /// Members whose report here is accepted: who can be paired.
     reporters: Vec<ReportRow>,
@@ -77,10 +79,36 @@ impl CarePage {
             _ => "open",
         }
     }
+    /// Who claimed the wish: the organisation, or a member through it.
     fn claimant(&self, n: &NeedRow) -> String {
         self.claim_on(n)
-            .map(|c| super::name_of(&self.names, &c.claimant_org).to_owned())
+            .map(|c| match &c.mref {
+                Some(_) => super::reporting_member(
+                    &self.t,
+                    &self.names,
+                    c.member_name.as_deref(),
+                    &c.claimant_org,
+                ),
+                None => super::name_of(&self.names, &c.claimant_org).to_owned(),
+            })
             .unwrap_or_default()
+    }
+    fn building_of(&self, h: &HouseholdRow) -> Option<&BuildingRow> {
+        let id = h.building_id.as_deref()?;
+        self.buildings.iter().find(|b| b.id == id)
+    }
+    /// 第一网格 · 7号楼, as a building is chosen in a form.
+    fn building_label(&self, b: &BuildingRow) -> String {
+        match &b.grid {
+            Some(g) => format!("{g} · {}", b.name),
+            None => b.name.clone(),
+        }
+    }
+    fn households_in(&self, b: &BuildingRow) -> usize {
+        self.households
+            .iter()
+            .filter(|h| h.building_id.as_deref() == Some(&b.id))
+            .count()
     }
     fn org(&self, id: &str) -> String {
         super::name_of(&self.names, id).to_owned()
@@ -148,7 +176,10 @@ pub async fn care(
         .store
         .read(move |c| {
             Ok((
-                crate::store::pairings::households(c)?,
+                (
+                    crate::store::pairings::households(c)?,
+                    crate::store::pairings::buildings(c)?,
+                ),
                 crate::store::pairings::started(c, &me)?,
                 crate::store::reports::received(c, &me)?,
                 crate::store::needs::for_households(c, &me)?,
@@ -156,7 +187,7 @@ pub async fn care(
             ))
         })
         .await;
-    let (households, pairings, received, wishes, claims) = match loaded {
+    let ((households, buildings), pairings, received, wishes, claims) = match loaded {
         Ok(x) => x,
         Err(e) => return back(&node, "/reports", Err(e.into()), t),
     };
@@ -173,6 +204,7 @@ pub async fn care(
             t,
             base,
             households,
+            buildings,
             pairings,
             reporters: received
                 .iter()
@@ -212,6 +244,16 @@ pub async fn add_household(req: HttpRequest, node: NodeData, form: Form) -> Http
     admin_action(req, node, "/care", |n| async move {
         let input: NewHousehold = form_input(&form, &[], &[], &[])?;
         n.act(move |c, a| pairings::add_household(c, a, input))
+            .await?;
+        Ok(())
+    })
+    .await
+}
+
+pub async fn add_building(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
+    admin_action(req, node, "/care", |n| async move {
+        let input: NewBuilding = form_input(&form, &[], &[], &[])?;
+        n.act(move |c, a| pairings::add_building(c, a, input))
             .await?;
         Ok(())
     })
