@@ -268,6 +268,12 @@ def body_relations(kind, body):
         return "role without post_id"
     if kind == "need.claim-decided" and body.get("contact") is not None and not body["accepted"]:
         return "contact without an accepted claim"
+    if kind == "need.claimed" and body.get("member") is not None \
+            and body.get("offer_id") is not None:
+        return "a member's claim with an offer_id"
+    if kind == "need.claimed" and body.get("display_name") is not None \
+            and body.get("member") is None:
+        return "display_name without member"
     if kind == "emergency.declared":
         ids = [post["post_id"] for post in body["posts"]]
         repeated = next((x for n, x in enumerate(ids) if x in ids[:n]), None)
@@ -279,7 +285,8 @@ def body_relations(kind, body):
 RELATION_KINDS = {"activity.published", "checkin.attested", "participation.reported",
                   "agreement.proposed", "service.logged",
                   "feedback.sent", "signup.invited",
-                  "need.claim-decided", "emergency.declared"}  # the kinds body_relations knows
+                  "need.claim-decided", "need.claimed",
+                  "emergency.declared"}  # the kinds body_relations knows
 
 
 def body_problem(schemas, kind, body):
@@ -1228,6 +1235,16 @@ def probes(a):
             ("need.claim-decided", host, "a contact phone of 33",
              {"contact": {**contact, "phone": "1" * 33}}, "body"),
             ("need.done", host, "without a summary", {"summary": ...}, "ok"),
+            ("need.claimed", host, "a member's claim, display_name of 64",
+             {"member": f"{street}:{MEMBER}", "display_name": "张" * 64}, "ok"),
+            ("need.claimed", host, "a member's claim, display_name of 65",
+             {"member": f"{street}:{MEMBER}", "display_name": "张" * 65}, "body"),
+            ("need.claimed", host, "a member's claim with an offer",
+             {"member": f"{street}:{MEMBER}",
+              "offer_id": "0192f1a4-0000-7000-8000-000000000001"}, "body"),
+            ("need.claimed", host, "a display_name without a member",
+             {"display_name": "张师傅"}, "body"),
+            ("need.claimed", host, "a member null", {"member": None}, "ok"),
             ("need.reopened", host, "a reason of 501", {"reason": "灯" * 501}, "body")]:
         message(f"body: {kind} {label}", kind_body(kind, aud, **changes), expect)
     # Emergency mobilisation (Appendix C): the area, the posts and the answer time at their

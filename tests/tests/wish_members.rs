@@ -4,13 +4,17 @@
 //! themselves. The community sees the claim as the unit's member (how they are addressed,
 //! never their name), accepts it, and only then does the member, at their home, learn where
 //! to go; they report it done and the community confirms. Nobody else at the home can act on
-//! the member's claim. (The body rules of a member's claim, no offer and a 称呼 only with a
-//! member, are the schema's tests: a node cannot even sign such a body.)
+//! the member's claim, and a claim for a member of another home is refused on the wire. (The
+//! body rules of a member's claim, no offer and a 称呼 only with a member, are the schema's
+//! tests: a node cannot even sign such a body.)
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
 use serde_json::{Value, json};
 use tongxin_schema::OrgKind;
+use tongxin_schema::v1::bodies::NeedClaimed;
+use tongxin_schema::v1::text::Text;
 use tongxin_tests::*;
+use uuid::Uuid;
 
 const NAME: &str = "周桂兰";
 const ADDRESS: &str = "小山隆义里7号楼2单元302";
@@ -227,4 +231,39 @@ async fn a_member_takes_a_wish_on_through_their_home() {
     .await;
     assert!(confirmed["contact_address"].is_null(), "{confirmed}");
     assert!(unit.page("/claims").await.contains("张师傅"));
+
+    // On the wire, a member claims through their own home only.
+    let open = east
+        .ok_post(
+            &format!("/api/v1/households/{}/wishes", h["id"].as_str().unwrap()),
+            json!({ "title": "修理收音机", "micro_wish": "elderly-over80", "addressee": "周奶奶" }),
+        )
+        .await;
+    let open_id = open["id"].as_str().unwrap().to_owned();
+    eventually(15, "the second wish at the unit", || async {
+        (items(&unit.get("/api/v1/needs?limit=50").await).len() == 3).then_some(())
+    })
+    .await;
+    let before = rejected_codes(&east).await.len();
+    let body = NeedClaimed {
+        claim_id: Uuid::now_v7(),
+        need_id: open_id.parse().unwrap(),
+        offer_id: None,
+        note: None,
+        member: Some(member_at(&east.org_id, &east.org_id, Uuid::now_v7())),
+        display_name: Some(Text::new("冒名").unwrap()),
+    };
+    send_unchecked(&unit, &east, body).await;
+    let codes = eventually(15, "refused at east", || async {
+        let codes = rejected_codes(&east).await;
+        (codes.len() > before).then_some(codes)
+    })
+    .await;
+    assert_eq!(codes[0], "not_home", "{codes:?}");
+    assert!(
+        !items(&east.get("/api/v1/claims").await)
+            .iter()
+            .any(|c| c["need_id"] == open_id),
+        "nothing kept"
+    );
 }

@@ -407,6 +407,12 @@ impl Receive for NeedClaimed {
                 Refusal::new("duplicate_claim", format!("claim {} exists", self.claim_id)).into(),
             );
         }
+        // A member claims through their own home.
+        if let Some(m) = &self.member
+            && let Err(r) = super::home_is(m, from.org)
+        {
+            return Ok(r.into());
+        }
         if let Some(c) = claims::standing(conn, from.org.as_str(), from.me.as_str(), &need_id)? {
             return Ok(Refusal::new(
                 "duplicate_claim",
