@@ -5,6 +5,7 @@
 //! - [`v1`]: the message kinds of protocol version 1, their bodies and rights.
 //! - [`envelope`]: signing and verifying messages (JWS, EdDSA, jsonwebtoken).
 //! - [`roster`]: the CA-signed list of member organisations.
+//! - [`period`], [`merkle`]: the periods and Merkle tree heads of participation reports.
 //!
 //! The normative description is `schema/PROTOCOL.md`.
 
@@ -12,7 +13,9 @@ pub mod certificate;
 pub mod envelope;
 pub mod ids;
 pub mod json_schema;
+pub mod merkle;
 mod objects;
+pub mod period;
 pub mod pki;
 pub mod roster;
 pub mod token;

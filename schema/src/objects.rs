@@ -1,7 +1,7 @@
 //! JSON objects only: serde's derived deserialisers also accept a JSON array of the fields in
 //! declaration order where a struct is expected. The protocol allows only objects (PROTOCOL.md
 //! §4.3, §4.5, §6.0), so top-level documents are checked with [`is_object`] and nested structs
-//! inside lists are read with [`objects`].
+//! inside lists are read with [`objects`], a struct field with [`object`].
 
 use std::fmt;
 use std::marker::PhantomData;
@@ -43,6 +43,15 @@ where
     T: Deserialize<'de>,
 {
     Vec::<Object<T>>::deserialize(d).map(|v| v.into_iter().map(|o| o.0).collect())
+}
+
+/// `#[serde(deserialize_with = "object")]` for a struct field: it must be an object.
+pub(crate) fn object<'de, D, T>(d: D) -> Result<T, D::Error>
+where
+    D: Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Object::<T>::deserialize(d).map(|o| o.0)
 }
 
 #[cfg(test)]

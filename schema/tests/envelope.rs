@@ -603,8 +603,12 @@ fn trust_documents_may_exceed_64k_up_to_1_mib() {
 
 #[test]
 fn other_kinds_stay_within_64k() {
+    use strum::VariantArray;
     use tongxin_schema::envelope::{MAX_MESSAGE_BYTES, MAX_TRUST_MESSAGE_BYTES};
-    use tongxin_schema::v1::bodies::{ParticipationReported, ParticipationRow, ParticipationSide};
+    use tongxin_schema::v1::bodies::{
+        CounterpartRoot, ParticipationReported, ParticipationRow, ParticipationSide, ReportPeriod,
+    };
+    use tongxin_schema::v1::taxonomy::ActivityCategory;
     use tongxin_schema::v1::taxonomy::Mode;
     let a = TestAlliance::new(now()).unwrap();
     let v = a.verifier().unwrap();
@@ -631,22 +635,52 @@ fn other_kinds_stay_within_64k() {
     );
 
     // A body within its own limits can still be too large to send as one message.
+    let (period_start, period_end) = tongxin_schema::period::previous(ReportPeriod::Day, a.now);
+    let homes: Vec<tongxin_schema::OrgId> = (0..140)
+        .map(|n| format!("unit-{n:03}").parse().unwrap())
+        .collect();
+    let mut rows = Vec::new();
+    for home in &homes {
+        for category in ActivityCategory::VARIANTS {
+            for mode in [Mode::Routine, Mode::Emergency] {
+                rows.push(ParticipationRow {
+                    counterpart: home.clone(),
+                    category: *category,
+                    mode,
+                    members: 10,
+                    checkins: 20,
+                    minutes: 1200,
+                });
+            }
+        }
+    }
     let report = ParticipationReported {
         report_id: uuid::Uuid::now_v7(),
         side: ParticipationSide::Host,
-        period_start: a.now - 86_400,
-        period_end: a.now,
-        rows: vec![
-            ParticipationRow {
-                counterpart: "loue-jia".parse().unwrap(),
-                mode: Mode::Routine,
-                members: 10,
-                checkins: 20,
-                minutes: 1200,
-            };
-            1500
-        ],
+        period: ReportPeriod::Day,
+        period_start,
+        period_end,
+        revision: 1,
+        part: 1,
+        parts: 1,
+        k: 3,
+        totals: Default::default(),
+        rows,
+        suppressed: vec![],
+        roots: homes
+            .iter()
+            .map(|h| CounterpartRoot {
+                counterpart: h.clone(),
+                checkins: 280,
+                root: "ab".repeat(32),
+            })
+            .collect(),
+        grids: vec![],
     };
+    assert_eq!(
+        tongxin_schema::v1::Body::from(report.clone()).check(),
+        Ok(())
+    );
     let m = Message::new(
         street.org_id.clone(),
         Audience::Org("lunan-zzb".parse().unwrap()),

@@ -111,12 +111,23 @@ async fn oversight_kinds_are_kept_not_counted_as_applied() {
         eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
     }
     // A community reports its participation: this version does not act on it yet.
-    let body = tongxin_schema::v1::bodies::ParticipationReported {
+    use tongxin_schema::v1::bodies::{ParticipationReported, ParticipationSide, ReportPeriod};
+    let (period_start, period_end) = tongxin_schema::period::previous(ReportPeriod::Day, now());
+    let body = ParticipationReported {
         report_id: uuid::Uuid::now_v7(),
-        side: tongxin_schema::v1::bodies::ParticipationSide::Host,
-        period_start: now() - 86_400,
-        period_end: now(),
+        side: ParticipationSide::Host,
+        period: ReportPeriod::Day,
+        period_start,
+        period_end,
+        revision: 1,
+        part: 1,
+        parts: 1,
+        k: 3,
+        totals: Default::default(),
         rows: vec![],
+        suppressed: vec![],
+        roots: vec![],
+        grids: vec![],
     };
     send_unchecked(&community, &dept, body).await;
     let direct = format!("org.{}", dept.org_id);

@@ -106,9 +106,13 @@ pub fn dispatch(
         Body::EmergencyDeclared(b) => b.receive(conn, &from)?,
         Body::EmergencyVolunteered(b) => b.receive(conn, &from)?,
         Body::EmergencyClosed(b) => b.receive(conn, &from)?,
-        // Oversight (participation.reported): this version keeps it until it acts on it.
-        // Control kinds never reach here (the sequence layer handles them).
-        Body::NodeHello(_) | Body::SyncRequested(_) | Body::ParticipationReported(_) => {
+        // Oversight (participation.reported, participation.requested): this version keeps them
+        // until it acts on them. Control kinds never reach here (the sequence layer handles
+        // them).
+        Body::NodeHello(_)
+        | Body::SyncRequested(_)
+        | Body::ParticipationReported(_)
+        | Body::ParticipationRequested(_) => {
             return Ok(Dispatched::NotYet);
         }
     };

@@ -13,7 +13,7 @@ use uuid::Uuid;
 use super::taxonomy::*;
 use super::text::{Description, Note, Text, Title};
 use crate::ids::{MemberRef, OrgId};
-use crate::objects::objects;
+use crate::objects::{object, objects};
 
 /// Most skills in one list.
 pub const MAX_SKILLS: usize = 12;
@@ -678,8 +678,45 @@ pub struct SignupInvited {
 }
 
 /// Which side of a check-in the reporting organisation stands on.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+/// The period a participation report covers (PROTOCOL.md §10.1).
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+    strum::VariantArray,
+)]
 #[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
+pub enum ReportPeriod {
+    /// A day of the alliance's local time.
+    Day,
+    /// A calendar month of the alliance's local time.
+    Month,
+}
+
+#[derive(
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    Serialize,
+    Deserialize,
+    JsonSchema,
+    strum::IntoStaticStr,
+    strum::EnumString,
+)]
+#[serde(rename_all = "kebab-case")]
+#[strum(serialize_all = "kebab-case")]
 pub enum ParticipationSide {
     /// Counts of check-ins this organisation attested as host.
     Host,
@@ -687,29 +724,135 @@ pub enum ParticipationSide {
     Home,
 }
 
-/// One aggregate line: no member appears, only counts.
+/// The most parts a participation report is split into (PROTOCOL.md §10.2).
+pub const MAX_REPORT_PARTS: u16 = 64;
+/// The largest suppression threshold `k` a report may use.
+pub const MAX_K: u32 = 100;
+/// The most fill times a report lists.
+pub const MAX_FILL_TIMES: usize = 256;
+/// The most grid rows a host report lists.
+pub const MAX_GRID_ROWS: usize = 256;
+
+/// One cell of a participation report (§10.2): no member appears, only counts.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipationRow {
-    /// The other side: the home organisation (for a host report) or the host (for a home report).
+    /// The other side: the host (in a home report) or the member's home (in a host report).
     pub counterpart: OrgId,
+    pub category: ActivityCategory,
     pub mode: Mode,
+    /// Distinct members with a check-in in the cell (not additive across cells).
     pub members: u32,
     pub checkins: u32,
     pub minutes: u64,
 }
 
-/// `participation.reported` (direct, any organisation → the organisation department).
+/// A cell below the report's `k`, named by its key only.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SuppressedCell {
+    pub counterpart: OrgId,
+    pub category: ActivityCategory,
+    pub mode: Mode,
+}
+
+/// The Merkle tree head of a counterpart's check-ins in the period (§10.3).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CounterpartRoot {
+    pub counterpart: OrgId,
+    /// The tree's leaves: the counterpart's check-ins, suppressed cells included.
+    #[schemars(range(min = 1))]
+    pub checkins: u32,
+    /// 64 lower-case hex digits.
+    #[schemars(regex(pattern = r"^[0-9a-f]{64}$"))]
+    pub root: String,
+}
+
+/// A host's check-ins by the activity's grid (not cross-checked).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct GridRow {
+    pub grid: GridCode,
+    pub category: ActivityCategory,
+    pub members: u32,
+    pub checkins: u32,
+    pub minutes: u64,
+}
+
+/// The report's totals (§10.2), the same in every part; a figure of the other side is 0.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationTotals {
+    /// Home: members at the period's end.
+    pub members: u32,
+    /// Home: of them, with a 双报到 report accepted and standing.
+    pub members_reported: u32,
+    /// Home: distinct members with a counted check-in.
+    pub members_active: u32,
+    /// Host: distinct members with a check-in attested here.
+    pub members_hosted: u32,
+    /// Host: 双报到 reports accepted here and standing.
+    pub reporting_members: u32,
+    /// Host: its activities that start in the period, not cancelled.
+    pub activities: u32,
+    pub checkins: u32,
+    pub minutes: u64,
+    pub needs_fulfilled: u32,
+    pub wishes_confirmed: u32,
+    pub escalations: u32,
+    pub emergency_posts: u32,
+    pub emergency_posts_filled: u32,
+    /// Seconds from an emergency's start to each filled post's headcount.
+    #[schemars(length(max = MAX_FILL_TIMES))]
+    pub fill_secs: Vec<u32>,
+}
+
+/// `participation.reported` (direct, a producer → the organisation department): one part of
+/// the report of one side for one period (§10).
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct ParticipationReported {
     pub report_id: Uuid,
     pub side: ParticipationSide,
+    pub period: ReportPeriod,
     pub period_start: i64,
     pub period_end: i64,
+    #[schemars(range(min = 1))]
+    pub revision: u32,
+    #[schemars(range(min = 1, max = MAX_REPORT_PARTS))]
+    pub part: u16,
+    #[schemars(range(min = 1, max = MAX_REPORT_PARTS))]
+    pub parts: u16,
+    #[schemars(range(min = 1, max = MAX_K))]
+    pub k: u32,
+    #[serde(deserialize_with = "object")]
+    pub totals: ParticipationTotals,
+    #[serde(default, deserialize_with = "objects")]
     #[schemars(length(max = MAX_ROWS))]
-    #[serde(deserialize_with = "objects")]
     pub rows: Vec<ParticipationRow>,
+    #[serde(default, deserialize_with = "objects")]
+    #[schemars(length(max = MAX_ROWS))]
+    pub suppressed: Vec<SuppressedCell>,
+    #[serde(default, deserialize_with = "objects")]
+    #[schemars(length(max = MAX_ROWS))]
+    pub roots: Vec<CounterpartRoot>,
+    #[serde(default, deserialize_with = "objects")]
+    #[schemars(length(max = MAX_GRID_ROWS))]
+    pub grids: Vec<GridRow>,
+}
+
+/// `participation.requested` (direct, the organisation department → a producer): send the
+/// report of this period again (§10.5).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationRequested {
+    pub request_id: Uuid,
+    #[schemars(length(min = 1, max = 2))]
+    pub sides: Vec<ParticipationSide>,
+    pub period: ReportPeriod,
+    pub period_start: i64,
+    pub note: Option<Note>,
 }
 
 impl Check for RosterPublished {}
@@ -915,12 +1058,155 @@ impl Check for EmergencyVolunteered {
 
 impl Check for ParticipationReported {
     fn check(&self) -> Result<(), String> {
-        not_before(
-            "period_end",
-            self.period_end,
-            "period_start",
-            self.period_start,
+        if !crate::period::is_period(self.period, self.period_start, self.period_end) {
+            return Err(format!(
+                "period_start/period_end: [{}, {}) is not one {} of UTC+08:00 (§10.1)",
+                self.period_start,
+                self.period_end,
+                <&str>::from(self.period)
+            ));
+        }
+        at_least_one("revision", self.revision)?;
+        at_least_one("k", self.k)?;
+        at_most_value("k", self.k, MAX_K)?;
+        if self.parts < 1
+            || self.parts > MAX_REPORT_PARTS
+            || self.part < 1
+            || self.part > self.parts
+        {
+            return Err(format!(
+                "part: {} of {} (1 ≤ part ≤ parts ≤ {MAX_REPORT_PARTS})",
+                self.part, self.parts
+            ));
+        }
+        at_most("rows", self.rows.len(), MAX_ROWS)?;
+        at_most("suppressed", self.suppressed.len(), MAX_ROWS)?;
+        at_most("roots", self.roots.len(), MAX_ROWS)?;
+        at_most("grids", self.grids.len(), MAX_GRID_ROWS)?;
+        at_most(
+            "totals.fill_secs",
+            self.totals.fill_secs.len(),
+            MAX_FILL_TIMES,
         )?;
-        at_most("rows", self.rows.len(), MAX_ROWS)
+        let mut cells = std::collections::HashSet::new();
+        for r in &self.rows {
+            if !cells.insert((&r.counterpart, r.category, r.mode)) {
+                return Err(format!(
+                    "rows: the cell of {} is listed twice",
+                    r.counterpart
+                ));
+            }
+            if r.members < self.k {
+                return Err(format!(
+                    "rows: a cell of {} has {} members, below k = {}: it belongs in suppressed",
+                    r.counterpart, r.members, self.k
+                ));
+            }
+            counts("rows", r.members, r.checkins, r.minutes)?;
+        }
+        for c in &self.suppressed {
+            if !cells.insert((&c.counterpart, c.category, c.mode)) {
+                return Err(format!(
+                    "suppressed: the cell of {} is listed twice",
+                    c.counterpart
+                ));
+            }
+        }
+        let mut rooted = std::collections::HashSet::new();
+        for r in &self.roots {
+            if !rooted.insert(&r.counterpart) {
+                return Err(format!("roots: {} is listed twice", r.counterpart));
+            }
+            at_least_one("roots.checkins", r.checkins)?;
+            let hex = r.root.len() == 64
+                && r.root
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+            if !hex {
+                return Err(format!(
+                    "roots: the root of {} is not 64 lower-case hex digits",
+                    r.counterpart
+                ));
+            }
+        }
+        let listed: std::collections::HashSet<&OrgId> = cells.iter().map(|c| c.0).collect();
+        if listed != rooted {
+            return Err(
+                "roots: a counterpart has cells in this part exactly when it has a root here"
+                    .into(),
+            );
+        }
+        for g in &self.grids {
+            if g.members < self.k {
+                return Err(format!(
+                    "grids: grid {} has a cell below k = {}",
+                    g.grid, self.k
+                ));
+            }
+            counts("grids", g.members, g.checkins, g.minutes)?;
+        }
+        let t = &self.totals;
+        let (mine, theirs): (&[u32], &[u32]) = (
+            &[t.members, t.members_reported, t.members_active],
+            &[
+                t.members_hosted,
+                t.reporting_members,
+                t.activities,
+                t.needs_fulfilled,
+                t.wishes_confirmed,
+                t.escalations,
+                t.emergency_posts,
+                t.emergency_posts_filled,
+            ],
+        );
+        let other_side_zero = match self.side {
+            ParticipationSide::Home => {
+                theirs.iter().all(|v| *v == 0) && t.fill_secs.is_empty() && self.grids.is_empty()
+            }
+            ParticipationSide::Host => mine.iter().all(|v| *v == 0),
+        };
+        if !other_side_zero {
+            return Err(format!(
+                "totals: a {} report gives 0 for the other side's figures (§10.2)",
+                <&str>::from(self.side)
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// A cell's figures agree with each other: no more members than check-ins, at most a day's
+/// minutes per check-in.
+fn counts(field: &str, members: u32, checkins: u32, minutes: u64) -> Result<(), String> {
+    if members > checkins {
+        return Err(format!(
+            "{field}: {members} members but {checkins} check-ins"
+        ));
+    }
+    if minutes > u64::from(checkins) * u64::from(MAX_CHECKIN_MINUTES) {
+        return Err(format!(
+            "{field}: {minutes} minutes exceed {MAX_CHECKIN_MINUTES} per check-in"
+        ));
+    }
+    Ok(())
+}
+
+impl Check for ParticipationRequested {
+    fn check(&self) -> Result<(), String> {
+        if self.sides.is_empty()
+            || self.sides.len() > 2
+            || (self.sides.len() == 2 && self.sides[0] == self.sides[1])
+        {
+            return Err("sides: one or both of host and home, each once".into());
+        }
+        let (start, _) = crate::period::bounds(self.period, self.period_start);
+        if start != self.period_start {
+            return Err(format!(
+                "period_start: {} is not the first local midnight of a {}",
+                self.period_start,
+                <&str>::from(self.period)
+            ));
+        }
+        Ok(())
     }
 }

@@ -152,6 +152,7 @@ kinds! {
     "signup.invited" => SignupInvited { senders: &[Community], route: Route::Direct(ANY), control: false }
     "need.done" => NeedDone { senders: PRODUCERS, route: Route::Direct(PRODUCERS), control: false }
     "need.reopened" => NeedReopened { senders: PRODUCERS, route: Route::Direct(PRODUCERS), control: false }
+    "participation.requested" => ParticipationRequested { senders: AUTHORITY, route: Route::Direct(PRODUCERS), control: false }
 }
 
 impl fmt::Display for Kind {
@@ -188,11 +189,18 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 35);
+        assert_eq!(Kind::ALL.len(), 36);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
     const ID: &str = "0192f1a4-0000-7000-8000-000000000001";
+    /// 2026-12-03 00:00 in UTC+08:00 (PROTOCOL.md §10.1).
+    const DAY_START: i64 = 1_796_227_200;
+
+    /// Totals of a report with nothing in it.
+    fn totals() -> serde_json::Value {
+        serde_json::to_value(bodies::ParticipationTotals::default()).unwrap()
+    }
     const MEMBER: &str = "youyi-nanli:TdNE-clUOdGIPoBm1TUJoA";
 
     /// A valid body of `kind` with `edit` applied, parsed.
@@ -235,7 +243,13 @@ mod tests {
                 "emergency_id": ID, "member": MEMBER, "post_id": ID, "role": "A"
             }),
             Kind::ParticipationReported => serde_json::json!({
-                "report_id": ID, "side": "host", "period_start": 1000, "period_end": 1000, "rows": []
+                "report_id": ID, "side": "host", "period": "day",
+                "period_start": DAY_START, "period_end": DAY_START + 86_400,
+                "revision": 1, "part": 1, "parts": 1, "k": 3, "totals": totals()
+            }),
+            Kind::ParticipationRequested => serde_json::json!({
+                "request_id": ID, "sides": ["host", "home"], "period": "day",
+                "period_start": DAY_START
             }),
             Kind::AgreementProposed => serde_json::json!({
                 "agreement_id": ID, "title": "t", "services": "", "starts_at": 1000, "ends_at": 1001
@@ -276,7 +290,7 @@ mod tests {
         use serde_json::json;
         let head = json!({ "stream": "all", "last_seq": 1 });
         let post = json!({ "post_id": ID, "title": "p" });
-        let row = json!({ "counterpart": "loue-jia", "mode": "routine", "members": 1, "checkins": 1, "minutes": 60 });
+        let grid_row = json!({ "grid": "yn-03", "category": "culture", "members": 3, "checkins": 3, "minutes": 60 });
         type Edit = Box<dyn Fn(&mut serde_json::Value)>;
         let set = |field: &'static str, value: serde_json::Value| -> Edit {
             Box::new(move |v: &mut serde_json::Value| v[field] = value.clone())
@@ -417,15 +431,15 @@ mod tests {
             ),
             (
                 Kind::ParticipationReported,
-                "rows",
-                set("rows", list(2000, row.clone())),
-                set("rows", list(2001, row)),
+                "grids",
+                set("grids", list(256, grid_row.clone())),
+                set("grids", list(257, grid_row)),
             ),
             (
                 Kind::ParticipationReported,
-                "period_end",
-                set("period_end", json!(1000)),
-                set("period_end", json!(999)),
+                "period_start",
+                set("period_end", json!(DAY_START + 86_400)),
+                set("period_end", json!(DAY_START + 86_399)),
             ),
             (
                 Kind::AgreementProposed,
@@ -714,6 +728,131 @@ mod tests {
     }
 
     #[test]
+    fn a_participation_report_keeps_the_rules_of_section_10() {
+        use serde_json::json;
+        let report = |edit: &dyn Fn(&mut serde_json::Value)| {
+            parse_edited(Kind::ParticipationReported, |v| edit(v)).map(|_| ())
+        };
+        let root = "ab".repeat(32);
+        // 1,988 distinct cells of 142 homes (7 categories × 2 modes), each home with its root:
+        // near the most one part may hold.
+        let homes: Vec<String> = (0..142).map(|n| format!("unit-{n:03}")).collect();
+        let categories = [
+            "volunteer-service",
+            "party-day",
+            "joint-meeting",
+            "home-visit",
+            "culture",
+            "study",
+            "other",
+        ];
+        let mut rows = Vec::new();
+        for h in &homes {
+            for c in categories {
+                for m in ["routine", "emergency"] {
+                    rows.push(json!({ "counterpart": h, "category": c, "mode": m,
+                                      "members": 3, "checkins": 4, "minutes": 240 }));
+                }
+            }
+        }
+        let roots: Vec<_> = homes
+            .iter()
+            .map(|h| json!({ "counterpart": h, "checkins": 80, "root": root }))
+            .collect();
+        let full = |v: &mut serde_json::Value| {
+            v["rows"] = json!(rows);
+            v["roots"] = json!(roots);
+        };
+        assert_eq!(report(&full), Ok(()));
+        let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+            (
+                "period_start",
+                Box::new(|v| v["period_start"] = json!(DAY_START + 1)),
+            ),
+            ("period_start", Box::new(|v| v["period"] = json!("month"))),
+            ("part", Box::new(|v| v["part"] = json!(2))),
+            (
+                "part",
+                Box::new(|v| {
+                    v["part"] = json!(65);
+                    v["parts"] = json!(65)
+                }),
+            ),
+            ("k", Box::new(|v| v["k"] = json!(101))),
+            ("revision", Box::new(|v| v["revision"] = json!(0))),
+            (
+                "rows",
+                Box::new(|v| {
+                    v["rows"] = json!([{ "counterpart": "loue-jia", "category": "culture",
+                    "mode": "routine", "members": 2, "checkins": 2, "minutes": 60 }]);
+                    v["roots"] = json!([{ "counterpart": "loue-jia", "checkins": 2, "root": "ab".repeat(32) }]);
+                }),
+            ),
+            (
+                "rows",
+                Box::new(|v| {
+                    v["rows"] = json!([{ "counterpart": "loue-jia", "category": "culture",
+                    "mode": "routine", "members": 4, "checkins": 3, "minutes": 60 }]);
+                    v["roots"] = json!([{ "counterpart": "loue-jia", "checkins": 3, "root": "ab".repeat(32) }]);
+                }),
+            ),
+            (
+                "suppressed",
+                Box::new(|v| {
+                    let cell = json!({ "counterpart": "loue-jia", "category": "culture", "mode": "routine" });
+                    v["suppressed"] = json!([cell, cell]);
+                    v["roots"] = json!([{ "counterpart": "loue-jia", "checkins": 2, "root": "ab".repeat(32) }]);
+                }),
+            ),
+            (
+                "roots",
+                Box::new(
+                    |v| v["suppressed"] = json!([{ "counterpart": "loue-jia", "category": "culture", "mode": "routine" }]),
+                ),
+            ),
+            (
+                "roots",
+                Box::new(|v| {
+                    v["roots"] = json!([{ "counterpart": "loue-jia", "checkins": 2, "root": "AB".repeat(32) }])
+                }),
+            ),
+            ("totals", Box::new(|v| v["totals"]["members"] = json!(5))),
+            (
+                "totals",
+                Box::new(|v| {
+                    v["side"] = json!("home");
+                    v["totals"]["fill_secs"] = json!([60]);
+                }),
+            ),
+        ];
+        for (field, edit) in cases {
+            let got = report(&*edit);
+            assert!(
+                got.as_ref().is_err_and(|e| e.contains(field)),
+                "{field}: {got:?}"
+            );
+        }
+        // A month, and a home report with the home's figures.
+        assert_eq!(
+            report(&|v| {
+                v["period"] = json!("month");
+                v["period_start"] = json!(1_796_054_400);
+                v["period_end"] = json!(1_798_732_800);
+                v["side"] = json!("home");
+                v["totals"]["members"] = json!(16);
+            }),
+            Ok(())
+        );
+        let request = |edit: &dyn Fn(&mut serde_json::Value)| {
+            parse_edited(Kind::ParticipationRequested, |v| edit(v)).map(|_| ())
+        };
+        assert_eq!(request(&|_| {}), Ok(()));
+        assert!(request(&|v| v["sides"] = json!(["host", "host"])).is_err());
+        assert!(request(&|v| v["sides"] = json!([])).is_err());
+        assert!(request(&|v| v["period_start"] = json!(DAY_START + 60)).is_err());
+    }
+
+    #[test]
     fn a_member_claims_without_an_offer_and_a_name_comes_only_with_a_member() {
         use serde_json::json;
         let claim = |extra: serde_json::Value| {
@@ -888,7 +1027,11 @@ mod tests {
         });
         assert!(activity.unwrap_err().contains("a JSON object"));
         let report = parse_edited(Kind::ParticipationReported, |v| {
-            v["rows"] = json!([["loue-jia", "routine", 1, 1, 60]])
+            v["rows"] = json!([["loue-jia", "culture", "routine", 3, 3, 60]])
+        });
+        assert!(report.unwrap_err().contains("a JSON object"));
+        let report = parse_edited(Kind::ParticipationReported, |v| {
+            v["totals"] = json!([0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, []])
         });
         assert!(report.unwrap_err().contains("a JSON object"));
         assert!(
