@@ -48,6 +48,12 @@ pub struct RosterOrg {
 }
 
 impl RosterOrg {
+    /// Whether `grid` is one of the organisation's grids; any grid is, when the roster lists
+    /// none for it (an alliance that has not entered its grids yet).
+    pub fn has_grid(&self, grid: &str) -> bool {
+        self.grids.is_empty() || self.grids.iter().any(|g| g.as_str() == grid)
+    }
+
     /// The node's public web address for member sign-in redirects, if the roster gives one.
     /// On a verified [`Roster`] it has passed [`check_base_url`].
     pub fn base_url(&self) -> Option<&str> {

@@ -149,8 +149,12 @@ async fn a_member_takes_a_wish_on_through_their_home() {
         v["error"]["message"].as_str().unwrap().contains("张师傅"),
         "{v}"
     );
-    let (s, _) = as_member(&unit, &other_token, "POST", &take(&wish_id), json!({})).await;
-    assert_eq!(s, 409, "one claim per home");
+    let (s, v) = as_member(&unit, &other_token, "POST", &take(&wish_id), json!({})).await;
+    assert_eq!(s, 409, "one claim per home: {v}");
+    assert!(
+        !v.to_string().contains("张师傅"),
+        "a colleague is not named: {v}"
+    );
     let mine = my_claims(&unit, &token).await;
     assert_eq!(mine.len(), 1);
     assert_eq!(

@@ -151,7 +151,7 @@ emergency_ready = Ready in emergencies
 yes = yes
 no = no
 import_members = Import from a file
-import_help = A CSV file, UTF-8 or GBK (Excel's Save as CSV). Header: 姓名,称呼,手机,部门,居住社区,网格,技能,可服务时段,急时可调. Separate skills and times with 、.
+import_help = A CSV file, UTF-8 or GBK (Excel's Save as CSV). Header: 姓名,称呼,手机,部门,居住社区,网格,工作社区,工作网格,技能,可服务时段,急时可调 (the two 工作 columns may be left out). Separate skills and times with 、.
 import_file = File
 import_mode = How
 mode-dry-run = Check only, import nothing
@@ -522,7 +522,7 @@ mw-hardship-entitled-groups = Family of entitled groups
 
 ## Emergencies
 emergencies = Emergencies
-emergency-help = A street or community declares an emergency: every organisation calls its emergency-ready members who live in the area, first the A holders with a post's skills, then, for posts whose A holders did not answer in time, the B holders; a yes goes to the declarer.
+emergency-help = A street or community declares an emergency: every organisation calls its emergency-ready members who live or work in the area, first the A holders with a post's skills, then, for posts whose A holders did not answer in time, the B holders; a yes goes to the declarer.
 emergency-none = No emergency.
 emergency-open = Open
 emergency-closed = Closed

@@ -151,7 +151,7 @@ emergency_ready = 急时可调
 yes = 是
 no = 否
 import_members = 批量导入
-import_help = CSV 文件,UTF-8 或 GBK(Excel“另存为 CSV”即可)。表头:姓名,称呼,手机,部门,居住社区,网格,技能,可服务时段,急时可调。技能、时段之间用顿号分隔。
+import_help = CSV 文件,UTF-8 或 GBK(Excel“另存为 CSV”即可)。表头:姓名,称呼,手机,部门,居住社区,网格,工作社区,工作网格,技能,可服务时段,急时可调(两个“工作”列可省略)。技能、时段之间用顿号分隔。
 import_file = 文件
 import_mode = 方式
 mode-dry-run = 只检查,不导入
@@ -522,7 +522,7 @@ mw-hardship-entitled-groups = 优抚对象家庭
 
 ## 急时 emergencies
 emergencies = 急时
-emergency-help = 街道或社区宣布急时：各单位召集住在该区域、可急时调用的党员，先召集具备岗位技能的A角，A角未按时应答的岗位再召集B角；应答“能到岗”即报到宣布单位。
+emergency-help = 街道或社区宣布急时：各单位召集居住或工作在该区域、可急时调用的党员，先召集具备岗位技能的A角，A角未按时应答的岗位再召集B角；应答“能到岗”即报到宣布单位。
 emergency-none = 暂无急时。
 emergency-open = 进行中
 emergency-closed = 已结束

@@ -1,6 +1,6 @@
 //! 平时 / 急时: a street or community declares an emergency with posts and the area it covers
 //! (`emergency.declared`). Every organisation that receives it calls its emergency-ready members
-//! who live in the area: first, for each post, those with its skills (A holders); where none of
+//! who live or work in the area: first, for each post, those with its skills (A holders); where none of
 //! them said yes in time, the others (B holders). A yes goes to the declarer as
 //! `emergency.volunteered` (a pairwise member reference only), where the posts fill until the
 //! declarer closes the emergency (`emergency.closed`); the time each post took to fill is kept.

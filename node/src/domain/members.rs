@@ -85,11 +85,13 @@ fn validate(roster: &Roster, i: &NewMember) -> Result<String, Invalid> {
         roster,
         ("residence_org", &i.residence_org),
         ("grid", &i.grid),
+        "residence",
     )?;
     check_place(
         roster,
         ("work_org", &i.work_org),
         ("work_grid", &i.work_grid),
+        "work",
     )?;
     if i.skills.len() > MAX_SKILLS {
         return Err(Invalid::field(
@@ -100,17 +102,18 @@ fn validate(roster: &Roster, i: &NewMember) -> Result<String, Invalid> {
     Ok(phone)
 }
 
-/// A community on the roster and one of its grids (any grid when the roster lists none).
+/// A community on the roster and one of its grids (where the member lives, or works).
 fn check_place(
     roster: &Roster,
     (org_field, org): (&str, &Option<OrgId>),
     (grid_field, grid): (&str, &Option<Text<1, 64>>),
+    place: &str,
 ) -> Result<(), Invalid> {
     let Some(org) = org else {
         return match grid {
             Some(_) => Err(Invalid::field(
                 grid_field,
-                format!("a grid needs a community ({org_field})"),
+                format!("a grid needs a {place} community"),
             )),
             None => Ok(()),
         };
@@ -125,8 +128,7 @@ fn check_place(
         ));
     }
     if let Some(g) = grid
-        && !community.grids.is_empty()
-        && !community.grids.iter().any(|x| x.as_str() == g.as_str())
+        && !community.has_grid(g.as_str())
     {
         return Err(Invalid::field(
             grid_field,
@@ -178,6 +180,13 @@ fn phone_taken(
         .into());
     }
     Ok(())
+}
+
+/// How the member is addressed, for a message to another organisation, if they share it.
+pub fn shared_name(m: &MemberRow, share: bool) -> Option<Text<1, 64>> {
+    share
+        .then(|| Text::try_from(addressed_as(m)).ok())
+        .flatten()
 }
 
 /// How a member is addressed where they report: their 称呼, else their surname and 同志
@@ -611,14 +620,14 @@ fn read_row(
     };
     let (residence, grid) = place_cells(
         roster,
-        cell(Column::Residence),
-        cell(Column::Grid),
+        (cell(Column::Residence), cell(Column::Grid)),
+        "residence",
         &mut err,
     );
     let (work_place, work_grid) = place_cells(
         roster,
-        cell(Column::WorkPlace),
-        cell(Column::WorkGrid),
+        (cell(Column::WorkPlace), cell(Column::WorkGrid)),
+        "work",
         &mut err,
     );
     let (h, v) = cell(Column::Skills);
@@ -673,11 +682,12 @@ fn read_row(
     Some((member, phone?))
 }
 
-/// A community cell (its org id or its name on the roster) and a grid cell of it.
+/// A community cell (its org id or its name on the roster) and a grid cell of it, for where
+/// the member lives or works (`place`).
 fn place_cells<'r>(
     roster: &'r Roster,
-    (h, v): (String, &str),
-    (hg, vg): (String, &str),
+    ((h, v), (hg, vg)): ((String, &str), (String, &str)),
+    place: &str,
     err: &mut impl FnMut(String, &'static str, &str, String),
 ) -> (Option<&'r RosterOrg>, Option<Text<1, 64>>) {
     let community = match v {
@@ -716,16 +726,14 @@ fn place_cells<'r>(
                         hg,
                         "unknown_grid",
                         v,
-                        "a grid needs its community in the row".into(),
+                        format!("a grid needs a {place} community"),
                     ),
-                    Some(c) if !c.grids.is_empty() && !c.grids.iter().any(|x| x.as_str() == v) => {
-                        err(
-                            hg,
-                            "unknown_grid",
-                            v,
-                            format!("{v} is not one of {}'s grids", c.name),
-                        )
-                    }
+                    Some(c) if !c.has_grid(v) => err(
+                        hg,
+                        "unknown_grid",
+                        v,
+                        format!("{v} is not one of {}'s grids", c.name),
+                    ),
                     _ => {}
                 }
                 Some(g)

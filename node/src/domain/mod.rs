@@ -48,6 +48,11 @@ impl Refusal {
     }
 }
 
+/// The default of a "share …" choice: sharing, unless the member says no.
+pub(crate) fn yes() -> bool {
+    true
+}
+
 /// `not_home` unless `member`'s home is `home`: this node, for a message about one of its own
 /// members, or the sender, for a message a home sends about its member (PROTOCOL.md §6.2).
 pub(crate) fn home_is(member: &tongxin_schema::MemberRef, home: &OrgId) -> Result<(), Refusal> {

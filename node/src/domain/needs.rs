@@ -1,5 +1,7 @@
-//! Needs (需求清单, 微心愿) and their claims: an organisation claims another's need with one of
-//! its offers, the owner accepts or declines, and announces the need fulfilled.
+//! Needs (需求清单, 微心愿) and their claims: an organisation claims another's need, with one of
+//! its offers or for one of its members who takes a micro-wish on (我帮办); the owner accepts or
+//! declines, the claimant reports the work done, and the owner confirms it (the need fulfilled)
+//! or reopens it.
 
 use serde::Deserialize;
 use tongxin_schema::envelope::Audience;
@@ -59,12 +61,8 @@ pub struct MemberClaim {
     pub note: Option<Note>,
     /// Tell the wish's community how the member is addressed (称呼, default yes); never
     /// their full name.
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub share_name: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// The owner's decision on a claim.
@@ -266,12 +264,14 @@ fn claim_row(claimant: &str, need_org: &str, c: &NeedClaimed, at_ms: i64) -> Cla
 }
 
 /// The open need `need_org`/`need_id` another organisation than ours published, on which we
-/// have no claim standing.
+/// have no claim standing. `for_member`: a member asks, who is not told which colleague holds
+/// the standing claim (their 称呼 was shared with the owner, not with them).
 fn claimable(
     conn: &mut AnyConnection,
     actor: &Actor,
     need_org: &OrgId,
     need_id: Uuid,
+    for_member: bool,
 ) -> Result<NeedRow, ActionError> {
     let me = actor.org().as_str();
     if need_org.as_str() == me {
@@ -284,6 +284,12 @@ fn claimable(
         return Err(Invalid::Conflict(format!("need {id} is {}", need.status)).into());
     }
     if let Some(c) = claims::standing(conn, me, need_org.as_str(), &id)? {
+        if for_member {
+            return Err(Invalid::Conflict(
+                "your organisation already has a claim on this need".into(),
+            )
+            .into());
+        }
         let by = match &c.member_name {
             Some(n) => format!("by our member {n}, "),
             None if c.mref.is_some() => "by one of our members, ".to_owned(),
@@ -332,7 +338,7 @@ pub fn claim_for_member(
     i: MemberClaim,
 ) -> Result<ClaimRow, ActionError> {
     let m = super::members::find(conn, member_id)?;
-    let need = claimable(conn, actor, need_org, need_id)?;
+    let need = claimable(conn, actor, need_org, need_id, true)?;
     if need.micro_wish.is_none() {
         return Err(Invalid::Conflict(format!(
             "「{}」 is not a micro-wish: your organisation's staff claim other needs",
@@ -347,11 +353,7 @@ pub fn claim_for_member(
         offer_id: None,
         note: i.note,
         member: Some(mref),
-        display_name: if i.share_name {
-            Text::try_from(super::members::addressed_as(&m)).ok()
-        } else {
-            None
-        },
+        display_name: super::members::shared_name(&m, i.share_name),
     };
     send_claim(conn, actor, need_org, body, Some(m.id))
 }
@@ -365,7 +367,7 @@ pub fn claim(
     i: NewClaim,
 ) -> Result<ClaimRow, ActionError> {
     let me = actor.org().as_str();
-    claimable(conn, actor, need_org, need_id)?;
+    claimable(conn, actor, need_org, need_id, false)?;
     if let Some(offer_id) = i.offer_id {
         let offer = offers::find(conn, me, &offer_id.to_string())?.ok_or_else(|| {
             Invalid::field(
@@ -388,7 +390,7 @@ pub fn claim(
     send_claim(conn, actor, need_org, body, None)
 }
 
-/// Another organisation claims one of our needs.
+/// Another organisation claims one of our needs, for itself or for one of its members.
 impl Receive for NeedClaimed {
     fn receive(&self, conn: &mut AnyConnection, from: &Sender<'_>) -> StoreResult<Outcome> {
         let need_id = self.need_id.to_string();
@@ -407,7 +409,7 @@ impl Receive for NeedClaimed {
                 Refusal::new("duplicate_claim", format!("claim {} exists", self.claim_id)).into(),
             );
         }
-        // A member claims through their own home.
+        // §6.2: only a member's own home claims for them (`not_home`).
         if let Some(m) = &self.member
             && let Err(r) = super::home_is(m, from.org)
         {
@@ -604,7 +606,9 @@ pub fn accept_if_responsible(
     let Some(need) = rows::find(conn, actor.org().as_str(), &c.need_id.to_string())? else {
         return Ok(false);
     };
-    if need.responsible_org != claimant.as_str()
+    // A member's claim is the community's to decide: the address goes to a person it chose.
+    if c.member.is_some()
+        || need.responsible_org != claimant.as_str()
         || need.responsible_org == need.org_id
         || need.status != NeedStatus::Open
         || !claims::under_way(conn, actor.org().as_str(), &need.id)?.is_empty()
@@ -968,9 +972,11 @@ fn to_street(
     need.updated_ms = actor.now_ms;
     let street = body.to_org.clone();
     outbox::enqueue(conn, actor.signer, actor.now_ms, Audience::All, body)?;
-    // A claim the street made before is now its taking over.
+    // A claim the street made before is now its taking over (not one for a street's member:
+    // that one is the community's to decide).
     if let Some(c) = claims::standing(conn, street.as_str(), actor.org().as_str(), &need.id)?
         && c.status == ClaimStatus::Pending
+        && c.mref.is_none()
         && let Ok(claim_id) = c.id.parse()
     {
         let note = Text::new("已上报贵单位，由贵单位接办").ok();

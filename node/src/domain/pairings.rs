@@ -161,23 +161,20 @@ pub fn add_household(
     Ok(row)
 }
 
-/// A grid of ours on the roster (any, when the roster lists none for us).
+/// A grid of ours on the roster.
 fn our_grid(actor: &Actor, field: &str, grid: Option<&str>) -> Result<(), Invalid> {
     let Some(g) = grid else { return Ok(()) };
-    let grids = actor
-        .roster
-        .org(actor.org())
-        .map(|o| o.grids.clone())
-        .unwrap_or_default();
-    if grids.is_empty() || grids.iter().any(|x| x.as_str() == g) {
-        Ok(())
-    } else {
-        let listed: Vec<&str> = grids.iter().map(|x| x.as_str()).collect();
-        Err(Invalid::field(
-            field,
-            format!("{g} is not one of our grids ({})", listed.join("、")),
-        ))
+    let Some(us) = actor.roster.org(actor.org()) else {
+        return Ok(());
+    };
+    if us.has_grid(g) {
+        return Ok(());
     }
+    let listed: Vec<&str> = us.grids.iter().map(|x| x.as_str()).collect();
+    Err(Invalid::field(
+        field,
+        format!("{g} is not one of our grids ({})", listed.join("、")),
+    ))
 }
 
 /// Adds a building (楼栋) to our ledger.

@@ -24,18 +24,14 @@ pub struct NewReport {
     /// The community (its org id); the member's residence when absent.
     pub community: Option<OrgId>,
     /// Share how the member is addressed (称呼, default yes); never their full name.
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub share_name: bool,
     /// Share the member's skills (default yes).
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub share_skills: bool,
     /// Share the member's weekly availability (default yes).
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub share_availability: bool,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// The community's decision on a report.
@@ -140,11 +136,7 @@ pub fn submit(
     let body = checked(ReportSubmitted {
         report_id: Uuid::now_v7(),
         member: mref.clone(),
-        display_name: if i.share_name {
-            Text::try_from(members::addressed_as(&m)).ok()
-        } else {
-            None
-        },
+        display_name: members::shared_name(&m, i.share_name),
         skills,
         availability,
         grid,

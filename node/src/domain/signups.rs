@@ -30,19 +30,15 @@ pub struct NewSignup {
     pub host: OrgId,
     pub activity_id: Uuid,
     /// Share how the member is addressed (default yes); never their name.
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub share_name: bool,
     /// Share the member's skills (default yes).
-    #[serde(default = "yes")]
+    #[serde(default = "super::yes")]
     pub share_skills: bool,
     /// A post of the activity (岗位), and the role asked for in it: A (primary) or B (backup).
     /// Without a role, the host gives whichever is free.
     pub post_id: Option<Uuid>,
     pub role: Option<PostRole>,
-}
-
-fn yes() -> bool {
-    true
 }
 
 /// The host's decision on a sign-up.
@@ -198,11 +194,7 @@ pub fn request(
         member: mref.clone(),
         post_id: i.post_id,
         role: i.role,
-        display_name: if i.share_name {
-            Text::try_from(members::addressed_as(&m)).ok()
-        } else {
-            None
-        },
+        display_name: members::shared_name(&m, i.share_name),
         skills,
     })?;
     let row = SignupRow {

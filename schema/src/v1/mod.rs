@@ -764,7 +764,8 @@ mod tests {
             v["roots"] = json!(roots);
         };
         assert_eq!(report(&full), Ok(()));
-        let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>)> = vec![
+        type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+        let cases: Vec<(&str, Edit)> = vec![
             (
                 "period_start",
                 Box::new(|v| v["period_start"] = json!(DAY_START + 1)),
