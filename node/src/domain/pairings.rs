@@ -123,7 +123,7 @@ pub fn add_household(
         .into());
     }
     let grid = h.grid.map(|g| g.to_string());
-    our_grid(actor, "grid", grid.as_deref())?;
+    our_grid(actor, grid.as_deref())?;
     let building = match h.building_id {
         None => None,
         Some(b) => Some(
@@ -161,8 +161,8 @@ pub fn add_household(
     Ok(row)
 }
 
-/// A grid of ours on the roster.
-fn our_grid(actor: &Actor, field: &str, grid: Option<&str>) -> Result<(), Invalid> {
+/// A grid of ours on the roster (the input's `grid`).
+fn our_grid(actor: &Actor, grid: Option<&str>) -> Result<(), Invalid> {
     let Some(g) = grid else { return Ok(()) };
     let Some(us) = actor.roster.org(actor.org()) else {
         return Ok(());
@@ -172,7 +172,7 @@ fn our_grid(actor: &Actor, field: &str, grid: Option<&str>) -> Result<(), Invali
     }
     let listed: Vec<&str> = us.grids.iter().map(|x| x.as_str()).collect();
     Err(Invalid::field(
-        field,
+        "grid",
         format!("{g} is not one of our grids ({})", listed.join("、")),
     ))
 }
@@ -185,7 +185,7 @@ pub fn add_building(
 ) -> Result<BuildingRow, ActionError> {
     super::community_only(actor, "keeps the buildings of its grids")?;
     let grid = b.grid.map(|g| g.to_string());
-    our_grid(actor, "grid", grid.as_deref())?;
+    our_grid(actor, grid.as_deref())?;
     let name = b.name.to_string();
     if rows::buildings(conn)?
         .iter()

@@ -1146,7 +1146,7 @@ impl Check for ParticipationReported {
             counts("grids", g.members, g.checkins, g.minutes)?;
         }
         let t = &self.totals;
-        let (mine, theirs): (&[u32], &[u32]) = (
+        let (home_only, host_only): (&[u32], &[u32]) = (
             &[t.members, t.members_reported, t.members_active],
             &[
                 t.members_hosted,
@@ -1161,9 +1161,9 @@ impl Check for ParticipationReported {
         );
         let other_side_zero = match self.side {
             ParticipationSide::Home => {
-                theirs.iter().all(|v| *v == 0) && t.fill_secs.is_empty() && self.grids.is_empty()
+                host_only.iter().all(|v| *v == 0) && t.fill_secs.is_empty() && self.grids.is_empty()
             }
-            ParticipationSide::Host => mine.iter().all(|v| *v == 0),
+            ParticipationSide::Host => home_only.iter().all(|v| *v == 0),
         };
         if !other_side_zero {
             return Err(format!(
