@@ -65,6 +65,29 @@ pub struct Config {
     /// `[needs]`: how long a need may stay open at each level of the organisation tree.
     #[serde(default)]
     pub needs: NeedDeadlines,
+    /// `[participation]`: the reports sent to the organisation department (PROTOCOL.md §10).
+    #[serde(default)]
+    pub participation: ParticipationConfig,
+}
+
+/// How this node reports participation to the organisation department.
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct ParticipationConfig {
+    /// Cells counting fewer distinct members than this are suppressed (k-anonymity): no figure
+    /// about one or two people leaves the node. 3 by default, 1 to 100.
+    #[serde(default = "default_k")]
+    pub k: u32,
+}
+
+impl Default for ParticipationConfig {
+    fn default() -> Self {
+        ParticipationConfig { k: default_k() }
+    }
+}
+
+fn default_k() -> u32 {
+    3
 }
 
 /// 小事不出网格、大事不出村居、难事不出镇街: how long a need stays at each level before it
@@ -319,6 +342,7 @@ pub const FIELDS: &[&str] = &[
     "needs.grid_secs",
     "needs.community_secs",
     "needs.street_secs",
+    "participation.k",
 ];
 
 /// The flat variable names of earlier versions and the fields they set.
@@ -490,6 +514,13 @@ impl Config {
                 bail!("{field} must be 1 to {MAX_DEADLINE_SECS} seconds (a year), not {secs}");
             }
         }
+        let k = cfg.participation.k;
+        if !(1..=tongxin_schema::v1::bodies::MAX_K).contains(&k) {
+            bail!(
+                "participation.k must be 1 to {}, not {k}",
+                tongxin_schema::v1::bodies::MAX_K
+            );
+        }
         Ok(cfg)
     }
 
@@ -621,6 +652,7 @@ mod tests {
             ("needs.grid_secs", "19"),
             ("needs.community_secs", "23"),
             ("needs.street_secs", "29"),
+            ("participation.k", "5"),
         ];
         let fields: Vec<&str> = vars.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, FIELDS, "FIELDS and this test list the same fields");
@@ -679,6 +711,7 @@ mod tests {
                     community_secs,
                     street_secs,
                 },
+            participation: ParticipationConfig { k },
         } = cfg;
         assert_eq!(org_id.to_string(), "dongcheng-street");
         assert_eq!(kind, OrgKind::Street);
@@ -705,6 +738,7 @@ mod tests {
         assert_eq!(hello_interval_secs, 11);
         assert_eq!(gap_retry_secs, 13);
         assert_eq!((grid_secs, community_secs, street_secs), (19, 23, 29));
+        assert_eq!(k, 5);
         assert_eq!(
             defer_kinds,
             [

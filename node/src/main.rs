@@ -59,6 +59,10 @@ enum Command {
         roster: Option<PathBuf>,
         /// The message or certificate (compact JWS); `-` or nothing reads stdin.
         message: Option<PathBuf>,
+        /// Instead of a message: an inclusion proof of one check-in in a participation report
+        /// (`GET /api/v1/participation/proof`); checks both signed messages and the Merkle path.
+        #[arg(long, conflicts_with = "message")]
+        proof: Option<PathBuf>,
     },
 }
 
@@ -204,13 +208,13 @@ fn main() -> ExitCode {
             revoked,
             roster,
             message,
+            proof,
         } => {
-            match cli::verify::run(
-                &ca,
-                revoked.as_deref(),
-                roster.as_deref(),
-                message.as_deref(),
-            ) {
+            let what = match &proof {
+                Some(p) => cli::verify::Input::Proof(p),
+                None => cli::verify::Input::Message(message.as_deref()),
+            };
+            match cli::verify::run(&ca, revoked.as_deref(), roster.as_deref(), what) {
                 Ok((text, true)) => {
                     println!("{text}");
                     Ok(())

@@ -136,7 +136,7 @@ async fn a_co_building_agreement_is_held_by_both_sides_signed_by_both() {
             &a.ca_path(),
             None,
             Some(&a.dir.path().join("roster.jws")),
-            Some(&file),
+            tongxin_node::cli::verify::Input::Message(Some(&file)),
         )
         .unwrap();
         assert!(ok, "{verdict}");

@@ -38,6 +38,7 @@ use Access::{Public, Roles};
 const ANY: &[Role] = &[Role::Admin, Role::Member, Role::Auditor];
 const ADMIN: &[Role] = &[Role::Admin];
 const ADMIN_AUDITOR: &[Role] = &[Role::Admin, Role::Auditor];
+const AUDITOR: &[Role] = &[Role::Auditor];
 const MEMBER: &[Role] = &[Role::Member];
 const ADMIN_MEMBER: &[Role] = &[Role::Admin, Role::Member];
 
@@ -94,6 +95,14 @@ const API: &[(&str, &str, Access)] = &[
         "/api/v1/agreements/{proposer}/{id}/document",
         Roles(ANY),
     ),
+    ("GET", "/api/v1/participation", Roles(AUDITOR)),
+    (
+        "GET",
+        "/api/v1/participation/evidence/{jti}",
+        Roles(AUDITOR),
+    ),
+    ("POST", "/api/v1/participation/requests", Roles(ADMIN)),
+    ("GET", "/api/v1/participation/proof", Roles(ADMIN)),
     ("GET", "/api/v1/activities", Roles(ANY)),
     ("POST", "/api/v1/activities", Roles(ADMIN)),
     ("POST", "/api/v1/activities/{id}/cancel", Roles(ADMIN)),
@@ -211,6 +220,9 @@ enum Ui {
     Admin,
     /// Members (their own page); other roles are sent back with "this page is for members".
     Member,
+    /// The organisation department's auditors (参与情况): on the matrix's node, a community,
+    /// every role is sent back with "this page is for the department's auditors".
+    DepartmentAuditor,
 }
 
 /// Every route of `ui::routes`.
@@ -315,6 +327,8 @@ const UI: &[(&str, &str, Ui)] = &[
     ("GET", "/needs/{org}/{id}/match", Ui::Admin),
     ("POST", "/me/signups/{id}/confirm", Ui::Member),
     ("POST", "/me/signups/{id}/cancel", Ui::Member),
+    ("GET", "/participation", Ui::DepartmentAuditor),
+    ("GET", "/participation.csv", Ui::DepartmentAuditor),
 ];
 
 const PASSWORD: &str = "correct horse battery";
@@ -393,6 +407,8 @@ fn api_body(path: &str) -> Value {
         }
         "/api/v1/me/invitations/{host}/{id}/accept"
         | "/api/v1/me/invitations/{host}/{id}/decline" => json!({}),
+        // The matrix's node is a community, which asks for no reports: admitted, then refused.
+        "/api/v1/participation/requests" => json!({ "period": "month", "at": 1796227200 }),
         other => panic!("POST {other}: add a valid body for it to api_body()"),
     }
 }
@@ -621,12 +637,18 @@ fn positional_body(path: &str) -> Value {
         "/api/v1/teams/{id}/invitations" => {
             json!(["0192f1a4-0000-7000-8000-000000000001", null, false])
         }
+        "/api/v1/participation/requests" => json!(["month", 1796227200, null, null, null]),
         other => panic!("POST {other}: add its positional body to positional_body()"),
     }
 }
 
 /// Bodies of the wrong JSON type for each POST route, and the field the error must name.
 const WRONG_TYPES: &[(&str, &str, &str)] = &[
+    (
+        "/api/v1/participation/requests",
+        r#"{"period": "month", "at": "2026-12"}"#,
+        "at",
+    ),
     (
         "/api/v1/auth/token",
         r#"{"username": 7, "password": "x"}"#,
@@ -1737,10 +1759,14 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             let ok = match access {
                 Ui::Public => public_ok(method, path, &r),
                 // A page opened is where the sign-in takes them back to; a form goes nowhere.
-                Ui::SignedIn | Ui::Admin | Ui::Member if *method == "GET" => {
+                Ui::SignedIn | Ui::Admin | Ui::Member | Ui::DepartmentAuditor
+                    if *method == "GET" =>
+                {
                     r.status == 303 && r.location.starts_with("/login?next=%2F")
                 }
-                Ui::SignedIn | Ui::Admin | Ui::Member => r.status == 303 && r.location == "/login",
+                Ui::SignedIn | Ui::Admin | Ui::Member | Ui::DepartmentAuditor => {
+                    r.status == 303 && r.location == "/login"
+                }
             };
             if !ok {
                 failures.push(format!(
@@ -1805,6 +1831,10 @@ async fn web_ui_admits_exactly_the_intended_callers() {
                         let back = page_of(path);
                         (!(r.status == 303 && r.location.starts_with(back) && refused_role))
                             .then(|| format!("expected 303 to {back} with the role error"))
+                    }
+                    (Ui::DepartmentAuditor, _, _) => {
+                        (!(r.status == 303 && r.location == "/offers" && refused_role))
+                            .then(|| "expected 303 to /offers with the auditors-only error".into())
                     }
                     (Ui::Member, _, method) => match (*role == Role::Member, method) {
                         (true, "GET") => (!(r.status == 200

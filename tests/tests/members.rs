@@ -292,7 +292,7 @@ async fn members_report_to_their_communities_and_stay_at_home() {
         &a.ca_path(),
         None,
         Some(&a.dir.path().join("roster.jws")),
-        Some(&file),
+        tongxin_node::cli::verify::Input::Message(Some(&file)),
     )
     .unwrap();
     assert!(ok, "{verdict}");

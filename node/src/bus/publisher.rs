@@ -29,7 +29,13 @@ pub struct Publisher {
     /// When each (requester, stream) was last answered: a peer (or a hostile member) asking
     /// again and again gets at most one re-send per interval.
     last_resend: std::sync::Mutex<std::collections::HashMap<(OrgId, String), std::time::Instant>>,
+    /// When (node clock, ms) the participation reports due were last looked at.
+    reports_checked_ms: std::sync::atomic::AtomicI64,
 }
+
+/// How often the node looks whether participation reports are due or changed (PROTOCOL.md
+/// §10.5): each look recomputes the figures of the last week and the last two months.
+const REPORTS_EVERY_MS: i64 = 15 * 60 * 1000;
 
 impl Publisher {
     pub fn new(node: SharedNode, channel: Channel) -> Publisher {
@@ -37,6 +43,7 @@ impl Publisher {
             node,
             channel,
             last_resend: Default::default(),
+            reports_checked_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
         }
     }
 
@@ -242,6 +249,7 @@ impl Publisher {
                     self.close_forgotten_checkins().await;
                     self.escalate_overdue_needs().await;
                     self.call_emergency_backups().await;
+                    self.send_participation_reports().await;
                 }
                 _ = gaps.tick() => self.retry_gaps().await?,
                 _ = stop.changed() => return Ok(()),
@@ -290,6 +298,35 @@ impl Publisher {
             Ok(0) => {}
             Ok(n) => tracing::info!(count = n, "needs past their deadline went up a level"),
             Err(e) => tracing::warn!(error = %e, "escalating needs past their deadline failed"),
+        }
+    }
+
+    /// The participation reports due (yesterday's, last month's) and those whose figures
+    /// changed go to the organisation department, at most every [`REPORTS_EVERY_MS`]; a
+    /// failure is logged and tried again at the next tick.
+    async fn send_participation_reports(&self) {
+        use std::sync::atomic::Ordering;
+        let now_ms = self.node.clock.now_ms();
+        let last = self.reports_checked_ms.load(Ordering::Relaxed);
+        if last != i64::MIN && now_ms.saturating_sub(last) < REPORTS_EVERY_MS {
+            return;
+        }
+        let k = self.node.cfg.participation.k;
+        match self
+            .node
+            .act(move |c, a| crate::domain::participation::send_due(c, a, k))
+            .await
+        {
+            Ok(n) => {
+                self.reports_checked_ms.store(now_ms, Ordering::Relaxed);
+                if n > 0 {
+                    tracing::info!(
+                        count = n,
+                        "sent participation reports to the organisation department"
+                    );
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "sending participation reports failed"),
         }
     }
 

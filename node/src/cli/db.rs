@@ -28,11 +28,16 @@ use crate::store::needs::NeedRow;
 use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::pairings::{BuildingRow, HouseholdRow, PairingRow};
+use crate::store::participation::{
+    CellRow, CurrentRow, EscalationRow, FlagRow, GridCellRow, PairRow, PartRow, RootRow, SentRow,
+};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
     activities, agreements, buildings, checkins, claims, deferred, effects, emergencies,
     emergency_calls, emergency_volunteers, feedback, held, households, in_streams, invitations,
-    member_key, member_signins, members, needs, offers, out_streams, outbox, pairings, received,
+    member_key, member_signins, members, need_escalations, needs, offers, out_streams, outbox,
+    pairings, participation_cells, participation_current, participation_flags, participation_grids,
+    participation_pairs, participation_parts, participation_roots, participation_sent, received,
     rejected, reports, service_logs, signups, team_members, teams, trust, users,
 };
 use crate::store::services::{FeedbackRow, ServiceLogRow};
@@ -47,7 +52,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 32] = [
+pub const TABLES: [&str; 41] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -80,6 +85,15 @@ pub const TABLES: [&str; 32] = [
     "emergency_calls",
     "emergency_volunteers",
     "buildings",
+    "participation_sent",
+    "need_escalations",
+    "participation_parts",
+    "participation_current",
+    "participation_cells",
+    "participation_roots",
+    "participation_grids",
+    "participation_pairs",
+    "participation_flags",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -316,6 +330,15 @@ fn copy_all(
         copy_table!(src, dst, emergency_calls, CallRow),
         copy_table!(src, dst, emergency_volunteers, VolunteerRow),
         copy_table!(src, dst, buildings, BuildingRow),
+        copy_table!(src, dst, participation_sent, SentRow),
+        copy_table!(src, dst, need_escalations, EscalationRow),
+        copy_table!(src, dst, participation_parts, PartRow),
+        copy_table!(src, dst, participation_current, CurrentRow),
+        copy_table!(src, dst, participation_cells, CellRow),
+        copy_table!(src, dst, participation_roots, RootRow),
+        copy_table!(src, dst, participation_grids, GridCellRow),
+        copy_table!(src, dst, participation_pairs, PairRow),
+        copy_table!(src, dst, participation_flags, FlagRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -437,6 +460,42 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
             emergency_volunteers::table.count().get_result(conn)?,
         ),
         ("buildings", buildings::table.count().get_result(conn)?),
+        (
+            "participation_sent",
+            participation_sent::table.count().get_result(conn)?,
+        ),
+        (
+            "need_escalations",
+            need_escalations::table.count().get_result(conn)?,
+        ),
+        (
+            "participation_parts",
+            participation_parts::table.count().get_result(conn)?,
+        ),
+        (
+            "participation_current",
+            participation_current::table.count().get_result(conn)?,
+        ),
+        (
+            "participation_cells",
+            participation_cells::table.count().get_result(conn)?,
+        ),
+        (
+            "participation_roots",
+            participation_roots::table.count().get_result(conn)?,
+        ),
+        (
+            "participation_grids",
+            participation_grids::table.count().get_result(conn)?,
+        ),
+        (
+            "participation_pairs",
+            participation_pairs::table.count().get_result(conn)?,
+        ),
+        (
+            "participation_flags",
+            participation_flags::table.count().get_result(conn)?,
+        ),
     ])
 }
 

@@ -11,12 +11,15 @@
 pub mod activities;
 pub mod agreements;
 pub mod checkins;
+pub mod dashboard;
 pub mod emergencies;
 pub mod matching;
 pub mod members;
 pub mod needs;
 pub mod offers;
+pub mod oversight;
 pub mod pairings;
+pub mod participation;
 pub mod reports;
 pub mod services;
 pub mod signin;

@@ -965,6 +965,7 @@ fn to_street(
         },
         actor.now_ms,
     )?;
+    crate::store::participation::record_escalation(conn, &need.id, actor.now_ms)?;
     need.level = body.to_level.as_str().to_owned();
     need.responsible_org = body.to_org.to_string();
     need.status_note = reason;

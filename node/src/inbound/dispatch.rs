@@ -106,13 +106,13 @@ pub fn dispatch(
         Body::EmergencyDeclared(b) => b.receive(conn, &from)?,
         Body::EmergencyVolunteered(b) => b.receive(conn, &from)?,
         Body::EmergencyClosed(b) => b.receive(conn, &from)?,
-        // Oversight (participation.reported, participation.requested): this version keeps them
-        // until it acts on them. Control kinds never reach here (the sequence layer handles
-        // them).
-        Body::NodeHello(_)
-        | Body::SyncRequested(_)
-        | Body::ParticipationReported(_)
-        | Body::ParticipationRequested(_) => {
+        Body::ParticipationReported(b) => b.receive(conn, &from)?,
+        Body::ParticipationRequested(b) => {
+            answer_request(node, conn, &from, b, follow)?;
+            Outcome::Applied
+        }
+        // Control kinds never reach here (the sequence layer handles them).
+        Body::NodeHello(_) | Body::SyncRequested(_) => {
             return Ok(Dispatched::NotYet);
         }
     };
@@ -143,6 +143,35 @@ fn take_over(
         // The claim stays pending for the owner's staff to decide.
         Err(crate::domain::ActionError::Invalid(e)) => {
             tracing::warn!(claim_id = %claim.claim_id, error = %e, "could not accept the responsible organisation's claim");
+            Ok(())
+        }
+    }
+}
+
+/// The department asks for reports again: they are sent in the same transaction.
+fn answer_request(
+    node: &Node,
+    conn: &mut AnyConnection,
+    from: &Sender<'_>,
+    req: &tongxin_schema::v1::bodies::ParticipationRequested,
+    follow: &mut FollowUp,
+) -> StoreResult<()> {
+    let actor = crate::domain::Actor {
+        signer: &node.signer,
+        roster: from.roster,
+        now_ms: node.clock.now_ms(),
+        deadlines: node.cfg.needs,
+    };
+    match crate::domain::participation::answer(conn, &actor, node.cfg.participation.k, req) {
+        Ok(sent) => {
+            follow.sent |= sent > 0;
+            Ok(())
+        }
+        Err(crate::domain::ActionError::Store(e)) => Err(e),
+        // A report that cannot be made (more parts than a report may have) is logged; the
+        // request is answered by nothing rather than blocking the stream.
+        Err(crate::domain::ActionError::Invalid(e)) => {
+            tracing::warn!(request_id = %req.request_id, error = %e, "could not answer the department's request for reports");
             Ok(())
         }
     }

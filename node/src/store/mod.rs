@@ -15,6 +15,7 @@ pub mod needs;
 pub mod offers;
 pub mod outbox;
 pub mod pairings;
+pub mod participation;
 pub mod reports;
 pub mod schema;
 pub mod services;

@@ -476,5 +476,139 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    participation_sent (side, period, period_start, revision) {
+        side -> Text,
+        period -> Text,
+        period_start -> BigInt,
+        revision -> BigInt,
+        report_id -> Text,
+        digest -> Text,
+        jws -> Text,
+        sent_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    need_escalations (need_id) {
+        need_id -> Text,
+        escalated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    participation_parts (iss, report_id, part) {
+        iss -> Text,
+        report_id -> Text,
+        part -> BigInt,
+        side -> Text,
+        period -> Text,
+        period_start -> BigInt,
+        revision -> BigInt,
+        parts -> BigInt,
+        jti -> Text,
+        body -> Text,
+        jws -> Text,
+        received_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    participation_current (iss, side, period, period_start) {
+        iss -> Text,
+        side -> Text,
+        period -> Text,
+        period_start -> BigInt,
+        revision -> BigInt,
+        report_id -> Text,
+        k -> BigInt,
+        members -> BigInt,
+        members_reported -> BigInt,
+        members_active -> BigInt,
+        members_hosted -> BigInt,
+        reporting_members -> BigInt,
+        activities -> BigInt,
+        checkins -> BigInt,
+        minutes -> BigInt,
+        needs_fulfilled -> BigInt,
+        wishes_confirmed -> BigInt,
+        escalations -> BigInt,
+        emergency_posts -> BigInt,
+        emergency_posts_filled -> BigInt,
+        fill_secs -> Text,
+        received_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    participation_cells (iss, side, period, period_start, counterpart, category, mode) {
+        iss -> Text,
+        side -> Text,
+        period -> Text,
+        period_start -> BigInt,
+        counterpart -> Text,
+        category -> Text,
+        mode -> Text,
+        suppressed -> Bool,
+        members -> BigInt,
+        checkins -> BigInt,
+        minutes -> BigInt,
+    }
+}
+
+diesel::table! {
+    participation_roots (iss, side, period, period_start, counterpart) {
+        iss -> Text,
+        side -> Text,
+        period -> Text,
+        period_start -> BigInt,
+        counterpart -> Text,
+        checkins -> BigInt,
+        root -> Text,
+    }
+}
+
+diesel::table! {
+    participation_grids (iss, period, period_start, grid, category) {
+        iss -> Text,
+        period -> Text,
+        period_start -> BigInt,
+        grid -> Text,
+        category -> Text,
+        members -> BigInt,
+        checkins -> BigInt,
+        minutes -> BigInt,
+    }
+}
+
+diesel::table! {
+    participation_pairs (period, period_start, home, host) {
+        period -> Text,
+        period_start -> BigInt,
+        home -> Text,
+        host -> Text,
+        state -> Text,
+        differences -> Text,
+        home_jtis -> Text,
+        host_jtis -> Text,
+        updated_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    participation_flags (id) {
+        id -> Text,
+        period -> Text,
+        period_start -> BigInt,
+        home -> Text,
+        host -> Text,
+        differences -> Text,
+        home_jtis -> Text,
+        host_jtis -> Text,
+        raised_ms -> BigInt,
+        cleared_ms -> Nullable<BigInt>,
+    }
+}
+
 // The sweep of overdue needs looks for claims under way on each (store::needs::overdue).
 diesel::allow_tables_to_appear_in_same_query!(needs, claims);

@@ -15,6 +15,7 @@ pub mod node;
 pub mod offers;
 pub mod openapi;
 pub mod pairings;
+pub mod participation;
 pub mod reports;
 pub mod services;
 pub mod teams;
@@ -241,6 +242,16 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
                 "/agreements/{proposer}/{id}/document",
                 web::get().to(agreements::document),
             )
+            .route("/participation", web::get().to(participation::list))
+            .route(
+                "/participation/evidence/{jti}",
+                web::get().to(participation::evidence),
+            )
+            .route(
+                "/participation/requests",
+                web::post().to(participation::request),
+            )
+            .route("/participation/proof", web::get().to(participation::proof))
             .route("/messages/rejected", web::get().to(messages::rejected))
             .route("/streams", web::get().to(messages::streams))
             .default_service(web::to(no_route)),

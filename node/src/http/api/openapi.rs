@@ -22,18 +22,22 @@ use super::needs::{Claimed, Claims, Decided, Escalated, Fulfilled, MyClaims, Nee
 use super::node::{NodeView, RosterView};
 use super::offers::{OfferView, Page, Withdrawn};
 use super::pairings::{Buildings, HouseholdView, Households, PairingView, Pairings};
+use super::participation::Asked;
 use super::reports::{ReportView, Reports};
 use super::services::{FeedbackView, Feedbacks, ServiceLogView, ServiceLogs};
 use super::teams::{InvitationView, Invitations, TeamMemberView, TeamView, Teams};
 use crate::domain::activities::{Cancellation, NewActivity};
 use crate::domain::agreements::{AgreementDecision, NewAgreement};
+use crate::domain::dashboard::Dashboard;
 use crate::domain::emergencies::{Answer, Closing, NewEmergency};
 use crate::domain::members::{ImportReport, NewMember};
 use crate::domain::needs::{
     Decision, Done, Escalation, Fulfilment, MemberClaim, NewClaim, NewNeed, Reopening,
 };
 use crate::domain::offers::{NewOffer, Withdrawal};
+use crate::domain::oversight::NewRequest as NewParticipationRequest;
 use crate::domain::pairings::{NewBuilding, NewHousehold, NewPairing, PairingEnd};
+use crate::domain::participation::ProofFile;
 use crate::domain::reports::{
     NewReport, ReportDecision, ReportingStats, Withdrawal as ReportWithdrawal,
 };
@@ -84,7 +88,9 @@ use crate::store::pairings::BuildingRow;
         super::emergencies::list, super::emergencies::declare, super::emergencies::close,
         super::emergencies::list_calls, super::emergencies::answer_for, super::emergencies::mine,
         super::emergencies::answer_mine,
-        super::matching::for_activity, super::matching::for_need, super::matching::propose
+        super::matching::for_activity, super::matching::for_need, super::matching::propose,
+        super::participation::list, super::participation::evidence,
+        super::participation::request, super::participation::proof
     ),
     modifiers(&Bearer)
 )]
@@ -716,6 +722,27 @@ const BODIES: &[(&str, &str, &str, Option<Gen>, Gen)] = &[
         "201",
         None,
         response::<SignupView>,
+    ),
+    (
+        "get",
+        "/api/v1/participation",
+        "200",
+        None,
+        response::<Dashboard>,
+    ),
+    (
+        "post",
+        "/api/v1/participation/requests",
+        "202",
+        Some(request::<NewParticipationRequest>),
+        response::<Asked>,
+    ),
+    (
+        "get",
+        "/api/v1/participation/proof",
+        "200",
+        None,
+        response::<ProofFile>,
     ),
 ];
 

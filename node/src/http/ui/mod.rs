@@ -49,6 +49,7 @@ pub(crate) mod members;
 mod needs;
 mod offers;
 pub(crate) mod pairings;
+mod participation;
 mod services;
 pub(crate) mod signin;
 mod teams;
@@ -85,6 +86,8 @@ pub struct Base {
     pub is_member: bool,
     /// A community's staff also keep the care ledger (结对帮扶).
     pub is_community_admin: bool,
+    /// The organisation department's auditors see the participation figures (参与情况).
+    pub is_department_auditor: bool,
     pub errors: Vec<String>,
     pub notices: Vec<String>,
 }
@@ -208,6 +211,8 @@ fn base(
         is_member: role == Some(Role::Member),
         is_community_admin: role == Some(Role::Admin)
             && node.cfg.kind == tongxin_schema::OrgKind::Community,
+        is_department_auditor: role == Some(Role::Auditor)
+            && node.cfg.kind == tongxin_schema::OrgKind::OrgDepartment,
         errors,
         notices,
     };
@@ -627,6 +632,8 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/signin/for", web::get().to(signin::consent))
         .route("/signin/for", web::post().to(signin::confirm))
         .route("/visit", web::get().to(signin::visit))
+        .route("/participation", web::get().to(participation::dashboard))
+        .route("/participation.csv", web::get().to(participation::csv))
         .route("/roster", web::get().to(roster))
         .route("/exchange", web::get().to(exchange));
 }

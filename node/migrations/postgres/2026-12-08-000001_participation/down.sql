@@ -1,0 +1,9 @@
+DROP TABLE participation_flags;
+DROP TABLE participation_pairs;
+DROP TABLE participation_grids;
+DROP TABLE participation_roots;
+DROP TABLE participation_cells;
+DROP TABLE participation_current;
+DROP TABLE participation_parts;
+DROP TABLE need_escalations;
+DROP TABLE participation_sent;
