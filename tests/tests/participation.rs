@@ -587,7 +587,7 @@ async fn reports_add_up_pairs_agree_and_an_inflated_report_is_flagged_with_its_e
         secrets.extend([id.clone(), name.clone(), phone.clone()]);
     }
     for c in ["east", "west"] {
-        for r in items(&n(c).get("/api/v1/reports").await) {
+        for r in items(&n(c).get("/api/v1/reports?side=received").await) {
             secrets.push(r["mref"].as_str().unwrap().to_owned());
             if let Some(name) = r["display_name"].as_str() {
                 secrets.push(name.to_owned());

@@ -646,6 +646,89 @@ mod tests {
     use super::*;
 
     #[test]
+    fn a_large_report_is_split_into_parts_that_each_fit_one_message() {
+        use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
+        let mut f = Figures {
+            totals: ParticipationTotals::default(),
+            rows: Vec::new(),
+            suppressed: Vec::new(),
+            roots: Vec::new(),
+            grids: Vec::new(),
+        };
+        for i in 0..1500 {
+            let counterpart: OrgId = format!("organisation-number-{i:05}").parse().unwrap();
+            for category in [ActivityCategory::Culture, ActivityCategory::Study] {
+                f.rows.push(ParticipationRow {
+                    counterpart: counterpart.clone(),
+                    category,
+                    mode: Mode::Routine,
+                    members: 3,
+                    checkins: 4,
+                    minutes: 240,
+                });
+            }
+            f.suppressed.push(SuppressedCell {
+                counterpart: counterpart.clone(),
+                category: ActivityCategory::Other,
+                mode: Mode::Emergency,
+            });
+            f.roots.push(CounterpartRoot {
+                counterpart,
+                checkins: 9,
+                root: "ab".repeat(32),
+            });
+        }
+        let shares = split(&f).unwrap();
+        assert!(shares.len() > 1 && shares.len() <= usize::from(MAX_REPORT_PARTS));
+        let mut seen = HashSet::new();
+        let total = shares.len() as u16;
+        for (i, s) in shares.into_iter().enumerate() {
+            for r in &s.roots {
+                assert!(
+                    seen.insert(r.counterpart.clone()),
+                    "one counterpart, one part"
+                );
+                let rows = s
+                    .rows
+                    .iter()
+                    .filter(|x| x.counterpart == r.counterpart)
+                    .count();
+                let sup = s
+                    .suppressed
+                    .iter()
+                    .filter(|x| x.counterpart == r.counterpart)
+                    .count();
+                assert_eq!((rows, sup), (2, 1), "its cells with its root");
+            }
+            let body = ParticipationReported {
+                report_id: Uuid::nil(),
+                side: ParticipationSide::Home,
+                period: ReportPeriod::Day,
+                period_start: 1_796_227_200,
+                period_end: 1_796_313_600,
+                revision: 1,
+                part: i as u16 + 1,
+                parts: total,
+                k: 3,
+                totals: f.totals.clone(),
+                rows: s.rows,
+                suppressed: s.suppressed,
+                roots: s.roots,
+                grids: s.grids,
+            };
+            tongxin_schema::v1::bodies::Check::check(&body).unwrap();
+            // Well within a message (§4.1: 64 KiB of JWS, the payload base64url-encoded).
+            let bytes = serde_json::to_vec(&body).unwrap().len();
+            assert!(
+                bytes * 4 / 3 + 4_000 < 64 * 1024,
+                "part {} is {bytes} bytes",
+                i + 1
+            );
+        }
+        assert_eq!(seen.len(), 1500);
+    }
+
+    #[test]
     fn a_day_is_due_an_hour_after_it_ends_and_a_month_likewise() {
         // 2026-12-03 00:30 local: 2026-12-02 is not settled yet, 2026-12-01 is.
         let dec3 = 1_796_227_200;
