@@ -100,45 +100,60 @@ async fn a_node_keeps_kinds_it_does_not_act_on_and_applies_them_after_the_upgrad
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn oversight_kinds_are_kept_not_counted_as_applied() {
+async fn a_department_not_reading_reports_yet_keeps_them_and_reads_them_after_the_upgrade() {
     let a = Alliance::new(&[
         ("dept", OrgKind::OrgDepartment, "区委组织部", None),
         ("community", OrgKind::Community, "友谊南里社区大党委", None),
     ]);
-    let dept = a.start("dept", None).await;
+    // The department runs an "older" node: one that does not read participation reports.
+    let org = a.org("dept");
+    let mut cfg = Config::load(&a.config(org, None)).unwrap();
+    cfg.exchange.defer_kinds = vec![Kind::ParticipationReported];
+    let old = start_node(org.id.clone(), cfg).await;
+    // The community sends yesterday's and last month's reports of both sides by itself.
     let community = a.start("community", None).await;
-    for n in [&dept, &community] {
+    for n in [&old, &community] {
         eventually(10, "node ready", || async { n.ready().await.then_some(()) }).await;
     }
-    // A community reports its participation: this version does not act on it yet.
-    use tongxin_schema::v1::bodies::{ParticipationReported, ParticipationSide, ReportPeriod};
-    let (period_start, period_end) = tongxin_schema::period::previous(ReportPeriod::Day, now());
-    let body = ParticipationReported {
-        report_id: uuid::Uuid::now_v7(),
-        side: ParticipationSide::Host,
-        period: ReportPeriod::Day,
-        period_start,
-        period_end,
-        revision: 1,
-        part: 1,
-        parts: 1,
-        k: 3,
-        totals: Default::default(),
-        rows: vec![],
-        suppressed: vec![],
-        roots: vec![],
-        grids: vec![],
-    };
-    send_unchecked(&community, &dept, body).await;
-    let direct = format!("org.{}", dept.org_id);
-    eventually(10, "the report to arrive", || async {
-        (stream_state(&dept, &community.org_id, &direct).await == Some((1, 1))).then_some(())
+    let direct = format!("org.{}", old.org_id);
+    eventually(15, "the four reports to arrive", || async {
+        (stream_state(&old, &community.org_id, &direct).await == Some((4, 4))).then_some(())
     })
     .await;
     assert_eq!(
-        deferred(&dept).await,
-        vec![("participation.reported".to_owned(), 1)]
+        deferred(&old).await,
+        vec![("participation.reported".to_owned(), 4)]
     );
+    old.stop().await;
+
+    // The upgraded department reads them, in order: yesterday's figures are there.
+    let new = a.start("dept", None).await;
+    assert!(deferred(&new).await.is_empty());
+    let hash = tongxin_node::http::auth::hash_password("审核人员的密码").unwrap();
+    new.node
+        .store
+        .write(move |c| tongxin_node::store::users::put(c, "au", &hash, "auditor", 0))
+        .await
+        .unwrap();
+    let auditor = new.login("au", "审核人员的密码").await;
+    let (start, _) = tongxin_schema::period::previous(
+        tongxin_schema::v1::bodies::ReportPeriod::Day,
+        now() - tongxin_node::domain::participation::SETTLE_SECS,
+    );
+    let day = tongxin_schema::period::label(tongxin_schema::v1::bodies::ReportPeriod::Day, start);
+    let (s, d) = as_member(
+        &new,
+        &auditor,
+        "GET",
+        &format!("/api/v1/participation?period=day&at={day}"),
+        Value::Null,
+    )
+    .await;
+    assert_eq!(s, 200, "{d}");
+    assert_eq!(d["summary"]["reported_home"], 1, "{d}");
+    assert_eq!(d["summary"]["reported_host"], 1, "{d}");
+    let rejected = new.get("/api/v1/messages/rejected").await;
+    assert_eq!(rejected["items"].as_array().unwrap().len(), 0, "{rejected}");
     community.stop().await;
-    dept.stop().await;
+    new.stop().await;
 }

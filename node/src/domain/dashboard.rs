@@ -305,26 +305,26 @@ pub fn dashboard(conn: &mut AnyConnection, roster: &Roster, f: &Filter) -> Store
 
     let mut categories: BTreeMap<String, CategoryFigures> = BTreeMap::new();
     for c in rows::home_cells_of_period(conn, p, start)? {
-        if !orgs.contains_key(&c.0) {
+        if !orgs.contains_key(&c.iss) {
             continue;
         }
         let e = categories
-            .entry(c.1.clone())
+            .entry(c.category.clone())
             .or_insert_with(|| CategoryFigures {
-                category: c.1.clone(),
+                category: c.category.clone(),
                 checkins: 0,
                 minutes: 0,
                 suppressed_cells: 0,
             });
-        if c.2 {
+        if c.suppressed {
             e.suppressed_cells += 1;
         } else {
-            e.checkins += c.3;
-            e.minutes += c.4;
+            e.checkins += c.checkins;
+            e.minutes += c.minutes;
         }
     }
     let mut categories: Vec<CategoryFigures> = categories.into_values().collect();
-    categories.sort_by(|a, b| b.minutes.cmp(&a.minutes));
+    categories.sort_by_key(|c| std::cmp::Reverse(c.minutes));
 
     let mut grids: BTreeMap<(String, String), (i64, i64)> = BTreeMap::new();
     for g in rows::grids_of_period(conn, p, start)? {
@@ -344,7 +344,7 @@ pub fn dashboard(conn: &mut AnyConnection, roster: &Roster, f: &Filter) -> Store
             minutes,
         })
         .collect();
-    grid_rows.sort_by(|a, b| b.minutes.cmp(&a.minutes));
+    grid_rows.sort_by_key(|g| std::cmp::Reverse(g.minutes));
 
     let selected_pair = |home: &str, host: &str| orgs.contains_key(home) || orgs.contains_key(host);
     for pair in rows::pairs_of_period(conn, p, start)? {
@@ -384,13 +384,13 @@ pub fn dashboard(conn: &mut AnyConnection, roster: &Roster, f: &Filter) -> Store
     starts.reverse();
     let mut points: BTreeMap<i64, (i64, i64, i64)> =
         starts.iter().map(|s| (*s, (0, 0, 0))).collect();
-    for (iss, s, active, checkins, minutes) in rows::home_series(conn, p, starts[0], end)? {
-        if orgs.contains_key(&iss)
-            && let Some(e) = points.get_mut(&s)
+    for h in rows::home_series(conn, p, starts[0], end)? {
+        if orgs.contains_key(&h.iss)
+            && let Some(e) = points.get_mut(&h.period_start)
         {
-            e.0 += active;
-            e.1 += checkins;
-            e.2 += minutes;
+            e.0 += h.members_active;
+            e.1 += h.checkins;
+            e.2 += h.minutes;
         }
     }
     let series = points

@@ -251,7 +251,7 @@ pub fn figures(
         });
     }
     // The busiest grids when there are more than a report lists.
-    grids.sort_by(|a, b| b.checkins.cmp(&a.checkins));
+    grids.sort_by_key(|g| std::cmp::Reverse(g.checkins));
     grids.truncate(MAX_GRID_ROWS);
     let mut totals = ParticipationTotals {
         checkins: everyone.checkins,

@@ -636,13 +636,32 @@ pub fn current_between(
         .load(conn)?)
 }
 
-/// The home cells of the current reports of one period: (iss, category, suppressed,
-/// check-ins, minutes), only the columns the dashboard adds up.
+/// A home cell, with only the columns the dashboard adds up.
+#[derive(Debug, Clone, Queryable)]
+pub struct HomeCell {
+    pub iss: String,
+    pub category: String,
+    pub suppressed: bool,
+    pub checkins: i64,
+    pub minutes: i64,
+}
+
+/// A home report's totals for the series.
+#[derive(Debug, Clone, Queryable)]
+pub struct HomePoint {
+    pub iss: String,
+    pub period_start: i64,
+    pub members_active: i64,
+    pub checkins: i64,
+    pub minutes: i64,
+}
+
+/// The home cells of the current reports of one period.
 pub fn home_cells_of_period(
     conn: &mut AnyConnection,
     period: &str,
     start: i64,
-) -> StoreResult<Vec<(String, String, bool, i64, i64)>> {
+) -> StoreResult<Vec<HomeCell>> {
     Ok(participation_cells::table
         .filter(participation_cells::period.eq(period))
         .filter(participation_cells::period_start.eq(start))
@@ -657,14 +676,13 @@ pub fn home_cells_of_period(
         .load(conn)?)
 }
 
-/// The home totals of the periods that began in [from, to): (iss, period start, members
-/// active, check-ins, minutes).
+/// The home totals of the periods that began in [from, to).
 pub fn home_series(
     conn: &mut AnyConnection,
     period: &str,
     from: i64,
     to: i64,
-) -> StoreResult<Vec<(String, i64, i64, i64, i64)>> {
+) -> StoreResult<Vec<HomePoint>> {
     Ok(participation_current::table
         .filter(participation_current::period.eq(period))
         .filter(participation_current::period_start.ge(from))

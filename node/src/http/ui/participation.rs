@@ -16,6 +16,9 @@ use crate::domain::dashboard::Dashboard;
 use crate::domain::oversight::Difference;
 use crate::http::api::participation::{FigureQuery, figures};
 
+/// How many organisations the participation chart shows at each end of a long list.
+const CHART_ENDS: usize = 10;
+
 /// Escapes text for SVG (XML).
 fn esc(s: &str) -> String {
     s.replace('&', "&amp;")
@@ -291,10 +294,24 @@ pub async fn dashboard(
         ("kind", &get("kind")),
     ])
     .unwrap_or_default();
-    let rated: Vec<(String, f64, String)> = d
+    // The chart shows the top and the lagging ten of a long list (the table lists them all).
+    let reported: Vec<&crate::domain::dashboard::OrgFigures> = d
         .orgs
         .iter()
-        .filter(|o| o.reported)
+        .filter(|o| o.reported && o.members > 0)
+        .collect();
+    let ends = reported.len().min(CHART_ENDS);
+    let shown: Vec<&crate::domain::dashboard::OrgFigures> = if reported.len() > 2 * CHART_ENDS {
+        reported[..ends]
+            .iter()
+            .chain(&reported[reported.len() - ends..])
+            .copied()
+            .collect()
+    } else {
+        reported
+    };
+    let rated: Vec<(String, f64, String)> = shown
+        .iter()
         .map(|o| {
             (
                 o.name.clone(),
@@ -576,10 +593,7 @@ pub async fn csv(
         }
     };
     for r in rows {
-        let _ = w.write_record(
-            r.into_iter()
-                .map(|c| crate::domain::members::spreadsheet_safe(c)),
-        );
+        let _ = w.write_record(r.into_iter().map(crate::domain::members::spreadsheet_safe));
     }
     let body = w.into_inner().unwrap_or_default();
     HttpResponse::Ok()
