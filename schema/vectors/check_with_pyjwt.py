@@ -282,7 +282,11 @@ def report_relations(b):
         return "a counterpart with two roots"
     if set(roots) != {c[0] for c in cells}:
         return "roots and cells name different counterparts"
+    grids = set()
     for g in b.get("grids", []):
+        if (g["grid"], g["category"]) in grids:
+            return f"grid {g['grid']} listed twice for {g['category']}"
+        grids.add((g["grid"], g["category"]))
         if g["members"] < b["k"] or g["checkins"] < g["members"] \
                 or g["minutes"] > 1440 * g["checkins"]:
             return f"grid row {g['grid']}: members below k or above check-ins, or minutes"

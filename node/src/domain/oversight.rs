@@ -73,6 +73,21 @@ impl Receive for ParticipationReported {
             for p in &held {
                 let other: ParticipationReported =
                     serde_json::from_str(&p.body).map_err(|_| corrupt(&p.report_id))?;
+                if let Some(g) = self.grids.iter().find(|g| {
+                    other
+                        .grids
+                        .iter()
+                        .any(|o| o.grid == g.grid && o.category == g.category)
+                }) {
+                    return Ok(Refusal::new(
+                        "part_mismatch",
+                        format!(
+                            "grid {} of this category is in part {} already",
+                            g.grid, p.part
+                        ),
+                    )
+                    .into());
+                }
                 if let Some(r) = self
                     .roots
                     .iter()
@@ -309,6 +324,14 @@ fn cross_check(
     let mut counterparts: BTreeSet<String> =
         rows::counterparts_of(conn, iss, id)?.into_iter().collect();
     counterparts.extend(rows::naming(conn, other, iss)?);
+    // And the pairs it was in before: a revision that no longer names one is compared again.
+    counterparts.extend(rows::paired_with(
+        conn,
+        id.period,
+        id.period_start,
+        id.side,
+        iss,
+    )?);
     for cp in counterparts {
         let (home, host) = match side {
             ParticipationSide::Home => (iss.to_owned(), cp),
@@ -351,6 +374,16 @@ pub fn check_pair(
             };
             Ok(serde_json::to_string(&list).unwrap_or_else(|_| "[]".into()))
         };
+    // Neither side names the other (a revision dropped the pair): no pair any more.
+    if rows::root_for(conn, home, hid, host)?.is_none()
+        && rows::root_for(conn, host, sid, home)?.is_none()
+    {
+        rows::delete_pair(conn, period, start, home, host)?;
+        if let Some(f) = rows::open_flag(conn, period, start, home, host)? {
+            rows::clear_flag(conn, &f.id, at_ms)?;
+        }
+        return Ok(());
+    }
     let (home_jtis, host_jtis) = (
         jtis(conn, home, &home_report)?,
         jtis(conn, host, &host_report)?,
@@ -358,7 +391,15 @@ pub fn check_pair(
     let (state, differences) = if home_report.is_none() || host_report.is_none() {
         ("pending", Vec::new())
     } else {
-        let d = differences(conn, hid, sid, home, host)?;
+        let k = |r: &Option<CurrentRow>| r.as_ref().map_or(1, |r| r.k);
+        let d = differences(
+            conn,
+            hid,
+            sid,
+            home,
+            host,
+            (k(&home_report), k(&host_report)),
+        )?;
         (if d.is_empty() { "agree" } else { "differ" }, d)
     };
     let differences = serde_json::to_string(&differences).unwrap_or_else(|_| "[]".into());
@@ -418,6 +459,7 @@ fn differences(
     sid: Identity<'_>,
     home: &str,
     host: &str,
+    (home_k, host_k): (i64, i64),
 ) -> StoreResult<Vec<Difference>> {
     let mut out = Vec::new();
     let home_root = rows::root_for(conn, home, hid, host)?;
@@ -443,17 +485,30 @@ fn differences(
     }
     let mut cells: BTreeMap<(String, String), (Option<CellFigures>, Option<CellFigures>)> =
         BTreeMap::new();
+    // A cell one side lists below the other side's k is one the other was right to leave out.
+    let seen_by = |c: &CellRow, other_k: i64| -> CellFigures {
+        if !c.suppressed && c.members < other_k {
+            CellFigures {
+                suppressed: true,
+                members: 0,
+                checkins: 0,
+                minutes: 0,
+            }
+        } else {
+            c.into()
+        }
+    };
     for c in rows::cells_for(conn, home, hid, host)? {
         cells
             .entry((c.category.clone(), c.mode.clone()))
             .or_default()
-            .0 = Some((&c).into());
+            .0 = Some(seen_by(&c, host_k));
     }
     for c in rows::cells_for(conn, host, sid, home)? {
         cells
             .entry((c.category.clone(), c.mode.clone()))
             .or_default()
-            .1 = Some((&c).into());
+            .1 = Some(seen_by(&c, home_k));
     }
     for ((category, mode), (h, s)) in cells {
         if h != s {

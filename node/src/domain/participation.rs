@@ -300,6 +300,8 @@ fn emergency_figures(
         post_id: String,
         headcount: usize,
     }
+    // (when the post filled, seconds it took), to keep the first filled (§10.2).
+    let mut filled: Vec<(i64, u32)> = Vec::new();
     for (id, starts_at, posts) in rows::emergencies_between(conn, me, start, end)? {
         let posts: Vec<Post> =
             serde_json::from_str(&posts).map_err(|_| corrupt("emergency posts"))?;
@@ -313,15 +315,18 @@ fn emergency_figures(
                 .collect();
             if p.headcount > 0 && yes.len() >= p.headcount {
                 totals.emergency_posts_filled += 1;
-                if totals.fill_secs.len() < MAX_FILL_TIMES {
-                    let filled_at = yes[p.headcount - 1].div_euclid(1000);
-                    totals
-                        .fill_secs
-                        .push(u32::try_from((filled_at - starts_at).max(0)).unwrap_or(u32::MAX));
-                }
+                let filled_at = yes[p.headcount - 1].div_euclid(1000);
+                let secs = u32::try_from((filled_at - starts_at).max(0)).unwrap_or(u32::MAX);
+                filled.push((filled_at, secs));
             }
         }
     }
+    filled.sort_unstable();
+    totals.fill_secs = filled
+        .into_iter()
+        .take(MAX_FILL_TIMES)
+        .map(|(_, secs)| secs)
+        .collect();
     Ok(())
 }
 
@@ -511,10 +516,38 @@ pub fn send_due(conn: &mut AnyConnection, actor: &Actor, k: u32) -> Result<usize
             if !latest && rows::last_sent(conn, id)?.is_none() {
                 continue;
             }
-            n += usize::from(send(conn, actor, k, side, p, start, false)?.is_some());
+            n += usize::from(send_or_log(conn, actor, k, side, p, start, false)?);
         }
     }
     Ok(n)
+}
+
+/// [`send`] in a savepoint: a report that cannot be made (unreadable stored data, more parts
+/// than a report may have) is logged and leaves nothing behind, and the others still go.
+/// Whether one was sent.
+fn send_or_log(
+    conn: &mut AnyConnection,
+    actor: &Actor,
+    k: u32,
+    side: ParticipationSide,
+    p: ReportPeriod,
+    start: i64,
+    again: bool,
+) -> Result<bool, ActionError> {
+    use diesel::Connection;
+    match conn.transaction(|c| send(c, actor, k, side, p, start, again)) {
+        Ok(sent) => Ok(sent.is_some()),
+        Err(e @ (ActionError::Invalid(_) | ActionError::Store(StoreError::Corrupt(_)))) => {
+            tracing::warn!(
+                side = side_name(side),
+                period = %period::label(p, start),
+                error = %e,
+                "a participation report could not be made"
+            );
+            Ok(false)
+        }
+        Err(e) => Err(e),
+    }
 }
 
 /// The department asks for a report again (`participation.requested`): a new revision of each
@@ -527,8 +560,15 @@ pub fn answer(
 ) -> Result<usize, ActionError> {
     let mut n = 0;
     for side in &req.sides {
-        n +=
-            usize::from(send(conn, actor, k, *side, req.period, req.period_start, true)?.is_some());
+        n += usize::from(send_or_log(
+            conn,
+            actor,
+            k,
+            *side,
+            req.period,
+            req.period_start,
+            true,
+        )?);
     }
     Ok(n)
 }

@@ -367,6 +367,7 @@ pub fn emergencies_between(
         .filter(emergencies::declarer_org.eq(declarer))
         .filter(emergencies::starts_at.ge(from))
         .filter(emergencies::starts_at.lt(to))
+        .order((emergencies::starts_at.asc(), emergencies::id.asc()))
         .select((emergencies::id, emergencies::starts_at, emergencies::posts))
         .load(conn)?)
 }
@@ -563,6 +564,29 @@ pub fn naming(conn: &mut AnyConnection, id: Identity<'_>, org: &str) -> StoreRes
         .load(conn)?)
 }
 
+/// The other side of each pair of one period `org` is recorded in, as `side` (`home` or
+/// `host`): whatever its reports named before.
+pub fn paired_with(
+    conn: &mut AnyConnection,
+    period: &str,
+    start: i64,
+    side: &str,
+    org: &str,
+) -> StoreResult<Vec<String>> {
+    let q = participation_pairs::table
+        .filter(participation_pairs::period.eq(period))
+        .filter(participation_pairs::period_start.eq(start));
+    Ok(if side == "home" {
+        q.filter(participation_pairs::home.eq(org))
+            .select(participation_pairs::host)
+            .load(conn)?
+    } else {
+        q.filter(participation_pairs::host.eq(org))
+            .select(participation_pairs::home)
+            .load(conn)?
+    })
+}
+
 pub fn find_pair(
     conn: &mut AnyConnection,
     period: &str,
@@ -574,6 +598,17 @@ pub fn find_pair(
         .find((period, start, home, host))
         .first(conn)
         .optional()?)
+}
+
+pub fn delete_pair(
+    conn: &mut AnyConnection,
+    period: &str,
+    start: i64,
+    home: &str,
+    host: &str,
+) -> StoreResult<()> {
+    diesel::delete(participation_pairs::table.find((period, start, home, host))).execute(conn)?;
+    Ok(())
 }
 
 pub fn put_pair(conn: &mut AnyConnection, row: &PairRow) -> StoreResult<()> {

@@ -1136,7 +1136,14 @@ impl Check for ParticipationReported {
                     .into(),
             );
         }
+        let mut grids = std::collections::HashSet::new();
         for g in &self.grids {
+            if !grids.insert((&g.grid, g.category)) {
+                return Err(format!(
+                    "grids: grid {} is listed twice for one category",
+                    g.grid
+                ));
+            }
             if g.members < self.k {
                 return Err(format!(
                     "grids: grid {} has a cell below k = {}",

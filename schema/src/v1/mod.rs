@@ -290,7 +290,14 @@ mod tests {
         use serde_json::json;
         let head = json!({ "stream": "all", "last_seq": 1 });
         let post = json!({ "post_id": ID, "title": "p" });
-        let grid_row = json!({ "grid": "yn-03", "category": "culture", "members": 3, "checkins": 3, "minutes": 60 });
+        // Distinct grids: a (grid, category) is listed once.
+        let grid_rows =
+            |n: usize| {
+                json!((0..n)
+                .map(|i| json!({ "grid": format!("g{i}"), "category": "culture", "members": 3,
+                                 "checkins": 3, "minutes": 60 }))
+                .collect::<Vec<_>>())
+            };
         type Edit = Box<dyn Fn(&mut serde_json::Value)>;
         let set = |field: &'static str, value: serde_json::Value| -> Edit {
             Box::new(move |v: &mut serde_json::Value| v[field] = value.clone())
@@ -432,8 +439,8 @@ mod tests {
             (
                 Kind::ParticipationReported,
                 "grids",
-                set("grids", list(256, grid_row.clone())),
-                set("grids", list(257, grid_row)),
+                set("grids", grid_rows(256)),
+                set("grids", grid_rows(257)),
             ),
             (
                 Kind::ParticipationReported,
@@ -780,6 +787,14 @@ mod tests {
                 }),
             ),
             ("k", Box::new(|v| v["k"] = json!(101))),
+            (
+                "grids",
+                Box::new(|v| {
+                    let g = json!({ "grid": "yn-01", "category": "culture", "members": 3,
+                                    "checkins": 3, "minutes": 90 });
+                    v["grids"] = json!([g.clone(), g]);
+                }),
+            ),
             ("revision", Box::new(|v| v["revision"] = json!(0))),
             (
                 "rows",

@@ -6,4 +6,6 @@ DROP TABLE participation_cells;
 DROP TABLE participation_current;
 DROP TABLE participation_parts;
 DROP TABLE need_escalations;
+DROP INDEX checkins_by_time;
+DROP INDEX checkins_by_host_and_time;
 DROP TABLE participation_sent;

@@ -15,6 +15,10 @@ CREATE TABLE participation_sent (
     PRIMARY KEY (side, period, period_start, revision)
 );
 
+-- Reports count the check-ins of a period: by when they began.
+CREATE INDEX checkins_by_host_and_time ON checkins (host_org, checked_in_at);
+CREATE INDEX checkins_by_time ON checkins (checked_in_at);
+
 -- At the owner of a need: when it went up to the street (counted as an escalation).
 CREATE TABLE need_escalations (
     need_id TEXT PRIMARY KEY NOT NULL,
@@ -39,6 +43,7 @@ CREATE TABLE participation_parts (
 );
 CREATE INDEX participation_parts_by_identity
     ON participation_parts (iss, side, period, period_start, revision);
+CREATE INDEX participation_parts_by_jti ON participation_parts (jti);
 
 -- The highest complete revision of each report, read by the dashboard: its totals ...
 CREATE TABLE participation_current (
@@ -96,6 +101,9 @@ CREATE TABLE participation_roots (
     root TEXT NOT NULL,
     PRIMARY KEY (iss, side, period, period_start, counterpart)
 );
+-- Which reports name an organisation (the other side of its pairs).
+CREATE INDEX participation_roots_by_counterpart
+    ON participation_roots (period, period_start, side, counterpart);
 
 -- ... and a host's grid breakdown.
 CREATE TABLE participation_grids (
@@ -126,6 +134,7 @@ CREATE TABLE participation_pairs (
     PRIMARY KEY (period, period_start, home, host)
 );
 CREATE INDEX participation_pairs_by_state ON participation_pairs (state, period, period_start);
+CREATE INDEX participation_pairs_by_host ON participation_pairs (period, period_start, host);
 
 -- ... and every flag ever raised, kept when a later revision clears it.
 CREATE TABLE participation_flags (
