@@ -58,6 +58,20 @@ fn distinct<'a>(services: impl Iterator<Item = &'a Service>) -> i64 {
         .len() as i64
 }
 
+/// The first flag not cleared yet, once there is one.
+async fn open_flag(dept: &RunningNode, token: &str, figures: &str, what: &str) -> Value {
+    eventually(20, what, || async {
+        let (_, d) = auditor_get(dept, token, figures).await;
+        d["flags"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["cleared_ms"].is_null())
+            .cloned()
+    })
+    .await
+}
+
 async fn auditor_get(dept: &RunningNode, token: &str, path: &str) -> (u16, Value) {
     as_member(dept, token, "GET", path, Value::Null).await
 }
@@ -435,16 +449,7 @@ async fn reports_add_up_pairs_agree_and_an_inflated_report_is_flagged_with_its_e
     row.minutes *= 2;
     inflated.totals.minutes += row.minutes / 2;
     send_unchecked(co, dept, inflated.clone()).await;
-    let flagged = eventually(20, "the inflated pair flagged", || async {
-        let (_, d) = auditor_get(dept, &auditor, &figures_path).await;
-        d["flags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["cleared_ms"].is_null())
-            .cloned()
-    })
-    .await;
+    let flagged = open_flag(dept, &auditor, &figures_path, "the inflated pair flagged").await;
     assert_eq!(flagged["home"], co.org_id.as_str(), "{flagged}");
     assert_eq!(flagged["host"], east.org_id.as_str());
     assert_eq!(flagged["home_name"], "市供电公司机关党委");
@@ -558,16 +563,7 @@ async fn reports_add_up_pairs_agree_and_an_inflated_report_is_flagged_with_its_e
             mode: tongxin_schema::v1::taxonomy::Mode::Routine,
         });
     send_unchecked(co, dept, phantom.clone()).await;
-    let missing = eventually(20, "the phantom pair flagged", || async {
-        let (_, d) = auditor_get(dept, &auditor, &figures_path).await;
-        d["flags"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .find(|f| f["cleared_ms"].is_null())
-            .cloned()
-    })
-    .await;
+    let missing = open_flag(dept, &auditor, &figures_path, "the phantom pair flagged").await;
     assert_eq!(missing["host"], street.org_id.as_str(), "{missing}");
     // The street's report does not name the unit, nor list its cell.
     let diffs = missing["differences"].as_array().unwrap();

@@ -99,6 +99,8 @@ pub struct Sender<'a> {
     pub kind: OrgKind,
     /// The message's `iat`, in Unix ms: when the sender made the change.
     pub at_ms: i64,
+    /// The message's id.
+    pub jti: uuid::Uuid,
     /// This node.
     pub me: &'a OrgId,
     /// The message as received (what a receipt keeps).

@@ -126,7 +126,7 @@ impl Receive for ParticipationReported {
                 period_start: self.period_start,
                 revision: i64::from(self.revision),
                 parts: i64::from(self.parts),
-                jti: jti_of(from.jws).unwrap_or_default(),
+                jti: from.jti.to_string(),
                 body: serde_json::to_string(self).map_err(|_| corrupt("body"))?,
                 jws: from.jws.to_owned(),
                 received_ms: from.at_ms,
@@ -147,21 +147,6 @@ impl Receive for ParticipationReported {
         }
         Ok(Outcome::Applied)
     }
-}
-
-/// The `jti` claim of a verified message.
-fn jti_of(jws: &str) -> Option<String> {
-    use base64::Engine;
-    #[derive(Deserialize)]
-    struct Claims {
-        jti: Uuid,
-    }
-    let payload = base64::engine::general_purpose::URL_SAFE_NO_PAD
-        .decode(jws.split('.').nth(1)?)
-        .ok()?;
-    serde_json::from_slice::<Claims>(&payload)
-        .ok()
-        .map(|c| c.jti.to_string())
 }
 
 fn big(n: impl Into<u64>) -> i64 {

@@ -48,17 +48,22 @@ pub fn department(roster: &tongxin_schema::roster::Roster) -> Option<OrgId> {
         .map(|o| o.id.clone())
 }
 
-/// The attestation a stored JWS carries (one we signed, or one verified when it arrived): the
-/// message's jti and its body.
-pub fn attestation(jws: &str) -> Option<(Uuid, CheckinAttested)> {
+/// The `jti` and the body of a JWS this node holds (one it signed, or one verified when it
+/// arrived), read without checking it again.
+fn held<T: serde::de::DeserializeOwned>(jws: &str) -> Option<(Uuid, T)> {
     #[derive(Deserialize)]
-    struct Claims {
+    struct Claims<T> {
         jti: Uuid,
-        body: CheckinAttested,
+        body: T,
     }
     let payload = URL_SAFE_NO_PAD.decode(jws.split('.').nth(1)?).ok()?;
-    let c: Claims = serde_json::from_slice(&payload).ok()?;
+    let c: Claims<T> = serde_json::from_slice(&payload).ok()?;
     Some((c.jti, c.body))
+}
+
+/// The attestation a stored JWS carries: the message's jti and its body.
+pub fn attestation(jws: &str) -> Option<(Uuid, CheckinAttested)> {
+    held(jws)
 }
 
 /// One counted check-in (§10.1).
@@ -663,20 +668,7 @@ pub fn proof(
 
 /// The body of a report part we signed.
 fn report_body(jws: &str) -> Option<ParticipationReported> {
-    #[derive(Deserialize)]
-    struct Claims {
-        body: ParticipationReported,
-    }
-    let payload = URL_SAFE_NO_PAD.decode(jws.split('.').nth(1)?).ok()?;
-    serde_json::from_slice::<Claims>(&payload)
-        .ok()
-        .map(|c| c.body)
-}
-
-/// Every report this node sent for periods that began in [from, to), newest first: what
-/// staff see under 参与情况上报.
-pub fn sent_between(conn: &mut AnyConnection, from: i64, to: i64) -> StoreResult<Vec<SentRow>> {
-    rows::sent_between(conn, from, to)
+    held(jws).map(|(_, body)| body)
 }
 
 #[cfg(test)]

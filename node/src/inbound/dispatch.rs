@@ -45,6 +45,7 @@ pub fn dispatch(
         org: &msg.iss,
         kind: msg.sender().kind,
         at_ms: msg.iat.saturating_mul(1000),
+        jti: msg.jti,
         me: &node.cfg.org_id,
         jws: msg.raw(),
         roster,
@@ -119,6 +120,16 @@ pub fn dispatch(
     Ok(Dispatched::Done(outcome))
 }
 
+/// This node acting on what `from` sent, in the same transaction (an answer it owes).
+fn actor<'a>(node: &'a Node, from: &Sender<'a>) -> crate::domain::Actor<'a> {
+    crate::domain::Actor {
+        signer: &node.signer,
+        roster: from.roster,
+        now_ms: node.clock.now_ms(),
+        deadlines: node.cfg.needs,
+    }
+}
+
 /// A claim by the organisation one of our needs was escalated to is accepted at once, in the
 /// same transaction (see [`crate::domain::needs::accept_if_responsible`]).
 fn take_over(
@@ -128,13 +139,7 @@ fn take_over(
     claim: &tongxin_schema::v1::bodies::NeedClaimed,
     follow: &mut FollowUp,
 ) -> StoreResult<()> {
-    let actor = crate::domain::Actor {
-        signer: &node.signer,
-        roster: from.roster,
-        now_ms: node.clock.now_ms(),
-        deadlines: node.cfg.needs,
-    };
-    match crate::domain::needs::accept_if_responsible(conn, &actor, from.org, claim) {
+    match crate::domain::needs::accept_if_responsible(conn, &actor(node, from), from.org, claim) {
         Ok(sent) => {
             follow.sent |= sent;
             Ok(())
@@ -156,13 +161,8 @@ fn answer_request(
     req: &tongxin_schema::v1::bodies::ParticipationRequested,
     follow: &mut FollowUp,
 ) -> StoreResult<()> {
-    let actor = crate::domain::Actor {
-        signer: &node.signer,
-        roster: from.roster,
-        now_ms: node.clock.now_ms(),
-        deadlines: node.cfg.needs,
-    };
-    match crate::domain::participation::answer(conn, &actor, node.cfg.participation.k, req) {
+    let k = node.cfg.participation.k;
+    match crate::domain::participation::answer(conn, &actor(node, from), k, req) {
         Ok(sent) => {
             follow.sent |= sent > 0;
             Ok(())

@@ -186,18 +186,6 @@ pub fn insert_sent(conn: &mut AnyConnection, row: &SentRow) -> StoreResult<()> {
     Ok(())
 }
 
-/// Every report sent whose period began in [from, to), newest revision of each first.
-pub fn sent_between(conn: &mut AnyConnection, from: i64, to: i64) -> StoreResult<Vec<SentRow>> {
-    Ok(participation_sent::table
-        .filter(participation_sent::period_start.ge(from))
-        .filter(participation_sent::period_start.lt(to))
-        .order((
-            participation_sent::period_start.desc(),
-            participation_sent::revision.desc(),
-        ))
-        .load(conn)?)
-}
-
 /// One of our needs went up to the street (once: a need at the street goes no higher).
 pub fn record_escalation(conn: &mut AnyConnection, need_id: &str, at_ms: i64) -> StoreResult<()> {
     let known = need_escalations::table
@@ -585,19 +573,6 @@ pub fn paired_with(
             .select(participation_pairs::home)
             .load(conn)?
     })
-}
-
-pub fn find_pair(
-    conn: &mut AnyConnection,
-    period: &str,
-    start: i64,
-    home: &str,
-    host: &str,
-) -> StoreResult<Option<PairRow>> {
-    Ok(participation_pairs::table
-        .find((period, start, home, host))
-        .first(conn)
-        .optional()?)
 }
 
 pub fn delete_pair(

@@ -172,18 +172,14 @@ impl ParticipationPage {
     }
 }
 
-fn when(t: &T, ms: i64) -> String {
-    let _ = t;
-    time::OffsetDateTime::from_unix_timestamp(ms.div_euclid(1000))
-        .ok()
-        .and_then(|d| {
-            d.to_offset(crate::clock::BEIJING)
-                .format(time::macros::format_description!(
-                    "[year]-[month]-[day] [hour]:[minute]"
-                ))
-                .ok()
-        })
-        .unwrap_or_default()
+/// The figures are for the organisation department's auditors only.
+fn for_auditors(a: &crate::http::auth::Auth, node: &NodeData) -> bool {
+    a.claims.role == Role::Auditor && node.cfg.kind == OrgKind::OrgDepartment
+}
+
+/// A moment (Unix ms), Beijing time.
+fn when(ms: i64) -> String {
+    super::activities::when(ms.div_euclid(1000))
 }
 
 fn cell_text(t: &T, f: &Option<crate::domain::oversight::CellFigures>) -> String {
@@ -242,7 +238,7 @@ pub async fn dashboard(
 ) -> HttpResponse {
     let a = require_sign_in!(req, node);
     let (t, cookie) = lang(&req, &q);
-    if a.claims.role != Role::Auditor || node.cfg.kind != OrgKind::OrgDepartment {
+    if !for_auditors(&a, &node) {
         return refuse(&req, &node, "/offers", &t.t("participation-auditor_only"));
     }
     let (base, clear) = base(&req, &node, Some(a.claims.role));
@@ -255,13 +251,15 @@ pub async fn dashboard(
     };
     let d = match figures(&node, &fq).await {
         Ok(d) => d,
+        // A filter that does not parse: back to the current month, with the reason (from the
+        // page without filters, where the reason cannot be a filter, to the offers).
         Err(e) => {
-            // A filter that does not parse: the current month, with the reason.
-            let back_to = "/participation";
-            if q.is_empty() {
-                return super::back(&node, "/offers", Err(e), t);
-            }
-            return super::back(&node, back_to, Err(e), t);
+            let to = if q.is_empty() {
+                "/offers"
+            } else {
+                "/participation"
+            };
+            return super::back(&node, to, Err(e), t);
         }
     };
     let roster = node.roster();
@@ -357,8 +355,8 @@ pub async fn dashboard(
             what: f.differences.iter().map(|x| describe(&t, x)).collect(),
             home_jtis: f.home_jtis.clone(),
             host_jtis: f.host_jtis.clone(),
-            raised: when(&t, f.raised_ms),
-            cleared: f.cleared_ms.map(|ms| when(&t, ms)),
+            raised: when(f.raised_ms),
+            cleared: f.cleared_ms.map(when),
         })
         .collect();
     let top = d.orgs.len().min(5);
@@ -393,7 +391,7 @@ pub async fn csv(
 ) -> HttpResponse {
     let a = require_sign_in!(req, node);
     let (t, _) = lang(&req, &q);
-    if a.claims.role != Role::Auditor || node.cfg.kind != OrgKind::OrgDepartment {
+    if !for_auditors(&a, &node) {
         return refuse(&req, &node, "/offers", &t.t("participation-auditor_only"));
     }
     let get = |k: &str| q.get(k).cloned();
@@ -574,8 +572,8 @@ pub async fn csv(
                             .join("；"),
                         f.home_jtis.join(" "),
                         f.host_jtis.join(" "),
-                        when(&t, f.raised_ms),
-                        f.cleared_ms.map(|ms| when(&t, ms)).unwrap_or_default(),
+                        when(f.raised_ms),
+                        f.cleared_ms.map(when).unwrap_or_default(),
                     ]
                 })
                 .collect()
