@@ -61,6 +61,11 @@ fn bundle(lang: Lang) -> Bundle {
 static ZH_CN_BUNDLE: LazyLock<Bundle> = LazyLock::new(|| bundle(Lang::ZhCn));
 static EN_BUNDLE: LazyLock<Bundle> = LazyLock::new(|| bundle(Lang::En));
 
+/// Whether the catalogues hold `key` (both hold the same keys; a test keeps them so).
+pub fn has(key: &str) -> bool {
+    ZH_CN_BUNDLE.has_message(key)
+}
+
 /// The text of `key` in `lang`.
 pub fn message(lang: Lang, key: &str) -> Cow<'static, str> {
     let b: &'static Bundle = match lang {

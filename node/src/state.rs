@@ -1,5 +1,6 @@
 //! The running node's shared state: identity, trust (root, CRL, roster), store, metrics.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, RwLock};
 
@@ -29,6 +30,10 @@ pub struct Node {
     broker_ready: AtomicBool,
     /// Woken when something was written to the outbox.
     pub outbox_ready: Notify,
+    /// Accounts whose earlier tokens are refused (a password changed, an account disabled):
+    /// name → the first second a token may have been issued. Read on every request, so held
+    /// in memory, written through `end_tokens` after the database has it.
+    token_floors: RwLock<HashMap<String, i64>>,
 }
 
 pub type SharedNode = Arc<Node>;
@@ -78,7 +83,9 @@ impl Node {
                 .context("pki.crl is not a CRL of the alliance root")?,
             None => RevocationList::default(),
         };
+        let mut token_floors = HashMap::new();
         store.write_blocking(|c| {
+            token_floors.extend(crate::store::users::token_floors(c)?);
             if let Some((_, doc)) = trust_docs::get(c, "roster")?
                 && let Ok(stored) = Roster::verify(&root, &doc)
                 && stored.serial() > roster.serial()
@@ -110,7 +117,30 @@ impl Node {
             clock,
             broker_ready: AtomicBool::new(false),
             outbox_ready: Notify::new(),
+            token_floors: RwLock::new(token_floors),
         })
+    }
+
+    /// Whether a token of `user` issued at `iat` (seconds) is still good.
+    pub fn token_current(&self, user: &str, iat: i64) -> bool {
+        let floors = match self.token_floors.read() {
+            Ok(f) => f,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        floors.get(user).is_none_or(|floor| iat >= *floor)
+    }
+
+    /// Refuses `user`'s tokens issued before `floor` (seconds; `i64::MAX` while disabled), or
+    /// none (`None`), once the database says so.
+    pub fn end_tokens(&self, user: &str, floor: Option<i64>) {
+        let mut floors = match self.token_floors.write() {
+            Ok(f) => f,
+            Err(poisoned) => poisoned.into_inner(),
+        };
+        match floor {
+            Some(f) => floors.insert(user.to_owned(), f),
+            None => floors.remove(user),
+        };
     }
 
     pub fn verifier(&self) -> Arc<Verifier> {

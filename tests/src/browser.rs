@@ -89,14 +89,21 @@ pub async fn arrive(c: &Client, prefix: &str) -> String {
     );
 }
 
-/// The text of the page's main part.
+/// The text of the page's main part; while a click's navigation is still loading the next
+/// page, the part found may go stale, and is read again.
 pub async fn text(c: &Client) -> String {
-    c.find(Locator::Css("main"))
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap()
+    let mut last = None;
+    for _ in 0..50 {
+        match c.find(Locator::Css("main")).await {
+            Ok(main) => match main.text().await {
+                Ok(t) => return t,
+                Err(e) => last = Some(e),
+            },
+            Err(e) => last = Some(e),
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!("the page's main part could not be read: {last:?}");
 }
 
 /// Clicks the element `css` selects.

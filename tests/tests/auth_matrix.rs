@@ -223,11 +223,25 @@ enum Ui {
     /// The organisation department's auditors (参与情况): on the matrix's node, a community,
     /// every role is sent back with "this page is for the department's auditors".
     DepartmentAuditor,
+    /// Staff (administrators and auditors); members are sent to their own page with "this
+    /// page is for staff".
+    Staff,
+    /// The home page: staff see what needs their attention, members are sent to their page.
+    Home,
 }
 
 /// Every route of `ui::routes`.
 const UI: &[(&str, &str, Ui)] = &[
-    ("GET", "/", Ui::Public),
+    ("GET", "/", Ui::Home),
+    ("GET", "/needs/{org}/{id}", Ui::SignedIn),
+    ("GET", "/offers/{org}/{id}", Ui::SignedIn),
+    ("GET", "/users", Ui::Admin),
+    ("POST", "/users", Ui::Admin),
+    ("POST", "/users/{name}/password", Ui::Admin),
+    ("POST", "/users/{name}/disable", Ui::Admin),
+    ("POST", "/users/{name}/enable", Ui::Admin),
+    ("GET", "/account", Ui::SignedIn),
+    ("POST", "/account/password", Ui::SignedIn),
     ("GET", "/login", Ui::Public),
     ("POST", "/login", Ui::Public),
     ("POST", "/logout", Ui::Public),
@@ -239,7 +253,7 @@ const UI: &[(&str, &str, Ui)] = &[
     ("POST", "/needs/{org}/{id}/claim", Ui::Admin),
     ("POST", "/needs/{id}/fulfil", Ui::Admin),
     ("POST", "/needs/{id}/escalate", Ui::Admin),
-    ("GET", "/claims", Ui::Admin),
+    ("GET", "/claims", Ui::Staff),
     ("POST", "/claims/{claimant}/{id}/decide", Ui::Admin),
     ("GET", "/roster", Ui::SignedIn),
     ("GET", "/exchange", Ui::Admin),
@@ -435,6 +449,22 @@ fn ui_form(path: &str) -> Vec<(&'static str, &'static str)> {
         "/members/{id}/password" => vec![("password", "矩阵测试密码123")],
         "/reports/{id}/withdraw" | "/me/reports/{id}/withdraw" => vec![("reason", "矩阵测试")],
         "/me/password" => vec![("current", "wrong"), ("password", "矩阵测试新密码")],
+        "/users" => vec![
+            ("username", "matrix-user"),
+            ("role", "auditor"),
+            ("password", "矩阵测试密码123"),
+            ("password2", "矩阵测试密码123"),
+        ],
+        "/users/{name}/password" => vec![
+            ("password", "矩阵测试密码123"),
+            ("password2", "矩阵测试密码123"),
+        ],
+        "/users/{name}/disable" | "/users/{name}/enable" => vec![],
+        "/account/password" => vec![
+            ("current", "wrong"),
+            ("password", "矩阵测试新密码"),
+            ("password2", "矩阵测试新密码"),
+        ],
         "/agreements" => vec![
             ("community", "matrix-community"),
             ("title", "矩阵测试表单协议"),
@@ -1717,6 +1747,10 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             "/activities"
         } else if path.starts_with("/emergenc") {
             "/emergencies"
+        } else if path.starts_with("/users") {
+            "/users"
+        } else if path.starts_with("/account") {
+            "/account"
         } else {
             "/needs"
         }
@@ -1730,9 +1764,8 @@ async fn web_ui_admits_exactly_the_intended_callers() {
     };
     let public_ok = |method: &str, path: &str, r: &Resp| -> bool {
         match (method, path) {
-            ("GET", "/") => r.status == 303 && r.location == "/offers",
             ("GET", "/login") => r.status == 200 && r.content_type.starts_with("text/html"),
-            ("POST", "/login") => r.status == 303 && r.location == "/offers",
+            ("POST", "/login") => r.status == 303 && r.location == "/",
             ("POST", "/logout") => r.status == 303 && r.location == "/login",
             // The matrix's roster gives no web addresses: no other organisation to go to.
             ("GET", "/signin") => r.status == 200 && r.content_type.starts_with("text/html"),
@@ -1758,13 +1791,14 @@ async fn web_ui_admits_exactly_the_intended_callers() {
             checked += 1;
             let ok = match access {
                 Ui::Public => public_ok(method, path, &r),
+                Ui::Home => r.status == 303 && r.location == "/login",
                 // A page opened is where the sign-in takes them back to; a form goes nowhere.
-                Ui::SignedIn | Ui::Admin | Ui::Member | Ui::DepartmentAuditor
+                Ui::SignedIn | Ui::Admin | Ui::Member | Ui::DepartmentAuditor | Ui::Staff
                     if *method == "GET" =>
                 {
                     r.status == 303 && r.location.starts_with("/login?next=%2F")
                 }
-                Ui::SignedIn | Ui::Admin | Ui::Member | Ui::DepartmentAuditor => {
+                Ui::SignedIn | Ui::Admin | Ui::Member | Ui::DepartmentAuditor | Ui::Staff => {
                     r.status == 303 && r.location == "/login"
                 }
             };
@@ -1807,6 +1841,27 @@ async fn web_ui_admits_exactly_the_intended_callers() {
                 match (access, *role == Role::Admin, *method) {
                     (Ui::Public, _, _) => {
                         (!public_ok(method, path, &r)).then(|| "not its public answer".into())
+                    }
+                    (Ui::Home, _, _) if *role == Role::Member => (!(r.status == 303
+                        && r.location == "/me"))
+                        .then(|| "expected 303 to the member's page".into()),
+                    (Ui::Staff, _, _) if *role == Role::Member => {
+                        (!(r.status == 303 && r.location == "/me" && refused_role))
+                            .then(|| "expected 303 to /me with the staff-only error".into())
+                    }
+                    (Ui::Home | Ui::Staff, _, _) => (!(r.status == 200
+                        && r.content_type.starts_with("text/html")))
+                    .then(|| "expected the page (200 HTML)".into()),
+                    // One object's page, for an id the node does not have: the UI's 404 page.
+                    (Ui::SignedIn, _, "GET") if path.contains('{') => (!(r.status == 404
+                        && r.content_type.starts_with("text/html")))
+                    .then(|| "expected the 404 page".into()),
+                    // A form every role has (its own password): back to its page, refused
+                    // for the wrong current password, never for the role.
+                    (Ui::SignedIn, _, "POST") => {
+                        let back = page_of(path);
+                        (!(r.status == 303 && r.location == back && !refused_role))
+                            .then(|| format!("expected 303 back to {back} without a role error"))
                     }
                     // One object's page, for an id the node does not have: back to the list.
                     (Ui::Admin, true, "GET") if path.contains('{') => {

@@ -22,9 +22,10 @@ async fn sign_in(n: &RunningNode, c: &reqwest::Client) {
         .send()
         .await
         .unwrap();
-    assert!(
-        r.url().path().ends_with("/offers"),
-        "login did not land on /offers: {}",
+    assert_eq!(
+        r.url().path(),
+        "/",
+        "staff land on their home page: {}",
         r.url()
     );
 }
@@ -141,11 +142,12 @@ async fn staff_use_the_web_ui_and_hostile_text_stays_text() {
         .send()
         .await
         .unwrap();
+    // English was chosen above: the field's label and the rule, in English.
     assert!(
         r.text()
             .await
             .unwrap()
-            .contains("capacity: must be a whole number")
+            .contains("Capacity: must be a positive whole number")
     );
     let r = c
         .post(community.url("/offers"))
@@ -153,7 +155,7 @@ async fn staff_use_the_web_ui_and_hostile_text_stays_text() {
         .send()
         .await
         .unwrap();
-    assert!(r.text().await.unwrap().contains("title:"));
+    assert!(r.text().await.unwrap().contains("Title: must not be empty"));
     assert_eq!(community.get("/api/v1/offers").await["total"], 1);
 
     // The street sees it, escaped too, and can filter.
@@ -215,7 +217,8 @@ async fn staff_use_the_web_ui_and_hostile_text_stays_text() {
             .text()
             .await
             .unwrap();
-        html.contains(street.org_id.as_str()).then_some(())
+        // The claimant by its name, not its id.
+        html.contains("学院南路街道党工委").then_some(())
     })
     .await;
     let claim_id = community.get("/api/v1/claims").await["items"][0]["id"]
@@ -278,7 +281,7 @@ fn chromium_dom(n: &RunningNode) -> Option<String> {
     std::fs::write(
         &page,
         format!(
-            r#"<form id=f method=post action="{}"><input name=username value=admin><input name=password value="correct horse battery"></form><script>document.getElementById('f').submit()</script>"#,
+            r#"<form id=f method=post action="{}"><input name=username value=admin><input name=password value="correct horse battery"><input name=next value="/offers"></form><script>document.getElementById('f').submit()</script>"#,
             n.url("/login")
         ),
     )
@@ -322,7 +325,7 @@ async fn forms_from_another_origin_are_refused() {
         r.text()
             .await
             .unwrap()
-            .contains("cross-site request refused")
+            .contains("此表单不是从本节点页面提交的")
     );
     let r = c
         .post(community.url("/offers"))
@@ -442,12 +445,7 @@ async fn only_messages_this_node_signed_are_shown() {
         .unwrap();
     assert_eq!(r.url().path(), "/offers");
     assert_eq!(r.url().query(), None);
-    assert!(
-        r.text()
-            .await
-            .unwrap()
-            .contains("capacity: must be a whole number")
-    );
+    assert!(r.text().await.unwrap().contains("容量：须为正整数"));
     let again = c
         .get(community.url("/offers"))
         .send()
@@ -457,7 +455,7 @@ async fn only_messages_this_node_signed_are_shown() {
         .await
         .unwrap();
     assert!(
-        !again.contains("capacity: must be"),
+        !again.contains("容量：须为正整数"),
         "a message is shown once"
     );
     community.stop().await;
@@ -547,7 +545,7 @@ async fn a_decision_that_is_neither_accept_nor_decline_is_refused() {
         .text()
         .await
         .unwrap();
-    assert!(page.contains("accepted: must be true or false"), "{page}");
+    assert!(page.contains("决定：请从选项中选择"), "{page}");
     assert_eq!(
         community.get("/api/v1/claims").await["items"][0]["status"],
         "pending"

@@ -24,7 +24,7 @@ use crate::store::claims::ClaimRow;
 use crate::store::emergencies::{CallRow, EmergencyRow, VolunteerRow};
 use crate::store::inbound::{Deferred, EffectsRow, HeldRow, InStream, ReceivedRow, Rejected};
 use crate::store::members::{MemberKeyRow, MemberRow};
-use crate::store::needs::NeedRow;
+use crate::store::needs::{EventRow, NeedRow};
 use crate::store::offers::OfferRow;
 use crate::store::outbox::{OutStreamRow, OutboxRow};
 use crate::store::pairings::{BuildingRow, HouseholdRow, PairingRow};
@@ -35,10 +35,11 @@ use crate::store::reports::ReportRow;
 use crate::store::schema::{
     activities, agreements, buildings, checkins, claims, deferred, effects, emergencies,
     emergency_calls, emergency_volunteers, feedback, held, households, in_streams, invitations,
-    member_key, member_signins, members, need_escalations, needs, offers, out_streams, outbox,
-    pairings, participation_cells, participation_current, participation_flags, participation_grids,
-    participation_pairs, participation_parts, participation_roots, participation_sent, received,
-    rejected, reports, service_logs, signups, team_members, teams, trust, users,
+    member_key, member_signins, members, need_escalations, need_events, needs, offers, out_streams,
+    outbox, pairings, participation_cells, participation_current, participation_flags,
+    participation_grids, participation_pairs, participation_parts, participation_roots,
+    participation_sent, received, rejected, reports, service_logs, signups, team_members, teams,
+    trust, users,
 };
 use crate::store::services::{FeedbackRow, ServiceLogRow};
 use crate::store::signins::SigninRow;
@@ -52,7 +53,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 41] = [
+pub const TABLES: [&str; 42] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -94,6 +95,7 @@ pub const TABLES: [&str; 41] = [
     "participation_grids",
     "participation_pairs",
     "participation_flags",
+    "need_events",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -237,7 +239,7 @@ pub fn copy(config: &Path, to: &str) -> anyhow::Result<CopyReport> {
         dest.transaction(|dst| -> anyhow::Result<Vec<(&'static str, u64)>> {
             let tables = copy_all(src, dst)?;
             if let AnyConnection::Postgresql(_) = dst {
-                for table in ["outbox", "rejected", "deferred"] {
+                for table in ["outbox", "rejected", "deferred", "need_events"] {
                     // The next generated id follows the highest copied one.
                     dst.batch_execute(&format!(
                         "SELECT setval(pg_get_serial_sequence('{table}', 'id'), \
@@ -339,6 +341,7 @@ fn copy_all(
         copy_table!(src, dst, participation_grids, GridCellRow),
         copy_table!(src, dst, participation_pairs, PairRow),
         copy_table!(src, dst, participation_flags, FlagRow),
+        copy_table!(src, dst, need_events, EventRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -496,6 +499,7 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
             "participation_flags",
             participation_flags::table.count().get_result(conn)?,
         ),
+        ("need_events", need_events::table.count().get_result(conn)?),
     ])
 }
 

@@ -150,7 +150,23 @@ fn body_of(n: &NeedRow) -> Result<NeedPublished, ActionError> {
 /// Writes a need; a re-publication changes its text and level, not its state, and keeps what
 /// only the owner knows.
 fn upsert(conn: &mut AnyConnection, mut r: NeedRow) -> StoreResult<NeedRow> {
-    if let Some(old) = rows::find(conn, &r.org_id, &r.id)? {
+    let old = rows::find(conn, &r.org_id, &r.id)?;
+    let event = match &old {
+        None => "published",
+        Some(o) if o.level != r.level => "raised",
+        Some(_) => "edited",
+    };
+    happened(
+        conn,
+        &r.org_id,
+        &r.id,
+        r.updated_ms,
+        event,
+        &r.org_id,
+        None,
+        None,
+    )?;
+    if let Some(old) = old {
         r.published_ms = old.published_ms;
         r.status = old.status;
         r.responsible_org = old.responsible_org;
@@ -160,6 +176,33 @@ fn upsert(conn: &mut AnyConnection, mut r: NeedRow) -> StoreResult<NeedRow> {
     }
     rows::upsert(conn, &r)?;
     Ok(r)
+}
+
+/// Records a step of a need's history (its page shows them): what happened, done by whom, on
+/// which claim (claimant, claim id), with what note.
+#[allow(clippy::too_many_arguments)]
+fn happened(
+    conn: &mut AnyConnection,
+    need_org: &str,
+    need_id: &str,
+    at_ms: i64,
+    event: &str,
+    by_org: &str,
+    claim: Option<(&str, &str)>,
+    note: Option<&str>,
+) -> StoreResult<()> {
+    rows::record(
+        conn,
+        rows::Event {
+            need_org,
+            need_id,
+            at_ms,
+            event,
+            by_org,
+            claim,
+            note,
+        },
+    )
 }
 
 /// One of our needs. A need this node holds under another organisation is not ours to act on,
@@ -304,6 +347,23 @@ fn claimable(
     Ok(need)
 }
 
+/// A claim in its need's history.
+fn claimed(conn: &mut AnyConnection, c: &ClaimRow) -> StoreResult<()> {
+    let claim = Some((c.claimant_org.as_str(), c.id.as_str()));
+    let note = c.note.as_deref();
+    let (org, id) = (&c.need_org, &c.need_id);
+    happened(
+        conn,
+        org,
+        id,
+        c.created_ms,
+        "claimed",
+        &c.claimant_org,
+        claim,
+        note,
+    )
+}
+
 /// Sends a claim and keeps it, with the member it is for at our end.
 fn send_claim(
     conn: &mut AnyConnection,
@@ -316,6 +376,7 @@ fn send_claim(
     let mut written = claim_row(actor.org().as_str(), need_org.as_str(), &body, actor.now_ms);
     written.member_id = member_id;
     claims::insert(conn, &written)?;
+    claimed(conn, &written)?;
     outbox::enqueue(
         conn,
         actor.signer,
@@ -437,10 +498,9 @@ impl Receive for NeedClaimed {
                 .into());
             }
         }
-        claims::insert(
-            conn,
-            &claim_row(from.org.as_str(), from.me.as_str(), self, from.at_ms),
-        )?;
+        let written = claim_row(from.org.as_str(), from.me.as_str(), self, from.at_ms);
+        claims::insert(conn, &written)?;
+        claimed(conn, &written)?;
         Ok(Outcome::Applied)
     }
 }
@@ -496,6 +556,18 @@ pub fn decide(
         status,
         note.as_deref(),
         actor.now_ms,
+    )?;
+    let claim_ref = Some((claimant.as_str(), id.as_str()));
+    let event = if d.accepted { "accepted" } else { "declined" };
+    happened(
+        conn,
+        me,
+        &need.id,
+        actor.now_ms,
+        event,
+        me,
+        claim_ref,
+        note.as_deref(),
     )?;
     let body = NeedClaimDecided {
         claim_id,
@@ -577,13 +649,33 @@ impl Receive for NeedClaimDecided {
             )
             .into());
         }
+        let note = self.note.as_ref().map(|n| n.as_str());
         claims::decide(
             conn,
             from.me.as_str(),
             &claim_id,
             ClaimStatus::decided(self.accepted),
-            self.note.as_ref().map(|n| n.as_str()),
+            note,
             from.at_ms,
+        )?;
+        let event = if self.accepted {
+            "accepted"
+        } else {
+            "declined"
+        };
+        let (org, claim_ref) = (
+            from.org.as_str(),
+            Some((from.me.as_str(), claim_id.as_str())),
+        );
+        happened(
+            conn,
+            org,
+            &claim.need_id,
+            from.at_ms,
+            event,
+            org,
+            claim_ref,
+            note,
         )?;
         if let Some(c) = &self.contact {
             let phone = c.phone.as_ref().map(|p| p.as_str());
@@ -657,6 +749,18 @@ pub fn report_done(
         .map_err(|_| Invalid::NotFound("need".into()))?;
     let summary = d.summary.as_ref().map(|s| s.to_string());
     claims::set_done(conn, me, &id, summary.as_deref(), actor.now_ms)?;
+    let (org, need) = (claim.need_org.as_str(), claim.need_id.as_str());
+    let note = summary.as_deref();
+    happened(
+        conn,
+        org,
+        need,
+        actor.now_ms,
+        "done",
+        me,
+        Some((me, &id)),
+        note,
+    )?;
     let body = NeedDone {
         claim_id,
         need_id,
@@ -722,12 +826,19 @@ impl Receive for NeedDone {
                 Refusal::new("need_closed", format!("need {} is {}", n.id, n.status)).into(),
             );
         }
-        claims::set_done(
+        let note = self.summary.as_ref().map(|s| s.as_str());
+        claims::set_done(conn, from.org.as_str(), &claim_id, note, from.at_ms)?;
+        let (me, org) = (from.me.as_str(), from.org.as_str());
+        let claim_ref = Some((org, claim_id.as_str()));
+        happened(
             conn,
-            from.org.as_str(),
-            &claim_id,
-            self.summary.as_ref().map(|s| s.as_str()),
+            me,
+            &claim.need_id,
             from.at_ms,
+            "done",
+            org,
+            claim_ref,
+            note,
         )?;
         Ok(Outcome::Applied)
     }
@@ -764,6 +875,19 @@ pub fn reopen(
         return Err(Invalid::Conflict(format!("need {need_id} is {}", need.status)).into());
     }
     claims::set_status(conn, claimant.as_str(), &id, ClaimStatus::Reopened)?;
+    let me = actor.org().as_str();
+    let claim_ref = Some((claimant.as_str(), id.as_str()));
+    let note = Some(r.reason.as_str());
+    happened(
+        conn,
+        me,
+        &need.id,
+        actor.now_ms,
+        "reopened",
+        me,
+        claim_ref,
+        note,
+    )?;
     let reason =
         Text::new(r.reason.as_str()).map_err(|e| Invalid::field("reason", e.to_string()))?;
     let body = NeedReopened {
@@ -799,6 +923,21 @@ impl Receive for NeedReopened {
         }
         claims::set_status(conn, from.me.as_str(), &claim_id, ClaimStatus::Reopened)?;
         claims::set_contact(conn, from.me.as_str(), &claim_id, None)?;
+        let (org, claim_ref) = (
+            from.org.as_str(),
+            Some((from.me.as_str(), claim_id.as_str())),
+        );
+        let note = self.reason.as_ref().map(|r| r.as_str());
+        happened(
+            conn,
+            org,
+            &claim.need_id,
+            from.at_ms,
+            "reopened",
+            org,
+            claim_ref,
+            note,
+        )?;
         Ok(Outcome::Applied)
     }
 }
@@ -815,16 +954,18 @@ pub fn fulfil(
     if need.status == NeedStatus::Fulfilled {
         return Err(Invalid::Conflict(format!("need {need_id} is already fulfilled")).into());
     }
-    if let Some(claim_id) = f.claim_id
-        && !claims::under_way(conn, me, &need.id)?
-            .iter()
-            .any(|c| c.id == claim_id.to_string())
-    {
-        return Err(Invalid::field(
-            "claim_id",
-            "not an accepted claim on this need, nor one reported done",
-        )
-        .into());
+    // Who did the work: the claim it was fulfilled through.
+    let mut through = None;
+    if let Some(claim_id) = f.claim_id {
+        let under_way = claims::under_way(conn, me, &need.id)?;
+        let Some(c) = under_way.iter().find(|c| c.id == claim_id.to_string()) else {
+            return Err(Invalid::field(
+                "claim_id",
+                "not an accepted claim on this need, nor one reported done",
+            )
+            .into());
+        };
+        through = Some((c.claimant_org.clone(), c.id.clone()));
     }
     // 确认办结: every claim on the need ends (PROTOCOL.md `need.fulfilled`).
     claims::end_all(conn, me, &need.id, None)?;
@@ -836,6 +977,18 @@ pub fn fulfil(
         NeedStatus::Fulfilled,
         summary.as_deref(),
         actor.now_ms,
+    )?;
+    let claim_ref = through.as_ref().map(|(o, c)| (o.as_str(), c.as_str()));
+    let note = summary.as_deref();
+    happened(
+        conn,
+        me,
+        &need.id,
+        actor.now_ms,
+        "fulfilled",
+        me,
+        claim_ref,
+        note,
     )?;
     let body = NeedFulfilled {
         need_id,
@@ -866,13 +1019,27 @@ impl Receive for NeedFulfilled {
             )
             .into());
         }
-        rows::set_status(
+        let note = self.summary.as_ref().map(|s| s.as_str());
+        let org = from.org.as_str();
+        rows::set_status(conn, org, &need_id, NeedStatus::Fulfilled, note, from.at_ms)?;
+        // Through our claim, if it was ours.
+        let ours = match self.claim_id {
+            Some(c) => claims::find(conn, from.me.as_str(), &c.to_string())?
+                .filter(|c| c.need_org == org && c.need_id == need_id),
+            None => None,
+        };
+        let claim_ref = ours
+            .as_ref()
+            .map(|c| (c.claimant_org.as_str(), c.id.as_str()));
+        happened(
             conn,
-            from.org.as_str(),
+            org,
             &need_id,
-            NeedStatus::Fulfilled,
-            self.summary.as_ref().map(|s| s.as_str()),
             from.at_ms,
+            "fulfilled",
+            org,
+            claim_ref,
+            note,
         )?;
         // Our claims on it end too; the contact is no longer needed.
         claims::end_all(conn, from.org.as_str(), &need_id, Some(from.me.as_str()))?;
@@ -966,6 +1133,17 @@ fn to_street(
         actor.now_ms,
     )?;
     crate::store::participation::record_escalation(conn, &need.id, actor.now_ms)?;
+    let me = actor.org().as_str();
+    happened(
+        conn,
+        me,
+        &need.id,
+        actor.now_ms,
+        "escalated",
+        me,
+        None,
+        reason.as_deref(),
+    )?;
     need.level = body.to_level.as_str().to_owned();
     need.responsible_org = body.to_org.to_string();
     need.status_note = reason;
@@ -1095,6 +1273,17 @@ impl Receive for NeedEscalated {
                 due: self.due.or(need.due),
             },
             from.at_ms,
+        )?;
+        let (org, note) = (from.org.as_str(), self.reason.as_ref().map(|r| r.as_str()));
+        happened(
+            conn,
+            org,
+            &need_id,
+            from.at_ms,
+            "escalated",
+            org,
+            None,
+            note,
         )?;
         Ok(Outcome::Applied)
     }

@@ -57,7 +57,7 @@ pub async fn sign_in(
     .await
     .unwrap_or(false);
     Ok(user
-        .filter(|_| ok)
+        .filter(|u| ok && u.disabled_ms.is_none())
         .and_then(|u| u.role.parse().ok().map(|r| (u.username, r))))
 }
 
@@ -114,6 +114,11 @@ pub fn authenticate(node: &SharedNode, token: &str) -> Result<Auth, ApiError> {
             "a token from {} is not valid here",
             claims.iss
         )));
+    }
+    if !node.token_current(&claims.sub, claims.iat) {
+        return Err(ApiError::unauthorized(
+            "this sign-in has ended (the password was changed or the account disabled): sign in again",
+        ));
     }
     Ok(Auth { claims })
 }

@@ -40,6 +40,7 @@ pub fn server(
             )
             .configure(api::routes)
             .configure(ui::routes)
+            .default_service(web::to(ui::no_page))
     })
     .workers(2)
     .shutdown_timeout(5)

@@ -2,7 +2,7 @@
 
 use diesel::prelude::*;
 
-use super::schema::needs;
+use super::schema::{need_events, needs};
 use super::{AnyConnection, ListFilter, StoreResult, like_pattern, lower};
 use crate::domain::status::NeedStatus;
 
@@ -190,4 +190,56 @@ pub fn list(
         .offset(f.offset)
         .load(conn)?;
     Ok((total, rows))
+}
+
+/// One step in a need's history (`need_events`), as this node learnt it.
+#[derive(Debug, Clone, PartialEq, Queryable, Insertable)]
+#[diesel(table_name = need_events, treat_none_as_default_value = false)]
+pub struct EventRow {
+    pub id: i64,
+    pub need_org: String,
+    pub need_id: String,
+    pub at_ms: i64,
+    pub event: String,
+    pub by_org: String,
+    pub claimant_org: Option<String>,
+    pub claim_id: Option<String>,
+    pub note: Option<String>,
+}
+
+/// A step to record: the need, what happened, who did it, the claim it concerns.
+#[derive(Debug, Clone, Default)]
+pub struct Event<'a> {
+    pub need_org: &'a str,
+    pub need_id: &'a str,
+    pub at_ms: i64,
+    pub event: &'a str,
+    pub by_org: &'a str,
+    pub claim: Option<(&'a str, &'a str)>,
+    pub note: Option<&'a str>,
+}
+
+pub fn record(conn: &mut AnyConnection, e: Event<'_>) -> StoreResult<()> {
+    diesel::insert_into(need_events::table)
+        .values((
+            need_events::need_org.eq(e.need_org),
+            need_events::need_id.eq(e.need_id),
+            need_events::at_ms.eq(e.at_ms),
+            need_events::event.eq(e.event),
+            need_events::by_org.eq(e.by_org),
+            need_events::claimant_org.eq(e.claim.map(|c| c.0)),
+            need_events::claim_id.eq(e.claim.map(|c| c.1)),
+            need_events::note.eq(e.note),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// A need's history, oldest first.
+pub fn history(conn: &mut AnyConnection, org: &str, id: &str) -> StoreResult<Vec<EventRow>> {
+    Ok(need_events::table
+        .filter(need_events::need_org.eq(org))
+        .filter(need_events::need_id.eq(id))
+        .order((need_events::at_ms, need_events::id))
+        .load(conn)?)
 }

@@ -85,6 +85,8 @@ diesel::table! {
         password_hash -> Text,
         role -> Text,
         created_ms -> BigInt,
+        disabled_ms -> Nullable<BigInt>,
+        tokens_after_ms -> Nullable<BigInt>,
     }
 }
 
@@ -486,6 +488,20 @@ diesel::table! {
         digest -> Text,
         jws -> Text,
         sent_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    need_events (id) {
+        id -> BigInt,
+        need_org -> Text,
+        need_id -> Text,
+        at_ms -> BigInt,
+        event -> Text,
+        by_org -> Text,
+        claimant_org -> Nullable<Text>,
+        claim_id -> Nullable<Text>,
+        note -> Nullable<Text>,
     }
 }
 

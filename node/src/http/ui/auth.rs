@@ -84,12 +84,12 @@ pub async fn login(
                 .http_only(true)
                 .same_site(SameSite::Lax)
                 .finish();
-            // Back where the sign-in was asked for; else members land on their own page,
-            // staff on the alliance's offers.
+            // Back where the sign-in was asked for; else home, which sends members to their
+            // own page and staff to what needs their attention.
             let mut r = redirect(match &next {
                 Some(n) => n,
                 None if role == tongxin_schema::token::Role::Member => "/me",
-                None => "/offers",
+                None => "/",
             });
             let _ = r.add_cookie(&cookie);
             r

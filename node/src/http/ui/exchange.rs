@@ -27,6 +27,16 @@ struct ExchangePage {
     base: Base,
     streams: Vec<InStream>,
     rejected: Vec<Rejected>,
+    names: HashMap<String, String>,
+}
+
+impl ExchangePage {
+    fn org_name<'a>(&'a self, id: &'a str) -> &'a str {
+        super::name_of(&self.names, id)
+    }
+    fn when(&self, ms: &i64) -> String {
+        super::activities::when(ms / 1000)
+    }
 }
 
 pub async fn roster(
@@ -46,7 +56,11 @@ pub async fn roster(
                 o.id.to_string(),
                 o.name.to_string(),
                 o.kind.to_string(),
-                o.parent.as_ref().map(|p| p.to_string()).unwrap_or_default(),
+                o.parent
+                    .as_ref()
+                    .and_then(|p| r.org(p))
+                    .map(|p| p.name.to_string())
+                    .unwrap_or_default(),
             )
         })
         .collect();
@@ -89,6 +103,7 @@ pub async fn exchange(
                 base,
                 streams,
                 rejected,
+                names: super::org_names(&node),
             },
             [cookie, clear],
         ),

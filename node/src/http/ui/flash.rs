@@ -9,6 +9,7 @@
 //! message, and its middleware unwraps the store's result, so a message over its size limit
 //! would panic the worker.
 
+use std::collections::BTreeMap;
 use std::sync::LazyLock;
 
 use actix_web::HttpRequest;
@@ -41,7 +42,17 @@ pub enum Level {
 pub struct Flash {
     pub level: Level,
     pub text: String,
+    /// The form field an error is about, shown next to it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// What the form held, so that its page shows it again after an error.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub kept: BTreeMap<String, String>,
 }
+
+/// A form's fields are kept for its page again up to this many characters in all (a cookie
+/// holds about 4 KB); a form holding more is shown again empty, with the error.
+pub const MAX_KEPT_CHARS: usize = 600;
 
 fn cookie_name(node: &SharedNode) -> String {
     format!("tongxin_flash_{}", node.cfg.org_id)
@@ -56,6 +67,8 @@ impl Flash {
         Flash {
             level,
             text: text.chars().take(MAX_CHARS).collect(),
+            field: None,
+            kept: BTreeMap::new(),
         }
     }
 }

@@ -37,6 +37,7 @@ macro_rules! require_sign_in {
     };
 }
 
+mod accounts;
 pub(crate) mod activities;
 pub(crate) mod agreements;
 mod auth;
@@ -44,6 +45,7 @@ mod certificate;
 mod emergencies;
 mod exchange;
 mod flash;
+mod home;
 pub(crate) mod matching;
 pub(crate) mod members;
 mod needs;
@@ -53,6 +55,7 @@ mod participation;
 mod services;
 pub(crate) mod signin;
 mod teams;
+mod wording;
 
 use crate::http::api::NodeData;
 
@@ -88,8 +91,26 @@ pub struct Base {
     pub is_community_admin: bool,
     /// The organisation department's auditors see the participation figures (参与情况).
     pub is_department_auditor: bool,
+    /// Who is signed in, and as what, for the header.
+    pub username: String,
+    pub role: String,
     pub errors: Vec<String>,
     pub notices: Vec<String>,
+    /// An error about one form field, shown next to it.
+    pub field_errors: BTreeMap<String, String>,
+    /// What the form held when it was refused.
+    pub kept: BTreeMap<String, String>,
+}
+
+impl Base {
+    /// What the refused form held in `field`, or nothing.
+    pub fn kept(&self, field: &str) -> &str {
+        self.kept.get(field).map(String::as_str).unwrap_or("")
+    }
+    /// The error about `field`, if the form was refused for it.
+    pub fn field_error(&self, field: &str) -> Option<&str> {
+        self.field_errors.get(field).map(String::as_str)
+    }
 }
 
 /// Organisation display names from the roster, for lists that store only ids.
@@ -198,12 +219,22 @@ fn base(
 ) -> (Base, Option<Cookie<'static>>) {
     let (messages, clear) = flash::take(req, node);
     let (mut errors, mut notices) = (Vec::new(), Vec::new());
+    let (mut field_errors, mut kept) = (BTreeMap::new(), BTreeMap::new());
     for f in messages {
+        if let Some(field) = f.field {
+            field_errors.insert(field, f.text.clone());
+        }
+        kept.extend(f.kept);
         match f.level {
             flash::Level::Error => errors.push(f.text),
             flash::Level::Notice => notices.push(f.text),
         }
     }
+    let username = signed_in(req, node)
+        .map(|a| a.claims.sub)
+        .unwrap_or_default();
+    let (t, _) = lang(req, &HashMap::new());
+    let role_name = role.map(|r| t.t(&format!("role-{r}")).into_owned());
     let base = Base {
         org_name: node.cfg.name.clone(),
         signed_in: role.is_some(),
@@ -213,10 +244,36 @@ fn base(
             && node.cfg.kind == tongxin_schema::OrgKind::Community,
         is_department_auditor: role == Some(Role::Auditor)
             && node.cfg.kind == tongxin_schema::OrgKind::OrgDepartment,
+        username,
+        role: role_name.unwrap_or_default(),
         errors,
         notices,
+        field_errors,
+        kept,
     };
     (base, clear)
+}
+
+#[derive(Template)]
+#[template(path = "not_found.html")]
+struct NotFoundPage {
+    t: T,
+    base: Base,
+}
+
+/// A page this node does not have (404), in the reader's language, with the menu.
+pub(crate) fn not_found_page(req: &HttpRequest, node: &SharedNode, t: T) -> HttpResponse {
+    let role = signed_in(req, node).map(|a| a.claims.role);
+    let (base, _) = base(req, node, role);
+    let mut r = page(NotFoundPage { t, base }, [None, None]);
+    *r.status_mut() = StatusCode::NOT_FOUND;
+    r
+}
+
+/// Any address no route answers.
+pub async fn no_page(req: HttpRequest, node: NodeData) -> HttpResponse {
+    let (t, _) = lang(&req, &HashMap::new());
+    not_found_page(&req, &node, t)
 }
 
 /// Renders a page, setting the cookies given (the language chosen, a shown flash's removal).
@@ -243,15 +300,50 @@ fn redirect(to: &str) -> HttpResponse {
         .finish()
 }
 
-/// Back to `to`, which shows the error or "saved" once (a signed flash cookie, not the URL).
+/// Back to `to`, which shows the error or "saved" once (a signed flash cookie, not the URL),
+/// in the reader's words.
 fn back(node: &SharedNode, to: &str, result: Result<(), ApiError>, t: T) -> HttpResponse {
-    let (level, text) = match result {
-        Ok(()) => (flash::Level::Notice, t.t("saved").into_owned()),
-        Err(e) => (flash::Level::Error, e.message),
+    back_keeping(node, to, result, t, BTreeMap::new())
+}
+
+/// As `back`; after an error the form's page shows `kept` in its fields again.
+fn back_keeping(
+    node: &SharedNode,
+    to: &str,
+    result: Result<(), ApiError>,
+    t: T,
+    kept: BTreeMap<String, String>,
+) -> HttpResponse {
+    let flash = match result {
+        Ok(()) => flash::Flash::new(flash::Level::Notice, &t.t("saved")),
+        Err(e) => {
+            let mut f = flash::Flash::new(flash::Level::Error, &wording::say(t, &e));
+            f.field = wording::field_of(&e);
+            f.kept = kept;
+            f
+        }
     };
     let mut r = redirect(to);
-    flash::set(&mut r, node, &[flash::Flash::new(level, &text)]);
+    flash::set(&mut r, node, &[flash]);
     r
+}
+
+/// A form's single-valued fields, to show again if it is refused; nothing when they are
+/// longer in all than a flash carries, and never a password.
+fn keep(form: &Form) -> BTreeMap<String, String> {
+    let Ok(fields) = &form.0 else {
+        return BTreeMap::new();
+    };
+    let kept: BTreeMap<String, String> = fields
+        .iter()
+        .filter(|(k, v)| v.len() == 1 && !k.contains("password"))
+        .map(|(k, v)| (k.clone(), v[0].clone()))
+        .collect();
+    let chars: usize = kept.values().map(|v| v.chars().count()).sum();
+    if chars > flash::MAX_KEPT_CHARS {
+        return BTreeMap::new();
+    }
+    kept
 }
 
 /// A page this caller may not see: to `to` with `why`, passing on the messages that were
@@ -321,6 +413,16 @@ impl FromRequest for Fields {
         let bytes = web::Bytes::from_request(req, payload);
         Box::pin(async move {
             let parsed = match bytes.await {
+                Err(e)
+                    if e.as_error::<actix_web::error::PayloadError>()
+                        .is_some_and(|p| matches!(p, actix_web::error::PayloadError::Overflow)) =>
+                {
+                    Err(ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "too_large",
+                        "the form is over 64 KiB",
+                    ))
+                }
                 Err(e) => Err(ApiError::new(
                     StatusCode::BAD_REQUEST,
                     "invalid_body",
@@ -387,8 +489,46 @@ fn form_input<T: serde::de::DeserializeOwned>(
     extract::parse(json!(obj).to_string().as_bytes())
 }
 
-pub async fn index() -> HttpResponse {
-    redirect("/offers")
+/// The page a form returns to: its `back` field when that names a page of this node (a need's
+/// page sends its own address), else `default`.
+fn back_to(form: &mut Form, default: &str) -> String {
+    let asked = form
+        .0
+        .as_mut()
+        .ok()
+        .and_then(|f| f.remove("back"))
+        .and_then(|v| v.into_iter().next());
+    asked
+        .filter(|p| crate::domain::signin::local_path(p).is_some())
+        .unwrap_or_else(|| default.to_owned())
+}
+
+/// A form's date field `from` (YYYY-MM-DD, Beijing) becomes `to` in Unix seconds: the start of
+/// that day, or its last second (`end_of_day`, for a deadline or an end date).
+fn date_field(form: &mut Form, from: &str, to: &str, end_of_day: bool) -> Result<(), ApiError> {
+    let Ok(fields) = form.0.as_mut() else {
+        return Ok(());
+    };
+    let Some(date) = fields.remove(from).and_then(|v| v.into_iter().next()) else {
+        return Ok(());
+    };
+    if date.is_empty() {
+        return Ok(());
+    }
+    let start = agreements::midnight(from, &date)?;
+    let at = if end_of_day { start + 86_399 } else { start };
+    fields.insert(to.to_owned(), vec![at.to_string()]);
+    Ok(())
+}
+
+/// Skills as the page names them, from the JSON list a row keeps.
+fn skill_names(t: T, json: &str) -> String {
+    serde_json::from_str::<Vec<String>>(json)
+        .unwrap_or_default()
+        .iter()
+        .map(|s| t.t(&format!("skill-{s}")).into_owned())
+        .collect::<Vec<_>>()
+        .join("、")
 }
 
 /// A query parameter, if present, non-empty and free of control characters.
@@ -438,6 +578,21 @@ where
     F: FnOnce(SharedNode) -> Fut,
     Fut: std::future::Future<Output = Result<(), ApiError>>,
 {
+    admin_action_keeping(req, node, to, BTreeMap::new(), f).await
+}
+
+/// As `admin_action`; a refused form shows `kept` again.
+async fn admin_action_keeping<F, Fut>(
+    req: HttpRequest,
+    node: NodeData,
+    to: &str,
+    kept: BTreeMap<String, String>,
+    f: F,
+) -> HttpResponse
+where
+    F: FnOnce(SharedNode) -> Fut,
+    Fut: std::future::Future<Output = Result<(), ApiError>>,
+{
     let (t, _) = lang(&req, &HashMap::new());
     let Some(a) = signed_in(&req, &node) else {
         return to_login(&req);
@@ -454,7 +609,7 @@ where
         return back(&node, to, Err(e), t);
     }
     let result = f(node.get_ref().clone()).await;
-    back(&node, to, result, t)
+    back_keeping(&node, to, result, t, kept)
 }
 
 pub fn routes(cfg: &mut web::ServiceConfig) {
@@ -465,7 +620,19 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         needs, reopen_claim, report_done,
     };
     use offers::{create_offer, offers, withdraw_offer};
-    cfg.route("/", web::get().to(index))
+    cfg.route("/", web::get().to(home::home))
+        .route("/needs/{org}/{id}", web::get().to(needs::need_page))
+        .route("/offers/{org}/{id}", web::get().to(offers::offer_page))
+        .route("/users", web::get().to(accounts::list))
+        .route("/users", web::post().to(accounts::add))
+        .route(
+            "/users/{name}/password",
+            web::post().to(accounts::reset_password),
+        )
+        .route("/users/{name}/disable", web::post().to(accounts::disable))
+        .route("/users/{name}/enable", web::post().to(accounts::enable))
+        .route("/account", web::get().to(accounts::account))
+        .route("/account/password", web::post().to(accounts::change_own))
         .route("/login", web::get().to(login_page))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
