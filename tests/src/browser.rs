@@ -89,6 +89,22 @@ pub async fn arrive(c: &Client, prefix: &str) -> String {
     );
 }
 
+/// Waits for the browser to be at exactly `url` (a page whose address prefixes others, such as
+/// the home page `/`, cannot be waited for with `arrive`).
+pub async fn arrive_exactly(c: &Client, url: &str) {
+    for _ in 0..100 {
+        if c.current_url().await.unwrap().as_str() == url {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
+    panic!(
+        "not sent to {url}: at {} showing {}",
+        c.current_url().await.unwrap(),
+        text(c).await
+    );
+}
+
 /// The text of the page's main part; while a click's navigation is still loading the next
 /// page, the part found may go stale, and is read again.
 pub async fn text(c: &Client) -> String {

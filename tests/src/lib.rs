@@ -584,11 +584,8 @@ impl RunningNode {
             .send()
             .await
             .unwrap();
-        assert!(
-            r.url().path().ends_with("/offers"),
-            "not signed in: {}",
-            r.url()
-        );
+        // Staff land on their home page.
+        assert_eq!(r.url().path(), "/", "not signed in: {}", r.url());
         let r = c.get(self.url(path)).send().await.unwrap();
         assert_eq!(r.status(), 200, "GET {path}");
         r.text().await.unwrap()

@@ -9,7 +9,7 @@ use fantoccini::Locator;
 use serde_json::json;
 use tongxin_node::clock::Clock;
 use tongxin_schema::OrgKind;
-use tongxin_tests::browser::{Driver, arrive, click, fill, text};
+use tongxin_tests::browser::{Driver, arrive, arrive_exactly, click, fill, text};
 use tongxin_tests::*;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -108,7 +108,8 @@ async fn a_phone_follows_the_qr_code_signs_in_at_home_checks_in_and_out_and_the_
     fill(&staff, "input[name=username]", "admin").await;
     fill(&staff, "input[name=password]", "correct horse battery").await;
     click(&staff, "form[action='/login'] button").await;
-    arrive(&staff, &east.url("/offers")).await;
+    // Signed in: staff land on their home page.
+    arrive_exactly(&staff, &east.url("/")).await;
     staff
         .goto(&east.url(&format!("/activities/{id}/qr")))
         .await

@@ -17,7 +17,7 @@ use serde_json::{Value, json};
 use tongxin_node::clock::Clock;
 use tongxin_schema::OrgKind;
 use tongxin_schema::v1::bodies::{ParticipationReported, ReportPeriod};
-use tongxin_tests::browser::{Driver, arrive, click, fill, text};
+use tongxin_tests::browser::{Driver, arrive, arrive_exactly, click, fill, text};
 use tongxin_tests::*;
 
 const PASSWORD: &str = "correct horse battery";
@@ -645,7 +645,7 @@ async fn reports_add_up_pairs_agree_and_an_inflated_report_is_flagged_with_its_e
     fill(&admin, "input[name=username]", "admin").await;
     fill(&admin, "input[name=password]", PASSWORD).await;
     click(&admin, "form[action='/login'] button").await;
-    arrive(&admin, &dept.url("/offers")).await;
+    arrive_exactly(&admin, &dept.url("/")).await;
     admin.goto(&dept.url("/participation")).await.unwrap();
     arrive(&admin, &dept.url("/offers")).await;
     assert!(text(&admin).await.contains("区委组织部的审核人员"));

@@ -198,6 +198,24 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     assert!(wish_page.contains(&format!("{due} 23:59")), "{wish_page}");
     assert!(wish_page.contains("网格\n2") || wish_page.contains("网格 2"));
 
+    // The community corrects it: two bulbs, not one. Its history says so.
+    open_details(&c, "修改需求").await;
+    let quantity = c
+        .find(Locator::Css("form[action$='/edit'] input[name=quantity]"))
+        .await
+        .unwrap();
+    quantity.clear().await.unwrap();
+    quantity.send_keys("2").await.unwrap();
+    click(&c, "form[action$='/edit'] button").await;
+    arrive(&c, &community.url(&wish)).await;
+    let edited = page_showing(&c, &community, &wish, "修改").await;
+    assert!(
+        history(&edited)
+            .iter()
+            .any(|l| l.contains("修改") && has_time(l)),
+        "{edited}"
+    );
+
     // The co-building unit offers volunteers, and claims the wish with that offer.
     sign_in(&c, &unit, "admin", PASSWORD).await;
     c.goto(&unit.url("/offers?new=1")).await.unwrap();
@@ -228,7 +246,11 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     arrive(&c, &unit.url("/offers")).await;
     assert!(text(&c).await.contains("容量 8 人"));
     page_showing(&c, &unit, "/needs", "为王奶奶更换厨房灯泡").await;
-    c.goto(&unit.url(&wish)).await.unwrap();
+    let theirs = page_showing(&c, &unit, &wish, "修改").await;
+    assert!(
+        theirs.contains("数量\n2") || theirs.contains("数量 2"),
+        "{theirs}"
+    );
     c.find(Locator::Css("select[name=offer_id] option:nth-child(2)"))
         .await
         .unwrap()
@@ -337,9 +359,12 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     )
     .await;
     click_and_confirm(&c, "form[action$='/escalate'] button").await;
-    let escalated = page_showing(&c, &community, &roof, "上报街道").await;
+    arrive(&c, &community.url(&roof)).await;
+    let escalated = page_showing(&c, &community, &roof, "已上报 学院南路街道党工委").await;
     assert!(
-        escalated.contains("已上报 学院南路街道党工委"),
+        history(&escalated)
+            .iter()
+            .any(|l| l.contains("上报街道") && has_time(l)),
         "{escalated}"
     );
     assert!(

@@ -149,7 +149,9 @@ async fn a_wish_is_claimed_done_and_confirmed_and_one_nobody_takes_climbs_to_the
     assert_eq!(at_unit["contact_addressee"], "李奶奶");
     assert_eq!(at_unit["contact_phone"], PHONE);
     assert!(!at_unit.to_string().contains(NAME));
-    assert!(unit.page("/claims").await.contains(ADDRESS));
+    // The unit's staff find the address on the wish's page.
+    let wish_page = format!("/needs/{}/{first_id}", east.org_id);
+    assert!(unit.page(&wish_page).await.contains(ADDRESS));
 
     // Done, then confirmed by the community: the wish is fulfilled everywhere and the unit
     // forgets the address.

@@ -6,7 +6,11 @@ use crate::app::Application;
 use crate::config::{Config, ExposeSecret};
 
 pub fn run(config: &Path) -> anyhow::Result<()> {
+    // Colour codes only for a person at a terminal: a log file (deploy/local/up, systemd's
+    // journal) gets plain text.
+    use std::io::IsTerminal;
     tracing_subscriber::fmt()
+        .with_ansi(std::io::stderr().is_terminal())
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_env("TONGXIN_LOG")
                 .unwrap_or_else(|_| "info,lapin=warn".into()),

@@ -268,10 +268,17 @@ pub(crate) fn publish_for(
         due: Some(i.due.unwrap_or(now_s + actor.deadlines.secs(i.level))),
         external_ref: i.external_ref,
     })?;
-    if let Some(old) = rows::find(conn, actor.org().as_str(), &need.need_id.to_string())?
-        && old.status == NeedStatus::Fulfilled
-    {
-        return Err(Invalid::Conflict("a fulfilled need cannot be changed".into()).into());
+    if let Some(old) = rows::find(conn, actor.org().as_str(), &need.need_id.to_string())? {
+        if old.status == NeedStatus::Fulfilled {
+            return Err(Invalid::Conflict("a fulfilled need cannot be changed".into()).into());
+        }
+        if old.responsible_org != old.org_id {
+            return Err(Invalid::Conflict(format!(
+                "need {} was escalated to {}: it is theirs to handle now, and no longer changed",
+                old.id, old.responsible_org
+            ))
+            .into());
+        }
     }
     let mut r = row(actor.org(), actor.signer.kind(), &need, actor.now_ms);
     if let Some((household, addressee)) = beneficiary {

@@ -56,9 +56,13 @@ pub async fn sign_in(
     })
     .await
     .unwrap_or(false);
-    Ok(user
-        .filter(|u| ok && u.disabled_ms.is_none())
-        .and_then(|u| u.role.parse().ok().map(|r| (u.username, r))))
+    let user = user.filter(|u| ok && u.disabled_ms.is_none());
+    // The database is the truth about which tokens still count: `tongxin user add` may have
+    // enabled an account or reset its password while this node ran.
+    if let Some(u) = &user {
+        node.end_tokens(&u.username, u.tokens_after_ms.map(|t| t / 1000));
+    }
+    Ok(user.and_then(|u| u.role.parse().ok().map(|r| (u.username, r))))
 }
 
 /// The UI's cookie is named per node: nodes on one host (same site, other ports) must not

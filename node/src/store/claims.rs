@@ -191,6 +191,21 @@ pub fn end_all(
     Ok(())
 }
 
+/// The claims on one need that this organisation made or received, the oldest first.
+pub fn on_need(
+    conn: &mut AnyConnection,
+    org: &str,
+    need_org: &str,
+    need_id: &str,
+) -> StoreResult<Vec<ClaimRow>> {
+    Ok(claims::table
+        .filter(claims::need_org.eq(need_org))
+        .filter(claims::need_id.eq(need_id))
+        .filter(claims::claimant_org.eq(org).or(claims::need_org.eq(org)))
+        .order(claims::created_ms)
+        .load(conn)?)
+}
+
 /// Claims this organisation made or received.
 pub fn list(conn: &mut AnyConnection, org: &str) -> StoreResult<Vec<ClaimRow>> {
     Ok(claims::table

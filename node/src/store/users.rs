@@ -22,7 +22,8 @@ pub fn find(conn: &mut AnyConnection, username: &str) -> StoreResult<Option<User
     Ok(users::table.find(username).first(conn).optional()?)
 }
 
-/// Creates or replaces a user (password reset is `user add` again).
+/// Creates or replaces a user (password reset is `user add` again, which also enables an
+/// account disabled in the UI).
 pub fn put(
     conn: &mut AnyConnection,
     username: &str,
@@ -31,7 +32,11 @@ pub fn put(
     at_ms: i64,
 ) -> StoreResult<bool> {
     let n = diesel::update(users::table.find(username))
-        .set((users::password_hash.eq(hash), users::role.eq(role)))
+        .set((
+            users::password_hash.eq(hash),
+            users::role.eq(role),
+            users::disabled_ms.eq(None::<i64>),
+        ))
         .execute(conn)?;
     if n == 0 {
         diesel::insert_into(users::table)

@@ -96,10 +96,12 @@ pub async fn add(req: HttpRequest, node: NodeData, form: Form) -> HttpResponse {
     let kept = keep(&form);
     admin_action_keeping(req, node, "/users", kept, |n| async move {
         let username = field(&form, "username").trim().to_owned();
+        // Letters, digits and . _ - @, starting with a letter or digit: the name is part of
+        // the account's addresses here (/users/NAME/…).
+        let allowed = |c: char| c.is_ascii_alphanumeric() || ".-_@".contains(c);
         if !(1..=64).contains(&username.chars().count())
-            || username
-                .chars()
-                .any(|c| c.is_whitespace() || c.is_control())
+            || !username.chars().all(allowed)
+            || !username.starts_with(|c: char| c.is_ascii_alphanumeric())
         {
             return Err(ApiError::invalid("username", t.t("users-name_rule")));
         }

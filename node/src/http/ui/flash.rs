@@ -54,6 +54,10 @@ pub struct Flash {
 /// holds about 4 KB); a form holding more is shown again empty, with the error.
 pub const MAX_KEPT_CHARS: usize = 600;
 
+/// The messages' JSON at most: base64 makes 3,600 bytes of it, within the 4 KB a browser keeps
+/// per cookie with the name and the signature.
+const MAX_JSON_BYTES: usize = 2_700;
+
 fn cookie_name(node: &SharedNode) -> String {
     format!("tongxin_flash_{}", node.cfg.org_id)
 }
@@ -76,9 +80,26 @@ impl Flash {
 /// Adds signed messages for the next page to a response (a redirect).
 pub fn set(resp: &mut HttpResponse, node: &SharedNode, messages: &[Flash]) {
     let from = messages.len().saturating_sub(MAX_MESSAGES);
-    let Ok(json) = serde_json::to_vec(&messages[from..]) else {
+    let Ok(mut json) = serde_json::to_vec(&messages[from..]) else {
         return;
     };
+    // Too big for a cookie once encoded and signed: the messages go without the form's values
+    // (a browser drops an oversized cookie, and the message with it).
+    if json.len() > MAX_JSON_BYTES {
+        let bare: Vec<Flash> = messages[from..]
+            .iter()
+            .map(|f| Flash {
+                level: f.level,
+                text: f.text.clone(),
+                field: f.field.clone(),
+                kept: BTreeMap::new(),
+            })
+            .collect();
+        let Ok(smaller) = serde_json::to_vec(&bare) else {
+            return;
+        };
+        json = smaller;
+    }
     let name = cookie_name(node);
     let mut jar = CookieJar::new();
     // base64: the text may hold `;`, quotes or any Unicode, none of which a cookie value may.

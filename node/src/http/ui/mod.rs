@@ -643,6 +643,7 @@ pub fn routes(cfg: &mut web::ServiceConfig) {
         .route("/needs", web::post().to(create_need))
         .route("/needs/{org}/{id}/claim", web::post().to(claim_need))
         .route("/needs/{id}/fulfil", web::post().to(fulfil_need))
+        .route("/needs/{id}/edit", web::post().to(needs::edit_need))
         .route("/needs/{id}/escalate", web::post().to(escalate_need))
         .route("/claims", web::get().to(claims))
         .route(

@@ -432,6 +432,9 @@ struct NeedPage {
     now_s: i64,
     /// This organisation has a claim on the need that is still standing.
     claimed_by_us: bool,
+    skills: Vec<(&'static str, String)>,
+    grids: Vec<String>,
+    categories: Vec<&'static str>,
 }
 
 impl NeedPage {
@@ -528,6 +531,24 @@ impl NeedPage {
     fn can_close(&self) -> bool {
         self.is_admin && self.ours() && self.is_open()
     }
+    /// The owner may still change it: open, and not handed to the street.
+    fn can_edit(&self) -> bool {
+        self.can_close() && self.n.responsible_org == self.n.org_id
+    }
+    fn has_skill(&self, skill: &str) -> bool {
+        self.n.skills.contains(&format!("\"{skill}\""))
+    }
+    fn grid_is(&self, g: &str) -> bool {
+        self.n.grid.as_deref() == Some(g)
+    }
+    fn wanted_is(&self, c: &str) -> bool {
+        self.n.wanted.as_deref() == Some(c)
+    }
+    /// The deadline for the edit form's date input (a past one is refused on saving: the
+    /// owner chooses a new one).
+    fn due_day(&self) -> String {
+        self.n.due.map(super::agreements::day).unwrap_or_default()
+    }
     fn can_escalate(&self) -> bool {
         self.can_close()
             && self.n.level != "street"
@@ -555,10 +576,7 @@ pub async fn need_page(
             let Some(n) = crate::store::needs::find(c, &org, &id)? else {
                 return Ok(None);
             };
-            let claims: Vec<ClaimRow> = crate::store::claims::list(c, &m2)?
-                .into_iter()
-                .filter(|cl| cl.need_org == n.org_id && cl.need_id == n.id)
-                .collect();
+            let claims = crate::store::claims::on_need(c, &m2, &n.org_id, &n.id)?;
             let mut offers = HashMap::new();
             for cl in &claims {
                 if let Some(o) = &cl.offer_id
@@ -607,6 +625,9 @@ pub async fn need_page(
             is_member: a.claims.role == Role::Member,
             now_s: node.clock.now_s(),
             claimed_by_us,
+            skills: skill_choices(t),
+            grids: my_grids(&node),
+            categories: CATEGORIES.to_vec(),
         },
         [cookie, clear],
     )
@@ -615,4 +636,35 @@ pub async fn need_page(
 /// Where a form about the need `org`/`id` returns: its page.
 fn need_url(org: &str, id: &str) -> String {
     format!("/needs/{org}/{id}")
+}
+
+/// 修改: the owner changes an open need's text, grid, type, skills, quantity or deadline; it is
+/// published again under the same id (every node updates it, its history says 修改).
+pub async fn edit_need(
+    req: HttpRequest,
+    node: NodeData,
+    path: web::Path<String>,
+    mut form: Form,
+) -> HttpResponse {
+    let kept = keep(&form);
+    let to = need_url(node.cfg.org_id.as_str(), &path);
+    admin_action_keeping(req, node, &to, kept, |n| async move {
+        let id = api::uuid_path("need", &path)?;
+        super::date_field(&mut form, "due_date", "due", true)?;
+        if let Ok(fields) = form.0.as_mut() {
+            fields.insert("need_id".into(), vec![id.to_string()]);
+        }
+        let mut input: NewNeed = form_input(&form, &["quantity", "due"], &[], &["skills"])?;
+        n.act(move |c, a| {
+            // No date given: the deadline stays what it was.
+            if input.due.is_none() {
+                input.due = crate::store::needs::find(c, a.org().as_str(), &id.to_string())?
+                    .and_then(|n| n.due);
+            }
+            domain::needs::publish(c, a, input)
+        })
+        .await?;
+        Ok(())
+    })
+    .await
 }
