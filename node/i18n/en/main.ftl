@@ -823,3 +823,4 @@ exchange-kind = Kind
 need-edit = Edit the need
 need-edit_help = Changes are published to the alliance again and recorded as "Edited". A need escalated to the street or fulfilled cannot be changed.
 need-save = Save changes
+claim-taken_by = Taken on by

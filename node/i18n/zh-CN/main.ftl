@@ -823,3 +823,4 @@ exchange-kind = 消息类型
 need-edit = 修改需求
 need-edit_help = 修改后重新发布给联盟各单位，办理经过记为「修改」。已上报街道或已完成的需求不能修改。
 need-save = 保存修改
+claim-taken_by = 认领人
