@@ -1,6 +1,7 @@
 //! A real browser for the web UI's tests: Debian's headless Chromium, driven through WebDriver
 //! (chromedriver, which tests/run installs) with fantoccini.
 
+use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, Stdio};
 
 use fantoccini::{Client, ClientBuilder, Locator};
@@ -23,7 +24,10 @@ impl Driver {
             .local_addr()
             .unwrap()
             .port();
+        // Its own process group: the browsers it starts are ended with it (killing chromedriver
+        // alone left them running).
         let child = Command::new(bin)
+            .process_group(0)
             .arg(format!("--port={port}"))
             .stdout(Stdio::null())
             .stderr(Stdio::null())
@@ -67,6 +71,10 @@ impl Driver {
 
 impl Drop for Driver {
     fn drop(&mut self) {
+        // The whole group (chromedriver and the Chromium processes under it), by its id.
+        let _ = Command::new("kill")
+            .args(["-KILL", "--", &format!("-{}", self.child.id())])
+            .status();
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
