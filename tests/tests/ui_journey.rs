@@ -82,6 +82,16 @@ async fn link_to(c: &Client, label: &str) -> String {
     panic!("no link {label}: {}", text(c).await);
 }
 
+/// Chooses the option `css` selects in its list.
+async fn choose(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .unwrap()
+        .click()
+        .await
+        .unwrap();
+}
+
 /// Opens the folded part of the page whose summary reads `label`.
 async fn open_details(c: &Client, label: &str) {
     for s in c.find_all(Locator::Css("details summary")).await.unwrap() {
@@ -163,26 +173,13 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     c.goto(&community.url("/needs?new=1")).await.unwrap();
     fill(&c, "input[name=title]", "为王奶奶更换厨房灯泡").await;
     fill(&c, "textarea[name=description]", "独居老人，厨房灯不亮").await;
-    c.find(Locator::Css("select[name=level] option[value=grid]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css("select[name=grid] option[value='2']"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
-    c.find(Locator::Css(
+    choose(&c, "select[name=level] option[value=grid]").await;
+    choose(&c, "select[name=grid] option[value='2']").await;
+    choose(
+        &c,
         "select[name=micro_wish] option[value=elderly-living-alone]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    )
+    .await;
     let due = beijing_day(now() + 5 * 86_400);
     set_date(&c, "due_date", &due).await;
     click(&c, "details form button").await;
@@ -220,14 +217,7 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     sign_in(&c, &unit, "admin", PASSWORD).await;
     c.goto(&unit.url("/offers?new=1")).await.unwrap();
     fill(&c, "input[name=title]", "电力党员志愿服务队").await;
-    c.find(Locator::Css(
-        "select[name=category] option[value=volunteer-skill]",
-    ))
-    .await
-    .unwrap()
-    .click()
-    .await
-    .unwrap();
+    choose(&c, "select[name=category] option[value=volunteer-skill]").await;
     c.find(Locator::Css("input[name=capacity]"))
         .await
         .unwrap()
@@ -251,12 +241,7 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
         theirs.contains("数量\n2") || theirs.contains("数量 2"),
         "{theirs}"
     );
-    c.find(Locator::Css("select[name=offer_id] option:nth-child(2)"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(&c, "select[name=offer_id] option:nth-child(2)").await;
     fill(&c, "input[name=note]", "周六上午派两名党员上门").await;
     click(&c, "form[action$='/claim'] button").await;
     let claimed = text(&c).await;
@@ -341,12 +326,7 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     sign_in(&c, &community, "admin", PASSWORD).await;
     c.goto(&community.url("/needs?new=1")).await.unwrap();
     fill(&c, "input[name=title]", "3号楼楼顶防水层破损漏雨").await;
-    c.find(Locator::Css("select[name=level] option[value=community]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(&c, "select[name=level] option[value=community]").await;
     click(&c, "details form button").await;
     arrive(&c, &community.url("/needs")).await;
     let roof = link_to(&c, "3号楼楼顶防水层破损漏雨").await;
@@ -420,12 +400,7 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     c.goto(&community.url("/users")).await.unwrap();
     open_details(&c, "添加账号").await;
     fill(&c, "form[action='/users'] input[name=username]", "shenji").await;
-    c.find(Locator::Css("select[name=role] option[value=auditor]"))
-        .await
-        .unwrap()
-        .click()
-        .await
-        .unwrap();
+    choose(&c, "select[name=role] option[value=auditor]").await;
     fill(
         &c,
         "form[action='/users'] input[name=password]",

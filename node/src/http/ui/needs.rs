@@ -75,9 +75,36 @@ struct ClaimsPage {
     me: String,
     /// The needs the claims are on, by (owner, id), as this node knows them.
     needs: HashMap<(String, String), NeedRow>,
-    /// Offer titles by (organisation, offer id), for the claims that name one.
-    offers: HashMap<(String, String), String>,
+    offers: OfferTitles,
     names: HashMap<String, String>,
+}
+
+/// The titles of the offers claims name, by (claimant, offer id), as this node knows them.
+struct OfferTitles(HashMap<(String, String), String>);
+
+impl OfferTitles {
+    fn load(
+        c: &mut crate::store::AnyConnection,
+        claims: &[ClaimRow],
+    ) -> crate::store::StoreResult<OfferTitles> {
+        let mut titles = HashMap::new();
+        for claim in claims {
+            if let Some(o) = &claim.offer_id
+                && let Some(row) = crate::store::offers::find(c, &claim.claimant_org, o)?
+            {
+                titles.insert((claim.claimant_org.clone(), o.clone()), row.title);
+            }
+        }
+        Ok(OfferTitles(titles))
+    }
+
+    /// The title of the offer `claim` names, if this node has that offer.
+    fn of(&self, claim: &ClaimRow) -> Option<&str> {
+        let id = claim.offer_id.as_ref()?;
+        self.0
+            .get(&(claim.claimant_org.clone(), id.clone()))
+            .map(String::as_str)
+    }
 }
 
 impl ClaimsPage {
@@ -85,10 +112,7 @@ impl ClaimsPage {
         super::activities::when(ms / 1000)
     }
     fn offer_title(&self, c: &ClaimRow) -> Option<&str> {
-        let id = c.offer_id.as_ref()?;
-        self.offers
-            .get(&(c.claimant_org.clone(), id.clone()))
-            .map(String::as_str)
+        self.offers.of(c)
     }
     /// A claim on one of our needs that waits for our decision.
     fn waits_for_us(&self, c: &ClaimRow) -> bool {
@@ -193,17 +217,12 @@ pub async fn claims(
         .read(move |c| {
             let mut items = crate::store::claims::list(c, &m2)?;
             let mut needs = HashMap::new();
-            let mut offers = HashMap::new();
             for claim in &items {
                 if let Some(n) = crate::store::needs::find(c, &claim.need_org, &claim.need_id)? {
                     needs.insert((n.org_id.clone(), n.id.clone()), n);
                 }
-                if let Some(o) = &claim.offer_id
-                    && let Some(row) = crate::store::offers::find(c, &claim.claimant_org, o)?
-                {
-                    offers.insert((claim.claimant_org.clone(), o.clone()), row.title);
-                }
             }
+            let offers = OfferTitles::load(c, &items)?;
             // What waits for a decision first, then the newest.
             items.sort_by_key(|c| {
                 let waits = c.need_org == m2 && c.status == ClaimStatus::Pending;
@@ -422,8 +441,7 @@ struct NeedPage {
     n: NeedRow,
     claims: Vec<ClaimRow>,
     history: Vec<EventRow>,
-    /// Offer titles by (organisation, offer id), for the claims that name one.
-    offers: HashMap<(String, String), String>,
+    offers: OfferTitles,
     my_offers: Vec<(String, String)>,
     names: HashMap<String, String>,
     me: String,
@@ -461,10 +479,7 @@ impl NeedPage {
         self.n.responsible_org == self.me && self.n.org_id != self.me
     }
     fn offer_title(&self, c: &ClaimRow) -> Option<&str> {
-        let id = c.offer_id.as_ref()?;
-        self.offers
-            .get(&(c.claimant_org.clone(), id.clone()))
-            .map(String::as_str)
+        self.offers.of(c)
     }
     fn claimant(&self, c: &ClaimRow) -> String {
         let org = self.org_name(&c.claimant_org).to_owned();
@@ -577,14 +592,7 @@ pub async fn need_page(
                 return Ok(None);
             };
             let claims = crate::store::claims::on_need(c, &m2, &n.org_id, &n.id)?;
-            let mut offers = HashMap::new();
-            for cl in &claims {
-                if let Some(o) = &cl.offer_id
-                    && let Some(row) = crate::store::offers::find(c, &cl.claimant_org, o)?
-                {
-                    offers.insert((cl.claimant_org.clone(), o.clone()), row.title);
-                }
-            }
+            let offers = OfferTitles::load(c, &claims)?;
             let history = crate::store::needs::history(c, &n.org_id, &n.id)?;
             let mine = ListFilter {
                 org: Some(m2),
