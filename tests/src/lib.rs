@@ -534,6 +534,24 @@ pub async fn start_app(org_id: OrgId, app: Application) -> RunningNode {
     n
 }
 
+/// Runs a node built with `Application::build` without an admin account or sign-in: for
+/// benchmarks, where hashing a password would compete with what is measured.
+pub async fn start_app_unattended(org_id: OrgId, app: Application) -> RunningNode {
+    let node = app.node();
+    let stop = app.stopper();
+    let port = app.http_port();
+    let task = tokio::spawn(app.run_until_stopped());
+    RunningNode {
+        org_id,
+        port,
+        node,
+        stop,
+        task: Some(task),
+        http: reqwest::Client::new(),
+        token: String::new(),
+    }
+}
+
 /// A node running in this process.
 pub struct RunningNode {
     pub org_id: OrgId,

@@ -294,6 +294,11 @@ pub fn list_rejected(
     Ok(q.load(conn)?)
 }
 
+/// How many deliveries and effects were refused here, ever.
+pub fn rejected_count(conn: &mut AnyConnection) -> StoreResult<i64> {
+    Ok(rejected::table.count().get_result(conn)?)
+}
+
 pub fn received_count(conn: &mut AnyConnection) -> StoreResult<i64> {
     Ok(received::table.count().get_result(conn)?)
 }

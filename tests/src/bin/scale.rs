@@ -181,6 +181,39 @@ async fn load(a: &Alliance, app: &Application, messages: usize, listings: usize)
             );
         }
     }
+    // Count what was loaded: every message received once, each listing applied, each
+    // check-in kept, nothing refused; a run that lost or refused anything measures nothing.
+    let got = node
+        .store
+        .read(|c| {
+            use tongxin_node::store::inbound as q;
+            let of = |v: Vec<(String, i64)>, kind: &str| {
+                v.into_iter().find(|(k, _)| k == kind).map_or(0, |(_, n)| n)
+            };
+            let (effects, deferred) = (q::effects(c)?, q::deferred_counts(c)?);
+            Ok((
+                q::received_count(c)?,
+                of(effects.clone(), "offer.published"),
+                of(effects, "need.published"),
+                of(deferred, "checkin.attested"),
+                q::rejected_count(c)?,
+            ))
+        })
+        .await
+        .unwrap();
+    let listings = listings.min(messages) as i64;
+    let expected = (
+        messages as i64,
+        (listings + 1) / 2,
+        listings / 2,
+        messages as i64 - listings,
+        0,
+    );
+    assert_eq!(
+        got, expected,
+        "(received, offers, needs, check-ins kept, refused) differ from what was loaded"
+    );
+    eprintln!("  complete: {messages} received, {listings} listings applied, nothing refused");
 }
 
 fn vm_rss_mib(pid: u32) -> f64 {

@@ -168,4 +168,11 @@ async fn main() {
     for (_, _, p) in nodes {
         p.kill9();
     }
+    // A soak whose nodes did not converge or refused messages failed.
+    if !converged || rejected.iter().any(|r| *r != 0) {
+        eprintln!(
+            "soak: FAILED (converged {converged}, HTTP errors {errors}, rejected {rejected:?})"
+        );
+        std::process::exit(1);
+    }
 }
