@@ -270,7 +270,7 @@ async fn a_lost_message_is_asked_for_and_re_sent() {
                     tongxin_schema::Audience::All,
                     tongxin_schema::vectors::sample_offer(),
                 )?;
-                let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 10)?
+                let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 0, 10)?
                     .iter()
                     .map(|r| r.id)
                     .collect();
@@ -333,7 +333,7 @@ async fn a_lost_last_message_is_found_through_hello() {
                 tongxin_schema::Audience::All,
                 tongxin_schema::vectors::sample_offer(),
             )?;
-            let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 10)?
+            let ids: Vec<i64> = tongxin_node::store::outbox::unsent(c, 0, 10)?
                 .iter()
                 .map(|r| r.id)
                 .collect();

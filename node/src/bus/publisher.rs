@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use anyhow::{Context, bail};
 use lapin::Confirmation;
+use lapin::PublisherConfirm;
 use lapin::options::BasicPublishOptions;
 use lapin::protocol::basic::AMQPProperties;
 use lapin::{BasicProperties, Channel};
@@ -21,6 +22,8 @@ use crate::state::SharedNode;
 use crate::store::outbox;
 
 const RELAY_BATCH: i64 = 500;
+/// Relay batches published and waiting for their confirms at most.
+const RELAY_IN_FLIGHT: usize = 2;
 const RESEND_BATCH: i64 = 2000;
 
 pub struct Publisher {
@@ -36,6 +39,13 @@ pub struct Publisher {
 /// How often the node looks whether participation reports are due or changed (PROTOCOL.md
 /// §10.5): each look recomputes the figures of the last week and the last two months.
 const REPORTS_EVERY_MS: i64 = 15 * 60 * 1000;
+
+/// A relay batch published, waiting for its confirms.
+struct RelayBatch {
+    ids: Vec<i64>,
+    kinds: Vec<String>,
+    pending: Vec<(String, PublisherConfirm)>,
+}
 
 impl Publisher {
     pub fn new(node: SharedNode, channel: Channel) -> Publisher {
@@ -57,25 +67,31 @@ impl Publisher {
             .with_delivery_mode(2)
     }
 
-    /// Publishes many messages, then waits for every confirm. Fails if any is nacked.
-    async fn publish_all(&self, items: &[(String, String, String, String)]) -> anyhow::Result<()> {
-        let mut pending = Vec::with_capacity(items.len());
-        for (routing_key, jti, kind, jws) in items {
-            let confirm = self
-                .channel
-                .basic_publish(
-                    EXCHANGE.into(),
-                    routing_key.as_str().into(),
-                    BasicPublishOptions {
-                        mandatory: true,
-                        ..Default::default()
-                    },
-                    jws.as_bytes(),
-                    self.properties(jti, kind),
-                )
-                .await?;
-            pending.push((routing_key, confirm));
-        }
+    /// Publishes one message; its confirm comes later.
+    async fn publish(
+        &self,
+        routing_key: &str,
+        jti: &str,
+        kind: &str,
+        jws: &str,
+    ) -> anyhow::Result<PublisherConfirm> {
+        Ok(self
+            .channel
+            .basic_publish(
+                EXCHANGE.into(),
+                routing_key.into(),
+                BasicPublishOptions {
+                    mandatory: true,
+                    ..Default::default()
+                },
+                jws.as_bytes(),
+                self.properties(jti, kind),
+            )
+            .await?)
+    }
+
+    /// Waits for the confirms of published messages. Fails if any is nacked.
+    async fn confirmed(pending: Vec<(String, PublisherConfirm)>) -> anyhow::Result<()> {
         for (routing_key, confirm) in pending {
             match confirm.await? {
                 Confirmation::Ack(None) | Confirmation::NotRequested => {}
@@ -90,50 +106,96 @@ impl Publisher {
         Ok(())
     }
 
+    /// Publishes many messages, then waits for every confirm. Fails if any is nacked.
+    async fn publish_all(&self, items: &[(String, String, String, String)]) -> anyhow::Result<()> {
+        let mut pending = Vec::with_capacity(items.len());
+        for (routing_key, jti, kind, jws) in items {
+            let confirm = self.publish(routing_key, jti, kind, jws).await?;
+            pending.push((routing_key.clone(), confirm));
+        }
+        Publisher::confirmed(pending).await
+    }
+
     /// Publishes the outbox until asked to stop; a final pass flushes what is left.
+    ///
+    /// Batch k+1 is published while batch k's confirms arrive: rows are read after an id
+    /// cursor (the rows of a batch waiting for its confirms are not read again), and a second
+    /// task marks batches sent in order once their confirms are in.
     pub async fn relay(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
-        loop {
-            let stopping = *stop.borrow();
-            let rows = self
-                .node
-                .store
-                .read(|c| outbox::unsent(c, RELAY_BATCH))
-                .await?;
-            if rows.is_empty() {
-                if stopping {
+        let (to_confirm, confirming) = tokio::sync::mpsc::channel(RELAY_IN_FLIGHT);
+        let in_flight = Arc::new(std::sync::atomic::AtomicUsize::new(0));
+        let confirmer = tokio::spawn(self.clone().mark_confirmed(confirming, in_flight.clone()));
+        let mut cursor = 0;
+        let relayed: anyhow::Result<()> = async {
+            loop {
+                let stopping = *stop.borrow();
+                let after = cursor;
+                let rows = self
+                    .node
+                    .store
+                    .read(move |c| outbox::unsent(c, after, RELAY_BATCH))
+                    .await?;
+                let Some(last) = rows.last() else {
+                    if in_flight.load(std::sync::atomic::Ordering::Acquire) == 0 {
+                        if stopping {
+                            return Ok(());
+                        }
+                        // Everything published is confirmed: read from the start again, so
+                        // no unsent row is ever left behind the cursor.
+                        cursor = 0;
+                    }
+                    tokio::select! {
+                        _ = self.node.outbox_ready.notified() => {}
+                        _ = tokio::time::sleep(Duration::from_millis(if stopping { 5 } else { 500 })) => {}
+                        _ = stop.changed() => {}
+                    }
+                    continue;
+                };
+                cursor = last.id;
+                let mut pending = Vec::with_capacity(rows.len());
+                for r in &rows {
+                    let confirm = self.publish(&r.routing_key, &r.jti, &r.kind, &r.jws).await?;
+                    pending.push((r.routing_key.clone(), confirm));
+                }
+                in_flight.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
+                let batch = RelayBatch {
+                    ids: rows.iter().map(|r| r.id).collect(),
+                    kinds: rows.into_iter().map(|r| r.kind).collect(),
+                    pending,
+                };
+                if to_confirm.send(batch).await.is_err() {
+                    // The confirmer ended: its result says why.
                     return Ok(());
                 }
-                tokio::select! {
-                    _ = self.node.outbox_ready.notified() => {}
-                    _ = tokio::time::sleep(Duration::from_millis(500)) => {}
-                    _ = stop.changed() => {}
-                }
-                continue;
             }
-            let items: Vec<_> = rows
-                .iter()
-                .map(|r| {
-                    (
-                        r.routing_key.clone(),
-                        r.jti.clone(),
-                        r.kind.clone(),
-                        r.jws.clone(),
-                    )
-                })
-                .collect();
-            self.publish_all(&items)
-                .await
-                .context("relaying the outbox")?;
-            let ids: Vec<i64> = rows.iter().map(|r| r.id).collect();
+        }
+        .await;
+        drop(to_confirm);
+        let confirmed = confirmer.await.context("relay confirmer task")?;
+        relayed.context("relaying the outbox")?;
+        confirmed.context("relaying the outbox")
+    }
+
+    /// The relay's second half: waits for each batch's confirms, then marks its rows sent.
+    async fn mark_confirmed(
+        self: Arc<Self>,
+        mut batches: tokio::sync::mpsc::Receiver<RelayBatch>,
+        in_flight: Arc<std::sync::atomic::AtomicUsize>,
+    ) -> anyhow::Result<()> {
+        while let Some(batch) = batches.recv().await {
+            Publisher::confirmed(batch.pending).await?;
             let now = self.node.clock.now_ms();
+            let ids = batch.ids;
             self.node
                 .store
                 .write(move |c| outbox::mark_sent(c, &ids, now))
                 .await?;
-            for r in &rows {
-                self.node.metrics.message_out(&r.kind);
+            for kind in &batch.kinds {
+                self.node.metrics.message_out(kind);
             }
+            in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
         }
+        Ok(())
     }
 
     /// Signs and publishes a control message (not sequenced, not in the outbox).

@@ -126,9 +126,10 @@ const OUT_COLS: OutCols = (
 );
 
 /// The oldest messages not yet confirmed by the broker.
-pub fn unsent(conn: &mut AnyConnection, limit: i64) -> StoreResult<Vec<OutRow>> {
+/// Unsent rows after `after_id`, oldest first.
+pub fn unsent(conn: &mut AnyConnection, after_id: i64, limit: i64) -> StoreResult<Vec<OutRow>> {
     Ok(outbox::table
-        .filter(outbox::sent_ms.is_null())
+        .filter(outbox::sent_ms.is_null().and(outbox::id.gt(after_id)))
         .order(outbox::id)
         .limit(limit)
         .select(OUT_COLS)
