@@ -128,7 +128,7 @@ impl Verifier {
                 limit: MAX_CERTIFICATE_BYTES,
             });
         }
-        let (_, sender) = self.check_header_and_signature(jws, CERTIFICATE_TYP)?;
+        let sender = self.check_header_and_signature(jws, CERTIFICATE_TYP)?;
         let claims: CertificateClaims = crate::token::claims_of(jws)?;
         claims.check().map_err(VerifyError::Claims)?;
         let info = sender.info();

@@ -3,7 +3,8 @@
 //! - [`ids`]: organisation ids, kinds and member references.
 //! - [`pki`]: the alliance root, node certificates, revocation lists (openssl).
 //! - [`v1`]: the message kinds of protocol version 1, their bodies and rights.
-//! - [`envelope`]: signing and verifying messages (JWS, EdDSA, jsonwebtoken).
+//! - [`envelope`]: signing and verifying messages (JWS, EdDSA; signed with jsonwebtoken,
+//!   verified by ZIP-215 with ed25519-zebra, one by one or in batches).
 //! - [`roster`]: the CA-signed list of member organisations.
 //! - [`period`], [`merkle`]: the periods and Merkle tree heads of participation reports.
 //!
@@ -21,6 +22,7 @@ pub mod roster;
 pub mod token;
 pub mod v1;
 pub mod vectors;
+mod zip215;
 
 pub use envelope::{Audience, Message, Signer, Stream, Verified, Verifier, VerifyError};
 pub use ids::{MemberRef, OrgId, OrgKind};

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header};
+use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use openssl::pkey::{PKey, Private};
 use openssl::x509::X509;
 use schemars::JsonSchema;
@@ -206,10 +206,13 @@ impl Roster {
                 "header must be EdDSA / {ROSTER_TYP}"
             )));
         }
-        let key =
-            DecodingKey::from_ed_der(&root.public_key().raw_public_key().map_err(PkiError::from)?);
+        let key = crate::zip215::PublicKey::new(
+            &root.public_key().raw_public_key().map_err(PkiError::from)?,
+        );
         let signed = &jws.trim().as_bytes()[..h.len() + 1 + p.len()];
-        if !jsonwebtoken::crypto::verify(s, signed, &key, Algorithm::EdDSA).unwrap_or(false) {
+        if !crate::zip215::decode_signature(s)
+            .is_some_and(|sig| crate::zip215::verify(&key, &sig, signed))
+        {
             return Err(RosterError::BadSignature);
         }
         let payload = URL_SAFE_NO_PAD

@@ -1,5 +1,5 @@
-//! Consuming: deliveries are handed to `inbound` (verified outside the database, then received
-//! in batches in one transaction) and acknowledged only after the commit; what `inbound`
+//! Consuming: deliveries are handed to `inbound` (verified outside the database, the
+//! signatures of a batch at once, then received in batches in one transaction) and acknowledged only after the commit; what `inbound`
 //! refused is nacked without requeue (dead-lettered).
 
 use std::sync::Arc;
@@ -77,19 +77,16 @@ async fn process(
 ) -> anyhow::Result<()> {
     while !rest.is_empty() {
         // Verification is CPU work: keep it out of the write transaction.
+        // The signatures as one batch; what follows a trust document is verified again once
+        // it is in force.
         let started = std::time::Instant::now();
-        let now_s = node.clock.now_s();
-        let mut checked = Vec::with_capacity(rest.len());
-        for d in &rest {
-            let c = inbound::check(node, &delivery(d), now_s);
-            let trust = c.is_trust_document();
-            checked.push(c);
-            if trust {
-                break;
-            }
-        }
+        let taken: Vec<inbound::Delivery> = rest.iter().map(delivery).collect();
+        let mut checked = inbound::check_many(node, &taken, node.clock.now_s());
         node.metrics
             .verified(started.elapsed().as_secs_f64(), checked.len() as u64);
+        if let Some(trust) = checked.iter().position(Checked::is_trust_document) {
+            checked.truncate(trust + 1);
+        }
         let tail = rest.split_off(checked.len());
         process_batch(node, publisher, rest, checked).await?;
         rest = tail;

@@ -83,46 +83,83 @@ pub struct FollowUp {
 
 /// Verifies one delivery. Nothing is written: a refusal is recorded by [`receive`].
 pub fn check(node: &Node, d: &Delivery, now_s: i64) -> Checked {
-    let refused = |code, reason: String, raw: String| {
-        Checked::Refused(Box::new(Rejection {
-            code,
-            reason,
-            iss: None,
-            kind: None,
-            jti: None,
-            routing_key: d.routing_key.clone(),
-            user_id: d.user_id.clone(),
-            raw,
-        }))
-    };
-    let raw = match std::str::from_utf8(&d.data) {
-        Ok(s) => s,
-        Err(e) => {
-            return refused(
-                "malformed",
-                format!("payload is not UTF-8: {e}"),
-                String::from_utf8_lossy(&d.data).into_owned(),
-            );
-        }
-    };
+    match check_many(node, std::slice::from_ref(d), now_s).pop() {
+        Some(c) => c,
+        None => unreachable!("check_many returns one verdict per delivery"),
+    }
+}
+
+/// Verifies deliveries, each exactly as [`check`] would, with the signatures of all checked as
+/// one batch (PROTOCOL.md §7.7, step 15). Returns one verdict per delivery, in order.
+pub fn check_many(node: &Node, deliveries: &[Delivery], now_s: i64) -> Vec<Checked> {
+    let framed: Vec<Result<&str, Checked>> = deliveries.iter().map(framing).collect();
+    let texts: Vec<&str> = framed
+        .iter()
+        .filter_map(|f| f.as_ref().ok().map(|raw| raw.trim()))
+        .collect();
+    let mut verified = node.verifier().verify_many(&texts, now_s).into_iter();
+    deliveries
+        .iter()
+        .zip(framed)
+        .map(|(d, framed)| {
+            let raw = match framed {
+                Ok(raw) => raw,
+                Err(refused) => return refused,
+            };
+            match verified.next() {
+                Some(Ok(msg)) => published_by_signer(d, raw, msg),
+                Some(Err(e)) => refused(d, e.code(), e.to_string(), raw.to_owned()),
+                None => unreachable!("verify_many returns one result per message"),
+            }
+        })
+        .collect()
+}
+
+fn refused(d: &Delivery, code: &'static str, reason: String, raw: String) -> Checked {
+    Checked::Refused(Box::new(Rejection {
+        code,
+        reason,
+        iss: None,
+        kind: None,
+        jti: None,
+        routing_key: d.routing_key.clone(),
+        user_id: d.user_id.clone(),
+        raw,
+    }))
+}
+
+/// The delivery's bytes as text, if they are UTF-8 and carry our content type.
+fn framing(d: &Delivery) -> Result<&str, Checked> {
+    let raw = std::str::from_utf8(&d.data).map_err(|e| {
+        refused(
+            d,
+            "malformed",
+            format!("payload is not UTF-8: {e}"),
+            String::from_utf8_lossy(&d.data).into_owned(),
+        )
+    })?;
     if d.content_type.as_deref() != Some(CONTENT_TYPE) {
-        return refused(
+        return Err(refused(
+            d,
             "content_type",
             format!("content type {:?}, expected {CONTENT_TYPE}", d.content_type),
             raw.to_owned(),
-        );
+        ));
     }
-    let msg = match node.verifier().verify(raw.trim(), now_s) {
-        Ok(m) => m,
-        Err(e) => return refused(e.code(), e.to_string(), raw.to_owned()),
-    };
+    Ok(raw)
+}
+
+/// A verified message, if the broker user that published it is its signer.
+fn published_by_signer(d: &Delivery, raw: &str, msg: Verified<Message>) -> Checked {
     match &d.user_id {
         None => refused(
+            d,
             "user_id_missing",
             "the AMQP user_id property is missing".into(),
             raw.to_owned(),
         ),
         Some(u) if u != msg.iss.as_str() => refused(
+            d,
             "user_id_mismatch",
             format!("published by broker user {u}, but signed by {}", msg.iss),
             raw.to_owned(),
