@@ -1,6 +1,7 @@
 //! Consuming: deliveries are handed to `inbound` (verified outside the database, the
-//! signatures of a batch at once, then received in batches in one transaction) and acknowledged only after the commit; what `inbound`
-//! refused is nacked without requeue (dead-lettered).
+//! signatures of a batch at once, then received in batches in one transaction) and
+//! acknowledged only after the commit; what `inbound` refused is nacked without requeue
+//! (dead-lettered). Batch k+1 is verified while batch k commits.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -26,14 +27,25 @@ fn delivery(d: &Delivery) -> inbound::Delivery {
     }
 }
 
+/// A verified batch on its way to the write transaction.
+struct Batch {
+    deliveries: Vec<Delivery>,
+    checked: Vec<Checked>,
+    /// Set for a batch ending in a trust document: told once it has committed and is in force.
+    committed: Option<tokio::sync::oneshot::Sender<()>>,
+}
+
+/// Two halves: one takes deliveries and verifies them (CPU), the other commits, acks and
+/// installs; batch k+1 is verified while batch k commits. A batch ends after a trust document
+/// (roster, CRL), and nothing after it is verified until it has committed and is in force.
 pub async fn run(
     node: SharedNode,
     channel: Channel,
     queue: String,
     publisher: Arc<Publisher>,
-    mut stop: watch::Receiver<bool>,
+    stop: watch::Receiver<bool>,
 ) -> anyhow::Result<()> {
-    let mut consumer = channel
+    let consumer = channel
         .basic_consume(
             queue.as_str().into(),
             format!("tongxin-{}", node.cfg.org_id).as_str().into(),
@@ -41,6 +53,33 @@ pub async fn run(
             FieldTable::default(),
         )
         .await?;
+    // One verified batch waits while the next is verified: no more, so that what is acked
+    // stays close to what was taken.
+    let (to_commit, mut verified) = tokio::sync::mpsc::channel::<Batch>(1);
+    let verifying = verify_deliveries(&node, consumer, to_commit, stop);
+    let committing = async {
+        while let Some(batch) = verified.recv().await {
+            process_batch(&node, &publisher, batch.deliveries, batch.checked).await?;
+            if let Some(done) = batch.committed {
+                let _ = done.send(());
+            }
+        }
+        anyhow::Ok(())
+    };
+    // Either half failing ends both (the session reconnects); what was not acked is
+    // delivered again.
+    tokio::try_join!(verifying, committing)?;
+    Ok(())
+}
+
+/// Takes what has arrived (up to the batch size; the wait for more after the first is
+/// `batch_wait_ms`) and verifies it, until asked to stop.
+async fn verify_deliveries(
+    node: &SharedNode,
+    mut consumer: lapin::Consumer,
+    to_commit: tokio::sync::mpsc::Sender<Batch>,
+    mut stop: watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let batch_size = node.cfg.exchange.batch_size.max(1);
     let wait = Duration::from_millis(node.cfg.exchange.batch_wait_ms);
     loop {
@@ -64,34 +103,49 @@ pub async fn run(
                 _ = tokio::time::sleep_until(deadline) => break,
             }
         }
-        process(&node, &publisher, deliveries).await?;
+        let mut rest = deliveries;
+        while !rest.is_empty() {
+            let checked = verify(node, &rest);
+            let tail = rest.split_off(checked.len());
+            let trust = checked.last().is_some_and(Checked::is_trust_document);
+            let (committed, in_force) = if trust {
+                let (tx, rx) = tokio::sync::oneshot::channel();
+                (Some(tx), Some(rx))
+            } else {
+                (None, None)
+            };
+            let batch = Batch {
+                deliveries: rest,
+                checked,
+                committed,
+            };
+            if to_commit.send(batch).await.is_err() {
+                // The committing half ended: its error is the one to report.
+                return Ok(());
+            }
+            if let Some(in_force) = in_force
+                && in_force.await.is_err()
+            {
+                return Ok(());
+            }
+            rest = tail;
+        }
     }
 }
 
-/// Applies deliveries in sub-batches that end after a trust document (roster, CRL), so the
-/// messages after it are verified against it once it has committed.
-async fn process(
-    node: &SharedNode,
-    publisher: &Publisher,
-    mut rest: Vec<Delivery>,
-) -> anyhow::Result<()> {
-    while !rest.is_empty() {
-        // Verification is CPU work: keep it out of the write transaction.
-        // The signatures as one batch; what follows a trust document is verified again once
-        // it is in force.
-        let started = std::time::Instant::now();
-        let taken: Vec<inbound::Delivery> = rest.iter().map(delivery).collect();
-        let mut checked = inbound::check_many(node, &taken, node.clock.now_s());
-        node.metrics
-            .verified(started.elapsed().as_secs_f64(), checked.len() as u64);
-        if let Some(trust) = checked.iter().position(Checked::is_trust_document) {
-            checked.truncate(trust + 1);
-        }
-        let tail = rest.split_off(checked.len());
-        process_batch(node, publisher, rest, checked).await?;
-        rest = tail;
+/// Verifies deliveries up to and including the first trust document (outside the database:
+/// CPU work, the signatures as one batch); returns one verdict per delivery verified. What
+/// follows a trust document is verified again once it is in force.
+fn verify(node: &SharedNode, deliveries: &[Delivery]) -> Vec<Checked> {
+    let started = std::time::Instant::now();
+    let taken: Vec<inbound::Delivery> = deliveries.iter().map(delivery).collect();
+    let mut checked = inbound::check_many(node, &taken, node.clock.now_s());
+    node.metrics
+        .verified(started.elapsed().as_secs_f64(), checked.len() as u64);
+    if let Some(trust) = checked.iter().position(Checked::is_trust_document) {
+        checked.truncate(trust + 1);
     }
-    Ok(())
+    checked
 }
 
 async fn process_batch(
