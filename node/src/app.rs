@@ -64,12 +64,19 @@ impl Application {
             self.node.clone(),
             self.stop_rx.clone(),
         ));
+        let checkpoints = tokio::spawn(
+            self.node
+                .store
+                .clone()
+                .keep_checkpointing(self.stop_rx.clone()),
+        );
         let mut stop = self.stop_rx.clone();
         let server = tokio::spawn(self.server);
         tracing::info!(org_id = %self.node.cfg.org_id, port = self.port, "node started");
         let _ = stop.wait_for(|s| *s).await;
         tracing::info!("stopping: finishing the batch, flushing the outbox");
         let _ = bus.await;
+        let _ = checkpoints.await;
         handle.stop(true).await;
         let _ = server.await;
         tracing::info!("stopped");

@@ -158,6 +158,10 @@ impl ManageConnection for Manager {
     }
 }
 
+/// The write-ahead log's size past which it is copied into the database: SQLite's own
+/// automatic checkpoint threshold (1,000 pages of 4 KiB).
+const CHECKPOINT_WAL_BYTES: u64 = 4 * 1024 * 1024;
+
 /// The node's database: one writer, a read pool.
 #[derive(Clone)]
 pub struct Store {
@@ -170,6 +174,11 @@ impl Store {
     /// Connects, runs pending migrations, and builds the read pool.
     pub fn open(target: DbTarget, read_pool: u32) -> StoreResult<Store> {
         let mut writer = target.connect()?;
+        if !target.is_postgres() {
+            // The writer never checkpoints the write-ahead log itself, so no commit waits
+            // for one: `keep_checkpointing` does it beside it.
+            writer.batch_execute("PRAGMA wal_autocheckpoint = 0")?;
+        }
         run_migrations(&mut writer)?;
         let readers = r2d2::Pool::builder()
             .max_size(read_pool.max(1))
@@ -234,6 +243,37 @@ impl Store {
         })
         .await
         .map_err(|e| StoreError::Task(e.to_string()))?
+    }
+
+    /// SQLite only: copies the write-ahead log into the database whenever it has grown past
+    /// [`CHECKPOINT_WAL_BYTES`], on a read connection and without waiting for readers or the
+    /// writer (`PASSIVE`), until `stop` turns true. A process that stops (the CLI included)
+    /// checkpoints what is left when it closes its last connection.
+    pub async fn keep_checkpointing(self, mut stop: tokio::sync::watch::Receiver<bool>) {
+        if self.target.is_postgres() {
+            return;
+        }
+        let path = self
+            .target
+            .url
+            .strip_prefix("sqlite://")
+            .unwrap_or(&self.target.url);
+        let wal = std::path::PathBuf::from(format!("{path}-wal"));
+        loop {
+            tokio::select! {
+                _ = tokio::time::sleep(Duration::from_millis(250)) => {}
+                _ = stop.changed() => return,
+            }
+            if std::fs::metadata(&wal).map_or(0, |m| m.len()) < CHECKPOINT_WAL_BYTES {
+                continue;
+            }
+            if let Err(e) = self
+                .read(|c| Ok(c.batch_execute("PRAGMA wal_checkpoint(PASSIVE)")?))
+                .await
+            {
+                tracing::warn!(error = %e, "checkpointing the write-ahead log failed; trying again");
+            }
+        }
     }
 
     /// A blocking write transaction, for the CLI.
