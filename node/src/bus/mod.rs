@@ -1,5 +1,6 @@
-//! The broker side (lapin on RabbitMQ, PROTOCOL.md §4.4): one connection, a consuming channel
-//! and a confirming publishing channel. A supervisor reconnects with capped backoff and never
+//! The broker side (lapin on RabbitMQ, PROTOCOL.md §4.4): a connection for publishing (a
+//! confirming channel) and one for consuming, as RabbitMQ advises, so that a flow-control alarm
+//! on publishing never holds up the consumer's acks. A supervisor reconnects with capped backoff and never
 //! gives up; while the broker is away, HTTP keeps serving and writes queue in the outbox.
 
 mod consumer;
@@ -54,10 +55,11 @@ fn next_backoff(after: Duration) -> Duration {
     (after * 2).min(Duration::from_secs(3))
 }
 
-async fn connect(node: &SharedNode) -> anyhow::Result<Connection> {
+/// Opens one connection; `role` (publish, consume) names it on the broker.
+async fn connect(node: &SharedNode, role: &str) -> anyhow::Result<Connection> {
     let url = node.cfg.broker.url.expose_secret();
     let props = ConnectionProperties::default()
-        .with_connection_name(format!("tongxin-{}", node.cfg.org_id).into());
+        .with_connection_name(format!("tongxin-{} {role}", node.cfg.org_id).into());
     // lapin's own error for a bad URL quotes the whole URL, password included; this one
     // says what is wrong without it.
     if let Err(e) = url.parse::<lapin::uri::AMQPUri>() {
@@ -92,10 +94,16 @@ async fn connect(node: &SharedNode) -> anyhow::Result<Connection> {
 
 /// One connection's life. Returns Ok only when asked to stop.
 async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
-    let conn = tokio::time::timeout(Duration::from_secs(10), connect(node))
-        .await
-        .context("connecting timed out")??;
+    let (conn, consume_conn) = tokio::time::timeout(Duration::from_secs(10), async {
+        anyhow::Ok((
+            connect(node, "publish").await?,
+            connect(node, "consume").await?,
+        ))
+    })
+    .await
+    .context("connecting timed out")??;
     let mut events = conn.events_listener();
+    let mut consume_events = consume_conn.events_listener();
     let publish = conn.create_channel().await?;
     publish
         .confirm_select(ConfirmSelectOptions::default())
@@ -114,7 +122,7 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
         .await
         .context("exchange `tongxin` is missing: run broker-config/apply")?;
     let queue = queue_name(node.cfg.org_id.as_str());
-    let consume = conn.create_channel().await?;
+    let consume = consume_conn.create_channel().await?;
     consume
         .queue_declare(
             queue.as_str().into(),
@@ -153,9 +161,8 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
         r = &mut consumer => r.context("consumer task").and_then(|r| r),
         r = &mut relay => r.context("relay task").and_then(|r| r),
         r = &mut timers => r.context("timer task").and_then(|r| r),
-        e = async { loop { match events.next().await { Some(lapin::Event::Error(e)) => break e, Some(_) => {}, None => std::future::pending::<()>().await } } } => {
-            Err(anyhow::Error::from(e).context("broker connection failed"))
-        }
+        e = failure(&mut events) => Err(anyhow::Error::from(e).context("broker connection (publishing) failed")),
+        e = failure(&mut consume_events) => Err(anyhow::Error::from(e).context("broker connection (consuming) failed")),
         _ = stop.changed() => {
             // Graceful: stop taking deliveries, finish the batch, flush the outbox, close.
             let _ = inner_stop_tx.send(true);
@@ -164,6 +171,7 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
             let _ = (&mut timers).await;
             let _ = consume.close(200, "shutdown".into()).await;
             let _ = publish.close(200, "shutdown".into()).await;
+            let _ = consume_conn.close(200, "shutdown".into()).await;
             let _ = conn.close(200, "shutdown".into()).await;
             node.set_broker_ready(false);
             return Ok(());
@@ -173,8 +181,22 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
     consumer.abort();
     relay.abort();
     timers.abort();
+    let _ = consume_conn.close(320, "reconnecting".into()).await;
     let _ = conn.close(320, "reconnecting".into()).await;
     result
+}
+
+/// The first error a connection reports; pending for ever if it reports none.
+async fn failure(
+    events: &mut (impl futures_lite::Stream<Item = lapin::Event> + Unpin),
+) -> lapin::Error {
+    loop {
+        match events.next().await {
+            Some(lapin::Event::Error(e)) => return e,
+            Some(_) => {}
+            None => std::future::pending::<()>().await,
+        }
+    }
 }
 
 #[cfg(test)]
