@@ -22,8 +22,9 @@ use crate::state::SharedNode;
 use crate::store::outbox;
 
 const RELAY_BATCH: i64 = 500;
-/// Relay batches published and waiting for their confirms at most.
-const RELAY_IN_FLIGHT: usize = 2;
+/// Relay batches published and waiting for their confirms at most (each up to
+/// [`RELAY_BATCH`] messages; at a trickle, a message or two).
+const RELAY_IN_FLIGHT: usize = 8;
 const RESEND_BATCH: i64 = 2000;
 
 pub struct Publisher {
@@ -182,18 +183,29 @@ impl Publisher {
         mut batches: tokio::sync::mpsc::Receiver<RelayBatch>,
         in_flight: Arc<std::sync::atomic::AtomicUsize>,
     ) -> anyhow::Result<()> {
-        while let Some(batch) = batches.recv().await {
-            Publisher::confirmed(batch.pending).await?;
+        while let Some(first) = batches.recv().await {
+            // The batches published meanwhile are marked in the same transaction: at a trickle
+            // (a message or two per batch) a transaction per batch would keep the writer busy
+            // and hold up the relay behind it.
+            let mut confirmed = vec![first];
+            while let Ok(next) = batches.try_recv() {
+                confirmed.push(next);
+            }
+            let (mut ids, mut kinds) = (Vec::new(), Vec::new());
+            for batch in &mut confirmed {
+                Publisher::confirmed(std::mem::take(&mut batch.pending)).await?;
+                ids.append(&mut batch.ids);
+                kinds.append(&mut batch.kinds);
+            }
             let now = self.node.clock.now_ms();
-            let ids = batch.ids;
             self.node
                 .store
                 .write(move |c| outbox::mark_sent(c, &ids, now))
                 .await?;
-            for kind in &batch.kinds {
+            for kind in &kinds {
                 self.node.metrics.message_out(kind);
             }
-            in_flight.fetch_sub(1, std::sync::atomic::Ordering::AcqRel);
+            in_flight.fetch_sub(confirmed.len(), std::sync::atomic::Ordering::AcqRel);
         }
         Ok(())
     }

@@ -125,8 +125,7 @@ const OUT_COLS: OutCols = (
     outbox::jws,
 );
 
-/// The oldest messages not yet confirmed by the broker.
-/// Unsent rows after `after_id`, oldest first.
+/// The messages not yet confirmed by the broker after `after_id`, oldest first.
 pub fn unsent(conn: &mut AnyConnection, after_id: i64, limit: i64) -> StoreResult<Vec<OutRow>> {
     Ok(outbox::table
         .filter(outbox::sent_ms.is_null().and(outbox::id.gt(after_id)))
