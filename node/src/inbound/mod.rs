@@ -46,6 +46,10 @@ pub struct Incoming {
 pub enum Checked {
     Verified(Box<Incoming>),
     Refused(Box<Rejection>),
+    /// Published by this node itself (its AMQP `user_id`, which the broker checked, is ours):
+    /// one of our broadcasts come back through `all.#`. Its effect is already here, so it is
+    /// acknowledged without being verified or recorded.
+    Own,
 }
 
 impl Checked {
@@ -92,7 +96,14 @@ pub fn check(node: &Node, d: &Delivery, now_s: i64) -> Checked {
 /// Verifies deliveries, each exactly as [`check`] would, with the signatures of all checked as
 /// one batch (PROTOCOL.md §7.7, step 15). Returns one verdict per delivery, in order.
 pub fn check_many(node: &Node, deliveries: &[Delivery], now_s: i64) -> Vec<Checked> {
-    let framed: Vec<Result<&str, Checked>> = deliveries.iter().map(framing).collect();
+    let me = node.cfg.org_id.as_str();
+    let framed: Vec<Result<&str, Checked>> = deliveries
+        .iter()
+        .map(|d| match d.user_id.as_deref() {
+            Some(user) if user == me => Err(Checked::Own),
+            _ => framing(d),
+        })
+        .collect();
     let texts: Vec<&str> = framed
         .iter()
         .filter_map(|f| f.as_ref().ok().map(|raw| raw.trim()))
@@ -191,6 +202,11 @@ pub fn receive(
                 run.clear();
                 rejections::record(node, conn, &r)?;
                 verdicts.push(Verdict::Reject { code: r.code });
+            }
+            Checked::Own => {
+                verdicts.extend(sequence::apply_batch(node, conn, &run, follow)?);
+                run.clear();
+                verdicts.push(Verdict::Ack);
             }
         }
     }
