@@ -520,6 +520,42 @@ async fn latency(
         .map(|(seq, applied)| (applied - written[(seq - first) as usize]) as f64)
         .collect();
     assert_eq!(lat.len(), n, "latency: every message has its commit time");
+    type Row = (i64, i64, Option<i64>);
+    // Where the time goes: in the sender's outbox (written, then marked sent once confirmed).
+    let sent: Vec<Row> = host
+        .node
+        .store
+        .read(move |c| {
+            use diesel::prelude::*;
+            use tongxin_node::store::schema::outbox;
+            Ok(outbox::table
+                .filter(
+                    outbox::stream
+                        .eq(stream)
+                        .and(outbox::seq.between(first, last)),
+                )
+                .select((outbox::seq, outbox::created_ms, outbox::sent_ms))
+                .load(c)?)
+        })
+        .await
+        .unwrap();
+    // (seq, created, sent) of each: ms after its scheduled time, into percentiles.
+    let stage = |at: fn(&Row) -> Option<i64>| {
+        percentiles(
+            sent.iter()
+                .filter_map(|r| Some((at(r)? - written[(r.0 - first) as usize]) as f64))
+                .collect(),
+        )
+    };
+    let (w, c) = (stage(|r| Some(r.1)), stage(|r| r.2));
+    eprintln!(
+        "  {} at {rate}/s: in the outbox p50 {:.0} / p99 {:.0} ms, confirmed and marked sent p50 {:.0} / p99 {:.0} ms after scheduled",
+        load.kind(),
+        w.0,
+        w.1,
+        c.0,
+        c.1
+    );
     (offered, percentiles(lat))
 }
 
@@ -663,7 +699,7 @@ async fn main() {
     let catch_up_n = arg(&args, "--catch-up", 100_000);
     // Only the SQLite FULL receivers and the 2,000 msg/s latency: a lever's effect, quickly.
     let quick = flag("--quick");
-    let mut alliances = vec![
+    let mut alliances = [
         alliance("checkin.attested", !quick),
         alliance("offer.published", false),
     ];
