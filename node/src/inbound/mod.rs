@@ -46,9 +46,10 @@ pub struct Incoming {
 pub enum Checked {
     Verified(Box<Incoming>),
     Refused(Box<Rejection>),
-    /// Published by this node itself (its AMQP `user_id`, which the broker checked, is ours):
-    /// one of our broadcasts come back through `all.#`. Its effect is already here, so it is
-    /// acknowledged without being verified or recorded.
+    /// A broadcast published by this node itself (its AMQP `user_id`, which the broker
+    /// checked, is ours) come back through `all.#`. Its effect is already here, so it is
+    /// acknowledged without being verified or recorded. A message addressed to us directly is
+    /// always judged, whoever's login published it.
     Own,
 }
 
@@ -99,9 +100,12 @@ pub fn check_many(node: &Node, deliveries: &[Delivery], now_s: i64) -> Vec<Check
     let me = node.cfg.org_id.as_str();
     let framed: Vec<Result<&str, Checked>> = deliveries
         .iter()
-        .map(|d| match d.user_id.as_deref() {
-            Some(user) if user == me => Err(Checked::Own),
-            _ => framing(d),
+        .map(|d| {
+            if d.user_id.as_deref() == Some(me) && d.routing_key.starts_with("all.") {
+                Err(Checked::Own)
+            } else {
+                framing(d)
+            }
         })
         .collect();
     let texts: Vec<&str> = framed
