@@ -288,8 +288,11 @@ fn default_api_pool() -> u32 {
 fn default_sync() -> String {
     "full".into()
 }
+/// The consumer holds up to three batches unacknowledged (one committing, one verified and
+/// waiting, one being verified): prefetch well above three batches keeps the broker's
+/// deliveries flowing while they do.
 fn default_prefetch() -> u16 {
-    256
+    1024
 }
 fn default_listen() -> String {
     "127.0.0.1:8080".into()
