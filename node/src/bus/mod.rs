@@ -177,14 +177,21 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
             return Ok(());
         }
     };
+    // The session is over: say so at once, before closing, which a broker on its way down
+    // may never answer.
+    node.set_broker_ready(false);
     let _ = inner_stop_tx.send(true);
     consumer.abort();
     relay.abort();
     timers.abort();
-    let _ = consume_conn.close(320, "reconnecting".into()).await;
-    let _ = conn.close(320, "reconnecting".into()).await;
+    for c in [&consume_conn, &conn] {
+        let _ = tokio::time::timeout(CLOSE_WAIT, c.close(320, "reconnecting".into())).await;
+    }
     result
 }
+
+/// How long closing a connection may wait for the broker's answer when a session ends.
+const CLOSE_WAIT: Duration = Duration::from_secs(2);
 
 /// The first error a connection reports; pending for ever if it reports none.
 async fn failure(
