@@ -231,6 +231,11 @@ pub struct ExchangeConfig {
     /// How long a gap may stay open before `sync.requested` is sent again, seconds.
     #[serde(default = "default_gap_retry")]
     pub gap_retry_secs: u64,
+    /// Once nothing more was published for this long, milliseconds, `node.hello` announces the
+    /// heads again (unless one already did since): a lost last message is then noticed within
+    /// seconds, not at the next hello interval. 0 turns it off.
+    #[serde(default = "default_heads_after_quiet")]
+    pub heads_after_quiet_ms: u64,
     /// Kinds this node keeps without acting on them (PROTOCOL.md §7.8), e.g.
     /// `["report.submitted"]`: authentic messages of these kinds are stored and applied, in
     /// order, when the node starts without them listed. For rolling a kind out gradually;
@@ -246,6 +251,7 @@ impl Default for ExchangeConfig {
             batch_wait_ms: default_batch_wait(),
             hello_interval_secs: default_hello(),
             gap_retry_secs: default_gap_retry(),
+            heads_after_quiet_ms: default_heads_after_quiet(),
             defer_kinds: Vec::new(),
         }
     }
@@ -312,6 +318,9 @@ fn default_hello() -> u64 {
 fn default_gap_retry() -> u64 {
     5
 }
+fn default_heads_after_quiet() -> u64 {
+    2000
+}
 
 /// The prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "TONGXIN_";
@@ -341,6 +350,7 @@ pub const FIELDS: &[&str] = &[
     "exchange.batch_wait_ms",
     "exchange.hello_interval_secs",
     "exchange.gap_retry_secs",
+    "exchange.heads_after_quiet_ms",
     "exchange.defer_kinds",
     "needs.grid_secs",
     "needs.community_secs",
@@ -576,7 +586,7 @@ sqlite_synchronous = "full"
 # Development: amqp://{org_id}:PASSWORD@127.0.0.1:5672/alliance
 # Production:  amqps://broker.example:5671/alliance?auth_mechanism=external (certificate login)
 url = "amqp://{org_id}:CHANGE-ME@127.0.0.1:5672/alliance"
-prefetch = 256
+prefetch = 1024
 
 [http]
 listen = "127.0.0.1:8080"
@@ -651,6 +661,7 @@ mod tests {
             ("exchange.batch_wait_ms", "3"),
             ("exchange.hello_interval_secs", "11"),
             ("exchange.gap_retry_secs", "13"),
+            ("exchange.heads_after_quiet_ms", "17"),
             ("exchange.defer_kinds", "report.submitted, signup.requested"),
             ("needs.grid_secs", "19"),
             ("needs.community_secs", "23"),
@@ -706,6 +717,7 @@ mod tests {
                     batch_wait_ms,
                     hello_interval_secs,
                     gap_retry_secs,
+                    heads_after_quiet_ms,
                     defer_kinds,
                 },
             needs:
@@ -740,6 +752,7 @@ mod tests {
         assert_eq!(batch_wait_ms, 3);
         assert_eq!(hello_interval_secs, 11);
         assert_eq!(gap_retry_secs, 13);
+        assert_eq!(heads_after_quiet_ms, 17);
         assert_eq!((grid_secs, community_secs, street_secs), (19, 23, 29));
         assert_eq!(k, 5);
         assert_eq!(
@@ -798,7 +811,7 @@ mod tests {
             ]),
         )
         .unwrap();
-        assert_eq!(cfg.broker.prefetch, 256);
+        assert_eq!(cfg.broker.prefetch, 1024);
     }
 
     #[test]
@@ -814,7 +827,7 @@ mod tests {
             .unwrap_err();
         assert!(format!("{err:#}").contains("sqlite_synchronous"), "{err:#}");
         // Types from the file are still checked as before.
-        let text = sample().replace("prefetch = 256", "prefetch = \"many\"");
+        let text = sample().replace("prefetch = 1024", "prefetch = \"many\"");
         assert!(Config::from_layers(&text, env(&[])).is_err());
     }
 

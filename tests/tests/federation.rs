@@ -292,3 +292,112 @@ async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_su
         n.stop().await;
     }
 }
+
+/// The last message of a stream lost at a federation link (issue 18): nothing after it shows
+/// the gap, and the sender's periodic hello is ten minutes away. The sender announces its heads
+/// once it has been quiet for a while, so the receiver asks for the message as soon as the link
+/// is back.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_last_message_lost_at_a_federation_link_is_recovered_within_seconds() {
+    let a = street_and_community();
+    let (ba, bb) = std::thread::scope(|s| {
+        let other = s.spawn(|| Broker::start(&a, "tail-a"));
+        let bb = Broker::start(&a, "tail-b");
+        (other.join().unwrap(), bb)
+    });
+    std::thread::scope(|s| {
+        s.spawn(|| ba.admit(&a, &["street"]));
+        bb.admit(&a, &["community"]);
+    });
+    let street_id = a.org("street").id.to_string();
+    let community_id = a.org("community").id.to_string();
+    federate_both_ways(
+        &a.vhost,
+        (&ba, std::slice::from_ref(&street_id)),
+        (&bb, std::slice::from_ref(&community_id)),
+    );
+    eventually(20, "both federation links running", || async {
+        (ba.federation_links_running() == 1 && bb.federation_links_running() == 1).then_some(())
+    })
+    .await;
+    let street = start_on(&a, "street", &ba.node_url(&a.vhost)).await;
+    // The community's periodic hello is ten minutes away: only the announcement after a quiet
+    // spell (here 6 s, so that the test can lose the message before it) can reveal the loss.
+    let community = {
+        let org = a.org("community");
+        let mut cfg = tongxin_node::config::Config::load(&a.config(org, None)).unwrap();
+        cfg.broker.url = bb.node_url(&a.vhost).into();
+        cfg.exchange.hello_interval_secs = 600;
+        cfg.exchange.heads_after_quiet_ms = 6000;
+        start_node(org.id.clone(), cfg).await
+    };
+    for n in [&street, &community] {
+        eventually(15, "node ready", || async { n.ready().await.then_some(()) }).await;
+    }
+    publish_offers(&community, "链路之前", 1, 1).await;
+    eventually(15, "the first offer at the street", || async {
+        (stream_state(&street, &community.org_id, "all").await == Some((1, 1))).then_some(())
+    })
+    .await;
+
+    // A's link is removed; the community's next offer waits on B in the link's queue, and is
+    // lost there (purged) before the link is set again.
+    ba.script(
+        "federate",
+        &["--vhost", &a.vhost, "--remove-upstream", &bb.name],
+    );
+    eventually(10, "A's link gone", || async {
+        (ba.federation_links_running() == 0).then_some(())
+    })
+    .await;
+    let link_queue = bb.upstream_queue_for(&ba);
+    publish_offers(&community, "链路断开时", 1, 1).await;
+    // Confirmed by B: the offer is in the link's queue (and the community's own).
+    eventually(10, "the offer confirmed", || async {
+        outbox_empty(&community).await.then_some(())
+    })
+    .await;
+    bb.ctl(&["purge_queue", "-p", &a.vhost, &link_queue]);
+    assert_eq!(bb.queue_messages(&a.vhost, &link_queue), 0);
+    // Once the community has been quiet for 6 s its hello is published, and waits on B too.
+    eventually(
+        20,
+        "the community's hello after the quiet spell",
+        || async { (bb.queue_messages(&a.vhost, &link_queue) == 1).then_some(()) },
+    )
+    .await;
+    assert_eq!(
+        stream_state(&street, &community.org_id, "all").await,
+        Some((1, 1)),
+        "the street cannot know of the lost offer yet"
+    );
+
+    ba.script(
+        "federate",
+        &[
+            "--vhost",
+            &a.vhost,
+            "--upstream",
+            &bb.name,
+            "--uri",
+            &bb.federation_uri(&a.vhost, &ba),
+        ],
+    );
+    // The hello crosses, the street asks, the community re-sends: seconds, not ten minutes.
+    eventually(20, "the lost offer recovered", || async {
+        (stream_state(&street, &community.org_id, "all").await == Some((2, 2))).then_some(())
+    })
+    .await;
+    assert_eq!(offer_titles(&street, &community.org_id).await.len(), 2);
+    assert!(
+        community
+            .node
+            .metrics
+            .get("tongxin_resent_total", &format!("peer=\"{street_id}\""))
+            >= 1
+    );
+    assert_eq!(duplicates(&street), 0);
+    for n in [street, community] {
+        n.stop().await;
+    }
+}

@@ -35,6 +35,8 @@ pub struct Publisher {
     last_resend: std::sync::Mutex<std::collections::HashMap<(OrgId, String), std::time::Instant>>,
     /// When (node clock, ms) the participation reports due were last looked at.
     reports_checked_ms: std::sync::atomic::AtomicI64,
+    /// Told each time messages of ours are confirmed and marked sent: the heads moved.
+    heads_moved: tokio::sync::Notify,
 }
 
 /// How often the node looks whether participation reports are due or changed (PROTOCOL.md
@@ -55,6 +57,7 @@ impl Publisher {
             channel,
             last_resend: Default::default(),
             reports_checked_ms: std::sync::atomic::AtomicI64::new(i64::MIN),
+            heads_moved: tokio::sync::Notify::new(),
         }
     }
 
@@ -205,6 +208,7 @@ impl Publisher {
             for kind in &kinds {
                 self.node.metrics.message_out(kind);
             }
+            self.heads_moved.notify_one();
             in_flight.fetch_sub(confirmed.len(), std::sync::atomic::Ordering::AcqRel);
         }
         Ok(())
@@ -312,18 +316,41 @@ impl Publisher {
     /// Periodic work: `node.hello`, asking again for gaps that stay open, closing the
     /// check-ins of activities that are over and escalating needs past their deadline (at the
     /// hello interval).
+    ///
+    /// Once our heads moved and nothing more was published for `heads_after_quiet_ms`, the
+    /// heads are announced again (unless a hello already did since): a message lost at the end
+    /// of a stream, for instance while a federation link between brokers is re-set, is then
+    /// noticed within seconds rather than at the next hello interval.
     pub async fn timers(self: Arc<Self>, mut stop: watch::Receiver<bool>) -> anyhow::Result<()> {
         let cfg = &self.node.cfg.exchange;
         let mut hello = tokio::time::interval(Duration::from_secs(cfg.hello_interval_secs.max(1)));
         let mut gaps = tokio::time::interval(Duration::from_secs(cfg.gap_retry_secs.max(1)));
+        let quiet = Duration::from_millis(cfg.heads_after_quiet_ms);
+        // When the heads are to be announced, if they moved since the last hello.
+        let mut heads_due: Option<tokio::time::Instant> = None;
         loop {
+            let due = heads_due;
+            let announce = async move {
+                match due {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            };
             tokio::select! {
                 _ = hello.tick() => {
                     self.hello().await?;
+                    heads_due = None;
                     self.close_forgotten_checkins().await;
                     self.escalate_overdue_needs().await;
                     self.call_emergency_backups().await;
                     self.send_participation_reports().await;
+                }
+                _ = self.heads_moved.notified(), if !quiet.is_zero() => {
+                    heads_due = Some(tokio::time::Instant::now() + quiet);
+                }
+                _ = announce => {
+                    heads_due = None;
+                    self.hello().await?;
                 }
                 _ = gaps.tick() => self.retry_gaps().await?,
                 _ = stop.changed() => return Ok(()),
