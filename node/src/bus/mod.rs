@@ -169,10 +169,14 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
             let _ = (&mut consumer).await;
             let _ = (&mut relay).await;
             let _ = (&mut timers).await;
-            let _ = consume.close(200, "shutdown".into()).await;
-            let _ = publish.close(200, "shutdown".into()).await;
-            let _ = consume_conn.close(200, "shutdown".into()).await;
-            let _ = conn.close(200, "shutdown".into()).await;
+            // A broker that stopped answering does not hold the shutdown up.
+            let _ = tokio::time::timeout(CLOSE_WAIT, async {
+                let _ = consume.close(200, "shutdown".into()).await;
+                let _ = publish.close(200, "shutdown".into()).await;
+                let _ = consume_conn.close(200, "shutdown".into()).await;
+                let _ = conn.close(200, "shutdown".into()).await;
+            })
+            .await;
             node.set_broker_ready(false);
             return Ok(());
         }
