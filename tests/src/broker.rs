@@ -306,9 +306,20 @@ pub fn federate_both_ways(vhost: &str, x: (&Broker, &[String]), y: (&Broker, &[S
 /// Starts a node of the alliance that connects to `broker_url` (an `amqps://…` URL: it logs in
 /// with its certificate) instead of the shared broker.
 pub async fn start_on(a: &Alliance, prefix: &str, broker_url: &str) -> RunningNode {
+    start_on_with(a, prefix, broker_url, |_| {}).await
+}
+
+/// [`start_on`], with `edit` applied to the node's configuration first.
+pub async fn start_on_with(
+    a: &Alliance,
+    prefix: &str,
+    broker_url: &str,
+    edit: impl FnOnce(&mut Config),
+) -> RunningNode {
     let org = a.org(prefix);
     let mut cfg = Config::load(&a.config(org, None)).unwrap();
     cfg.broker.url = broker_url.into();
+    edit(&mut cfg);
     start_node(org.id.clone(), cfg).await
 }
 

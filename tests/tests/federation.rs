@@ -8,7 +8,7 @@
 use std::time::Duration;
 
 use serde_json::json;
-use tongxin_tests::broker::{Broker, federate_both_ways, start_on};
+use tongxin_tests::broker::{Broker, federate_both_ways, start_on, start_on_with};
 use tongxin_tests::*;
 
 fn duplicates(n: &RunningNode) -> u64 {
@@ -24,32 +24,38 @@ async fn outbox_empty(n: &RunningNode) -> bool {
         == 0
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_survive_a_cut() {
-    let mut a = street_and_community();
-    // The check-ins name members nobody signed up: kept, not acted on (delivery is the point).
-    a.defer_kinds = vec!["checkin.attested"];
-    // Broker A is the street's, broker B the community's: started side by side.
+/// Broker A for the street and broker B for the community, started side by side, each admitting
+/// its node, the `tongxin` exchange federated both ways; returns once both links run.
+async fn federated_brokers(a: &Alliance, label: &str) -> (Broker, Broker) {
     let (ba, bb) = std::thread::scope(|s| {
-        let other = s.spawn(|| Broker::start(&a, "fed-a"));
-        let bb = Broker::start(&a, "fed-b");
+        let other = s.spawn(|| Broker::start(a, &format!("{label}-a")));
+        let bb = Broker::start(a, &format!("{label}-b"));
         (other.join().unwrap(), bb)
     });
     std::thread::scope(|s| {
-        s.spawn(|| ba.admit(&a, &["street"]));
-        bb.admit(&a, &["community"]);
+        s.spawn(|| ba.admit(a, &["street"]));
+        bb.admit(a, &["community"]);
     });
-    let street_id = a.org("street").id.to_string();
-    let community_id = a.org("community").id.to_string();
     federate_both_ways(
         &a.vhost,
-        (&ba, std::slice::from_ref(&street_id)),
-        (&bb, std::slice::from_ref(&community_id)),
+        (&ba, &[a.org("street").id.to_string()]),
+        (&bb, &[a.org("community").id.to_string()]),
     );
     eventually(20, "both federation links running", || async {
         (ba.federation_links_running() == 1 && bb.federation_links_running() == 1).then_some(())
     })
     .await;
+    (ba, bb)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_survive_a_cut() {
+    let mut a = street_and_community();
+    // The check-ins name members nobody signed up: kept, not acted on (delivery is the point).
+    a.defer_kinds = vec!["checkin.attested"];
+    let (ba, bb) = federated_brokers(&a, "fed").await;
+    let street_id = a.org("street").id.to_string();
+    let community_id = a.org("community").id.to_string();
 
     let street = start_on(&a, "street", &ba.node_url(&a.vhost)).await;
     let community = start_on(&a, "community", &bb.node_url(&a.vhost)).await;
@@ -300,37 +306,16 @@ async fn two_federated_brokers_carry_offers_claims_and_checkins_both_ways_and_su
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_last_message_lost_at_a_federation_link_is_recovered_within_seconds() {
     let a = street_and_community();
-    let (ba, bb) = std::thread::scope(|s| {
-        let other = s.spawn(|| Broker::start(&a, "tail-a"));
-        let bb = Broker::start(&a, "tail-b");
-        (other.join().unwrap(), bb)
-    });
-    std::thread::scope(|s| {
-        s.spawn(|| ba.admit(&a, &["street"]));
-        bb.admit(&a, &["community"]);
-    });
+    let (ba, bb) = federated_brokers(&a, "tail").await;
     let street_id = a.org("street").id.to_string();
-    let community_id = a.org("community").id.to_string();
-    federate_both_ways(
-        &a.vhost,
-        (&ba, std::slice::from_ref(&street_id)),
-        (&bb, std::slice::from_ref(&community_id)),
-    );
-    eventually(20, "both federation links running", || async {
-        (ba.federation_links_running() == 1 && bb.federation_links_running() == 1).then_some(())
-    })
-    .await;
     let street = start_on(&a, "street", &ba.node_url(&a.vhost)).await;
     // The community's periodic hello is ten minutes away: only the announcement after a quiet
     // spell (here 6 s, so that the test can lose the message before it) can reveal the loss.
-    let community = {
-        let org = a.org("community");
-        let mut cfg = tongxin_node::config::Config::load(&a.config(org, None)).unwrap();
-        cfg.broker.url = bb.node_url(&a.vhost).into();
+    let community = start_on_with(&a, "community", &bb.node_url(&a.vhost), |cfg| {
         cfg.exchange.hello_interval_secs = 600;
         cfg.exchange.heads_after_quiet_ms = 6000;
-        start_node(org.id.clone(), cfg).await
-    };
+    })
+    .await;
     for n in [&street, &community] {
         eventually(15, "node ready", || async { n.ready().await.then_some(()) }).await;
     }

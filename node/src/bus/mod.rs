@@ -139,7 +139,7 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
     consume
         .basic_qos(node.cfg.broker.prefetch, BasicQosOptions::default())
         .await?;
-    let publisher = Arc::new(publisher::Publisher::new(node.clone(), publish.clone()));
+    let publisher = Arc::new(publisher::Publisher::new(node.clone(), publish));
 
     node.set_broker_ready(true);
     node.metrics.broker_reconnect();
@@ -149,7 +149,7 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
     let (inner_stop_tx, inner_stop) = watch::channel(false);
     let mut consumer = tokio::spawn(consumer::run(
         node.clone(),
-        consume.clone(),
+        consume,
         queue,
         publisher.clone(),
         inner_stop.clone(),
@@ -169,14 +169,7 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
             let _ = (&mut consumer).await;
             let _ = (&mut relay).await;
             let _ = (&mut timers).await;
-            // A broker that stopped answering does not hold the shutdown up.
-            let _ = tokio::time::timeout(CLOSE_WAIT, async {
-                let _ = consume.close(200, "shutdown".into()).await;
-                let _ = publish.close(200, "shutdown".into()).await;
-                let _ = consume_conn.close(200, "shutdown".into()).await;
-                let _ = conn.close(200, "shutdown".into()).await;
-            })
-            .await;
+            close(&[&consume_conn, &conn], 200, "shutdown").await;
             node.set_broker_ready(false);
             return Ok(());
         }
@@ -188,14 +181,17 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
     consumer.abort();
     relay.abort();
     timers.abort();
-    for c in [&consume_conn, &conn] {
-        let _ = tokio::time::timeout(CLOSE_WAIT, c.close(320, "reconnecting".into())).await;
-    }
+    close(&[&consume_conn, &conn], 320, "reconnecting").await;
     result
 }
 
-/// How long closing a connection may wait for the broker's answer when a session ends.
-const CLOSE_WAIT: Duration = Duration::from_secs(2);
+/// Closes connections (and their channels), each waiting at most 2 s for the broker's answer:
+/// a broker that stopped answering holds up neither a shutdown nor a reconnect.
+async fn close(connections: &[&Connection], code: u16, reason: &str) {
+    for c in connections {
+        let _ = tokio::time::timeout(Duration::from_secs(2), c.close(code, reason.into())).await;
+    }
+}
 
 /// The first error a connection reports; pending for ever if it reports none.
 async fn failure(
