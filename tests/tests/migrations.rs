@@ -36,8 +36,11 @@ fn columns(conn: &mut AnyConnection) -> BTreeSet<(String, String)> {
         .load(c)
         .unwrap(),
     };
+    // The text search index (store/search.rs) is built differently on each backend (FTS5,
+    // GIN); it is derived from the listings and never copied.
     rows.into_iter()
         .filter(|c| c.table_name != "__diesel_schema_migrations")
+        .filter(|c| !c.table_name.starts_with("search_"))
         .map(|c| (c.table_name, c.column_name))
         .collect()
 }
@@ -75,8 +78,9 @@ fn up_down_up(conn: &mut AnyConnection) -> BTreeSet<(String, String)> {
     conn.run_pending_migrations(migrations_for(conn)).unwrap();
     let second = columns(conn);
     assert_eq!(first, second, "up after down made a different schema");
-    // The store can use what the second up made.
-    conn.batch_execute("SELECT count(*) FROM deferred").unwrap();
+    // The store can use what the second up made, the search index included.
+    conn.batch_execute("SELECT count(*) FROM deferred; SELECT count(*) FROM search_grams")
+        .unwrap();
     second
 }
 

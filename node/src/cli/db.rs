@@ -409,8 +409,10 @@ fn list_tables(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
         .collect())
 }
 
+/// Tables not copied: the database's own, and the text search index (store/search.rs), which
+/// the node rebuilds from the listings when it first starts on the copy.
 fn is_bookkeeping(table: &str) -> bool {
-    table == "__diesel_schema_migrations" || table.starts_with("sqlite_")
+    table == "__diesel_schema_migrations" || table.starts_with("sqlite_") || table.starts_with("search_")
 }
 
 /// Rows per table, for every table of `TABLES` (a test checks the two lists agree).

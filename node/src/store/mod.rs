@@ -18,6 +18,7 @@ pub mod pairings;
 pub mod participation;
 pub mod reports;
 pub mod schema;
+pub mod search;
 pub mod services;
 pub mod signins;
 pub mod teams;
@@ -300,6 +301,10 @@ pub fn run_migrations(conn: &mut AnyConnection) -> StoreResult<()> {
     let m = migrations_for(conn);
     conn.run_pending_migrations(m)
         .map_err(|e| StoreError::Migration(e.to_string()))?;
+    let indexed = search::index_missing(conn)?;
+    if indexed > 0 {
+        tracing::info!(listings = indexed, "text search index: listings added");
+    }
     Ok(())
 }
 

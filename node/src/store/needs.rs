@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::{need_events, needs};
+use super::search::{self, Listing};
 use super::{AnyConnection, ListFilter, StoreResult, like_pattern, lower};
 use crate::domain::status::NeedStatus;
 
@@ -43,7 +44,13 @@ pub fn upsert(conn: &mut AnyConnection, row: &NeedRow) -> StoreResult<()> {
             .values(row)
             .execute(conn)?;
     }
-    Ok(())
+    search::index(
+        conn,
+        Listing::Needs,
+        &row.org_id,
+        &row.id,
+        &[&row.title, &row.description],
+    )
 }
 
 pub fn find(conn: &mut AnyConnection, org: &str, id: &str) -> StoreResult<Option<NeedRow>> {
@@ -148,6 +155,7 @@ pub fn list(
     level: Option<&str>,
     micro_wish_only: bool,
 ) -> StoreResult<(i64, Vec<NeedRow>)> {
+    let postgres = matches!(conn, AnyConnection::Postgresql(_));
     let build = || {
         let mut q = needs::table.into_boxed();
         if let Some(v) = &f.category {
@@ -173,6 +181,9 @@ pub fn list(
             q = q.filter(needs::micro_wish.is_not_null());
         }
         if let Some(t) = &f.text {
+            if let Some(indexed) = search::narrow(postgres, Listing::Needs, t) {
+                q = q.filter(indexed);
+            }
             let p = like_pattern(t);
             q = q.filter(
                 lower(needs::title)

@@ -3,6 +3,7 @@
 use diesel::prelude::*;
 
 use super::schema::offers;
+use super::search::{self, Listing};
 use super::{AnyConnection, ListFilter, StoreResult, like_pattern, lower};
 use crate::domain::status::OfferStatus;
 
@@ -36,7 +37,13 @@ pub fn upsert(conn: &mut AnyConnection, row: &OfferRow) -> StoreResult<()> {
             .values(row)
             .execute(conn)?;
     }
-    Ok(())
+    search::index(
+        conn,
+        Listing::Offers,
+        &row.org_id,
+        &row.id,
+        &[&row.title, &row.description],
+    )
 }
 
 /// The organisations that have an offer with this id (normally one).
@@ -74,6 +81,7 @@ pub fn list(
     f: &ListFilter,
     status: Option<OfferStatus>,
 ) -> StoreResult<(i64, Vec<OfferRow>)> {
+    let postgres = matches!(conn, AnyConnection::Postgresql(_));
     let build = || {
         let mut q = offers::table.into_boxed();
         if let Some(v) = &f.category {
@@ -89,6 +97,9 @@ pub fn list(
             q = q.filter(offers::status.eq(v));
         }
         if let Some(t) = &f.text {
+            if let Some(indexed) = search::narrow(postgres, Listing::Offers, t) {
+                q = q.filter(indexed);
+            }
             let p = like_pattern(t);
             q = q.filter(
                 lower(offers::title)

@@ -337,6 +337,22 @@ async fn run(
             "offers, text search".into(),
             "/api/v1/offers?q=%E6%B3%95%E5%BE%8B&limit=50".into(),
         ),
+        (
+            "offers, text search, 1 character".into(),
+            "/api/v1/offers?q=%E6%B3%95&limit=50".into(),
+        ),
+        (
+            "offers, text search, 4 characters".into(),
+            "/api/v1/offers?q=%E6%B3%95%E5%BE%8B%E5%92%A8%E8%AF%A2&limit=50".into(),
+        ),
+        (
+            "offers, text search, one hit".into(),
+            "/api/v1/offers?q=012345&limit=50".into(),
+        ),
+        (
+            "offers, text search, no hit".into(),
+            "/api/v1/offers?q=%E9%A3%9F%E5%A0%82&limit=50".into(),
+        ),
         ("needs, first page".into(), "/api/v1/needs?limit=50".into()),
         (
             "needs, open, by wanted category".into(),

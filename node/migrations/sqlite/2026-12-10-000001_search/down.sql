@@ -1,0 +1,2 @@
+DROP TABLE search_grams;
+DROP TABLE search_keys;
