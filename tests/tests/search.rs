@@ -22,8 +22,24 @@ const TEXTS: [(&str, &str); 8] = [
 ];
 
 const QUERIES: [&str; 18] = [
-    "法律", "法", "律咨询", "理发", "LAW", "law", "legal advice", "中文", "100%", "%", "_",
-    "回访_每", "会议", "30 人", "食堂", "e", "陪诊", "，",
+    "法律",
+    "法",
+    "律咨询",
+    "理发",
+    "LAW",
+    "law",
+    "legal advice",
+    "中文",
+    "100%",
+    "%",
+    "_",
+    "回访_每",
+    "会议",
+    "30 人",
+    "食堂",
+    "e",
+    "陪诊",
+    "，",
 ];
 
 fn offer(i: usize, title: &str, description: &str) -> OfferRow {
@@ -104,10 +120,18 @@ fn check(url: String) {
     };
     conn.batch_execute(forget).unwrap();
     assert!(found(&mut conn, "法律").is_empty());
-    assert_eq!(found(&mut conn, "%"), substring(&texts, "%"), "no gram: LIKE alone");
+    assert_eq!(
+        found(&mut conn, "%"),
+        substring(&texts, "%"),
+        "no gram: LIKE alone"
+    );
     run_migrations(&mut conn).unwrap();
     for q in QUERIES {
-        assert_eq!(found(&mut conn, q), substring(&texts, q), "after re-indexing, q={q}");
+        assert_eq!(
+            found(&mut conn, q),
+            substring(&texts, q),
+            "after re-indexing, q={q}"
+        );
     }
 }
 

@@ -155,7 +155,10 @@ pub fn list(
     level: Option<&str>,
     micro_wish_only: bool,
 ) -> StoreResult<(i64, Vec<NeedRow>)> {
-    let postgres = matches!(conn, AnyConnection::Postgresql(_));
+    let indexed = match &f.text {
+        Some(t) => search::narrow(conn, Listing::Needs, t)?,
+        None => None,
+    };
     let build = || {
         let mut q = needs::table.into_boxed();
         if let Some(v) = &f.category {
@@ -181,8 +184,8 @@ pub fn list(
             q = q.filter(needs::micro_wish.is_not_null());
         }
         if let Some(t) = &f.text {
-            if let Some(indexed) = search::narrow(postgres, Listing::Needs, t) {
-                q = q.filter(indexed);
+            if let Some(i) = indexed.clone() {
+                q = q.filter(i);
             }
             let p = like_pattern(t);
             q = q.filter(

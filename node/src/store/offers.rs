@@ -81,7 +81,10 @@ pub fn list(
     f: &ListFilter,
     status: Option<OfferStatus>,
 ) -> StoreResult<(i64, Vec<OfferRow>)> {
-    let postgres = matches!(conn, AnyConnection::Postgresql(_));
+    let indexed = match &f.text {
+        Some(t) => search::narrow(conn, Listing::Offers, t)?,
+        None => None,
+    };
     let build = || {
         let mut q = offers::table.into_boxed();
         if let Some(v) = &f.category {
@@ -97,8 +100,8 @@ pub fn list(
             q = q.filter(offers::status.eq(v));
         }
         if let Some(t) = &f.text {
-            if let Some(indexed) = search::narrow(postgres, Listing::Offers, t) {
-                q = q.filter(indexed);
+            if let Some(i) = indexed.clone() {
+                q = q.filter(i);
             }
             let p = like_pattern(t);
             q = q.filter(

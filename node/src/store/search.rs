@@ -141,28 +141,40 @@ pub fn index(
 /// A filter on a listing's table: SQL, one bound text, SQL.
 pub type Narrow = SqlLiteral<Bool, UncheckedBind<SqlLiteral<Bool>, AsExprOf<String, Text>>>;
 
+/// Past this many listings holding a query's grams, the index is not used: reading the whole
+/// table with the `LIKE` costs less than fetching that many through the index (measured in
+/// BENCHMARKS.md §5: a scan of 25,000 offers takes about as long as 4,000 found through it).
+pub const SELECTIVE_BELOW: i64 = 2_000;
+
 /// The filter that keeps the listings holding every gram of `query`, for `listing`'s list
-/// query; None when the query has no gram.
-pub fn narrow(postgres: bool, listing: Listing, query: &str) -> Option<Narrow> {
+/// query. None when the query has no gram, or when so many listings hold them that the
+/// `LIKE` alone is faster ([`SELECTIVE_BELOW`]).
+pub fn narrow(
+    conn: &mut AnyConnection,
+    listing: Listing,
+    query: &str,
+) -> StoreResult<Option<Narrow>> {
     let grams = query_grams(query);
     if grams.is_empty() {
-        return None;
+        return Ok(None);
     }
     let table = listing.table();
-    let (sql, bind) = if postgres {
+    let postgres = matches!(conn, AnyConnection::Postgresql(_));
+    // The listings of `table` holding every gram; `{}` is the bound query.
+    let (matching, bind) = if postgres {
         (
             format!(
-                "({table}.org_id, {table}.id) IN (SELECT org_id, id FROM search_grams \
-                 WHERE listing = '{table}' AND grams @> string_to_array("
+                "SELECT org_id, id FROM search_grams \
+                 WHERE listing = '{table}' AND grams @> string_to_array({{}}, ' ')"
             ),
             grams.into_iter().collect::<Vec<_>>().join(" "),
         )
     } else {
         (
             format!(
-                "({table}.org_id, {table}.id) IN (SELECT k.org_id, k.id FROM search_grams \
+                "SELECT k.org_id, k.id FROM search_grams \
                  JOIN search_keys k ON k.key = search_grams.rowid \
-                 WHERE k.listing = '{table}' AND search_grams MATCH "
+                 WHERE k.listing = '{table}' AND search_grams MATCH {{}}"
             ),
             grams
                 .into_iter()
@@ -171,12 +183,27 @@ pub fn narrow(postgres: bool, listing: Listing, query: &str) -> Option<Narrow> {
                 .join(" "),
         )
     };
-    let close = if postgres { ", ' '))" } else { ")" };
-    Some(
-        diesel::dsl::sql::<Bool>(&sql)
+    let (head, tail) = matching.split_once("{}").unwrap_or((matching.as_str(), ""));
+    #[derive(QueryableByName)]
+    struct Count {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let placeholder = if postgres { "$1" } else { "?" };
+    let held = diesel::sql_query(format!(
+        "SELECT COUNT(*) AS n FROM ({head}{placeholder}{tail} LIMIT {SELECTIVE_BELOW}) t"
+    ))
+    .bind::<Text, _>(&bind)
+    .get_result::<Count>(conn)?
+    .n;
+    if held >= SELECTIVE_BELOW {
+        return Ok(None);
+    }
+    Ok(Some(
+        diesel::dsl::sql::<Bool>(&format!("({table}.org_id, {table}.id) IN ({head}"))
             .bind::<Text, _>(bind)
-            .sql(close),
-    )
+            .sql(&format!("{tail})")),
+    ))
 }
 
 /// Indexes the listings written before the index existed (or copied without it, `db copy`);
@@ -228,10 +255,12 @@ mod tests {
     #[test]
     fn a_text_holds_its_characters_and_pairs_within_words() {
         let g = grams(&["法律 咨询", "Law"]);
-        let want: BTreeSet<String> = ["法", "律", "法律", "咨", "询", "咨询", "l", "a", "w", "la", "aw"]
-            .iter()
-            .map(|s| h(s))
-            .collect();
+        let want: BTreeSet<String> = [
+            "法", "律", "法律", "咨", "询", "咨询", "l", "a", "w", "la", "aw",
+        ]
+        .iter()
+        .map(|s| h(s))
+        .collect();
         assert_eq!(g, want);
     }
 
