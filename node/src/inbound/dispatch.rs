@@ -185,8 +185,33 @@ pub fn replay_deferred(
     conn: &mut AnyConnection,
     follow: &mut FollowUp,
 ) -> StoreResult<usize> {
+    let still_kept: Vec<String> = node
+        .cfg
+        .exchange
+        .defer_kinds
+        .iter()
+        .map(|k| k.as_str().to_owned())
+        .collect();
     let mut done = 0;
-    for d in q::all_deferred(conn)? {
+    let mut after = 0;
+    loop {
+        let page = q::deferred_page(conn, &still_kept, after, 500)?;
+        let Some(last) = page.last() else {
+            return Ok(done);
+        };
+        after = last.id;
+        done += replay_page(node, conn, follow, page)?;
+    }
+}
+
+fn replay_page(
+    node: &Node,
+    conn: &mut AnyConnection,
+    follow: &mut FollowUp,
+    page: Vec<q::Deferred>,
+) -> StoreResult<usize> {
+    let mut done = 0;
+    for d in page {
         // Verified when it arrived; verified again, as of then, for the typed value.
         let msg = match node
             .verifier()

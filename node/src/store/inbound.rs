@@ -348,9 +348,21 @@ pub fn defer(
     Ok(())
 }
 
-/// Every deferred message, in the order it arrived.
-pub fn all_deferred(conn: &mut AnyConnection) -> StoreResult<Vec<Deferred>> {
-    Ok(deferred::table.order(deferred::id).load(conn)?)
+/// Up to `limit` deferred messages after `after_id` whose kind is not one of `still_kept`, in
+/// the order they arrived. (A node keeping a million messages of a kind it does not act on
+/// reads none of them at its start.)
+pub fn deferred_page(
+    conn: &mut AnyConnection,
+    still_kept: &[String],
+    after_id: i64,
+    limit: i64,
+) -> StoreResult<Vec<Deferred>> {
+    Ok(deferred::table
+        .filter(deferred::id.gt(after_id))
+        .filter(deferred::kind.ne_all(still_kept))
+        .order(deferred::id)
+        .limit(limit)
+        .load(conn)?)
 }
 
 pub fn drop_deferred(conn: &mut AnyConnection, id: i64) -> StoreResult<()> {

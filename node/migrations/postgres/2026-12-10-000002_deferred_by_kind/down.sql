@@ -1,0 +1,1 @@
+DROP INDEX deferred_by_kind;
