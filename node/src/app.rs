@@ -70,6 +70,10 @@ impl Application {
                 .clone()
                 .keep_checkpointing(self.stop_rx.clone()),
         );
+        let archives = tokio::spawn(crate::archive::keep_archiving(
+            self.node.clone(),
+            self.stop_rx.clone(),
+        ));
         let mut stop = self.stop_rx.clone();
         let server = tokio::spawn(self.server);
         tracing::info!(org_id = %self.node.cfg.org_id, port = self.port, "node started");
@@ -77,6 +81,7 @@ impl Application {
         tracing::info!("stopping: finishing the batch, flushing the outbox");
         let _ = bus.await;
         let _ = checkpoints.await;
+        let _ = archives.await;
         handle.stop(true).await;
         let _ = server.await;
         tracing::info!("stopped");

@@ -13,9 +13,11 @@
 //!   reconnects); records nothing itself.
 //! - `http/`: actix-web API, health, metrics, web UI; handlers extract, call the domain,
 //!   map the error.
+//! - `archive`: the signed daily archives of what the node sent and received.
 //! - `cli/`: the alliance authority's and operators' commands.
 
 pub mod app;
+pub mod archive;
 pub mod bus;
 pub mod cli;
 pub mod clock;

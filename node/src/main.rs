@@ -63,6 +63,10 @@ enum Command {
         /// (`GET /api/v1/participation/proof`); checks both signed messages and the Merkle path.
         #[arg(long, conflicts_with = "message")]
         proof: Option<PathBuf>,
+        /// Instead of a message: a node's daily archive (DAY.jws.gz); checks its signed
+        /// manifest, its counts and hash, and every message in it, naming each line that fails.
+        #[arg(long, conflicts_with_all = ["message", "proof"])]
+        archive: Option<PathBuf>,
     },
 }
 
@@ -142,6 +146,12 @@ enum DbCommand {
         #[arg(long)]
         to: String,
     },
+    /// Write the daily archives (DATA_DIR/archive/DAY.jws.gz) of every finished day that has
+    /// none yet, as the running node does each hour; prints the files written.
+    Archive {
+        #[arg(long, env = "TONGXIN_CONFIG")]
+        config: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -203,16 +213,21 @@ fn main() -> ExitCode {
         Command::Db {
             command: DbCommand::Copy { config, to },
         } => cli::db::copy(&config, &to).map(|_| ()),
+        Command::Db {
+            command: DbCommand::Archive { config },
+        } => cli::db::archive(&config),
         Command::Verify {
             ca,
             revoked,
             roster,
             message,
             proof,
+            archive,
         } => {
-            let what = match &proof {
-                Some(p) => cli::verify::Input::Proof(p),
-                None => cli::verify::Input::Message(message.as_deref()),
+            let what = match (&proof, &archive) {
+                (Some(p), _) => cli::verify::Input::Proof(p),
+                (_, Some(a)) => cli::verify::Input::Archive(a),
+                _ => cli::verify::Input::Message(message.as_deref()),
             };
             match cli::verify::run(&ca, revoked.as_deref(), roster.as_deref(), what) {
                 Ok((text, true)) => {

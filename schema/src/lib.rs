@@ -10,6 +10,7 @@
 //!
 //! The normative description is `schema/PROTOCOL.md`.
 
+pub mod archive;
 pub mod certificate;
 pub mod envelope;
 pub mod ids;

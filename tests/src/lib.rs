@@ -108,6 +108,16 @@ impl Alliance {
         orgs: &[(&str, OrgKind, &str, Option<&str>)],
         on_broker: impl Fn(&str) -> bool,
     ) -> Alliance {
+        Alliance::with_certificates_from(orgs, on_broker, now() - 60)
+    }
+
+    /// As `with_broker_users`, with node certificates valid from `not_before` (Unix seconds):
+    /// for nodes whose clock is set days back.
+    pub fn with_certificates_from(
+        orgs: &[(&str, OrgKind, &str, Option<&str>)],
+        on_broker: impl Fn(&str) -> bool,
+        not_before: i64,
+    ) -> Alliance {
         let dir = tempfile::tempdir().unwrap();
         let ca_key = pki::generate_key().unwrap();
         let ca_cert = pki::make_root(&ca_key, "测试联盟").unwrap();
@@ -124,7 +134,7 @@ impl Alliance {
                 &csr,
                 &org_id,
                 *kind,
-                Validity::days(now() - 60, 30),
+                Validity::days(not_before, 30),
             )
             .unwrap();
             let odir = dir.path().join(org_id.as_str());

@@ -412,7 +412,9 @@ fn list_tables(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
 /// Tables not copied: the database's own, and the text search index (store/search.rs), which
 /// the node rebuilds from the listings when it first starts on the copy.
 fn is_bookkeeping(table: &str) -> bool {
-    table == "__diesel_schema_migrations" || table.starts_with("sqlite_") || table.starts_with("search_")
+    table == "__diesel_schema_migrations"
+        || table.starts_with("sqlite_")
+        || table.starts_with("search_")
 }
 
 /// Rows per table, for every table of `TABLES` (a test checks the two lists agree).
@@ -521,6 +523,24 @@ fn same_database(a: &str, b: &str) -> bool {
         }
     };
     norm(a) == norm(b)
+}
+
+/// `tongxin db archive`: the daily archives due, written as the running node writes them.
+pub fn archive(config: &Path) -> anyhow::Result<()> {
+    let cfg = crate::config::Config::load(config)?;
+    let node = crate::state::Node::open(cfg, crate::clock::Clock::system())?;
+    let mut conn = node.store.target.connect()?;
+    let dir = crate::archive::dir(&node.cfg.data_dir);
+    let written = crate::archive::write_missing(&mut conn, &node.signer, &dir, node.clock.now_s())?;
+    for f in &written {
+        println!("{}", f.display());
+    }
+    eprintln!(
+        "{} archive(s) written; every finished day up to yesterday is in {}",
+        written.len(),
+        dir.display()
+    );
+    Ok(())
 }
 
 #[cfg(test)]

@@ -21,6 +21,8 @@ pub enum Input<'a> {
     Message(Option<&'a Path>),
     /// An inclusion proof file.
     Proof(&'a Path),
+    /// A daily archive (PROTOCOL.md §4.10).
+    Archive(&'a Path),
 }
 
 /// Returns the verdict line to print and whether the message verified.
@@ -53,6 +55,7 @@ pub fn run_at(
     }
     let message = match input {
         Input::Proof(p) => return proof(&verifier, &read(p)?, now),
+        Input::Archive(p) => return archive(&verifier, p, now),
         Input::Message(m) => m,
     };
     let mut text = String::new();
@@ -166,6 +169,38 @@ fn proof(verifier: &Verifier, file: &[u8], now: i64) -> anyhow::Result<(String, 
         "report": { "jti": report.jti, "iss": report.iss, "side": r.side, "period": r.period,
                     "period_start": r.period_start, "revision": r.revision, "part": r.part, "parts": r.parts },
         "counterpart": f.counterpart, "root": root.root, "leaf_index": f.proof.index, "tree_size": f.proof.tree_size,
+    });
+    Ok((serde_json::to_string_pretty(&out)?, true))
+}
+
+/// Checks a daily archive; on failure, one line per failing line of the archive.
+fn archive(verifier: &Verifier, path: &Path, now: i64) -> anyhow::Result<(String, bool)> {
+    let checked = match crate::archive::verify_file(verifier, path, now) {
+        Ok(c) => c,
+        Err(e) => return Ok((format!("rejected: {e:#}"), false)),
+    };
+    let m = &checked.manifest;
+    if !checked.failures.is_empty() {
+        let lines: Vec<String> = checked
+            .failures
+            .iter()
+            .map(|(n, why)| format!("line {n}: {why}"))
+            .collect();
+        return Ok((
+            format!(
+                "rejected: the archive of {} for {} has {} failing line(s)\n{}",
+                m.iss,
+                m.day,
+                lines.len(),
+                lines.join("\n")
+            ),
+            false,
+        ));
+    }
+    let out = json!({
+        "archive": { "iss": m.iss, "day": m.day, "from_ms": m.from_ms, "to_ms": m.to_ms,
+                     "sent": m.sent, "received": m.received, "sha256": m.sha256, "signed_at": m.iat },
+        "verified": m.sent + m.received,
     });
     Ok((serde_json::to_string_pretty(&out)?, true))
 }
