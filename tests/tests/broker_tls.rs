@@ -110,6 +110,11 @@ async fn a_certificate_from_another_ca_is_refused_at_the_tls_handshake() {
         .await
         .expect("the alliance's certificate is accepted");
     conn.close(200, "done".into()).await.unwrap();
+    // The broker forgets a closed connection a moment after answering the close.
+    eventually(10, "the genuine connection gone at the broker", || async {
+        b.connections().is_empty().then_some(())
+    })
+    .await;
 
     // Another CA issues a certificate with the same org id (the same CN, so the same broker user).
     let rogue_key = pki::generate_key().unwrap();

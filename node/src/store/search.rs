@@ -143,7 +143,7 @@ pub type Narrow = SqlLiteral<Bool, UncheckedBind<SqlLiteral<Bool>, AsExprOf<Stri
 
 /// Past this many listings holding a query's grams, the index is not used: reading the whole
 /// table with the `LIKE` costs less than fetching that many through the index (measured in
-/// BENCHMARKS.md §5: a scan of 25,000 offers takes about as long as 4,000 found through it).
+/// BENCHMARKS.md §5: a scan of 25,000 offers takes about as long as 2,500 found through it).
 pub const SELECTIVE_BELOW: i64 = 2_000;
 
 /// The filter that keeps the listings holding every gram of `query`, for `listing`'s list
