@@ -205,7 +205,9 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     quantity.send_keys("2").await.unwrap();
     click(&c, "form[action$='/edit'] button").await;
     arrive(&c, &community.url(&wish)).await;
-    let edited = page_showing(&c, &community, &wish, "修改").await;
+    // The form is on the page it returns to, so arriving proves nothing: wait for the edit
+    // itself (the page's "修改需求" would match "修改" before it is applied).
+    let edited = page_showing(&c, &community, &wish, "数量\n2").await;
     assert!(
         history(&edited)
             .iter()
