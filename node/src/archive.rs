@@ -63,27 +63,25 @@ fn page(
     after: &(i64, String),
 ) -> anyhow::Result<Vec<Line>> {
     // Sent: in the order numbered (outbox ids); received: in the order applied.
-    let sql = match (sent, &*conn) {
-        (true, _) => format!(
+    let placeholder = match conn {
+        AnyConnection::Sqlite(_) => "?",
+        AnyConnection::Postgresql(_) => "$1",
+    };
+    let sql = if sent {
+        format!(
             "SELECT id AS at, '' AS key, jws FROM outbox \
              WHERE created_ms >= {from_ms} AND created_ms < {to_ms} AND id > {} \
              ORDER BY id LIMIT {PAGE}",
             after.0
-        ),
-        (false, AnyConnection::Sqlite(_)) => format!(
+        )
+    } else {
+        format!(
             "SELECT applied_ms AS at, iss || ' ' || jti AS key, jws FROM received \
              WHERE applied_ms >= {from_ms} AND applied_ms < {to_ms} \
-             AND (applied_ms, iss || ' ' || jti) > ({}, ?) \
+             AND (applied_ms, iss || ' ' || jti) > ({}, {placeholder}) \
              ORDER BY applied_ms, iss || ' ' || jti LIMIT {PAGE}",
             after.0
-        ),
-        (false, AnyConnection::Postgresql(_)) => format!(
-            "SELECT applied_ms AS at, iss || ' ' || jti AS key, jws FROM received \
-             WHERE applied_ms >= {from_ms} AND applied_ms < {to_ms} \
-             AND (applied_ms, iss || ' ' || jti) > ({}, $1) \
-             ORDER BY applied_ms, iss || ' ' || jti LIMIT {PAGE}",
-            after.0
-        ),
+        )
     };
     let rows = if sent {
         diesel::sql_query(sql).load::<Line>(conn)?

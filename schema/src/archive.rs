@@ -93,18 +93,7 @@ impl Verifier {
         let sender = self.check_header_and_signature(jws, ARCHIVE_TYP)?;
         let m: ArchiveManifest = crate::token::claims_of(jws)?;
         m.check().map_err(VerifyError::Claims)?;
-        let info = sender.info();
-        self.check_issuer(&m.iss, info)?;
-        if m.iat > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
-            return Err(VerifyError::FromTheFuture { iat: m.iat, now });
-        }
-        if m.iat < info.not_before || m.iat > info.not_after {
-            return Err(VerifyError::CertificateExpired {
-                at: m.iat,
-                not_before: info.not_before,
-                not_after: info.not_after,
-            });
-        }
+        self.check_signed_document(&m.iss, m.iat, sender.info(), now)?;
         Ok(Verified::new(m, sender, jws.to_owned()))
     }
 }

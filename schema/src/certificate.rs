@@ -131,22 +131,32 @@ impl Verifier {
         let sender = self.check_header_and_signature(jws, CERTIFICATE_TYP)?;
         let claims: CertificateClaims = crate::token::claims_of(jws)?;
         claims.check().map_err(VerifyError::Claims)?;
-        let info = sender.info();
-        self.check_issuer(&claims.iss, info)?;
-        if claims.iat > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
-            return Err(VerifyError::FromTheFuture {
-                iat: claims.iat,
-                now,
-            });
+        self.check_signed_document(&claims.iss, claims.iat, sender.info(), now)?;
+        Ok(Verified::new(claims, sender, jws.to_owned()))
+    }
+
+    /// What a signed document (a certificate, an archive manifest) must meet past its
+    /// signature: `iss` is the certificate's organisation (and on the roster, with one), it was
+    /// signed no later than `now` (plus the clock skew), while the node certificate was valid.
+    pub(crate) fn check_signed_document(
+        &self,
+        iss: &OrgId,
+        iat: i64,
+        info: &crate::pki::CertInfo,
+        now: i64,
+    ) -> Result<(), VerifyError> {
+        self.check_issuer(iss, info)?;
+        if iat > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
+            return Err(VerifyError::FromTheFuture { iat, now });
         }
-        if claims.iat < info.not_before || claims.iat > info.not_after {
+        if iat < info.not_before || iat > info.not_after {
             return Err(VerifyError::CertificateExpired {
-                at: claims.iat,
+                at: iat,
                 not_before: info.not_before,
                 not_after: info.not_after,
             });
         }
-        Ok(Verified::new(claims, sender, jws.to_owned()))
+        Ok(())
     }
 }
 
