@@ -91,7 +91,7 @@ impl Application {
 
 /// The alliance authority's node broadcasts the roster and CRL it holds whenever they are
 /// newer than what it last announced; other nodes accept them only if the CA signed them.
-fn announce_trust(node: &SharedNode) -> anyhow::Result<()> {
+pub(crate) fn announce_trust(node: &SharedNode) -> anyhow::Result<()> {
     use tongxin_schema::OrgKind;
     use tongxin_schema::envelope::Audience;
     use tongxin_schema::v1::bodies::{RevocationPublished, RosterPublished};
@@ -113,6 +113,14 @@ fn announce_trust(node: &SharedNode) -> anyhow::Result<()> {
     };
     let now = node.clock.now_ms();
     node.store.write_blocking(|c| {
+        // A restored node numbers nothing until its peers answered; it announces once they
+        // have (the publisher calls this again then).
+        if crate::store::recovery::started(c)?.is_some() {
+            tracing::info!(
+                "recovering from a backup: the roster and CRL are announced when recovery ends"
+            );
+            return Ok(());
+        }
         if let Some((serial, jws)) = roster
             && trust::get(c, "roster_announced")?.is_none_or(|(s, _)| s < serial)
         {

@@ -236,6 +236,12 @@ pub struct ExchangeConfig {
     /// seconds, not at the next hello interval. 0 turns it off.
     #[serde(default = "default_heads_after_quiet")]
     pub heads_after_quiet_ms: u64,
+    /// After a restore from a backup (PROTOCOL.md §7.9), how long, seconds, the node waits for
+    /// every peer's answer before it numbers broadcasts again on the answers it has (at least
+    /// one). Every peer received the same broadcasts, so one answer is enough unless a
+    /// federation link was down; 300 s lets such a link come back.
+    #[serde(default = "default_recovery_wait")]
+    pub recovery_wait_secs: u64,
     /// Kinds this node keeps without acting on them (PROTOCOL.md §7.8), e.g.
     /// `["report.submitted"]`: authentic messages of these kinds are stored and applied, in
     /// order, when the node starts without them listed. For rolling a kind out gradually;
@@ -252,6 +258,7 @@ impl Default for ExchangeConfig {
             hello_interval_secs: default_hello(),
             gap_retry_secs: default_gap_retry(),
             heads_after_quiet_ms: default_heads_after_quiet(),
+            recovery_wait_secs: default_recovery_wait(),
             defer_kinds: Vec::new(),
         }
     }
@@ -322,6 +329,9 @@ fn default_heads_after_quiet() -> u64 {
     2000
 }
 
+fn default_recovery_wait() -> u64 {
+    300
+}
 /// The prefix of the environment variables that override the file.
 pub const ENV_PREFIX: &str = "TONGXIN_";
 
@@ -351,6 +361,7 @@ pub const FIELDS: &[&str] = &[
     "exchange.hello_interval_secs",
     "exchange.gap_retry_secs",
     "exchange.heads_after_quiet_ms",
+    "exchange.recovery_wait_secs",
     "exchange.defer_kinds",
     "needs.grid_secs",
     "needs.community_secs",
@@ -662,6 +673,7 @@ mod tests {
             ("exchange.hello_interval_secs", "11"),
             ("exchange.gap_retry_secs", "13"),
             ("exchange.heads_after_quiet_ms", "17"),
+            ("exchange.recovery_wait_secs", "31"),
             ("exchange.defer_kinds", "report.submitted, signup.requested"),
             ("needs.grid_secs", "19"),
             ("needs.community_secs", "23"),
@@ -718,6 +730,7 @@ mod tests {
                     hello_interval_secs,
                     gap_retry_secs,
                     heads_after_quiet_ms,
+                    recovery_wait_secs,
                     defer_kinds,
                 },
             needs:
@@ -753,6 +766,7 @@ mod tests {
         assert_eq!(hello_interval_secs, 11);
         assert_eq!(gap_retry_secs, 13);
         assert_eq!(heads_after_quiet_ms, 17);
+        assert_eq!(recovery_wait_secs, 31);
         assert_eq!((grid_secs, community_secs, street_secs), (19, 23, 29));
         assert_eq!(k, 5);
         assert_eq!(

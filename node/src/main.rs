@@ -146,6 +146,25 @@ enum DbCommand {
         #[arg(long)]
         to: String,
     },
+    /// Back up the node's database while it runs: SQLite into one file (VACUUM INTO),
+    /// PostgreSQL with pg_dump (custom format). A restored backup starts in recovery.
+    Backup {
+        #[arg(long, env = "TONGXIN_CONFIG")]
+        config: PathBuf,
+        /// The file to write; it must not exist.
+        #[arg(long)]
+        to: PathBuf,
+    },
+    /// Put a backup in place of the stopped node's database (SQLite: the current file and its
+    /// WAL are kept beside it; PostgreSQL: database.url must name a new, empty database). On
+    /// its next start the node gets back from its peers what it sent after the backup before
+    /// it numbers anything new (PROTOCOL.md 7.9).
+    Restore {
+        #[arg(long, env = "TONGXIN_CONFIG")]
+        config: PathBuf,
+        #[arg(long)]
+        from: PathBuf,
+    },
     /// Write the daily archives (DATA_DIR/archive/DAY.jws.gz) of every finished day that has
     /// none yet, as the running node does each hour; prints the files written.
     Archive {
@@ -216,6 +235,12 @@ fn main() -> ExitCode {
         Command::Db {
             command: DbCommand::Archive { config },
         } => cli::db::archive(&config),
+        Command::Db {
+            command: DbCommand::Backup { config, to },
+        } => cli::backup::backup(&config, &to),
+        Command::Db {
+            command: DbCommand::Restore { config, from },
+        } => cli::backup::restore(&config, &from),
         Command::Verify {
             ca,
             revoked,

@@ -88,6 +88,7 @@ pub struct Metrics {
     held: Counter,
     sync_requests_sent: Family<PeerLabels, Counter>,
     resent: Family<PeerLabels, Counter>,
+    recovered: Counter,
     broker_reconnects: Counter,
     apply_latency: Histogram,
     verify: Histogram,
@@ -119,6 +120,7 @@ impl Metrics {
             held: Counter::default(),
             sync_requests_sent: Family::default(),
             resent: Family::default(),
+            recovered: Counter::default(),
             broker_reconnects: Counter::default(),
             apply_latency: Histogram::new(APPLY_LATENCY_BUCKETS),
             verify: Histogram::new(VERIFY_BUCKETS),
@@ -156,6 +158,11 @@ impl Metrics {
             "tongxin_messages_duplicate",
             "Deliveries dropped as already applied",
             m.duplicate.clone(),
+        );
+        r.register(
+            "tongxin_recovered",
+            "Own messages put back into the outbox from peers' answers after a restore (PROTOCOL.md 7.9)",
+            m.recovered.clone(),
         );
         r.register(
             "tongxin_messages_held",
@@ -266,6 +273,11 @@ impl Metrics {
     /// A message was held back behind a gap.
     pub fn held(&self) {
         self.held.inc();
+    }
+
+    /// Own messages a peer returned after a restore were put back into the outbox.
+    pub fn recovered(&self, n: u64) {
+        self.recovered.inc_by(n);
     }
 
     /// `sync.requested` was sent to `peer`.

@@ -111,7 +111,10 @@ impl FromStr for Stream {
 /// The size limit of a message of `kind`, in bytes of compact JWS (PROTOCOL.md §4.1).
 pub fn max_message_bytes(kind: Kind) -> usize {
     match kind {
-        Kind::RosterPublished | Kind::RevocationPublished => MAX_TRUST_MESSAGE_BYTES,
+        // A recovery answer carries up to 1 MiB of the requester's own messages (§7.9).
+        Kind::RosterPublished | Kind::RevocationPublished | Kind::RecoveryReturned => {
+            MAX_TRUST_MESSAGE_BYTES
+        }
         _ => MAX_MESSAGE_BYTES,
     }
 }
@@ -563,6 +566,19 @@ impl Verifier {
     pub fn for_receiver(mut self, org: OrgId) -> Verifier {
         self.receiver = Some(org);
         self
+    }
+
+    /// The same trust (root, revocations, roster) without the receiver check: for a node's own
+    /// direct messages that a peer returns after a restore (§7.9), which name the peer as `aud`.
+    pub fn for_any_receiver(&self) -> Verifier {
+        Verifier {
+            root: self.root.clone(),
+            revoked: self.revoked.clone(),
+            roster: self.roster.clone(),
+            receiver: None,
+            certs: RwLock::default(),
+            headers: RwLock::default(),
+        }
     }
 
     pub fn root(&self) -> &Root {

@@ -766,6 +766,7 @@ err-unauthorized = Your sign-in has ended: sign in again
 err-too_many = Too many attempts: try again later
 err-too_large = The form is too long (over 64 KB): shorten it and send again
 err-unavailable = The database is unavailable: try again later
+err-recovering = This node is recovering from a backup: it sends nothing new until the other nodes have answered. Try again in a minute
 err-internal = Internal error: try again later or ask the operator
 err-invalid = The form has an error
 err-detail = detail

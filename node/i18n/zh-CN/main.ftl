@@ -766,6 +766,7 @@ err-unauthorized = 登录已失效，请重新登录
 err-too_many = 尝试过于频繁，请稍后再试
 err-too_large = 提交的内容太长（超过 64 KB），请缩短后再提交
 err-unavailable = 数据库暂时不可用，请稍后再试
+err-recovering = 本节点正在从备份恢复，其他节点答复之前暂不发出新消息，请过一分钟再试
 err-internal = 系统内部错误，请稍后再试或联系运维人员
 err-invalid = 提交的内容有误
 err-detail = 系统说明

@@ -211,5 +211,8 @@ async fn process_batch(
     for (requester, req) in follow.resends {
         publisher.resend(requester, req).await?;
     }
+    for (requester, req) in follow.recovery_requests {
+        publisher.return_own(requester, req).await?;
+    }
     Ok(())
 }

@@ -13,7 +13,9 @@ use lapin::{BasicProperties, Channel};
 use tokio::sync::watch;
 use tongxin_schema::OrgId;
 use tongxin_schema::envelope::{Audience, Message, Stream};
-use tongxin_schema::v1::bodies::{NodeHello, StreamHead, SyncRequested};
+use tongxin_schema::v1::bodies::{
+    NodeHello, RecoveryRequested, RecoveryReturned, StreamHead, SyncRequested,
+};
 use tongxin_schema::v1::text::Text;
 
 use super::EXCHANGE;
@@ -26,6 +28,11 @@ const RELAY_BATCH: i64 = 500;
 /// [`RELAY_BATCH`] messages; at a trickle, a message or two).
 const RELAY_IN_FLIGHT: usize = 8;
 const RESEND_BATCH: i64 = 2000;
+/// Most bytes of returned JWS in one `recovery.returned`: with the envelope's base64 it stays
+/// under the 1 MiB limit of PROTOCOL.md §4.1.
+const RECOVERY_PART_BYTES: usize = 700 * 1024;
+/// Rows read at a time for a recovery answer.
+const RECOVERY_READ: i64 = 500;
 
 pub struct Publisher {
     node: SharedNode,
@@ -313,6 +320,103 @@ impl Publisher {
         Ok(())
     }
 
+    /// A peer restored from a backup asked for its own messages (PROTOCOL.md §7.9): what we
+    /// hold of its broadcasts and of its direct stream to us, byte for byte, in parts of at
+    /// most [`RECOVERY_PART_BYTES`], the last part `done` with the highest seq we know of.
+    pub async fn return_own(&self, requester: OrgId, req: RecoveryRequested) -> anyhow::Result<()> {
+        let me = &self.node.cfg.org_id;
+        let allowed = [
+            Stream::All.to_string(),
+            Stream::Direct(me.clone()).to_string(),
+        ];
+        let interval = Duration::from_secs(self.node.cfg.exchange.gap_retry_secs.max(1)) / 2;
+        if let Ok(mut last) = self.last_resend.lock() {
+            let key = (requester.clone(), "recovery".to_owned());
+            if last.get(&key).is_some_and(|t| t.elapsed() < interval) {
+                tracing::debug!(peer.org_id = %requester, "recovery asked for again too soon; ignored");
+                return Ok(());
+            }
+            last.insert(key, std::time::Instant::now());
+        }
+        for wanted in req.streams {
+            if !allowed.contains(&wanted.stream) {
+                tracing::warn!(peer.org_id = %requester, stream = %wanted.stream, "refusing to return another organisation's stream");
+                continue;
+            }
+            let start = i64::try_from(wanted.from_seq.max(1)).unwrap_or(i64::MAX);
+            let (mut part, mut bytes, mut sent) = (Vec::new(), 0usize, 0usize);
+            let mut from = start;
+            let head = loop {
+                let (iss, stream) = (requester.to_string(), wanted.stream.clone());
+                let (rows, head) = self
+                    .node
+                    .store
+                    .read(move |c| {
+                        crate::store::recovery::messages_of(c, &iss, &stream, from, RECOVERY_READ)
+                    })
+                    .await?;
+                let last_read = rows.len() < RECOVERY_READ as usize;
+                for (seq, jws) in rows {
+                    if bytes + jws.len() > RECOVERY_PART_BYTES
+                        || part.len() == tongxin_schema::v1::bodies::MAX_RECOVERED_MESSAGES
+                    {
+                        sent += part.len();
+                        let body = RecoveryReturned {
+                            stream: wanted.stream.clone(),
+                            from_seq: start as u64,
+                            last_seq: 0,
+                            messages: std::mem::take(&mut part),
+                            done: false,
+                        };
+                        self.control(Audience::Org(requester.clone()), body).await?;
+                        bytes = 0;
+                    }
+                    bytes += jws.len();
+                    part.push(jws);
+                    from = seq + 1;
+                }
+                if last_read {
+                    break head;
+                }
+            };
+            sent += part.len();
+            let body = RecoveryReturned {
+                stream: wanted.stream.clone(),
+                from_seq: start as u64,
+                last_seq: head.max(0) as u64,
+                messages: part,
+                done: true,
+            };
+            self.control(Audience::Org(requester.clone()), body).await?;
+            tracing::info!(peer.org_id = %requester, stream = %wanted.stream, from_seq = start, count = sent, last_seq = head, "returned a restored peer's own messages");
+        }
+        Ok(())
+    }
+
+    /// While this node recovers from a restore: releases what the answers allow and asks the
+    /// peers that have not answered (again, every gap-retry interval).
+    async fn recover(&self) -> anyhow::Result<()> {
+        let n = self.node.clone();
+        let (finished, due) = self
+            .node
+            .store
+            .write(move |c| {
+                let finished = crate::inbound::recovery::settle(&n, c)?;
+                Ok((finished, crate::inbound::recovery::requests_due(&n, c)?))
+            })
+            .await?;
+        if finished {
+            self.node.outbox_ready.notify_one();
+            let n = self.node.clone();
+            tokio::task::spawn_blocking(move || crate::app::announce_trust(&n)).await??;
+        }
+        for (peer, req) in due {
+            tracing::info!(peer.org_id = %peer, streams = req.streams.len(), "asking for our own messages back after the restore");
+            self.control(Audience::Org(peer), req).await?;
+        }
+        Ok(())
+    }
+
     /// Periodic work: `node.hello`, asking again for gaps that stay open, closing the
     /// check-ins of activities that are over and escalating needs past their deadline (at the
     /// hello interval).
@@ -352,7 +456,10 @@ impl Publisher {
                     heads_due = None;
                     self.hello().await?;
                 }
-                _ = gaps.tick() => self.retry_gaps().await?,
+                _ = gaps.tick() => {
+                    self.retry_gaps().await?;
+                    self.recover().await?;
+                }
                 _ = stop.changed() => return Ok(()),
             }
         }

@@ -31,6 +31,7 @@ use crate::store::pairings::{BuildingRow, HouseholdRow, PairingRow};
 use crate::store::participation::{
     CellRow, CurrentRow, EscalationRow, FlagRow, GridCellRow, PairRow, PartRow, RootRow, SentRow,
 };
+use crate::store::recovery::{Answer, RecoveryRow, ReleasedRow};
 use crate::store::reports::ReportRow;
 use crate::store::schema::{
     activities, agreements, buildings, checkins, claims, deferred, effects, emergencies,
@@ -38,8 +39,8 @@ use crate::store::schema::{
     member_key, member_signins, members, need_escalations, need_events, needs, offers, out_streams,
     outbox, pairings, participation_cells, participation_current, participation_flags,
     participation_grids, participation_pairs, participation_parts, participation_roots,
-    participation_sent, received, rejected, reports, service_logs, signups, team_members, teams,
-    trust, users,
+    participation_sent, received, recovery, recovery_answers, recovery_released, rejected, reports,
+    service_logs, signups, team_members, teams, trust, users,
 };
 use crate::store::services::{FeedbackRow, ServiceLogRow};
 use crate::store::signins::SigninRow;
@@ -53,7 +54,7 @@ const BATCH: usize = 256;
 
 /// Every table of `store/schema.rs`, in the order they are copied. A database holding a table
 /// not named here was made by a newer tongxin: the copy refuses it rather than drop data.
-pub const TABLES: [&str; 42] = [
+pub const TABLES: [&str; 45] = [
     "outbox",
     "out_streams",
     "in_streams",
@@ -96,6 +97,9 @@ pub const TABLES: [&str; 42] = [
     "participation_pairs",
     "participation_flags",
     "need_events",
+    "recovery",
+    "recovery_answers",
+    "recovery_released",
 ];
 
 // Each table is copied as the store's row type for it, loaded with the table's default SELECT
@@ -342,6 +346,9 @@ fn copy_all(
         copy_table!(src, dst, participation_pairs, PairRow),
         copy_table!(src, dst, participation_flags, FlagRow),
         copy_table!(src, dst, need_events, EventRow),
+        copy_table!(src, dst, recovery, RecoveryRow),
+        copy_table!(src, dst, recovery_answers, Answer),
+        copy_table!(src, dst, recovery_released, ReleasedRow),
     ];
     debug_assert_eq!(tables.len(), TABLES.len());
     Ok(tables)
@@ -351,7 +358,7 @@ fn copy_all(
 /// connection closes (`locking_mode=EXCLUSIVE`); it fails while any other connection has the
 /// file open, and keeps a node from starting on it during the copy. PostgreSQL: refuses if any
 /// other session is connected to the database.
-fn claim_source(conn: &mut AnyConnection, url: &str) -> anyhow::Result<()> {
+pub(crate) fn claim_source(conn: &mut AnyConnection, url: &str) -> anyhow::Result<()> {
     match conn {
         AnyConnection::Sqlite(c) => {
             let locked = c.batch_execute(
@@ -388,6 +395,14 @@ fn claim_source(conn: &mut AnyConnection, url: &str) -> anyhow::Result<()> {
         }
     }
     Ok(())
+}
+
+/// How many tables the database has (a restore needs an empty one).
+pub(crate) fn table_count(conn: &mut AnyConnection) -> anyhow::Result<usize> {
+    Ok(list_tables(conn)?
+        .into_iter()
+        .filter(|t| !t.starts_with("sqlite_"))
+        .count())
 }
 
 fn list_tables(conn: &mut AnyConnection) -> anyhow::Result<Vec<String>> {
@@ -504,10 +519,19 @@ fn row_counts(conn: &mut AnyConnection) -> anyhow::Result<Vec<(&'static str, i64
             participation_flags::table.count().get_result(conn)?,
         ),
         ("need_events", need_events::table.count().get_result(conn)?),
+        ("recovery", recovery::table.count().get_result(conn)?),
+        (
+            "recovery_answers",
+            recovery_answers::table.count().get_result(conn)?,
+        ),
+        (
+            "recovery_released",
+            recovery_released::table.count().get_result(conn)?,
+        ),
     ])
 }
 
-fn sqlite_path(url: &str) -> &str {
+pub(crate) fn sqlite_path(url: &str) -> &str {
     url.strip_prefix("sqlite://").unwrap_or(url)
 }
 

@@ -1,6 +1,7 @@
 //! The `tongxin` command line: alliance authority commands, node set-up, verification.
 
 pub mod alliance;
+pub mod backup;
 pub mod db;
 pub mod node_init;
 pub mod run;

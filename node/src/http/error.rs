@@ -91,8 +91,15 @@ impl ResponseError for ApiError {
 
 impl From<StoreError> for ApiError {
     fn from(e: StoreError) -> ApiError {
-        if let StoreError::NotPermitted(m) = e {
-            return ApiError::forbidden(m);
+        match e {
+            StoreError::NotPermitted(m) => return ApiError::forbidden(m),
+            StoreError::Recovering(_) => {
+                return ApiError {
+                    retry_after: Some(30),
+                    ..ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "recovering", e.to_string())
+                };
+            }
+            _ => {}
         }
         // Logged once here, at the boundary; the client gets no internals.
         tracing::error!(error = %e, "storage error");

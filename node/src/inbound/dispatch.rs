@@ -113,7 +113,10 @@ pub fn dispatch(
             Outcome::Applied
         }
         // Control kinds never reach here (the sequence layer handles them).
-        Body::NodeHello(_) | Body::SyncRequested(_) => {
+        Body::NodeHello(_)
+        | Body::SyncRequested(_)
+        | Body::RecoveryRequested(_)
+        | Body::RecoveryReturned(_) => {
             return Ok(Dispatched::NotYet);
         }
     };
@@ -139,6 +142,10 @@ fn take_over(
     claim: &tongxin_schema::v1::bodies::NeedClaimed,
     follow: &mut FollowUp,
 ) -> StoreResult<()> {
+    if crate::store::recovery::started(conn)?.is_some() {
+        tracing::warn!(claim_id = %claim.claim_id, "recovering from a backup: the responsible organisation's claim waits for staff");
+        return Ok(());
+    }
     match crate::domain::needs::accept_if_responsible(conn, &actor(node, from), from.org, claim) {
         Ok(sent) => {
             follow.sent |= sent;
@@ -161,6 +168,10 @@ fn answer_request(
     req: &tongxin_schema::v1::bodies::ParticipationRequested,
     follow: &mut FollowUp,
 ) -> StoreResult<()> {
+    if crate::store::recovery::started(conn)?.is_some() {
+        tracing::warn!(request_id = %req.request_id, "recovering from a backup: the department's request is answered by the periodic reports");
+        return Ok(());
+    }
     let k = node.cfg.participation.k;
     match crate::domain::participation::answer(conn, &actor(node, from), k, req) {
         Ok(sent) => {

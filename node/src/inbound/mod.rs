@@ -9,13 +9,14 @@
 //! `bus` (lapin) only moves bytes and acknowledges what this module decided.
 
 pub mod dispatch;
+pub mod recovery;
 pub mod rejections;
 pub mod sequence;
 
 use tongxin_schema::OrgId;
 use tongxin_schema::envelope::{Message, Verified};
 use tongxin_schema::v1::Kind;
-use tongxin_schema::v1::bodies::SyncRequested;
+use tongxin_schema::v1::bodies::{RecoveryRequested, SyncRequested};
 
 use crate::state::Node;
 use crate::store::{AnyConnection, StoreResult};
@@ -79,6 +80,8 @@ pub struct FollowUp {
     pub sync_requests: Vec<(OrgId, SyncRequested)>,
     /// `requester` asked us to re-send.
     pub resends: Vec<(OrgId, SyncRequested)>,
+    /// `requester`, restored from a backup, asked for its own messages back (§7.9).
+    pub recovery_requests: Vec<(OrgId, RecoveryRequested)>,
     /// Trust documents stored in the batch, to install once it has committed.
     pub roster: Option<tongxin_schema::roster::Roster>,
     pub crl: Option<tongxin_schema::pki::RevocationList>,

@@ -243,6 +243,28 @@ fn apply_one(
             follow.resends.push((m.iss.clone(), req.clone()));
             return Ok(Verdict::Ack);
         }
+        Body::RecoveryRequested(req) => {
+            follow.recovery_requests.push((m.iss.clone(), req.clone()));
+            return Ok(Verdict::Ack);
+        }
+        Body::RecoveryReturned(ret) => {
+            return match super::recovery::take_answer(node, conn, &m.iss, ret)? {
+                Ok(()) => Ok(Verdict::Ack),
+                Err(reason) => {
+                    let r = Rejection::of(
+                        m,
+                        "recovery_foreign",
+                        reason,
+                        &inc.routing_key,
+                        inc.user_id.as_deref(),
+                    );
+                    rejections::record(node, conn, &r)?;
+                    Ok(Verdict::Reject {
+                        code: "recovery_foreign",
+                    })
+                }
+            };
+        }
         _ => {}
     }
 
@@ -278,7 +300,15 @@ fn apply_one(
         return Ok(Verdict::Reject { code: "seq_jump" });
     };
     if seq > st.last_seq + 1 {
-        q::hold(conn, iss, &stream, seq, inc.msg.raw(), now)?;
+        if !q::hold(conn, iss, &stream, seq, inc.msg.raw(), now)? {
+            let reason = format!(
+                "{iss} already used seq {seq} on stream {stream} for another message, held here behind a gap"
+            );
+            rejections::record(node, conn, &refuse("seq_conflict", reason))?;
+            return Ok(Verdict::Reject {
+                code: "seq_conflict",
+            });
+        }
         streams.set_may_hold(iss, &stream, true);
         st.known_head = st.known_head.max(seq);
         note_gap(node, conn, &mut st, follow)?;

@@ -131,6 +131,8 @@ pub struct HeldRow {
     pub received_ms: i64,
 }
 
+/// Holds a message behind a gap; `false` when another message already holds its seq (the same
+/// message twice is held once).
 pub fn hold(
     conn: &mut AnyConnection,
     iss: &str,
@@ -138,12 +140,16 @@ pub fn hold(
     seq: i64,
     jws: &str,
     now_ms: i64,
-) -> StoreResult<()> {
-    let exists: i64 = held::table
+) -> StoreResult<bool> {
+    let before: Option<String> = held::table
         .find((iss, stream, seq))
-        .count()
-        .get_result(conn)?;
-    if exists == 0 {
+        .select(held::jws)
+        .first(conn)
+        .optional()?;
+    if let Some(other) = before {
+        return Ok(other == jws);
+    }
+    {
         diesel::insert_into(held::table)
             .values((
                 held::iss.eq(iss),
@@ -154,7 +160,7 @@ pub fn hold(
             ))
             .execute(conn)?;
     }
-    Ok(())
+    Ok(true)
 }
 
 /// Removes and returns the held message `seq` of a stream, if any.

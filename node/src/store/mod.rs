@@ -16,6 +16,7 @@ pub mod offers;
 pub mod outbox;
 pub mod pairings;
 pub mod participation;
+pub mod recovery;
 pub mod reports;
 pub mod schema;
 pub mod search;
@@ -69,6 +70,11 @@ pub enum StoreError {
     Corrupt(String),
     #[error("{0}")]
     NotPermitted(String),
+    /// A stream of ours waits for the peers' answers after a restore (PROTOCOL.md §7.9).
+    #[error(
+        "this node is recovering from a backup: stream {0} takes no new message until its peers have answered"
+    )]
+    Recovering(String),
 }
 
 pub type StoreResult<T> = Result<T, StoreError>;

@@ -69,6 +69,9 @@ pub fn enqueue(
         )));
     }
     let name = stream.to_string();
+    if super::recovery::holds(conn, &name)? {
+        return Err(StoreError::Recovering(name));
+    }
     let last: Option<i64> = out_streams::table
         .find(&name)
         .select(out_streams::last_seq)

@@ -628,3 +628,26 @@ diesel::table! {
 
 // The sweep of overdue needs looks for claims under way on each (store::needs::overdue).
 diesel::allow_tables_to_appear_in_same_query!(needs, claims);
+
+diesel::table! {
+    recovery (id) {
+        id -> Integer,
+        started_ms -> BigInt,
+    }
+}
+
+diesel::table! {
+    recovery_answers (peer, stream) {
+        peer -> Text,
+        stream -> Text,
+        last_seq -> BigInt,
+        done_ms -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    recovery_released (stream) {
+        stream -> Text,
+        released_ms -> BigInt,
+    }
+}

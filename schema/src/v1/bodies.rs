@@ -164,6 +164,48 @@ pub struct SyncRequested {
     pub to_seq: Option<u64>,
 }
 
+/// Most streams one `recovery.requested` asks about: the sender's broadcast stream and its
+/// direct stream to the receiver.
+pub const MAX_RECOVERY_STREAMS: usize = 2;
+/// Most of the requester's own messages one `recovery.returned` carries (each at most 64 KiB,
+/// the whole message at most 1 MiB: the sender splits a longer range).
+pub const MAX_RECOVERED_MESSAGES: usize = 1000;
+
+/// One stream a restored node asks about, from the first sequence number it does not hold.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryStream {
+    pub stream: String,
+    #[schemars(range(min = 1))]
+    pub from_seq: u64,
+}
+
+/// `recovery.requested` (control): a node restored from a backup asks a peer for the messages
+/// *it itself* sent on these streams that the peer holds, and for the highest sequence number
+/// the peer has seen on them (PROTOCOL.md §7.9).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryRequested {
+    #[schemars(length(min = 1, max = MAX_RECOVERY_STREAMS))]
+    #[serde(deserialize_with = "objects")]
+    pub streams: Vec<RecoveryStream>,
+}
+
+/// `recovery.returned` (control): the answer to `recovery.requested` for one stream: the
+/// requester's own messages from `from_seq` on, byte for byte as received, in sequence order,
+/// and the highest sequence number of the requester's this peer has seen on the stream. A long
+/// range comes in parts; `done` marks the last.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RecoveryReturned {
+    pub stream: String,
+    pub from_seq: u64,
+    pub last_seq: u64,
+    #[schemars(length(max = MAX_RECOVERED_MESSAGES))]
+    pub messages: Vec<String>,
+    pub done: bool,
+}
+
 /// `offer.published`: an entry of the resource list (资源清单). Re-publishing the same
 /// `offer_id` replaces the earlier version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -858,6 +900,23 @@ pub struct ParticipationRequested {
 impl Check for RosterPublished {}
 impl Check for RevocationPublished {}
 impl Check for SyncRequested {}
+impl Check for RecoveryRequested {
+    fn check(&self) -> Result<(), String> {
+        if self.streams.is_empty() {
+            return Err("streams: at least one stream is asked about".into());
+        }
+        at_most("streams", self.streams.len(), MAX_RECOVERY_STREAMS)?;
+        if self.streams.iter().any(|s| s.from_seq == 0) {
+            return Err("streams: from_seq starts at 1".into());
+        }
+        Ok(())
+    }
+}
+impl Check for RecoveryReturned {
+    fn check(&self) -> Result<(), String> {
+        at_most("messages", self.messages.len(), MAX_RECOVERED_MESSAGES)
+    }
+}
 impl Check for OfferWithdrawn {}
 impl Check for NeedClaimed {
     fn check(&self) -> Result<(), String> {

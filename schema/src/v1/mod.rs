@@ -27,7 +27,7 @@ pub enum Route {
 pub struct Rule {
     pub senders: &'static [OrgKind],
     pub route: Route,
-    /// Control kinds (`node.hello`, `sync.requested`) are idempotent, carry stream `control`
+    /// Control kinds (`node.hello`, `sync.requested`, `recovery.*`) are idempotent, carry stream `control`
     /// and `seq` 0, and are never held back behind a gap (that could deadlock two nodes that
     /// each wait for the other's re-send).
     pub control: bool,
@@ -121,6 +121,8 @@ kinds! {
     "revocation.published" => RevocationPublished { senders: AUTHORITY, route: Route::Broadcast, control: false }
     "node.hello" => NodeHello { senders: ANY, route: Route::Broadcast, control: true }
     "sync.requested" => SyncRequested { senders: ANY, route: Route::Direct(ANY), control: true }
+    "recovery.requested" => RecoveryRequested { senders: ANY, route: Route::Direct(ANY), control: true }
+    "recovery.returned" => RecoveryReturned { senders: ANY, route: Route::Direct(ANY), control: true }
     "offer.published" => OfferPublished { senders: ANY, route: Route::Broadcast, control: false }
     "offer.withdrawn" => OfferWithdrawn { senders: ANY, route: Route::Broadcast, control: false }
     "need.published" => NeedPublished { senders: PRODUCERS, route: Route::Broadcast, control: false }
@@ -189,7 +191,7 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 36);
+        assert_eq!(Kind::ALL.len(), 38);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 

@@ -55,6 +55,7 @@ pub fn say(t: T, e: &ApiError) -> String {
         "too_many_requests" => "err-too_many",
         "too_large" | "payload_too_large" => "err-too_large",
         "unavailable" => "err-unavailable",
+        "recovering" => return t.t("err-recovering").into_owned(),
         "internal" => "err-internal",
         _ => "err-invalid",
     };

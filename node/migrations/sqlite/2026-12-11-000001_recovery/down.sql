@@ -1,0 +1,3 @@
+DROP TABLE recovery_released;
+DROP TABLE recovery_answers;
+DROP TABLE recovery;
