@@ -186,13 +186,54 @@ impl Default for DatabaseConfig {
 #[serde(deny_unknown_fields)]
 pub struct BrokerConfig {
     /// `amqp://user:password@host:port/vhost` or `amqps://host:port/vhost?auth_mechanism=external`.
-    /// Secret: it may hold a password.
+    /// Secret: it may hold a password. The nodes of a broker cluster: a list (a TOML array, or
+    /// one string with the URLs separated by commas, as an environment variable gives it); the
+    /// node connects to the first and, each time a session with one ends, tries the next.
+    #[serde(deserialize_with = "broker_urls")]
     pub url: SecretString,
     /// Unacknowledged deliveries the broker may push at once.
     #[serde(default = "default_prefetch")]
     pub prefetch: u16,
     /// For amqps: the CA that signed the broker's server certificate (default: the alliance root).
     pub tls_ca: Option<PathBuf>,
+}
+
+impl BrokerConfig {
+    /// The broker addresses, in the order they are tried.
+    pub fn urls(&self) -> Vec<&str> {
+        self.url
+            .expose_secret()
+            .split(',')
+            .map(str::trim)
+            .filter(|u| !u.is_empty())
+            .collect()
+    }
+}
+
+/// One broker URL or a list of them, kept as one secret with the URLs separated by commas.
+fn broker_urls<'de, D: serde::Deserializer<'de>>(d: D) -> Result<SecretString, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Urls {
+        One(String),
+        List(Vec<String>),
+    }
+    let joined = match Urls::deserialize(d)? {
+        Urls::One(u) => u,
+        Urls::List(list) => {
+            if let Some(u) = list.iter().find(|u| u.contains(',')) {
+                return Err(serde::de::Error::custom(format!(
+                    "a broker URL in the list contains a comma ({}): percent-encode it as %2C",
+                    crate::store::redact_url(u)
+                )));
+            }
+            list.join(",")
+        }
+    };
+    if joined.split(',').all(|u| u.trim().is_empty()) {
+        return Err(serde::de::Error::custom("broker.url names no broker"));
+    }
+    Ok(joined.into())
 }
 
 #[derive(Debug, Clone, Deserialize)]
@@ -596,6 +637,7 @@ sqlite_synchronous = "full"
 [broker]
 # Development: amqp://{org_id}:PASSWORD@127.0.0.1:5672/alliance
 # Production:  amqps://broker.example:5671/alliance?auth_mechanism=external (certificate login)
+# A broker cluster: a list, tried in turn, e.g. ["amqps://b1:5671/alliance?…", "amqps://b2:5671/alliance?…"]
 url = "amqp://{org_id}:CHANGE-ME@127.0.0.1:5672/alliance"
 prefetch = 1024
 
@@ -632,6 +674,39 @@ mod tests {
         assert!(
             Config::from_layers(&sample(), env(&[("TONGXIN_BROKER_PREFETCH", "many")])).is_err()
         );
+    }
+
+    #[test]
+    fn a_broker_cluster_is_a_list_of_urls_in_the_file_or_the_environment() {
+        let one = Config::from_layers(&sample(), env(&[])).unwrap();
+        assert_eq!(one.broker.urls().len(), 1);
+        let listed = sample().replace(
+            "url = \"amqp://youyi-nanli:CHANGE-ME@127.0.0.1:5672/alliance\"",
+            "url = [\"amqp://u:p@127.0.0.1:5701/a\", \"amqp://u:p@127.0.0.1:5702/a\"]",
+        );
+        let cfg = Config::from_layers(&listed, env(&[])).unwrap();
+        assert_eq!(
+            cfg.broker.urls(),
+            ["amqp://u:p@127.0.0.1:5701/a", "amqp://u:p@127.0.0.1:5702/a"]
+        );
+        let cfg = Config::from_layers(
+            &sample(),
+            env(&[(
+                "TONGXIN_BROKER__URL",
+                "amqp://a:1/v, amqp://b:2/v,amqp://c:3/v",
+            )]),
+        )
+        .unwrap();
+        assert_eq!(
+            cfg.broker.urls(),
+            ["amqp://a:1/v", "amqp://b:2/v", "amqp://c:3/v"]
+        );
+        let empty = sample().replace(
+            "url = \"amqp://youyi-nanli:CHANGE-ME@127.0.0.1:5672/alliance\"",
+            "url = []",
+        );
+        let e = Config::from_layers(&empty, env(&[])).unwrap_err();
+        assert!(format!("{e:#}").contains("names no broker"), "{e:#}");
     }
 
     #[test]

@@ -18,7 +18,6 @@ use lapin::types::FieldTable;
 use lapin::{Connection, ConnectionProperties, ExchangeKind};
 use tokio::sync::watch;
 
-use crate::config::ExposeSecret;
 use crate::state::SharedNode;
 
 pub const EXCHANGE: &str = "tongxin";
@@ -27,18 +26,22 @@ pub fn queue_name(org: &str) -> String {
     format!("node.{org}")
 }
 
-/// Runs until `stop` turns true: connect, serve, and on any failure reconnect.
+/// Runs until `stop` turns true: connect, serve, and on any failure reconnect, to the next
+/// broker of `broker.url` when it lists several (the nodes of a cluster).
 pub async fn supervise(node: SharedNode, mut stop: watch::Receiver<bool>) {
     let mut backoff = Duration::from_millis(200);
+    let brokers = node.cfg.broker.urls().len().max(1);
+    let mut broker = 0;
     loop {
         if *stop.borrow() {
             return;
         }
-        match session(&node, &mut stop).await {
+        match session(&node, broker, &mut stop).await {
             Ok(()) => return,
             Err(e) => {
                 node.set_broker_ready(false);
-                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = backoff.as_millis() as u64, "broker session ended");
+                broker = (broker + 1) % brokers;
+                tracing::warn!(error = %format!("{e:#}"), retry_in_ms = backoff.as_millis() as u64, next_broker = broker + 1, brokers, "broker session ended");
             }
         }
         tokio::select! {
@@ -55,16 +58,24 @@ fn next_backoff(after: Duration) -> Duration {
     (after * 2).min(Duration::from_secs(3))
 }
 
-/// Opens one connection; `role` (publish, consume) names it on the broker.
-async fn connect(node: &SharedNode, role: &str) -> anyhow::Result<Connection> {
-    let url = node.cfg.broker.url.expose_secret();
+/// Opens one connection to the `broker`th address; `role` (publish, consume) names it on the
+/// broker.
+async fn connect(node: &SharedNode, broker: usize, role: &str) -> anyhow::Result<Connection> {
+    let urls = node.cfg.broker.urls();
+    let Some(url) = urls.get(broker).copied() else {
+        anyhow::bail!("broker.url names no broker");
+    };
     let props = ConnectionProperties::default()
         .with_connection_name(format!("tongxin-{} {role}", node.cfg.org_id).into());
     // lapin's own error for a bad URL quotes the whole URL, password included; this one
     // says what is wrong without it.
     if let Err(e) = url.parse::<lapin::uri::AMQPUri>() {
         let why = e.replace(url, "…");
-        anyhow::bail!("broker.url is not a valid amqp:// or amqps:// URL: {why}");
+        anyhow::bail!(
+            "broker.url (broker {} of {}) is not a valid amqp:// or amqps:// URL: {why}",
+            broker + 1,
+            urls.len()
+        );
     }
     if url.starts_with("amqps://") {
         let read = |p: &std::path::Path| {
@@ -93,11 +104,15 @@ async fn connect(node: &SharedNode, role: &str) -> anyhow::Result<Connection> {
 }
 
 /// One connection's life. Returns Ok only when asked to stop.
-async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow::Result<()> {
+async fn session(
+    node: &SharedNode,
+    broker: usize,
+    stop: &mut watch::Receiver<bool>,
+) -> anyhow::Result<()> {
     let (conn, consume_conn) = tokio::time::timeout(Duration::from_secs(10), async {
         anyhow::Ok((
-            connect(node, "publish").await?,
-            connect(node, "consume").await?,
+            connect(node, broker, "publish").await?,
+            connect(node, broker, "consume").await?,
         ))
     })
     .await
@@ -143,7 +158,7 @@ async fn session(node: &SharedNode, stop: &mut watch::Receiver<bool>) -> anyhow:
 
     node.set_broker_ready(true);
     node.metrics.broker_reconnect();
-    tracing::info!(queue = %queue, "connected to the broker");
+    tracing::info!(queue = %queue, broker = broker + 1, "connected to the broker");
     publisher.hello().await.ok();
 
     let (inner_stop_tx, inner_stop) = watch::channel(false);

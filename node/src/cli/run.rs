@@ -3,7 +3,7 @@
 use std::path::Path;
 
 use crate::app::Application;
-use crate::config::{Config, ExposeSecret};
+use crate::config::Config;
 
 pub fn run(config: &Path) -> anyhow::Result<()> {
     // Colour codes only for a person at a terminal: a log file (deploy/local/up, systemd's
@@ -17,7 +17,7 @@ pub fn run(config: &Path) -> anyhow::Result<()> {
         )
         .init();
     let cfg = Config::load(config)?;
-    if cfg.broker.url.expose_secret().starts_with("amqp://") {
+    if cfg.broker.urls().iter().any(|u| u.starts_with("amqp://")) {
         tracing::warn!(
             "the broker connection is plain AMQP with a password: use amqps:// with certificate login outside development"
         );
