@@ -175,7 +175,7 @@ fn hex(bytes: &[u8]) -> String {
 }
 
 /// The first day with a message, as a Unix time within it.
-fn first_day(conn: &mut AnyConnection) -> anyhow::Result<Option<i64>> {
+pub fn first_day(conn: &mut AnyConnection) -> anyhow::Result<Option<i64>> {
     #[derive(QueryableByName)]
     struct First {
         #[diesel(sql_type = diesel::sql_types::Nullable<BigInt>)]
@@ -201,6 +201,7 @@ pub fn write_missing(
     let Some(first) = first_day(conn)? else {
         return Ok(written);
     };
+    let first = first.max(crate::retention::pruned_before_s(conn)?.unwrap_or(i64::MIN));
     let mut day = period::bounds(ReportPeriod::Day, first);
     while day.1 + GRACE_SECS <= now_s {
         if let Some(p) = write_day(conn, signer, dir, day.0, now_s)? {
@@ -223,13 +224,25 @@ pub async fn keep_archiving(node: SharedNode, mut stop: watch::Receiver<bool>) {
         let n = node.clone();
         let done = tokio::task::spawn_blocking(move || {
             let mut conn = n.store.target.connect()?;
-            write_missing(&mut conn, &n.signer, &dir(&n.cfg.data_dir), n.clock.now_s())
+            let dir = dir(&n.cfg.data_dir);
+            let files = write_missing(&mut conn, &n.signer, &dir, n.clock.now_s())?;
+            let pruned =
+                crate::retention::prune(&mut conn, &dir, n.cfg.retention.days, n.clock.now_s())?;
+            anyhow::Ok((files, pruned))
         })
         .await;
         match done {
-            Ok(Ok(files)) => {
+            Ok(Ok((files, pruned))) => {
                 for f in files {
                     tracing::info!(file = %f.display(), "daily archive written");
+                }
+                if pruned.received + pruned.rejected > 0 {
+                    tracing::info!(
+                        received = pruned.received,
+                        rejected = pruned.rejected,
+                        before_ms = pruned.before_ms,
+                        "retention: archived messages removed from the database"
+                    );
                 }
             }
             Ok(Err(e)) => {

@@ -68,6 +68,35 @@ pub struct Config {
     /// `[participation]`: the reports sent to the organisation department (PROTOCOL.md §10).
     #[serde(default)]
     pub participation: ParticipationConfig,
+    /// `[retention]`: how long the record of applied and refused messages stays in the
+    /// database once it is in a daily archive.
+    #[serde(default)]
+    pub retention: RetentionConfig,
+}
+
+/// Retention of the message record (deploy/README.md, "Retention").
+#[derive(Debug, Clone, Copy, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionConfig {
+    /// Days a received or refused message stays in the database after it arrived, once its day
+    /// is archived; 0 keeps everything. 90 by default: a node offline for up to a quarter, or
+    /// restored from a backup up to that old, still gets back from its peers what it lacks
+    /// (PROTOCOL.md §7.9), and a quarter of refusals stays at hand for the admins; older
+    /// messages are in the daily archives.
+    #[serde(default = "default_retention_days")]
+    pub days: u32,
+}
+
+impl Default for RetentionConfig {
+    fn default() -> Self {
+        RetentionConfig {
+            days: default_retention_days(),
+        }
+    }
+}
+
+fn default_retention_days() -> u32 {
+    90
 }
 
 /// How this node reports participation to the organisation department.
@@ -408,6 +437,7 @@ pub const FIELDS: &[&str] = &[
     "needs.community_secs",
     "needs.street_secs",
     "participation.k",
+    "retention.days",
 ];
 
 /// The flat variable names of earlier versions and the fields they set.
@@ -754,6 +784,7 @@ mod tests {
             ("needs.community_secs", "23"),
             ("needs.street_secs", "29"),
             ("participation.k", "5"),
+            ("retention.days", "37"),
         ];
         let fields: Vec<&str> = vars.iter().map(|(f, _)| *f).collect();
         assert_eq!(fields, FIELDS, "FIELDS and this test list the same fields");
@@ -815,6 +846,9 @@ mod tests {
                     street_secs,
                 },
             participation: ParticipationConfig { k },
+            retention: RetentionConfig {
+                days: retention_days,
+            },
         } = cfg;
         assert_eq!(org_id.to_string(), "dongcheng-street");
         assert_eq!(kind, OrgKind::Street);
@@ -844,6 +878,7 @@ mod tests {
         assert_eq!(recovery_wait_secs, 31);
         assert_eq!((grid_secs, community_secs, street_secs), (19, 23, 29));
         assert_eq!(k, 5);
+        assert_eq!(retention_days, 37);
         assert_eq!(
             defer_kinds,
             [

@@ -27,5 +27,6 @@ pub mod http;
 pub mod i18n;
 pub mod inbound;
 pub mod metrics;
+pub mod retention;
 pub mod state;
 pub mod store;

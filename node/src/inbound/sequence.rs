@@ -186,6 +186,7 @@ fn new_stream(iss: &str, stream: &str) -> InStream {
         gap_since_ms: None,
         sync_requested_ms: None,
         last_applied_ms: None,
+        pruned_through: 0,
     }
 }
 
@@ -280,6 +281,12 @@ fn apply_one(
     };
     // Compared as the wire's u64: a seq past i64::MAX is a jump, not a conflict.
     let last = st.last_seq as u64;
+    if m.seq <= st.pruned_through as u64 {
+        // Its record went with retention: an old message delivered again (a re-send that
+        // overlaps, a broker's replay). No sender reuses a seq (§7.2, §7.9).
+        node.metrics.duplicate();
+        return Ok(Verdict::Ack);
+    }
     if m.seq <= last {
         let reason = format!(
             "{iss} already used seq {} on stream {stream} for another message",
@@ -497,6 +504,7 @@ mod tests {
             gap_since_ms: None,
             sync_requested_ms: None,
             last_applied_ms: None,
+            pruned_through: 0,
         }
     }
 

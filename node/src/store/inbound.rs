@@ -20,6 +20,9 @@ pub struct InStream {
     pub gap_since_ms: Option<i64>,
     pub sync_requested_ms: Option<i64>,
     pub last_applied_ms: Option<i64>,
+    /// Highest sequence whose record retention deleted (0: none): a message at or below it
+    /// that arrives again is a duplicate, not a conflict.
+    pub pruned_through: i64,
 }
 
 impl InStream {

@@ -30,6 +30,7 @@ diesel::table! {
         gap_since_ms -> Nullable<BigInt>,
         sync_requested_ms -> Nullable<BigInt>,
         last_applied_ms -> Nullable<BigInt>,
+        pruned_through -> BigInt,
     }
 }
 

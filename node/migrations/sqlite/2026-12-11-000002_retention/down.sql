@@ -1,0 +1,1 @@
+ALTER TABLE in_streams DROP COLUMN pruned_through;
