@@ -165,6 +165,16 @@ enum DbCommand {
         #[arg(long)]
         from: PathBuf,
     },
+    /// Show a restored node's recovery (which peers answered, which streams number again);
+    /// --release ends it by hand, for a peer that will never answer (see PROTOCOL.md 7.9).
+    Recovery {
+        #[arg(long, env = "TONGXIN_CONFIG")]
+        config: PathBuf,
+        /// End recovery now: every stream numbers again from the highest seq known. A peer
+        /// that has messages of this node beyond that refuses the new ones (seq_conflict).
+        #[arg(long)]
+        release: bool,
+    },
     /// Write the daily archives (DATA_DIR/archive/DAY.jws.gz) of every finished day that has
     /// none yet, as the running node does each hour; prints the files written.
     Archive {
@@ -241,6 +251,9 @@ fn main() -> ExitCode {
         Command::Db {
             command: DbCommand::Restore { config, from },
         } => cli::backup::restore(&config, &from),
+        Command::Db {
+            command: DbCommand::Recovery { config, release },
+        } => cli::backup::recovery(&config, release),
         Command::Verify {
             ca,
             revoked,

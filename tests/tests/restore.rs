@@ -160,6 +160,7 @@ async fn a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(po
     })
     .await;
     // The building alliance goes down: the restored node will have to wait for its answer.
+    let loue_id = loue.org_id.clone();
     loue.stop().await;
     node.kill9();
 
@@ -230,6 +231,15 @@ async fn a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(po
         },
     )
     .await;
+    // The operator sees who answered.
+    let street_answered = format!("{} answered for all", street.org_id);
+    let (ok, status) = eventually(30, "the street's answer is in", || async {
+        let (ok, out) = tongxin(&["db", "recovery", "--config", &cfg]);
+        out.contains(&street_answered).then_some((ok, out))
+    })
+    .await;
+    assert!(ok && status.contains("recovering for"), "{status}");
+    assert!(!status.contains(&format!("{loue_id} answered")), "{status}");
     // The building alliance comes back and answers the request waiting in its queue.
     loue = a.start("loue", None).await;
     let refused = post_offers(&http, port, &token, &mine_3).await;
@@ -351,11 +361,12 @@ async fn a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(po
     node.stop();
 }
 
-/// The negative control: the same backup put back without its recovery marker (as a copy made
-/// by hand would be) makes the node reuse sequence numbers, and the peers refuse those
-/// messages. This is what the test above would see if recovery did nothing.
+/// The negative control: the same backup, released from recovery by hand before the node
+/// starts (`db recovery --release`; a dump put back by hand without `db restore` is the same),
+/// makes the node reuse sequence numbers, and the peers refuse those messages. This is what
+/// the test above would see if recovery did nothing.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_backup_put_back_without_recovery_reuses_sequence_numbers() {
+async fn a_backup_put_back_without_recovery_reuses_sequence_numbers_and_is_refused() {
     let a = trio();
     let db = format!(
         "sqlite://{}",
@@ -397,14 +408,9 @@ async fn a_backup_put_back_without_recovery_reuses_sequence_numbers() {
         backup.to_str().unwrap(),
     ]);
     assert!(ok, "db restore: {out}");
-    let mut c = tongxin_node::store::DbTarget {
-        url: db.clone(),
-        sqlite_synchronous_full: false,
-    }
-    .connect()
-    .unwrap();
-    tongxin_node::store::recovery::finish(&mut c).unwrap();
-    drop(c);
+    // Released by hand before the node starts: what `db recovery --release` warns about.
+    let (ok, out) = tongxin(&["db", "recovery", "--config", &cfg, "--release"]);
+    assert!(ok && out.contains("seq_conflict"), "{out}");
 
     let node = Proc::start(&config, port);
     let token = eventually(30, "the node answers", || async {

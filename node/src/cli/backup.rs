@@ -180,6 +180,56 @@ pub fn restore(config: &Path, from: &Path) -> anyhow::Result<()> {
     Ok(())
 }
 
+/// `tongxin db recovery`: where a restored node's recovery stands; `release` ends it.
+pub fn recovery(config: &Path, release: bool) -> anyhow::Result<()> {
+    let cfg = Config::load(config)?;
+    let url = cfg.database_url().expose_secret().to_owned();
+    let mut conn = DbTarget {
+        url: url.clone(),
+        sqlite_synchronous_full: true,
+    }
+    .connect()?;
+    let Some(started) = recovery::started(&mut conn)? else {
+        println!("not recovering: every stream numbers freely");
+        return Ok(());
+    };
+    let answers = recovery::answers(&mut conn)?;
+    let released = recovery::released(&mut conn)?;
+    println!(
+        "recovering for {} s; released streams: {}",
+        (crate::cli::now() * 1000 - started).max(0) / 1000,
+        if released.is_empty() {
+            "none".to_owned()
+        } else {
+            released.join(", ")
+        }
+    );
+    for a in &answers {
+        println!(
+            "  {} answered for {}: last seq {}{}",
+            a.peer,
+            a.stream,
+            a.last_seq,
+            if a.done_ms.is_some() {
+                ""
+            } else {
+                " (parts still coming)"
+            }
+        );
+    }
+    if release {
+        recovery::finish(&mut conn)?;
+        println!(
+            "recovery ended by hand: the node numbers again after its highest known seq on each              stream; a peer that has later messages of this node will refuse the new ones as              seq_conflict"
+        );
+    } else {
+        println!(
+            "peers that have not answered are asked again every exchange.gap_retry_secs;              `--release` ends recovery by hand"
+        );
+    }
+    Ok(())
+}
+
 /// The URL without its password, which goes to libpq through PGPASSWORD, not the command line.
 fn pg_args(url: &str) -> (String, Option<String>) {
     let Some((scheme, rest)) = url.split_once("://") else {
