@@ -226,8 +226,7 @@ pub async fn keep_archiving(node: SharedNode, mut stop: watch::Receiver<bool>) {
             let mut conn = n.store.target.connect()?;
             let dir = dir(&n.cfg.data_dir);
             let files = write_missing(&mut conn, &n.signer, &dir, n.clock.now_s())?;
-            let pruned =
-                crate::retention::prune(&mut conn, &dir, n.cfg.retention.days, n.clock.now_s())?;
+            let pruned = crate::retention::prune_in(&n, &mut conn, &dir)?;
             anyhow::Ok((files, pruned))
         })
         .await;

@@ -19,8 +19,8 @@ use diesel::sql_types::{BigInt, Text};
 use tongxin_schema::period;
 use tongxin_schema::v1::bodies::ReportPeriod;
 
-use crate::store::AnyConnection;
 use crate::store::schema::{in_streams, received, rejected};
+use crate::store::{AnyConnection, StoreResult};
 
 /// Rows deleted per statement: short transactions, so the node's writer is not held up.
 const BATCH: i64 = 5_000;
@@ -52,6 +52,8 @@ pub fn cutoff(
     let Some(first) = crate::archive::first_day(conn)? else {
         return Ok(None);
     };
+    // Days already cut need no archive check (and are never archived again).
+    let first = first.max(pruned_before_s(conn)?.unwrap_or(i64::MIN));
     let mut day = period::bounds(ReportPeriod::Day, first).0;
     while day < cut {
         let name = period::label(ReportPeriod::Day, day);
@@ -64,7 +66,8 @@ pub fn cutoff(
     Ok((cut > period::bounds(ReportPeriod::Day, first).0).then_some(cut * 1000))
 }
 
-/// Deletes what is past retention and archived; returns what it did.
+/// Deletes what is past retention and archived, on `conn`; returns what it did. (In the node,
+/// [`prune_in`] does the same through its one writer.)
 pub fn prune(
     conn: &mut AnyConnection,
     archive_dir: &Path,
@@ -74,8 +77,56 @@ pub fn prune(
     let Some(before_ms) = cutoff(conn, archive_dir, days, now_s)? else {
         return Ok(Pruned::default());
     };
-    // The floors first: should the deletes below be cut short, a floor above rows still
-    // there changes nothing (they are found before the floor is looked at).
+    set_floors(conn, before_ms)?;
+    let mut done = Pruned {
+        before_ms,
+        ..Pruned::default()
+    };
+    loop {
+        let (r, j) = delete_batch(conn, before_ms)?;
+        if r + j == 0 {
+            break;
+        }
+        done.received += r;
+        done.rejected += j;
+    }
+    record(conn, before_ms, now_s)?;
+    Ok(done)
+}
+
+/// [`prune`] in a running node: the cut is found on `conn`, a connection of its own, and every
+/// write goes through the node's writer, a batch at a time (a second SQLite writer would make
+/// the node's own transactions fail, and one long delete would hold them up).
+pub fn prune_in(
+    node: &crate::state::Node,
+    conn: &mut AnyConnection,
+    archive_dir: &Path,
+) -> anyhow::Result<Pruned> {
+    let now_s = node.clock.now_s();
+    let Some(before_ms) = cutoff(conn, archive_dir, node.cfg.retention.days, now_s)? else {
+        return Ok(Pruned::default());
+    };
+    node.store.write_blocking(|c| set_floors(c, before_ms))?;
+    let mut done = Pruned {
+        before_ms,
+        ..Pruned::default()
+    };
+    loop {
+        let (r, j) = node.store.write_blocking(|c| delete_batch(c, before_ms))?;
+        if r + j == 0 {
+            break;
+        }
+        done.received += r;
+        done.rejected += j;
+    }
+    node.store.write_blocking(|c| record(c, before_ms, now_s))?;
+    Ok(done)
+}
+
+/// The highest seq to be deleted per stream, kept in `in_streams` before the rows go: should
+/// the deletes be cut short, a floor above rows still there changes nothing (the `jti` check
+/// finds those first).
+fn set_floors(conn: &mut AnyConnection, before_ms: i64) -> StoreResult<()> {
     #[derive(QueryableByName)]
     struct Floor {
         #[diesel(sql_type = Text)]
@@ -90,53 +141,41 @@ pub fn prune(
          GROUP BY iss, stream"
     ))
     .load(conn)?;
-    conn.transaction(|c| {
-        for f in &floors {
-            diesel::update(
-                in_streams::table
-                    .find((&f.iss, &f.stream))
-                    .filter(in_streams::pruned_through.lt(f.seq)),
-            )
-            .set(in_streams::pruned_through.eq(f.seq))
-            .execute(c)?;
-        }
-        diesel::QueryResult::Ok(())
-    })?;
-    let mut done = Pruned {
-        before_ms,
-        ..Pruned::default()
-    };
-    loop {
-        let keys: Vec<(String, String)> = received::table
-            .filter(received::applied_ms.lt(before_ms))
-            .select((received::iss, received::jti))
-            .limit(BATCH)
-            .load(conn)?;
-        if keys.is_empty() {
-            break;
-        }
-        conn.transaction(|c| {
-            for (iss, jti) in &keys {
-                diesel::delete(received::table.find((iss, jti))).execute(c)?;
-            }
-            diesel::QueryResult::Ok(())
-        })?;
-        done.received += keys.len() as u64;
+    for f in &floors {
+        diesel::update(
+            in_streams::table
+                .find((&f.iss, &f.stream))
+                .filter(in_streams::pruned_through.lt(f.seq)),
+        )
+        .set(in_streams::pruned_through.eq(f.seq))
+        .execute(conn)?;
     }
-    loop {
-        let ids: Vec<i64> = rejected::table
-            .filter(rejected::received_ms.lt(before_ms))
-            .select(rejected::id)
-            .limit(BATCH)
-            .load(conn)?;
-        if ids.is_empty() {
-            break;
-        }
+    Ok(())
+}
+
+/// Deletes up to [`BATCH`] rows of each table from before `before_ms`; returns how many.
+fn delete_batch(conn: &mut AnyConnection, before_ms: i64) -> StoreResult<(u64, u64)> {
+    let keys: Vec<(String, String)> = received::table
+        .filter(received::applied_ms.lt(before_ms))
+        .select((received::iss, received::jti))
+        .limit(BATCH)
+        .load(conn)?;
+    for (iss, jti) in &keys {
+        diesel::delete(received::table.find((iss, jti))).execute(conn)?;
+    }
+    let ids: Vec<i64> = rejected::table
+        .filter(rejected::received_ms.lt(before_ms))
+        .select(rejected::id)
+        .limit(BATCH)
+        .load(conn)?;
+    if !ids.is_empty() {
         diesel::delete(rejected::table.filter(rejected::id.eq_any(&ids))).execute(conn)?;
-        done.rejected += ids.len() as u64;
     }
-    crate::store::trust::put(conn, PRUNED_BEFORE, before_ms, "", now_s * 1000)?;
-    Ok(done)
+    Ok((keys.len() as u64, ids.len() as u64))
+}
+
+fn record(conn: &mut AnyConnection, before_ms: i64, now_s: i64) -> StoreResult<()> {
+    crate::store::trust::put(conn, PRUNED_BEFORE, before_ms, "", now_s * 1000)
 }
 
 /// Where archiving may start: no archive is written again for a day the record was cut from

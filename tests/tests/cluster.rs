@@ -229,6 +229,15 @@ async fn a_broker_node_killed_while_messages_stream_loses_nothing_and_the_nodes_
         Some((total as i64, total as i64))
     );
     assert_eq!(rejected_codes(&community).await, Vec::<String>::new());
+    // Whether the broker itself lost anything confirmed shows here: the gaps the community had
+    // to ask the street to fill (nodes fill them either way; the count is for the reader).
+    eprintln!(
+        "re-sent by the street after the failover: {}",
+        street.node.metrics.get(
+            "tongxin_resent_total",
+            &format!("peer=\"{}\"", community.org_id)
+        )
+    );
     // Both nodes connected again, to the other broker nodes.
     for (n, was) in [(&street, before.0), (&community, before.1)] {
         assert!(reconnects(n).await > was, "{} reconnected", n.org_id);

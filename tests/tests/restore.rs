@@ -478,3 +478,36 @@ async fn a_node_restored_from_an_older_sqlite_backup_reuses_no_seq_and_loses_not
 async fn a_node_restored_from_an_older_postgres_backup_reuses_no_seq_and_loses_nothing() {
     a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(true).await;
 }
+
+/// A restore cut short (the process killed half-way) leaves the node unable to start, rather
+/// than starting on a database without its recovery marker or on a new, empty one.
+#[test]
+fn an_interrupted_restore_keeps_the_node_from_opening_its_database() {
+    use tongxin_node::store::{DbTarget, RESTORE_PENDING, Store};
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("tongxin.db");
+    let sqlite = DbTarget {
+        url: format!("sqlite://{}", db.display()),
+        sqlite_synchronous_full: false,
+    };
+    std::fs::write(dir.path().join("tongxin.db.restoring"), b"half a copy").unwrap();
+    let e = Store::open(sqlite, 1).err().expect("refused");
+    assert!(e.to_string().contains("tongxin db restore"), "{e}");
+    assert!(!db.exists(), "no empty database was made in its place");
+
+    let mut a = trio();
+    let url = a.postgres_db();
+    let pg = DbTarget {
+        url,
+        sqlite_synchronous_full: false,
+    };
+    let mut c = pg.connect().unwrap();
+    use diesel::connection::SimpleConnection;
+    c.batch_execute(&format!(
+        "CREATE TABLE {RESTORE_PENDING} (started_ms BIGINT)"
+    ))
+    .unwrap();
+    drop(c);
+    let e = Store::open(pg, 1).err().expect("refused");
+    assert!(e.to_string().contains("new, empty database"), "{e}");
+}

@@ -214,5 +214,8 @@ async fn process_batch(
     for (requester, req) in follow.recovery_requests {
         publisher.return_own(requester, req).await?;
     }
+    if follow.recovery_finished {
+        publisher.recovery_finished().await?;
+    }
     Ok(())
 }

@@ -357,6 +357,13 @@ impl Publisher {
                     .await?;
                 let last_read = rows.len() < RECOVERY_READ as usize;
                 for (seq, jws) in rows {
+                    from = seq + 1;
+                    if jws.len() > RECOVERY_PART_BYTES {
+                        // Only a very large roster is; it cannot travel in a part (PROTOCOL.md
+                        // Appendix A.15).
+                        tracing::warn!(peer.org_id = %requester, stream = %wanted.stream, seq, bytes = jws.len(), "a message too large for a recovery answer is left out");
+                        continue;
+                    }
                     if bytes + jws.len() > RECOVERY_PART_BYTES
                         || part.len() == tongxin_schema::v1::bodies::MAX_RECOVERED_MESSAGES
                     {
@@ -373,7 +380,6 @@ impl Publisher {
                     }
                     bytes += jws.len();
                     part.push(jws);
-                    from = seq + 1;
                 }
                 if last_read {
                     break head;
@@ -393,6 +399,14 @@ impl Publisher {
         Ok(())
     }
 
+    /// Recovery ended (by the last answer, or by the wait): what was held back goes out now.
+    pub async fn recovery_finished(&self) -> anyhow::Result<()> {
+        self.node.outbox_ready.notify_one();
+        let n = self.node.clone();
+        tokio::task::spawn_blocking(move || crate::app::announce_trust(&n)).await??;
+        Ok(())
+    }
+
     /// While this node recovers from a restore: releases what the answers allow and asks the
     /// peers that have not answered (again, every gap-retry interval).
     async fn recover(&self) -> anyhow::Result<()> {
@@ -406,9 +420,7 @@ impl Publisher {
             })
             .await?;
         if finished {
-            self.node.outbox_ready.notify_one();
-            let n = self.node.clone();
-            tokio::task::spawn_blocking(move || crate::app::announce_trust(&n)).await??;
+            self.recovery_finished().await?;
         }
         for (peer, req) in due {
             tracing::info!(peer.org_id = %peer, streams = req.streams.len(), "asking for our own messages back after the restore");

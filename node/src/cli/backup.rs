@@ -19,7 +19,9 @@ use diesel::sql_types::Text;
 
 use super::db::{claim_source, sqlite_path};
 use crate::config::{Config, ExposeSecret};
-use crate::store::{AnyConnection, DbTarget, recovery, redact_url, run_migrations};
+use crate::store::{
+    AnyConnection, DbTarget, RESTORE_PENDING, recovery, redact_url, run_migrations,
+};
 
 /// Writes a backup of the configured node's database to `to` (which must not exist).
 pub fn backup(config: &Path, to: &Path) -> anyhow::Result<()> {
@@ -118,7 +120,7 @@ pub fn restore(config: &Path, from: &Path) -> anyhow::Result<()> {
         url: url.clone(),
         sqlite_synchronous_full: true,
     };
-    if target.is_postgres() {
+    let mut conn = if target.is_postgres() {
         let mut conn = target.connect()?;
         claim_source(&mut conn, &url)?;
         let tables = super::db::table_count(&mut conn)?;
@@ -129,8 +131,20 @@ pub fn restore(config: &Path, from: &Path) -> anyhow::Result<()> {
                 redact_url(&url)
             );
         }
+        // Until the marker is written, a node must not start on what pg_restore left.
+        conn.batch_execute(&format!(
+            "CREATE TABLE {RESTORE_PENDING} (started_ms BIGINT)"
+        ))?;
         drop(conn);
         pg_restore(&url, from)?;
+        let mut conn = target.connect()?;
+        conn.transaction(|c| {
+            run_migrations(c)?;
+            recovery::begin(c, super::now() * 1000)?;
+            c.batch_execute(&format!("DROP TABLE {RESTORE_PENDING}"))?;
+            crate::store::StoreResult::Ok(())
+        })?;
+        conn
     } else {
         let db = PathBuf::from(sqlite_path(&url));
         if db.exists() {
@@ -138,32 +152,47 @@ pub fn restore(config: &Path, from: &Path) -> anyhow::Result<()> {
             claim_source(&mut current, &url)?;
             drop(current);
         }
-        let restoring = with_suffix(&db, ".restoring");
+        // The copy is made whole (migrated, marked) under its own name, which the node refuses
+        // to start beside; then the current database steps aside and the copy takes its place.
+        let restoring = target
+            .restoring_file()
+            .context("a SQLite database has a restoring file")?;
         std::fs::copy(from, &restoring).with_context(|| {
             format!("cannot copy {} to {}", from.display(), restoring.display())
         })?;
+        {
+            let mut copy = AnyConnection::Sqlite(
+                diesel::SqliteConnection::establish(restoring.to_str().context("path not UTF-8")?)
+                    .with_context(|| format!("cannot open {}", restoring.display()))?,
+            );
+            check_integrity(&mut copy, &restoring.display().to_string())?;
+            run_migrations(&mut copy)?;
+            recovery::begin(&mut copy, super::now() * 1000)?;
+        }
         sync_file(&restoring)?;
-        // The current database and its WAL go aside together, kept: a WAL left beside the
-        // restored file would be replayed into it.
+        // The current database keeps its name's inode under a new name; its WAL goes with it
+        // (a WAL left beside the restored file would be replayed into it).
         let stamp = super::now();
-        for suffix in ["", "-wal", "-shm"] {
+        if db.exists() {
+            let aside = with_suffix(&db, &format!(".before-restore-{stamp}"));
+            std::fs::hard_link(&db, &aside)
+                .with_context(|| format!("cannot keep {} as {}", db.display(), aside.display()))?;
+            eprintln!("kept the database it replaces as {}", aside.display());
+        }
+        for suffix in ["-wal", "-shm"] {
             let f = with_suffix(&db, suffix);
             if f.exists() {
                 let aside = with_suffix(&db, &format!("{suffix}.before-restore-{stamp}"));
                 std::fs::rename(&f, &aside).with_context(|| {
                     format!("cannot move {} aside to {}", f.display(), aside.display())
                 })?;
-                eprintln!("kept the database it replaces as {}", aside.display());
             }
         }
         std::fs::rename(&restoring, &db)
             .with_context(|| format!("cannot put {} in place", db.display()))?;
         sync_dir(&db)?;
-    }
-    let mut conn = target.connect()?;
-    check_integrity(&mut conn, &redact_url(&url))?;
-    run_migrations(&mut conn)?;
-    recovery::begin(&mut conn, super::now() * 1000)?;
+        target.connect()?
+    };
     let heads = crate::store::outbox::heads(&mut conn)?;
     eprintln!(
         "restored {} from {}. When the node starts, it asks its peers for the messages it sent \

@@ -82,6 +82,8 @@ pub struct FollowUp {
     pub resends: Vec<(OrgId, SyncRequested)>,
     /// `requester`, restored from a backup, asked for its own messages back (§7.9).
     pub recovery_requests: Vec<(OrgId, RecoveryRequested)>,
+    /// The last answer a restored node waited for came in: it numbers freely again.
+    pub recovery_finished: bool,
     /// Trust documents stored in the batch, to install once it has committed.
     pub roster: Option<tongxin_schema::roster::Roster>,
     pub crl: Option<tongxin_schema::pki::RevocationList>,

@@ -9,7 +9,6 @@ use tongxin_schema::OrgId;
 use tongxin_schema::envelope::Stream;
 use tongxin_schema::v1::bodies::{RecoveryRequested, RecoveryReturned, RecoveryStream};
 
-use super::sequence::MAX_SEQ_JUMP;
 use crate::state::Node;
 use crate::store::recovery::{self as q, Restored, Returned};
 use crate::store::{AnyConnection, StoreResult};
@@ -30,6 +29,7 @@ pub fn take_answer(
     conn: &mut AnyConnection,
     from: &OrgId,
     ret: &RecoveryReturned,
+    follow: &mut super::FollowUp,
 ) -> StoreResult<Result<(), String>> {
     let me = &node.cfg.org_id;
     if q::started(conn)?.is_none() {
@@ -45,12 +45,12 @@ pub fn take_answer(
     let Ok(last_seq) = i64::try_from(ret.last_seq) else {
         return Ok(Err(format!("last_seq {} is out of range", ret.last_seq)));
     };
-    let own = q::own_head(conn, &ret.stream)?;
-    if last_seq > own.saturating_add(MAX_SEQ_JUMP) {
-        return Ok(Err(format!(
-            "last_seq {last_seq} is more than {MAX_SEQ_JUMP} past our head {own} on {}",
-            ret.stream
-        )));
+    if q::answers(conn)?
+        .iter()
+        .any(|a| a.peer == from.as_str() && a.stream == ret.stream && a.done_ms.is_some())
+    {
+        tracing::debug!(peer.org_id = %from, stream = %ret.stream, "a second recovery answer from a peer that already answered; ignored");
+        return Ok(Ok(()));
     }
     // Only our own key signed these: verified as any receiver would (signature, chain,
     // revocation, roster), except that a direct one names the peer, not us, as `aud`.
@@ -77,6 +77,10 @@ pub fn take_answer(
     }
     let now = node.clock.now_ms();
     let mut added = 0u64;
+    // The head rises only to what we signed ourselves: a peer's `last_seq` is its word, and a
+    // head raised on a word alone would leave seqs nobody can send, blocking the stream at
+    // every peer. It is recorded, and a shortfall logged.
+    let mut head = q::own_head(conn, &ret.stream)?;
     for msg in &back {
         let r = Returned {
             stream: &ret.stream,
@@ -87,6 +91,7 @@ pub fn take_answer(
             jws: msg.raw(),
             created_ms: msg.iat.saturating_mul(1000),
         };
+        head = head.max(msg.seq as i64);
         match q::restore_own(conn, &r, now)? {
             Restored::Added => added += 1,
             Restored::Known => {}
@@ -96,7 +101,10 @@ pub fn take_answer(
             ),
         }
     }
-    q::raise_head(conn, &ret.stream, last_seq)?;
+    if ret.done && last_seq > head {
+        tracing::warn!(peer.org_id = %from, stream = %ret.stream, peer_saw = last_seq, head,
+            "a peer saw a higher seq of ours than any peer returned: those messages are lost everywhere and their seqs are numbered again");
+    }
     q::record_answer(
         conn,
         from.as_str(),
@@ -106,8 +114,8 @@ pub fn take_answer(
     )?;
     node.metrics.recovered(added);
     tracing::info!(peer.org_id = %from, stream = %ret.stream, returned = back.len(), added, last_seq, done = ret.done, "a peer returned our own messages");
-    if ret.done {
-        settle(node, conn)?;
+    if ret.done && settle(node, conn)? {
+        follow.recovery_finished = true;
     }
     Ok(Ok(()))
 }

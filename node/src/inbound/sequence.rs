@@ -249,7 +249,7 @@ fn apply_one(
             return Ok(Verdict::Ack);
         }
         Body::RecoveryReturned(ret) => {
-            return match super::recovery::take_answer(node, conn, &m.iss, ret)? {
+            return match super::recovery::take_answer(node, conn, &m.iss, ret, follow)? {
                 Ok(()) => Ok(Verdict::Ack),
                 Err(reason) => {
                     let r = Rejection::of(

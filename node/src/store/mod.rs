@@ -119,6 +119,16 @@ impl DbTarget {
         self.url.starts_with("postgres://") || self.url.starts_with("postgresql://")
     }
 
+    /// SQLite: the file `tongxin db restore` copies a backup to before it puts it in place;
+    /// while it exists the restore has not finished.
+    pub fn restoring_file(&self) -> Option<std::path::PathBuf> {
+        if self.is_postgres() {
+            return None;
+        }
+        let path = self.url.strip_prefix("sqlite://").unwrap_or(&self.url);
+        Some(std::path::PathBuf::from(format!("{path}.restoring")))
+    }
+
     /// Opens one connection; chooses the backend from the URL so that a PostgreSQL error is
     /// reported as itself (MultiConnection's own `establish` would hide it).
     pub fn connect(&self) -> StoreResult<AnyConnection> {
@@ -180,7 +190,20 @@ pub struct Store {
 impl Store {
     /// Connects, runs pending migrations, and builds the read pool.
     pub fn open(target: DbTarget, read_pool: u32) -> StoreResult<Store> {
+        if let Some(file) = target.restoring_file()
+            && file.exists()
+        {
+            return Err(StoreError::Connect(format!(
+                "a restore of this database was interrupted ({} exists): run `tongxin db restore` again",
+                file.display()
+            )));
+        }
         let mut writer = target.connect()?;
+        if target.is_postgres() && restore_pending(&mut writer)? {
+            return Err(StoreError::Connect(format!(
+                "a restore into this database was interrupted (table {RESTORE_PENDING} exists): create a new, empty database and run `tongxin db restore` again"
+            )));
+        }
         if !target.is_postgres() {
             // The writer never checkpoints the write-ahead log itself, so no commit waits
             // for one: `keep_checkpointing` does it beside it.
@@ -312,6 +335,27 @@ pub fn run_migrations(conn: &mut AnyConnection) -> StoreResult<()> {
         tracing::info!(listings = indexed, "text search index: listings added");
     }
     Ok(())
+}
+
+/// PostgreSQL: the table `tongxin db restore` creates before `pg_restore` and drops in the
+/// transaction that marks the database for recovery; while it exists the restore has not
+/// finished.
+pub const RESTORE_PENDING: &str = "tongxin_restore_pending";
+
+pub fn restore_pending(conn: &mut AnyConnection) -> StoreResult<bool> {
+    #[derive(QueryableByName)]
+    struct Found {
+        #[diesel(sql_type = diesel::sql_types::Nullable<diesel::sql_types::Text>)]
+        name: Option<String>,
+    }
+    if !matches!(conn, AnyConnection::Postgresql(_)) {
+        return Ok(false);
+    }
+    let found: Found = diesel::sql_query(format!(
+        "SELECT to_regclass('{RESTORE_PENDING}')::text AS name"
+    ))
+    .get_result(conn)?;
+    Ok(found.name.is_some())
 }
 
 /// The filters shared by the offer and need lists.

@@ -209,7 +209,7 @@ pub fn restore_own(
 }
 
 /// Our next number on `stream` comes after `seq`.
-pub fn raise_head(conn: &mut AnyConnection, stream: &str, seq: i64) -> StoreResult<()> {
+fn raise_head(conn: &mut AnyConnection, stream: &str, seq: i64) -> StoreResult<()> {
     let last: Option<i64> = out_streams::table
         .find(stream)
         .select(out_streams::last_seq)

@@ -121,8 +121,6 @@ kinds! {
     "revocation.published" => RevocationPublished { senders: AUTHORITY, route: Route::Broadcast, control: false }
     "node.hello" => NodeHello { senders: ANY, route: Route::Broadcast, control: true }
     "sync.requested" => SyncRequested { senders: ANY, route: Route::Direct(ANY), control: true }
-    "recovery.requested" => RecoveryRequested { senders: ANY, route: Route::Direct(ANY), control: true }
-    "recovery.returned" => RecoveryReturned { senders: ANY, route: Route::Direct(ANY), control: true }
     "offer.published" => OfferPublished { senders: ANY, route: Route::Broadcast, control: false }
     "offer.withdrawn" => OfferWithdrawn { senders: ANY, route: Route::Broadcast, control: false }
     "need.published" => NeedPublished { senders: PRODUCERS, route: Route::Broadcast, control: false }
@@ -155,6 +153,8 @@ kinds! {
     "need.done" => NeedDone { senders: PRODUCERS, route: Route::Direct(PRODUCERS), control: false }
     "need.reopened" => NeedReopened { senders: PRODUCERS, route: Route::Direct(PRODUCERS), control: false }
     "participation.requested" => ParticipationRequested { senders: AUTHORITY, route: Route::Direct(PRODUCERS), control: false }
+    "recovery.requested" => RecoveryRequested { senders: ANY, route: Route::Direct(ANY), control: true }
+    "recovery.returned" => RecoveryReturned { senders: ANY, route: Route::Direct(ANY), control: true }
 }
 
 impl fmt::Display for Kind {
