@@ -515,6 +515,67 @@ pub fn street_and_community() -> Alliance {
 
 /// Starts a node in this process from its config, the way `tongxin run` does, and signs in
 /// as its admin (created here).
+/// A street, its community and a 楼e家 alliance. Their nodes keep the bulk check-ins these
+/// tests send without acting on them (they name members nobody signed up).
+pub fn trio() -> Alliance {
+    let mut a = Alliance::new(&[
+        ("street", OrgKind::Street, "学院南路街道党工委", None),
+        (
+            "community",
+            OrgKind::Community,
+            "友谊南里社区大党委",
+            Some("street"),
+        ),
+        ("loue", OrgKind::BuildingAlliance, "楼e家党建联盟", None),
+    ]);
+    a.defer_kinds = vec!["checkin.attested"];
+    a
+}
+
+/// Direct `checkin.attested` messages from `node` to `to` (stream `org.<to>`), `per_tx` to a
+/// transaction.
+pub async fn send_checkins(node: &RunningNode, to: &OrgId, n: usize, per_tx: usize) {
+    use tongxin_schema::Audience;
+    use tongxin_schema::v1::bodies::CheckinAttested;
+    use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
+    let mut sent = 0;
+    while sent < n {
+        let k = per_tx.min(n - sent);
+        let (s, to) = (node.node.clone(), to.clone());
+        node.node
+            .store
+            .write(move |c| {
+                for i in 0..k {
+                    let t = now();
+                    let body = CheckinAttested {
+                        checkin_id: uuid::Uuid::now_v7(),
+                        member: member_at(&to, &s.cfg.org_id, uuid::Uuid::now_v7()),
+                        activity_id: None,
+                        category: ActivityCategory::VolunteerService,
+                        checked_in_at: t - 7200 - i as i64,
+                        checked_out_at: t - 3600,
+                        minutes: 60,
+                        mode: Mode::Routine,
+                        corrects: None,
+                        closed_by_host: false,
+                    };
+                    tongxin_node::store::outbox::enqueue(
+                        c,
+                        &s.signer,
+                        s.clock.now_ms(),
+                        Audience::Org(to.clone()),
+                        body,
+                    )?;
+                }
+                Ok(())
+            })
+            .await
+            .unwrap();
+        node.node.outbox_ready.notify_one();
+        sent += k;
+    }
+}
+
 pub async fn start_node(org_id: OrgId, cfg: Config) -> RunningNode {
     start_app(org_id, Application::build(cfg).unwrap()).await
 }
@@ -788,25 +849,35 @@ pub async fn publish_offers_on(
 ) -> Vec<String> {
     use tongxin_node::domain::offers::NewOffer;
     use tongxin_schema::v1::taxonomy::OfferCategory;
-    let mut titles = Vec::with_capacity(n);
-    let mut i = 0;
-    while i < n {
-        let chunk: Vec<NewOffer> = (i..(i + per_tx).min(n))
-            .map(|k| NewOffer {
-                offer_id: Some(uuid::Uuid::now_v7()),
-                title: Text::new(format!("{prefix} {k:05}")).unwrap(),
-                description: Text::new("批量测试").unwrap(),
-                category: OfferCategory::Service,
-                capacity: 1 + k as u32,
-                unit: None,
-                skills: vec![],
-                station: None,
-                grids: vec![],
-                available_until: None,
-            })
-            .collect();
-        titles.extend(chunk.iter().map(|o| o.title.to_string()));
-        i += chunk.len();
+    let offers: Vec<NewOffer> = (0..n)
+        .map(|k| NewOffer {
+            offer_id: Some(uuid::Uuid::now_v7()),
+            title: Text::new(format!("{prefix} {k:05}")).unwrap(),
+            description: Text::new("批量测试").unwrap(),
+            category: OfferCategory::Service,
+            capacity: 1 + k as u32,
+            unit: None,
+            skills: vec![],
+            station: None,
+            grids: vec![],
+            available_until: None,
+        })
+        .collect();
+    let titles = offers.iter().map(|o| o.title.to_string()).collect();
+    publish_offer_list(&node, offers, per_tx).await;
+    titles
+}
+
+/// Publishes (or, for an `offer_id` already published, replaces) these offers through the
+/// node's domain layer, `per_tx` to a transaction.
+pub async fn publish_offer_list(
+    node: &SharedNode,
+    offers: Vec<tongxin_node::domain::offers::NewOffer>,
+    per_tx: usize,
+) {
+    let mut rest = offers.into_iter().peekable();
+    while rest.peek().is_some() {
+        let chunk: Vec<_> = rest.by_ref().take(per_tx.max(1)).collect();
         let shared = node.clone();
         node.store
             .write(move |c| {
@@ -829,7 +900,6 @@ pub async fn publish_offers_on(
             .unwrap();
         node.outbox_ready.notify_one();
     }
-    titles
 }
 
 /// All offer titles a node holds from `org`, sorted.

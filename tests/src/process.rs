@@ -145,3 +145,19 @@ pub async fn login(http: &reqwest::Client, port: u16) -> Option<String> {
         .as_str()
         .map(str::to_owned)
 }
+
+/// A value of a process node's /metrics (0 when absent).
+pub async fn metric(http: &reqwest::Client, port: u16, name: &str) -> f64 {
+    let text = http
+        .get(format!("http://127.0.0.1:{port}/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    text.lines()
+        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(0.0)
+}

@@ -9,6 +9,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use tongxin_node::config::Config;
+use tongxin_tests::process::metric;
 use tongxin_tests::*;
 
 fn script() -> PathBuf {
@@ -147,19 +148,7 @@ fn free_ports() -> u16 {
 }
 
 async fn reconnects(node: &RunningNode) -> f64 {
-    let text = node
-        .http
-        .get(node.url("/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix("tongxin_broker_reconnects_total "))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
+    metric(&node.http, node.port, "tongxin_broker_reconnects_total").await
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

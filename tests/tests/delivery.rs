@@ -2,69 +2,7 @@
 //! connections dropped mid-stream.
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
-use tongxin_schema::envelope::Audience;
-use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
-use tongxin_schema::{OrgId, OrgKind};
 use tongxin_tests::*;
-
-/// A street, its community and a 楼e家 alliance. Their nodes keep the bulk check-ins these
-/// tests send without acting on them (they name members nobody signed up).
-fn trio() -> Alliance {
-    let mut a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-        ("loue", OrgKind::BuildingAlliance, "楼e家党建联盟", None),
-    ]);
-    a.defer_kinds = vec!["checkin.attested"];
-    a
-}
-
-/// Direct `checkin.attested` messages from `node` to `to` (stream `org.<to>`), `per_tx` to a
-/// transaction.
-async fn send_checkins(node: &RunningNode, to: &OrgId, n: usize, per_tx: usize) {
-    use tongxin_schema::v1::bodies::CheckinAttested;
-    let mut sent = 0;
-    while sent < n {
-        let k = per_tx.min(n - sent);
-        let (s, to) = (node.node.clone(), to.clone());
-        node.node
-            .store
-            .write(move |c| {
-                for i in 0..k {
-                    let t = now();
-                    let body = CheckinAttested {
-                        checkin_id: uuid::Uuid::now_v7(),
-                        member: member_at(&to, &s.cfg.org_id, uuid::Uuid::now_v7()),
-                        activity_id: None,
-                        category: ActivityCategory::VolunteerService,
-                        checked_in_at: t - 7200 - i as i64,
-                        checked_out_at: t - 3600,
-                        minutes: 60,
-                        mode: Mode::Routine,
-                        corrects: None,
-                        closed_by_host: false,
-                    };
-                    tongxin_node::store::outbox::enqueue(
-                        c,
-                        &s.signer,
-                        s.clock.now_ms(),
-                        Audience::Org(to.clone()),
-                        body,
-                    )?;
-                }
-                Ok(())
-            })
-            .await
-            .unwrap();
-        node.node.outbox_ready.notify_one();
-        sent += k;
-    }
-}
 
 async fn outbox_depth(n: &RunningNode) -> i64 {
     n.node

@@ -5,7 +5,7 @@
 use std::time::Duration;
 
 use tongxin_schema::OrgId;
-use tongxin_tests::process::{Proc, get, login, process_node_on};
+use tongxin_tests::process::{Proc, get, login, metric, process_node_on};
 use tongxin_tests::*;
 
 /// The database a process node uses: SQLite in its directory, or a new PostgreSQL database.
@@ -37,22 +37,6 @@ fn applied(db: &str, iss: &OrgId) -> (i64, i64) {
         .find(|(k, _)| k == "offer.published")
         .map_or(0, |(_, n)| n);
     (last, offers)
-}
-
-/// A value of a process node's /metrics (0 when absent).
-async fn metric(http: &reqwest::Client, port: u16, name: &str) -> f64 {
-    let text = http
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    text.lines()
-        .find_map(|l| l.strip_prefix(name)?.strip_prefix(' '))
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(0.0)
 }
 
 async fn a_receiver_killed_five_times_applies_10000_messages_exactly_once(postgres: bool) {

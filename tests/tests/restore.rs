@@ -8,24 +8,9 @@
 use std::process::Command;
 
 use serde_json::Value;
-use tongxin_schema::{OrgId, OrgKind};
-use tongxin_tests::process::{Proc, get, login, process_node_on, tongxin_bin};
+use tongxin_schema::OrgId;
+use tongxin_tests::process::{Proc, get, login, metric, process_node_on, tongxin_bin};
 use tongxin_tests::*;
-
-fn trio() -> Alliance {
-    let mut a = Alliance::new(&[
-        ("street", OrgKind::Street, "学院南路街道党工委", None),
-        (
-            "community",
-            OrgKind::Community,
-            "友谊南里社区大党委",
-            Some("street"),
-        ),
-        ("loue", OrgKind::BuildingAlliance, "楼e家党建联盟", None),
-    ]);
-    a.defer_kinds = vec!["checkin.attested"];
-    a
-}
 
 fn tongxin(args: &[&str]) -> (bool, String) {
     let out = Command::new(tongxin_bin()).args(args).output().unwrap();
@@ -148,7 +133,7 @@ async fn a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(po
     let mine_2 = titles("备份后 社区资源", 15);
     assert_eq!(post_offers(&http, port, &token, &mine_2).await, 0);
     theirs.extend(publish_offers(&street, "备份后 街道资源", 20, 5).await);
-    send_checkins(&street, &x, 6).await;
+    send_checkins(&street, &x, 6, 6).await;
     for peer in [&street, &loue] {
         eventually(60, "the peers apply phase 2", || async {
             (stream_state(peer, &x, "all").await == Some((25, 25))).then_some(())
@@ -326,23 +311,8 @@ async fn a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(po
     );
 
     // Its own 15 messages after the backup came back from the peers, and recovery ended.
-    let metrics = http
-        .get(format!("http://127.0.0.1:{port}/metrics"))
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
-    let recovered = metrics
-        .lines()
-        .find_map(|l| l.strip_prefix("tongxin_recovered_total "))
-        .and_then(|v| v.trim().parse::<f64>().ok());
-    assert_eq!(
-        recovered,
-        Some(15.0),
-        "own messages put back: {recovered:?}"
-    );
+    let recovered = metric(&http, port, "tongxin_recovered_total").await;
+    assert_eq!(recovered, 15.0, "own messages put back");
     let mut c = tongxin_node::store::DbTarget {
         url: db.clone(),
         sqlite_synchronous_full: false,
@@ -429,44 +399,6 @@ async fn a_backup_put_back_without_recovery_reuses_sequence_numbers_and_is_refus
     .await;
     assert_eq!(codes, ["seq_conflict", "seq_conflict"]);
     node.stop();
-}
-
-/// Direct `checkin.attested` messages from `node` to `to` (stream `org.<to>`).
-async fn send_checkins(node: &RunningNode, to: &OrgId, n: usize) {
-    use tongxin_schema::envelope::Audience;
-    use tongxin_schema::v1::bodies::CheckinAttested;
-    use tongxin_schema::v1::taxonomy::{ActivityCategory, Mode};
-    let (s, to) = (node.node.clone(), to.clone());
-    node.node
-        .store
-        .write(move |c| {
-            for i in 0..n {
-                let t = now();
-                let body = CheckinAttested {
-                    checkin_id: uuid::Uuid::now_v7(),
-                    member: member_at(&to, &s.cfg.org_id, uuid::Uuid::now_v7()),
-                    activity_id: None,
-                    category: ActivityCategory::VolunteerService,
-                    checked_in_at: t - 7200 - i as i64,
-                    checked_out_at: t - 3600,
-                    minutes: 60,
-                    mode: Mode::Routine,
-                    corrects: None,
-                    closed_by_host: false,
-                };
-                tongxin_node::store::outbox::enqueue(
-                    c,
-                    &s.signer,
-                    s.clock.now_ms(),
-                    Audience::Org(to.clone()),
-                    body,
-                )?;
-            }
-            Ok(())
-        })
-        .await
-        .unwrap();
-    node.node.outbox_ready.notify_one();
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

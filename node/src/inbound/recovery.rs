@@ -103,7 +103,7 @@ pub fn take_answer(
     }
     if ret.done && last_seq > head {
         tracing::warn!(peer.org_id = %from, stream = %ret.stream, peer_saw = last_seq, head,
-            "a peer saw a higher seq of ours than any peer returned: those messages are lost everywhere and their seqs are numbered again");
+            "a peer saw a higher seq of ours than has been returned: unless another peer returns those messages, their seqs are numbered again");
     }
     q::record_answer(
         conn,

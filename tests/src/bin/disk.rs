@@ -50,48 +50,23 @@ fn mib(b: u64) -> f64 {
     b as f64 / (1024.0 * 1024.0)
 }
 
-/// Updates the sender's `OFFERS` offers `n` times in all, `per_tx` to a transaction.
+/// Updates the sender's offers `n` times in all, in turn.
 async fn update_offers(node: &RunningNode, ids: &[uuid::Uuid], day: u64, n: u64) {
-    let mut done = 0;
-    while done < n {
-        let chunk: Vec<NewOffer> = (done..(done + 50).min(n))
-            .map(|k| NewOffer {
-                offer_id: Some(ids[(k as usize) % ids.len()]),
-                title: Text::new(format!("会议室 第{day}天 第{k}次更新")).unwrap(),
-                description: Text::new("每天更新的场地资源").unwrap(),
-                category: OfferCategory::Venue,
-                capacity: 1 + (k % 40) as u32,
-                unit: None,
-                skills: vec![],
-                station: None,
-                grids: vec![],
-                available_until: None,
-            })
-            .collect();
-        done += chunk.len() as u64;
-        let shared = node.node.clone();
-        node.node
-            .store
-            .write(move |c| {
-                let roster = shared.roster();
-                let actor = tongxin_node::domain::Actor {
-                    signer: &shared.signer,
-                    roster: &roster,
-                    now_ms: shared.clock.now_ms(),
-                    deadlines: shared.cfg.needs,
-                };
-                for o in chunk {
-                    tongxin_node::domain::offers::publish(c, &actor, o).map_err(|e| match e {
-                        tongxin_node::domain::ActionError::Store(s) => s,
-                        other => tongxin_node::store::StoreError::Corrupt(other.to_string()),
-                    })?;
-                }
-                Ok(())
-            })
-            .await
-            .unwrap();
-        node.node.outbox_ready.notify_one();
-    }
+    let offers = (0..n)
+        .map(|k| NewOffer {
+            offer_id: Some(ids[(k as usize) % ids.len()]),
+            title: Text::new(format!("会议室 第{day}天 第{k}次更新")).unwrap(),
+            description: Text::new("每天更新的场地资源").unwrap(),
+            category: OfferCategory::Venue,
+            capacity: 1 + (k % 40) as u32,
+            unit: None,
+            skills: vec![],
+            station: None,
+            grids: vec![],
+            available_until: None,
+        })
+        .collect();
+    publish_offer_list(&node.node, offers, 50).await;
 }
 
 #[tokio::main(flavor = "multi_thread", worker_threads = 2)]
