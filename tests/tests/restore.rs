@@ -205,6 +205,36 @@ async fn a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(po
         r.json::<Value>().await.unwrap()["error"]["code"],
         "recovering"
     );
+    // Staff on the web page are told why, in Chinese, and the form keeps what they typed.
+    let browser = reqwest::Client::builder()
+        .cookie_store(true)
+        .build()
+        .unwrap();
+    let signed_in = browser
+        .post(format!("http://127.0.0.1:{port}/login"))
+        .form(&[("username", "admin"), ("password", "correct horse battery")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(signed_in.url().path(), "/");
+    let page = browser
+        .post(format!("http://127.0.0.1:{port}/offers"))
+        .form(&[
+            ("title", mine_3[0].as_str()),
+            ("description", "测试"),
+            ("category", "venue"),
+            ("capacity", "20"),
+        ])
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(
+        page.contains("本节点正在从备份恢复") && page.contains(&mine_3[0]),
+        "the offers page after a refused form: {page}"
+    );
     // It still receives meanwhile.
     theirs.extend(publish_offers(&street, "恢复后 街道资源", 10, 5).await);
     eventually(
