@@ -513,8 +513,6 @@ pub fn street_and_community() -> Alliance {
     ])
 }
 
-/// Starts a node in this process from its config, the way `tongxin run` does, and signs in
-/// as its admin (created here).
 /// A street, its community and a 楼e家 alliance. Their nodes keep the bulk check-ins these
 /// tests send without acting on them (they name members nobody signed up).
 pub fn trio() -> Alliance {
@@ -576,6 +574,8 @@ pub async fn send_checkins(node: &RunningNode, to: &OrgId, n: usize, per_tx: usi
     }
 }
 
+/// Starts a node in this process from its config, the way `tongxin run` does, and signs in
+/// as its admin (created here).
 pub async fn start_node(org_id: OrgId, cfg: Config) -> RunningNode {
     start_app(org_id, Application::build(cfg).unwrap()).await
 }

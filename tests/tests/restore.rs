@@ -51,6 +51,16 @@ async fn post_offers(http: &reqwest::Client, port: u16, token: &str, titles: &[S
     recovering
 }
 
+/// `tongxin db backup --to FILE` or `tongxin db restore --from FILE`.
+fn db_command(command: &str, cfg: &str, file: &std::path::Path) -> (bool, String) {
+    let flag = if command == "backup" {
+        "--to"
+    } else {
+        "--from"
+    };
+    tongxin(&["db", command, "--config", cfg, flag, file.to_str().unwrap()])
+}
+
 fn titles(prefix: &str, n: usize) -> Vec<String> {
     (0..n).map(|i| format!("{prefix} {i:03}")).collect()
 }
@@ -107,23 +117,9 @@ async fn a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(po
 
     // The backup, taken while the node runs.
     let backup = a.org("community").dir.join("backup.db");
-    let (ok, out) = tongxin(&[
-        "db",
-        "backup",
-        "--config",
-        &cfg,
-        "--to",
-        backup.to_str().unwrap(),
-    ]);
+    let (ok, out) = db_command("backup", &cfg, &backup);
     assert!(ok, "db backup: {out}");
-    let (ok, out) = tongxin(&[
-        "db",
-        "backup",
-        "--config",
-        &cfg,
-        "--to",
-        backup.to_str().unwrap(),
-    ]);
+    let (ok, out) = db_command("backup", &cfg, &backup);
     assert!(
         !ok && out.contains("already exists"),
         "a second backup onto the first must be refused: {out}"
@@ -157,14 +153,7 @@ async fn a_node_restored_from_an_older_backup_reuses_no_seq_and_loses_nothing(po
     } else {
         db
     };
-    let (ok, out) = tongxin(&[
-        "db",
-        "restore",
-        "--config",
-        &cfg,
-        "--from",
-        backup.to_str().unwrap(),
-    ]);
+    let (ok, out) = db_command("restore", &cfg, &backup);
     assert!(ok, "db restore: {out}");
     assert!(
         out.contains("all=10"),
@@ -384,14 +373,7 @@ async fn a_backup_put_back_without_recovery_reuses_sequence_numbers_and_is_refus
     .await;
     post_offers(&http, port, &token, &titles("备份前", 3)).await;
     let backup = a.org("community").dir.join("backup.db");
-    let (ok, out) = tongxin(&[
-        "db",
-        "backup",
-        "--config",
-        &cfg,
-        "--to",
-        backup.to_str().unwrap(),
-    ]);
+    let (ok, out) = db_command("backup", &cfg, &backup);
     assert!(ok, "db backup: {out}");
     post_offers(&http, port, &token, &titles("备份后", 4)).await;
     eventually(60, "the street applies all 7", || async {
@@ -399,14 +381,7 @@ async fn a_backup_put_back_without_recovery_reuses_sequence_numbers_and_is_refus
     })
     .await;
     node.kill9();
-    let (ok, out) = tongxin(&[
-        "db",
-        "restore",
-        "--config",
-        &cfg,
-        "--from",
-        backup.to_str().unwrap(),
-    ]);
+    let (ok, out) = db_command("restore", &cfg, &backup);
     assert!(ok, "db restore: {out}");
     // Released by hand before the node starts: what `db recovery --release` warns about.
     let (ok, out) = tongxin(&["db", "recovery", "--config", &cfg, "--release"]);

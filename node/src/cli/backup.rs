@@ -271,29 +271,14 @@ fn pg_args(url: &str) -> (String, Option<String>) {
     match userinfo.split_once(':') {
         Some((user, password)) => (
             format!("{scheme}://{user}@{host}{tail}"),
-            Some(percent_decode(password)),
+            Some(
+                percent_encoding::percent_decode_str(password)
+                    .decode_utf8_lossy()
+                    .into_owned(),
+            ),
         ),
         None => (url.to_owned(), None),
     }
-}
-
-fn percent_decode(s: &str) -> String {
-    let b = s.as_bytes();
-    let mut out = Vec::with_capacity(b.len());
-    let mut i = 0;
-    while i < b.len() {
-        if b[i] == b'%'
-            && i + 2 < b.len()
-            && let Ok(v) = u8::from_str_radix(&s[i + 1..i + 3], 16)
-        {
-            out.push(v);
-            i += 3;
-            continue;
-        }
-        out.push(b[i]);
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
 }
 
 fn pg_command(program: &str, url: &str) -> Command {

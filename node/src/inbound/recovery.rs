@@ -22,6 +22,15 @@ fn streams_with(peer: &OrgId) -> [String; 2] {
     ]
 }
 
+/// The (peer, stream) pairs whose answer is complete (`done`).
+fn answered(conn: &mut AnyConnection) -> StoreResult<HashSet<(String, String)>> {
+    Ok(q::answers(conn)?
+        .into_iter()
+        .filter(|a| a.done_ms.is_some())
+        .map(|a| (a.peer, a.stream))
+        .collect())
+}
+
 /// Takes a peer's answer about one of our streams, in the inbound transaction. `Err` is the
 /// reason to refuse the whole answer (`recovery_foreign`): nothing of it is kept.
 pub fn take_answer(
@@ -45,10 +54,7 @@ pub fn take_answer(
     let Ok(last_seq) = i64::try_from(ret.last_seq) else {
         return Ok(Err(format!("last_seq {} is out of range", ret.last_seq)));
     };
-    if q::answers(conn)?
-        .iter()
-        .any(|a| a.peer == from.as_str() && a.stream == ret.stream && a.done_ms.is_some())
-    {
+    if answered(conn)?.contains(&(from.to_string(), ret.stream.clone())) {
         tracing::debug!(peer.org_id = %from, stream = %ret.stream, "a second recovery answer from a peer that already answered; ignored");
         return Ok(Ok(()));
     }
@@ -136,11 +142,7 @@ pub fn settle(node: &Node, conn: &mut AnyConnection) -> StoreResult<bool> {
         .map(|o| o.id.clone())
         .filter(|id| id != me)
         .collect();
-    let done: HashSet<(String, String)> = q::answers(conn)?
-        .into_iter()
-        .filter(|a| a.done_ms.is_some())
-        .map(|a| (a.peer, a.stream))
-        .collect();
+    let done = answered(conn)?;
     let answered = |p: &OrgId, s: &str| done.contains(&(p.to_string(), s.to_owned()));
     let now = node.clock.now_ms();
     let all = Stream::All.to_string();
@@ -177,11 +179,7 @@ pub fn requests_due(
         return Ok(Vec::new());
     }
     let me = &node.cfg.org_id;
-    let done: HashSet<(String, String)> = q::answers(conn)?
-        .into_iter()
-        .filter(|a| a.done_ms.is_some())
-        .map(|a| (a.peer, a.stream))
-        .collect();
+    let done = answered(conn)?;
     let mut due = Vec::new();
     for org in node.roster().orgs().iter().filter(|o| &o.id != me) {
         let mut streams = Vec::new();
