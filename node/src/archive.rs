@@ -235,10 +235,11 @@ pub async fn keep_archiving(node: SharedNode, mut stop: watch::Receiver<bool>) {
                 for f in files {
                     tracing::info!(file = %f.display(), "daily archive written");
                 }
-                if pruned.received + pruned.rejected > 0 {
+                if pruned.received + pruned.rejected + pruned.outbox > 0 {
                     tracing::info!(
                         received = pruned.received,
                         rejected = pruned.rejected,
+                        outbox = pruned.outbox,
                         before_ms = pruned.before_ms,
                         "retention: archived messages removed from the database"
                     );

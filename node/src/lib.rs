@@ -21,6 +21,7 @@ pub mod archive;
 pub mod bus;
 pub mod cli;
 pub mod clock;
+pub mod compaction;
 pub mod config;
 pub mod domain;
 pub mod http;

@@ -89,6 +89,7 @@ pub struct Metrics {
     sync_requests_sent: Family<PeerLabels, Counter>,
     resent: Family<PeerLabels, Counter>,
     recovered: Counter,
+    compacted_skipped: Counter,
     broker_reconnects: Counter,
     apply_latency: Histogram,
     verify: Histogram,
@@ -121,6 +122,7 @@ impl Metrics {
             sync_requests_sent: Family::default(),
             resent: Family::default(),
             recovered: Counter::default(),
+            compacted_skipped: Counter::default(),
             broker_reconnects: Counter::default(),
             apply_latency: Histogram::new(APPLY_LATENCY_BUCKETS),
             verify: Histogram::new(VERIFY_BUCKETS),
@@ -178,6 +180,11 @@ impl Metrics {
             "tongxin_resent",
             "Messages re-sent in answer to sync.requested",
             m.resent.clone(),
+        );
+        r.register(
+            "tongxin_compacted_skipped",
+            "Sequence numbers of peers' streams passed over as compacted (sync.compacted)",
+            m.compacted_skipped.clone(),
         );
         r.register(
             "tongxin_broker_reconnects",
@@ -278,6 +285,11 @@ impl Metrics {
     /// Own messages a peer returned after a restore were put back into the outbox.
     pub fn recovered(&self, n: u64) {
         self.recovered.inc_by(n);
+    }
+
+    /// A peer said `n` sequence numbers of its stream are gone (compacted): passed over.
+    pub fn compacted_skipped(&self, n: u64) {
+        self.compacted_skipped.inc_by(n);
     }
 
     /// `sync.requested` was sent to `peer`.

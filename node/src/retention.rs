@@ -5,9 +5,10 @@
 //! What goes: `received` rows (the applied messages, most of the disk: every broadcast of the
 //! alliance is one at every node) and `rejected` rows. The highest seq deleted per stream is
 //! kept (`in_streams.pruned_through`), so an old message delivered again is still recognised
-//! as a duplicate. What stays: the outbox (a node's own messages, which it may be asked to
-//! re-send to a node that joins later: PROTOCOL.md §7.4), held and kept (deferred) messages,
-//! and every domain table (offers, needs, check-ins… are state, not a log).
+//! as a duplicate. Of the outbox, the broadcasts of objects closed before the cut
+//! (crate::compaction, PROTOCOL.md §7.10). What stays: the rest of the outbox (our direct
+//! messages, which a peer back from an absence asks for: §7.4), held and kept (deferred)
+//! messages, and every domain table (offers, needs, check-ins… are state, not a log).
 //!
 //! Days are cut whole, at the alliance's midnight, and only days whose archive exists are cut:
 //! a day the archiver could not write stays in the database until it has.
@@ -34,6 +35,8 @@ pub struct Pruned {
     pub before_ms: i64,
     pub received: u64,
     pub rejected: u64,
+    /// Rows of our outbox that compaction deleted (crate::compaction).
+    pub outbox: u64,
 }
 
 /// Up to where the record may be cut at `now_s` with `days` of retention: the midnight that
@@ -90,6 +93,7 @@ pub fn prune(
         done.received += r;
         done.rejected += j;
     }
+    done.outbox = crate::compaction::compact(conn, before_ms)?.deleted;
     record(conn, before_ms, now_s)?;
     Ok(done)
 }
@@ -118,6 +122,13 @@ pub fn prune_in(
         }
         done.received += r;
         done.rejected += j;
+    }
+    if let Some(plan) = crate::compaction::plan(conn, before_ms)? {
+        for batch in plan.batches() {
+            done.outbox += node
+                .store
+                .write_blocking(|c| crate::compaction::delete_batch(c, plan.through, &batch))?;
+        }
     }
     node.store.write_blocking(|c| record(c, before_ms, now_s))?;
     Ok(done)

@@ -14,7 +14,7 @@ use tokio::sync::watch;
 use tongxin_schema::OrgId;
 use tongxin_schema::envelope::{Audience, Message, Stream};
 use tongxin_schema::v1::bodies::{
-    NodeHello, RecoveryRequested, RecoveryReturned, StreamHead, SyncRequested,
+    NodeHello, RecoveryRequested, RecoveryReturned, StreamHead, SyncCompacted, SyncRequested,
 };
 use tongxin_schema::v1::text::Text;
 
@@ -298,26 +298,73 @@ impl Publisher {
             .to_seq
             .map_or(i64::MAX, |t| i64::try_from(t).unwrap_or(i64::MAX));
         let stream = req.stream.clone();
-        let rows = self
+        let (rows, floor) = self
             .node
             .store
-            .read(move |c| outbox::range(c, &stream, from, to, RESEND_BATCH))
-            .await?;
-        let items: Vec<_> = rows
-            .iter()
-            .map(|r| {
-                (
-                    format!("org.{requester}.{}", r.kind),
-                    r.jti.clone(),
-                    r.kind.clone(),
-                    r.jws.clone(),
-                )
+            .read(move |c| {
+                let floor = if stream == Stream::All.to_string() {
+                    crate::compaction::floor(c)?
+                } else {
+                    0
+                };
+                Ok((outbox::range(c, &stream, from, to, RESEND_BATCH)?, floor))
             })
-            .collect();
+            .await?;
+        // Below the floor, the runs of seqs compaction took are each said to be gone
+        // (`sync.compacted`, PROTOCOL.md §7.10), in line with the messages that survive.
+        let complete = (rows.len() as i64) < RESEND_BATCH;
+        let mut items = Vec::with_capacity(rows.len());
+        let (mut next, mut gone) = (from, 0usize);
+        for r in &rows {
+            if r.seq > next && next <= floor {
+                items.push(self.compacted(&requester, &req.stream, next, (r.seq - 1).min(floor))?);
+                gone += 1;
+            }
+            items.push((
+                format!("org.{requester}.{}", r.kind),
+                r.jti.clone(),
+                r.kind.clone(),
+                r.jws.clone(),
+            ));
+            next = r.seq + 1;
+        }
+        if complete && next <= floor.min(to) {
+            items.push(self.compacted(&requester, &req.stream, next, floor.min(to))?);
+            gone += 1;
+        }
         self.publish_all(&items).await?;
-        self.node.metrics.resent(&requester, items.len() as u64);
-        tracing::info!(peer.org_id = %requester, stream = %req.stream, count = items.len(), "re-sent messages");
+        self.node.metrics.resent(&requester, rows.len() as u64);
+        tracing::info!(peer.org_id = %requester, stream = %req.stream, count = rows.len(), compacted_runs = gone, "re-sent messages");
         Ok(())
+    }
+
+    /// A signed `sync.compacted` for `from..=to` of our `stream`, ready to publish.
+    fn compacted(
+        &self,
+        to_org: &OrgId,
+        stream: &str,
+        from: i64,
+        to: i64,
+    ) -> anyhow::Result<(String, String, String, String)> {
+        let body = SyncCompacted {
+            stream: stream.to_owned(),
+            from_seq: from as u64,
+            to_seq: to as u64,
+        };
+        let msg = Message::new(
+            self.node.cfg.org_id.clone(),
+            Audience::Org(to_org.clone()),
+            0,
+            self.node.clock.now_s(),
+            body,
+        );
+        let jws = self.node.signer.sign(&msg)?;
+        Ok((
+            msg.routing_key(),
+            msg.jti.hyphenated().to_string(),
+            msg.kind().to_string(),
+            jws,
+        ))
     }
 
     /// A peer restored from a backup asked for its own messages (PROTOCOL.md §7.9): what we

@@ -115,6 +115,7 @@ pub fn dispatch(
         // Control kinds never reach here (the sequence layer handles them).
         Body::NodeHello(_)
         | Body::SyncRequested(_)
+        | Body::SyncCompacted(_)
         | Body::RecoveryRequested(_)
         | Body::RecoveryReturned(_) => {
             return Ok(Dispatched::NotYet);

@@ -6,7 +6,7 @@ use std::collections::{HashMap, HashSet};
 
 use tongxin_schema::envelope::{Message, Stream, Verified};
 use tongxin_schema::v1::Body;
-use tongxin_schema::v1::bodies::SyncRequested;
+use tongxin_schema::v1::bodies::{SyncCompacted, SyncRequested};
 
 use super::dispatch::{Dispatched, dispatch};
 use super::rejections::{self, Rejection};
@@ -187,6 +187,7 @@ fn new_stream(iss: &str, stream: &str) -> InStream {
         sync_requested_ms: None,
         last_applied_ms: None,
         pruned_through: 0,
+        compacted_through: 0,
     }
 }
 
@@ -242,6 +243,10 @@ fn apply_one(
         }
         Body::SyncRequested(req) => {
             follow.resends.push((m.iss.clone(), req.clone()));
+            return Ok(Verdict::Ack);
+        }
+        Body::SyncCompacted(gone) => {
+            pass_over(node, conn, iss, gone, follow, streams, received)?;
             return Ok(Verdict::Ack);
         }
         Body::RecoveryRequested(req) => {
@@ -324,7 +329,9 @@ fn apply_one(
         return Ok(Verdict::Ack);
     }
 
-    let verdict = match settle(node, conn, m, follow, received)? {
+    let verdict = match settle(node, conn, m, follow, received)?
+        .filter(|(code, _)| !closes_what_was_compacted(m, code, &st))
+    {
         None => Verdict::Ack,
         Some((code, reason)) => {
             rejections::record(node, conn, &refuse(code, reason))?;
@@ -348,6 +355,69 @@ fn apply_one(
     }
     streams.store(st);
     Ok(verdict)
+}
+
+/// Whether refusing `m` with `code` is only a closing message whose object was compacted away
+/// before we could have it (PROTOCOL.md §7.10): the sender keeps closing messages for the nodes
+/// that had the object; a node that never had it takes the message for nothing.
+fn closes_what_was_compacted(m: &Verified<Message>, code: &str, st: &InStream) -> bool {
+    use tongxin_schema::v1::Kind;
+    let unknown = match m.kind() {
+        Kind::OfferWithdrawn => "unknown_offer",
+        Kind::NeedFulfilled => "unknown_need",
+        Kind::ActivityCancelled => "unknown_activity",
+        Kind::EmergencyClosed => "unknown_emergency",
+        _ => return false,
+    };
+    code == unknown && st.compacted_through > 0
+}
+
+/// A sender said part of its stream is gone for good (PROTOCOL.md §7.10): when the range
+/// starts at or before the next seq we wait for, the stream moves on past it and what was held
+/// behind it is applied. Any other range changes nothing (the gap retry asks again).
+fn pass_over(
+    node: &Node,
+    conn: &mut AnyConnection,
+    iss: &str,
+    gone: &SyncCompacted,
+    follow: &mut FollowUp,
+    streams: &mut Streams,
+    received: &mut Received,
+) -> StoreResult<()> {
+    let ours = [
+        Stream::All.to_string(),
+        Stream::Direct(node.cfg.org_id.clone()).to_string(),
+    ];
+    if !ours.contains(&gone.stream) {
+        tracing::warn!(peer.org_id = iss, stream = %gone.stream, "a compacted range of a stream not sent to us; ignored");
+        return Ok(());
+    }
+    let mut st = streams.load(conn, iss, &gone.stream)?;
+    let (Some(from), Some(to)) = (stored_seq(gone.from_seq), stored_seq(gone.to_seq)) else {
+        return Ok(());
+    };
+    if from > st.last_seq + 1 || to <= st.last_seq || to > st.last_seq + MAX_SEQ_JUMP {
+        tracing::debug!(peer.org_id = iss, stream = %gone.stream, from, to, last_seq = st.last_seq, "a compacted range that does not continue the stream; ignored");
+        return Ok(());
+    }
+    let now = node.clock.now_ms();
+    node.metrics.compacted_skipped((to - st.last_seq) as u64);
+    st.last_seq = to;
+    st.compacted_through = to;
+    st.last_applied_ms = Some(now);
+    st.known_head = st.known_head.max(to);
+    q::drop_held_upto(conn, iss, &gone.stream, to)?;
+    if st.known_head > st.last_seq && streams.may_hold(conn, iss, &gone.stream)? {
+        drain_held(node, conn, &mut st, follow, received)?;
+        let left = q::has_held(conn, iss, &gone.stream)?;
+        streams.set_may_hold(iss, &gone.stream, left);
+    }
+    if st.known_head == st.last_seq {
+        st.gap_since_ms = None;
+        st.sync_requested_ms = None;
+    }
+    streams.store(st);
+    Ok(())
 }
 
 /// Applies or defers one in-order message; `Some((code, reason))` when it was refused.
@@ -479,7 +549,9 @@ fn drain_held(
         if received.contains(conn, &st.iss, &jti)? {
             continue;
         }
-        if let Some((code, reason)) = settle(node, conn, &msg, follow, received)? {
+        if let Some((code, reason)) = settle(node, conn, &msg, follow, received)?
+            .filter(|(code, _)| !closes_what_was_compacted(&msg, code, st))
+        {
             let r = Rejection::of(&msg, code, reason, "held", None);
             rejections::record(node, conn, &r)?;
         }
@@ -505,6 +577,7 @@ mod tests {
             sync_requested_ms: None,
             last_applied_ms: None,
             pruned_through: 0,
+            compacted_through: 0,
         }
     }
 

@@ -23,6 +23,8 @@ pub struct InStream {
     /// Highest sequence whose record retention deleted (0: none): a message at or below it
     /// that arrives again is a duplicate, not a conflict.
     pub pruned_through: i64,
+    /// Highest sequence the sender said is gone for good (`sync.compacted`, 0: none).
+    pub compacted_through: i64,
 }
 
 impl InStream {
@@ -48,6 +50,7 @@ pub fn save_stream(conn: &mut AnyConnection, s: &InStream) -> StoreResult<()> {
             in_streams::gap_since_ms.eq(s.gap_since_ms),
             in_streams::sync_requested_ms.eq(s.sync_requested_ms),
             in_streams::last_applied_ms.eq(s.last_applied_ms),
+            in_streams::compacted_through.eq(s.compacted_through),
         ))
         .execute(conn)?;
     if n == 0 {
@@ -60,6 +63,7 @@ pub fn save_stream(conn: &mut AnyConnection, s: &InStream) -> StoreResult<()> {
                 in_streams::gap_since_ms.eq(s.gap_since_ms),
                 in_streams::sync_requested_ms.eq(s.sync_requested_ms),
                 in_streams::last_applied_ms.eq(s.last_applied_ms),
+                in_streams::compacted_through.eq(s.compacted_through),
             ))
             .execute(conn)?;
     }

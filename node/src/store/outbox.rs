@@ -40,6 +40,8 @@ pub struct OutboxRow {
 pub struct OutStreamRow {
     pub stream: String,
     pub last_seq: i64,
+    /// Compacted up to here (PROTOCOL.md §7.10): a re-send below is a `sync.snapshot`.
+    pub compacted_through: i64,
 }
 
 /// Numbers, signs and stores one message; returns it and its JWS.
@@ -179,10 +181,22 @@ pub fn sent_heads(conn: &mut AnyConnection) -> StoreResult<Vec<(String, i64)>> {
         .group_by(outbox::stream)
         .select((outbox::stream, max(outbox::seq)))
         .load(conn)?;
-    Ok(rows
+    let mut heads: Vec<(String, i64)> = rows
         .into_iter()
         .filter_map(|(s, m)| m.map(|m| (s, m)))
-        .collect())
+        .collect();
+    // Compaction may have taken the last messages of a stream: its head is still theirs.
+    let floors: Vec<(String, i64)> = out_streams::table
+        .filter(out_streams::compacted_through.gt(0))
+        .select((out_streams::stream, out_streams::compacted_through))
+        .load(conn)?;
+    for (stream, floor) in floors {
+        match heads.iter_mut().find(|(s, _)| *s == stream) {
+            Some((_, h)) => *h = (*h).max(floor),
+            None => heads.push((stream, floor)),
+        }
+    }
+    Ok(heads)
 }
 
 pub fn depth(conn: &mut AnyConnection) -> StoreResult<i64> {

@@ -18,6 +18,7 @@ diesel::table! {
     out_streams (stream) {
         stream -> Text,
         last_seq -> BigInt,
+        compacted_through -> BigInt,
     }
 }
 
@@ -31,6 +32,7 @@ diesel::table! {
         sync_requested_ms -> Nullable<BigInt>,
         last_applied_ms -> Nullable<BigInt>,
         pruned_through -> BigInt,
+        compacted_through -> BigInt,
     }
 }
 

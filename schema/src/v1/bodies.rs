@@ -206,6 +206,20 @@ pub struct RecoveryReturned {
     pub done: bool,
 }
 
+/// `sync.compacted` (control): part of the answer to `sync.requested` for the sender's
+/// broadcast stream where the sender has compacted it (PROTOCOL.md §7.10): "my messages
+/// `from_seq` to `to_seq` on `stream` are gone for good; go on after `to_seq`". The messages that
+/// survive compaction are re-sent as they are, between such statements, in sequence order.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct SyncCompacted {
+    pub stream: String,
+    #[schemars(range(min = 1))]
+    pub from_seq: u64,
+    /// At least `from_seq`.
+    pub to_seq: u64,
+}
+
 /// `offer.published`: an entry of the resource list (资源清单). Re-publishing the same
 /// `offer_id` replaces the earlier version.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, JsonSchema)]
@@ -915,6 +929,17 @@ impl Check for RecoveryRequested {
 impl Check for RecoveryReturned {
     fn check(&self) -> Result<(), String> {
         at_most("messages", self.messages.len(), MAX_RECOVERED_MESSAGES)
+    }
+}
+impl Check for SyncCompacted {
+    fn check(&self) -> Result<(), String> {
+        if self.from_seq == 0 {
+            return Err("from_seq: sequence numbers start at 1".into());
+        }
+        if self.to_seq < self.from_seq {
+            return Err("to_seq: below from_seq".into());
+        }
+        Ok(())
     }
 }
 impl Check for OfferWithdrawn {}

@@ -155,6 +155,7 @@ kinds! {
     "participation.requested" => ParticipationRequested { senders: AUTHORITY, route: Route::Direct(PRODUCERS), control: false }
     "recovery.requested" => RecoveryRequested { senders: ANY, route: Route::Direct(ANY), control: true }
     "recovery.returned" => RecoveryReturned { senders: ANY, route: Route::Direct(ANY), control: true }
+    "sync.compacted" => SyncCompacted { senders: ANY, route: Route::Direct(ANY), control: true }
 }
 
 impl fmt::Display for Kind {
@@ -191,7 +192,7 @@ mod tests {
             // dot-separated words so bindings like `all.#` stay unambiguous.
             assert!(k.as_str().split('.').count() == 2, "{k}");
         }
-        assert_eq!(Kind::ALL.len(), 38);
+        assert_eq!(Kind::ALL.len(), 39);
         assert!("offer.deleted".parse::<Kind>().is_err());
     }
 
