@@ -9,7 +9,8 @@
 //! closing message (`offer.withdrawn`, `need.fulfilled`, `emergency.closed`) is before the
 //! cut, all but that message: a node that applied the object
 //! and then was away learns from it that the object closed (a node that never had the object
-//! takes it for nothing, §7.10). Of the trust documents (`roster.published`,
+//! takes it for nothing, §7.10). Of an offer updated over and over, the versions between its
+//! first publication and its last one before the cut go. Of the trust documents (`roster.published`,
 //! `revocation.published`), each replaces the last: only the newest stays. Everything else
 //! stays, in order: the messages of open objects, and of anything closed after the cut.
 //!
@@ -116,7 +117,11 @@ pub fn plan(conn: &mut AnyConnection, before_ms: i64) -> StoreResult<Option<Plan
     // Up to the last message sent before the cut, and never past one the broker has not
     // confirmed yet (the relay still has to send it).
     let last_before: Option<i64> = outbox::table
-        .filter(outbox::stream.eq(&all).and(outbox::created_ms.lt(before_ms)))
+        .filter(
+            outbox::stream
+                .eq(&all)
+                .and(outbox::created_ms.lt(before_ms)),
+        )
         .select(diesel::dsl::max(outbox::seq))
         .first(conn)?;
     let first_unsent: Option<i64> = outbox::table
@@ -129,7 +134,9 @@ pub fn plan(conn: &mut AnyConnection, before_ms: i64) -> StoreResult<Option<Plan
     if let Some(u) = first_unsent {
         through = through.min(u - 1);
     }
-    if through <= floor {
+    // Activities end while a sender is idle: look again even when the floor stays.
+    let through = through.max(floor);
+    if through == 0 {
         return Ok(None);
     }
     let rows: Vec<Row> = outbox::table
@@ -154,8 +161,8 @@ pub fn plan(conn: &mut AnyConnection, before_ms: i64) -> StoreResult<Option<Plan
 /// The sequence numbers that go, per object, of `rows` (the whole stream, in order).
 fn gone(rows: &[Row], through: i64, before_ms: i64) -> Vec<Vec<i64>> {
     struct History {
-        /// (seq, whether it is below the cut).
-        seqs: Vec<(i64, bool)>,
+        /// (seq, whether it is below the cut, kind).
+        seqs: Vec<(i64, bool, String)>,
         last_kind: String,
         end_s: Option<i64>,
     }
@@ -176,8 +183,11 @@ fn gone(rows: &[Row], through: i64, before_ms: i64) -> Vec<Vec<i64>> {
                 end_s: None,
             }
         });
-        h.seqs
-            .push((r.seq, r.seq <= through && r.created_ms < before_ms));
+        h.seqs.push((
+            r.seq,
+            r.seq <= through && r.created_ms < before_ms,
+            r.kind.clone(),
+        ));
         h.last_kind.clone_from(&r.kind);
         if r.kind.ends_with(".published") {
             h.end_s = end_of(&r.kind, &body);
@@ -188,21 +198,32 @@ fn gone(rows: &[Row], through: i64, before_ms: i64) -> Vec<Vec<i64>> {
         let Some(h) = by_key.remove(&key) else {
             continue;
         };
-        let all_before = h.seqs.iter().all(|(_, before)| *before);
+        let all_before = h.seqs.iter().all(|(_, before, _)| *before);
         let ended = h.end_s.is_some_and(|e| e.saturating_mul(1000) < before_ms);
-        let seqs = h.seqs.iter().map(|(s, _)| *s);
+        let seqs = h.seqs.iter().map(|(s, _, _)| *s);
         let drop: Vec<i64> = match key {
             // The newest document stays whatever its age; older ones before the cut go.
             Key::Document(_) => {
                 let older = &h.seqs[..h.seqs.len().saturating_sub(1)];
-                older.iter().filter(|(_, b)| *b).map(|(s, _)| *s).collect()
+                older
+                    .iter()
+                    .filter(|(_, b, _)| *b)
+                    .map(|(s, _, _)| *s)
+                    .collect()
             }
-            Key::Object(..) if !all_before => Vec::new(),
-            Key::Object(..) if ended => seqs.collect(),
+            // An ended activity goes, but its cancellation (a node that had the activity and
+            // its sign-ups must still learn of it).
+            Key::Object(..) if all_before && ended && closes(&h.last_kind) => {
+                seqs.take(h.seqs.len() - 1).collect()
+            }
+            Key::Object(..) if all_before && ended => seqs.collect(),
             // Lists show an object until its end, cancelled or not (an activity
             // cancelled next week is listed as cancelled): it stays whole until then.
-            Key::Object(..) if h.end_s.is_some() => Vec::new(),
-            Key::Object(..) if closes(&h.last_kind) => seqs.take(h.seqs.len() - 1).collect(),
+            Key::Object(..) if all_before && h.end_s.is_some() => Vec::new(),
+            Key::Object(..) if all_before && closes(&h.last_kind) => {
+                seqs.take(h.seqs.len() - 1).collect()
+            }
+            Key::Object("offer", _) => superseded_offer_versions(&h.seqs),
             Key::Object(..) => Vec::new(),
         };
         if !drop.is_empty() {
@@ -210,6 +231,28 @@ fn gone(rows: &[Row], through: i64, before_ms: i64) -> Vec<Vec<i64>> {
         }
     }
     out
+}
+
+/// Of an offer's messages (seq, before the cut, kind), those between its first publication and
+/// its last publication before the cut: a publication replaces the whole offer and reopens it,
+/// keeping only when it was first published (domain/offers.rs `upsert`), so applying the first
+/// and the last gives what applying them all gives.
+fn superseded_offer_versions(seqs: &[(i64, bool, String)]) -> Vec<i64> {
+    const PUBLISHED: &str = "offer.published";
+    if seqs.first().is_none_or(|(_, _, k)| k != PUBLISHED) {
+        return Vec::new();
+    }
+    let Some(last) = seqs
+        .iter()
+        .rposition(|(_, before, k)| *before && k == PUBLISHED)
+    else {
+        return Vec::new();
+    };
+    let between = seqs.get(1..last).unwrap_or_default();
+    if !between.iter().all(|(_, before, _)| *before) {
+        return Vec::new();
+    }
+    between.iter().map(|(s, _, _)| *s).collect()
 }
 
 impl Plan {
@@ -313,10 +356,20 @@ mod tests {
             row(11, "activity.published", ends("f", 8), 3_000),
             row(12, "activity.cancelled", activity("f"), 3_000),
             row(13, "activity.published", ends("g", 9), 3_000),
+            // h: published, updated, withdrawn, published again, updated after the cut.
+            row(14, "offer.published", offer("h"), 3_000),
+            row(15, "offer.published", offer("h"), 3_000),
+            row(16, "offer.withdrawn", offer("h"), 3_000),
+            row(17, "offer.published", offer("h"), 4_000),
+            row(18, "offer.published", offer("h"), 30_000),
         ];
-        let gone = gone(&rows, 13, 10_000);
+        let gone = gone(&rows, 17, 10_000);
         // a: its publication goes, its withdrawal stays (a node that had a learns it closed);
-        // the older roster; f, ended before the cut, with its cancellation; g, ended.
-        assert_eq!(gone, vec![vec![1], vec![6], vec![11, 12], vec![13]]);
+        // the older roster; f, ended before the cut, all but its cancellation; g, ended; of h,
+        // the versions between its first publication and its last before the cut.
+        assert_eq!(
+            gone,
+            vec![vec![1], vec![6], vec![11], vec![13], vec![15, 16]]
+        );
     }
 }

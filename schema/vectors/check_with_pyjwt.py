@@ -1091,7 +1091,7 @@ def sample_body(kind, sender, a):
         "recovery.requested": {"streams": [{"stream": "all", "from_seq": 1}]},
         "recovery.returned": {"stream": "all", "from_seq": 1, "last_seq": 0, "messages": [],
                               "done": True},
-        "sync.compacted": {"stream": "all", "from_seq": 1, "to_seq": 3},
+        "sync.compacted": {"stream": "all", "from_seq": 1, "to_seq": 3, "floor": 5},
         "offer.published": {"offer_id": i(1), "title": "会议室", "description": "",
                             "category": "venue", "capacity": 1},
         "offer.withdrawn": {"offer_id": i(1)},

@@ -12,7 +12,7 @@ use tongxin_node::config::Config;
 use tongxin_node::store::schema::outbox;
 use tongxin_schema::OrgKind;
 use tongxin_schema::period;
-use tongxin_schema::v1::bodies::ReportPeriod;
+use tongxin_schema::v1::bodies::{ReportPeriod, SyncCompacted};
 use tongxin_tests::*;
 
 const DAY: i64 = 86_400;
@@ -49,8 +49,18 @@ async fn listed(node: &RunningNode, path: &str, street: &str) -> Vec<Value> {
 /// The street's offers, needs and activities as `node` lists them.
 async fn lists(node: &RunningNode, street: &str) -> [Vec<Value>; 3] {
     [
-        listed(node, &format!("/api/v1/offers?org={street}&limit=200"), street).await,
-        listed(node, &format!("/api/v1/needs?org={street}&limit=200"), street).await,
+        listed(
+            node,
+            &format!("/api/v1/offers?org={street}&limit=200"),
+            street,
+        )
+        .await,
+        listed(
+            node,
+            &format!("/api/v1/needs?org={street}&limit=200"),
+            street,
+        )
+        .await,
         listed(node, "/api/v1/activities", street).await,
     ]
 }
@@ -106,13 +116,13 @@ async fn late_joiners_get_the_current_state(postgres: bool) {
                 "友谊南里社区大党委",
                 Some("street"),
             ),
+            ("away", OrgKind::Community, "北下关社区党委", Some("street")),
             (
-                "away",
-                OrgKind::Community,
-                "北下关社区党委",
-                Some("street"),
+                "late",
+                OrgKind::CoBuildingUnit,
+                "中关村科技共建单位党支部",
+                None,
             ),
-            ("late", OrgKind::CoBuildingUnit, "中关村科技共建单位党支部", None),
         ],
         |_| true,
         t0 - DAY,
@@ -130,35 +140,62 @@ async fn late_joiners_get_the_current_state(postgres: bool) {
 
     // Day 0: offers, needs and activities, some closed the same day.
     let offer = |t: &str| offer_input(t);
-    let o_closed_day0 = id(&street.ok_post("/api/v1/offers", offer("旧会议室（已撤回）")).await);
-    let o_closed_day1 = id(&street.ok_post("/api/v1/offers", offer("党群活动室（次日撤回）")).await);
-    let o_open = id(&street.ok_post("/api/v1/offers", offer("法律咨询志愿服务")).await);
+    let o_closed_day0 = id(&street
+        .ok_post("/api/v1/offers", offer("旧会议室（已撤回）"))
+        .await);
+    let o_closed_day1 = id(&street
+        .ok_post("/api/v1/offers", offer("党群活动室（次日撤回）"))
+        .await);
+    let o_open = id(&street
+        .ok_post("/api/v1/offers", offer("法律咨询志愿服务"))
+        .await);
     let need = |t: &str| json!({ "title": t, "level": "street" });
-    let n_closed_day0 = id(&street.ok_post("/api/v1/needs", need("助老餐桌椅（已办结）")).await);
-    let n_closed_day1 = id(&street.ok_post("/api/v1/needs", need("楼道照明（次日办结）")).await);
-    let n_open = id(&street.ok_post("/api/v1/needs", need("社区花园志愿者")).await);
+    let n_closed_day0 = id(&street
+        .ok_post("/api/v1/needs", need("助老餐桌椅（已办结）"))
+        .await);
+    let n_closed_day1 = id(&street
+        .ok_post("/api/v1/needs", need("楼道照明（次日办结）"))
+        .await);
+    let n_open = id(&street
+        .ok_post("/api/v1/needs", need("社区花园志愿者"))
+        .await);
     let t = t0 + 3600;
     let activity = |title: &str, starts: i64, ends: i64| {
         json!({ "category": "volunteer-service", "title": title, "place": "街道党群服务中心",
                 "starts_at": starts, "ends_at": ends, "capacity": 10 })
     };
     let a_ended = id(&street
-        .ok_post("/api/v1/activities", activity("义诊（当天结束）", t + 600, t + 7200))
+        .ok_post(
+            "/api/v1/activities",
+            activity("义诊（当天结束）", t + 600, t + 7200),
+        )
         .await);
     let a_next_week = id(&street
-        .ok_post("/api/v1/activities", activity("垃圾分类宣传", t + 10 * DAY, t + 10 * DAY + 7200))
+        .ok_post(
+            "/api/v1/activities",
+            activity("垃圾分类宣传", t + 10 * DAY, t + 10 * DAY + 7200),
+        )
         .await);
     let a_cancelled = id(&street
-        .ok_post("/api/v1/activities", activity("读书会（已取消）", t + 10 * DAY, t + 10 * DAY + 3600))
+        .ok_post(
+            "/api/v1/activities",
+            activity("读书会（已取消）", t + 10 * DAY, t + 10 * DAY + 3600),
+        )
         .await);
     street
-        .ok_post(&format!("/api/v1/offers/{o_closed_day0}/withdraw"), json!({}))
+        .ok_post(
+            &format!("/api/v1/offers/{o_closed_day0}/withdraw"),
+            json!({}),
+        )
         .await;
     street
         .ok_post(&format!("/api/v1/needs/{n_closed_day0}/fulfil"), json!({}))
         .await;
     street
-        .ok_post(&format!("/api/v1/activities/{a_cancelled}/cancel"), json!({ "reason": "场地维修" }))
+        .ok_post(
+            &format!("/api/v1/activities/{a_cancelled}/cancel"),
+            json!({ "reason": "场地维修" }),
+        )
         .await;
     let day0_head = all_head(&street).await;
     for n in [&old, &away] {
@@ -177,23 +214,32 @@ async fn late_joiners_get_the_current_state(postgres: bool) {
     clock.set_ms((t0 + DAY + 3600) * 1000);
     sign_in_again(&mut street).await;
     street
-        .ok_post(&format!("/api/v1/offers/{o_closed_day1}/withdraw"), json!({}))
+        .ok_post(
+            &format!("/api/v1/offers/{o_closed_day1}/withdraw"),
+            json!({}),
+        )
         .await;
     street
         .ok_post(&format!("/api/v1/needs/{n_closed_day1}/fulfil"), json!({}))
         .await;
-    let o_brief = id(&street.ok_post("/api/v1/offers", offer("临时场地（当天撤回）")).await);
+    let o_brief = id(&street
+        .ok_post("/api/v1/offers", offer("临时场地（当天撤回）"))
+        .await);
     street
         .ok_post(&format!("/api/v1/offers/{o_brief}/withdraw"), json!({}))
         .await;
     // Day 2, inside the retention: an offer comes and goes, another stays.
     clock.set_ms((t0 + 2 * DAY + 3600) * 1000);
     sign_in_again(&mut street).await;
-    let o_recent = id(&street.ok_post("/api/v1/offers", offer("少儿书法课（近日撤回）")).await);
+    let o_recent = id(&street
+        .ok_post("/api/v1/offers", offer("少儿书法课（近日撤回）"))
+        .await);
     street
         .ok_post(&format!("/api/v1/offers/{o_recent}/withdraw"), json!({}))
         .await;
-    let o_day2 = id(&street.ok_post("/api/v1/offers", offer("周末托管场地")).await);
+    let o_day2 = id(&street
+        .ok_post("/api/v1/offers", offer("周末托管场地"))
+        .await);
     let numbered = all_head(&street).await;
     eventually(30, "everything at the old node", || async {
         (stream_state(&old, &street.org_id, "all").await.map(|s| s.0) == Some(numbered))
@@ -246,7 +292,12 @@ async fn late_joiners_get_the_current_state(postgres: bool) {
             "{} passed over compacted runs",
             n.org_id
         );
-        assert_eq!(rejected_codes(n).await, Vec::<String>::new(), "{}", n.org_id);
+        assert_eq!(
+            rejected_codes(n).await,
+            Vec::<String>::new(),
+            "{}",
+            n.org_id
+        );
     }
 
     let at_old = lists(&old, &s).await;
@@ -288,24 +339,85 @@ async fn late_joiners_get_the_current_state(postgres: bool) {
             .find(|x| id(x) == wanted)
             .map(|x| x["status"].as_str().unwrap().to_owned())
     };
-    assert_eq!(status_of(&away_day0[0], &o_closed_day1).as_deref(), Some("open"));
-    assert_eq!(status_of(&at_away[0], &o_closed_day1).as_deref(), Some("withdrawn"));
-    assert_eq!(status_of(&at_away[1], &n_closed_day1).as_deref(), Some("fulfilled"));
+    assert_eq!(
+        status_of(&away_day0[0], &o_closed_day1).as_deref(),
+        Some("open")
+    );
+    assert_eq!(
+        status_of(&at_away[0], &o_closed_day1).as_deref(),
+        Some("withdrawn")
+    );
+    assert_eq!(
+        status_of(&at_away[1], &n_closed_day1).as_deref(),
+        Some("fulfilled")
+    );
     assert_eq!(status_of(&at_away[0], &o_brief), None, "never had it");
     assert_eq!(status_of(&at_away[0], &o_day2).as_deref(), Some("open"));
-    assert_eq!(status_of(&at_late[0], &o_recent).as_deref(), Some("withdrawn"));
+    assert_eq!(
+        status_of(&at_late[0], &o_recent).as_deref(),
+        Some("withdrawn")
+    );
     assert_eq!(status_of(&at_late[0], &o_open).as_deref(), Some("open"));
     assert_eq!(status_of(&at_late[1], &n_open).as_deref(), Some("open"));
-    assert_eq!(status_of(&at_late[2], &a_next_week).as_deref(), Some("open"));
+    assert_eq!(
+        status_of(&at_late[2], &a_next_week).as_deref(),
+        Some("open")
+    );
 
     // The stream goes on from there.
-    let o_after = id(&street.ok_post("/api/v1/offers", offer("新的共享空间")).await);
+    let o_after = id(&street
+        .ok_post("/api/v1/offers", offer("新的共享空间"))
+        .await);
     for n in [&late, &away, &old] {
         eventually(30, "the next offer", || async {
             status_of(&lists(n, &s).await[0], &o_after).map(|_| ())
         })
         .await;
     }
+
+    // A `sync.compacted` nobody asked for changes nothing: a sender cannot make one node pass
+    // over a message that the others apply.
+    let next = all_head(&street).await as u64 + 1;
+    let unasked = tongxin_schema::envelope::Message::new(
+        street.org_id.clone(),
+        tongxin_schema::Audience::Org(old.org_id.clone()),
+        0,
+        clock.now_s(),
+        SyncCompacted {
+            stream: "all".into(),
+            from_seq: next,
+            to_seq: next,
+            floor: next,
+        },
+    );
+    let jws = street.node.signer.sign(&unasked).unwrap();
+    publish_raw(
+        &a.vhost,
+        street.org_id.as_str(),
+        &a.broker_password,
+        &unasked.routing_key(),
+        jws.as_bytes(),
+        node_props(
+            &unasked.jti.to_string(),
+            "sync.compacted",
+            Some(street.org_id.as_str()),
+        ),
+    )
+    .await
+    .unwrap();
+    let o_last = id(&street
+        .ok_post("/api/v1/offers", offer("最后一条资源"))
+        .await);
+    eventually(30, "the offer after an unasked sync.compacted", || async {
+        status_of(&lists(&old, &s).await[0], &o_last).map(|_| ())
+    })
+    .await;
+    assert_eq!(rejected_codes(&old).await, Vec::<String>::new());
+    assert_eq!(
+        old.node.metrics.get("tongxin_compacted_skipped_total", ""),
+        0
+    );
+
     for n in [street, old, away, late] {
         n.stop().await;
     }

@@ -302,12 +302,16 @@ impl Publisher {
             .node
             .store
             .read(move |c| {
+                // Rows first: a compaction committing between the two reads then leaves rows
+                // that are gone since (sent whole, as they were) and a floor whose runs
+                // include every seq missing among them.
+                let rows = outbox::range(c, &stream, from, to, RESEND_BATCH)?;
                 let floor = if stream == Stream::All.to_string() {
                     crate::compaction::floor(c)?
                 } else {
                     0
                 };
-                Ok((outbox::range(c, &stream, from, to, RESEND_BATCH)?, floor))
+                Ok((rows, floor))
             })
             .await?;
         // Below the floor, the runs of seqs compaction took are each said to be gone
@@ -317,8 +321,8 @@ impl Publisher {
         let (mut next, mut gone) = (from, 0usize);
         for r in &rows {
             if r.seq > next && next <= floor {
-                items.push(self.compacted(&requester, &req.stream, next, (r.seq - 1).min(floor))?);
-                gone += 1;
+                let run = (next, (r.seq - 1).min(floor));
+                gone += self.compacted(&mut items, &requester, &req.stream, run, floor)?;
             }
             items.push((
                 format!("org.{requester}.{}", r.kind),
@@ -329,8 +333,8 @@ impl Publisher {
             next = r.seq + 1;
         }
         if complete && next <= floor.min(to) {
-            items.push(self.compacted(&requester, &req.stream, next, floor.min(to))?);
-            gone += 1;
+            let run = (next, floor.min(to));
+            gone += self.compacted(&mut items, &requester, &req.stream, run, floor)?;
         }
         self.publish_all(&items).await?;
         self.node.metrics.resent(&requester, rows.len() as u64);
@@ -338,33 +342,44 @@ impl Publisher {
         Ok(())
     }
 
-    /// A signed `sync.compacted` for `from..=to` of our `stream`, ready to publish.
+    /// Signed `sync.compacted` for the run `from..=to` of our `stream`, added to `items` in
+    /// pieces a receiver takes (none longer than its largest jump, §7.10); returns how many.
     fn compacted(
         &self,
+        items: &mut Vec<(String, String, String, String)>,
         to_org: &OrgId,
         stream: &str,
-        from: i64,
-        to: i64,
-    ) -> anyhow::Result<(String, String, String, String)> {
-        let body = SyncCompacted {
-            stream: stream.to_owned(),
-            from_seq: from as u64,
-            to_seq: to as u64,
-        };
-        let msg = Message::new(
-            self.node.cfg.org_id.clone(),
-            Audience::Org(to_org.clone()),
-            0,
-            self.node.clock.now_s(),
-            body,
-        );
-        let jws = self.node.signer.sign(&msg)?;
-        Ok((
-            msg.routing_key(),
-            msg.jti.hyphenated().to_string(),
-            msg.kind().to_string(),
-            jws,
-        ))
+        (from, to): (i64, i64),
+        floor: i64,
+    ) -> anyhow::Result<usize> {
+        let mut n = 0;
+        let mut start = from;
+        while start <= to {
+            let end = to.min(start + crate::inbound::sequence::MAX_SEQ_JUMP - 1);
+            let body = SyncCompacted {
+                stream: stream.to_owned(),
+                from_seq: start as u64,
+                to_seq: end as u64,
+                floor: floor as u64,
+            };
+            let msg = Message::new(
+                self.node.cfg.org_id.clone(),
+                Audience::Org(to_org.clone()),
+                0,
+                self.node.clock.now_s(),
+                body,
+            );
+            let jws = self.node.signer.sign(&msg)?;
+            items.push((
+                msg.routing_key(),
+                msg.jti.hyphenated().to_string(),
+                msg.kind().to_string(),
+                jws,
+            ));
+            n += 1;
+            start = end + 1;
+        }
+        Ok(n)
     }
 
     /// A peer restored from a backup asked for its own messages (PROTOCOL.md §7.9): what we

@@ -359,7 +359,8 @@ fn apply_one(
 
 /// Whether refusing `m` with `code` is only a closing message whose object was compacted away
 /// before we could have it (PROTOCOL.md §7.10): the sender keeps closing messages for the nodes
-/// that had the object; a node that never had it takes the message for nothing.
+/// that had the object; a node that never had it takes the message for nothing, if it is at or
+/// below the floor the sender gave when we passed over a compacted run.
 fn closes_what_was_compacted(m: &Verified<Message>, code: &str, st: &InStream) -> bool {
     use tongxin_schema::v1::Kind;
     let unknown = match m.kind() {
@@ -369,7 +370,7 @@ fn closes_what_was_compacted(m: &Verified<Message>, code: &str, st: &InStream) -
         Kind::EmergencyClosed => "unknown_emergency",
         _ => return false,
     };
-    code == unknown && st.compacted_through > 0
+    code == unknown && m.seq <= st.compacted_through as u64
 }
 
 /// A sender said part of its stream is gone for good (PROTOCOL.md §7.10): when the range
@@ -396,14 +397,22 @@ fn pass_over(
     let (Some(from), Some(to)) = (stored_seq(gone.from_seq), stored_seq(gone.to_seq)) else {
         return Ok(());
     };
-    if from > st.last_seq + 1 || to <= st.last_seq || to > st.last_seq + MAX_SEQ_JUMP {
+    // Only while we wait for an answer: a sender cannot make one node pass over a seq it then
+    // broadcasts to the others.
+    if st.sync_requested_ms.is_none()
+        || from > st.last_seq + 1
+        || to <= st.last_seq
+        || to > st.last_seq + MAX_SEQ_JUMP
+    {
         tracing::debug!(peer.org_id = iss, stream = %gone.stream, from, to, last_seq = st.last_seq, "a compacted range that does not continue the stream; ignored");
         return Ok(());
     }
     let now = node.clock.now_ms();
     node.metrics.compacted_skipped((to - st.last_seq) as u64);
     st.last_seq = to;
-    st.compacted_through = to;
+    st.compacted_through = st
+        .compacted_through
+        .max(stored_seq(gone.floor).unwrap_or(to));
     st.last_applied_ms = Some(now);
     st.known_head = st.known_head.max(to);
     q::drop_held_upto(conn, iss, &gone.stream, to)?;

@@ -40,7 +40,8 @@ pub struct OutboxRow {
 pub struct OutStreamRow {
     pub stream: String,
     pub last_seq: i64,
-    /// Compacted up to here (PROTOCOL.md §7.10): a re-send below is a `sync.snapshot`.
+    /// Compacted up to here (PROTOCOL.md §7.10): a re-send below it says which runs are gone
+    /// (`sync.compacted`).
     pub compacted_through: i64,
 }
 

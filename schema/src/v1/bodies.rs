@@ -217,7 +217,12 @@ pub struct SyncCompacted {
     #[schemars(range(min = 1))]
     pub from_seq: u64,
     /// At least `from_seq`.
+    #[schemars(range(min = 1))]
     pub to_seq: u64,
+    /// Up to where the sender has compacted the stream (at least `to_seq`): a closing message
+    /// at or below it may close an object that was compacted away.
+    #[schemars(range(min = 1))]
+    pub floor: u64,
 }
 
 /// `offer.published`: an entry of the resource list (资源清单). Re-publishing the same
@@ -938,6 +943,9 @@ impl Check for SyncCompacted {
         }
         if self.to_seq < self.from_seq {
             return Err("to_seq: below from_seq".into());
+        }
+        if self.floor < self.to_seq {
+            return Err("floor: below to_seq".into());
         }
         Ok(())
     }

@@ -8,7 +8,10 @@
 //! the rows of `received`, and the archive directory, beside a second receiver (a 楼e家
 //! alliance's node) that keeps everything (retention 0). Without retention the database grows
 //! by the same amount every day; with it, growth stops once R days are kept: SQLite reuses the
-//! pages of deleted rows.
+//! pages of deleted rows. The sender archives and compacts its own outbox with the same
+//! retention (PROTOCOL.md §7.10: of an offer updated over and over, the versions between its
+//! first and its last publication before the cut go); its outbox rows and database are printed
+//! too.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark that fails should stop loudly
 
@@ -94,6 +97,8 @@ async fn main() {
     );
     let clock = Clock::manual((t0 + 3600) * 1000);
     let street = a.start_with_clock("street", clock.clone()).await;
+    let street_db = a.org("street").dir.join("tongxin.db");
+    let street_archive = tongxin_node::archive::dir(&street.node.cfg.data_dir);
     let org = a.org("community");
     let mut cfg = Config::load(&a.config(org, None)).unwrap();
     cfg.retention.days = retention;
@@ -120,8 +125,15 @@ async fn main() {
          retention {retention} days"
     );
     println!(
-        "{:>4} {:>10} {:>12} {:>11} {:>12} {:>24}",
-        "day", "applied", "received", "db MiB", "archive MiB", "db MiB, no retention"
+        "{:>4} {:>10} {:>12} {:>11} {:>12} {:>24} {:>14} {:>15}",
+        "day",
+        "applied",
+        "received",
+        "db MiB",
+        "archive MiB",
+        "db MiB, no retention",
+        "sender outbox",
+        "sender db MiB"
     );
     let mut applied = 0u64;
     for day in 0..days {
@@ -148,6 +160,15 @@ async fn main() {
             .get_result(&mut conn)
             .unwrap();
         drop(conn);
+        let mut conn = street.node.store.target.connect().unwrap();
+        tongxin_node::archive::write_missing(&mut conn, &street.node.signer, &street_archive, next)
+            .unwrap();
+        tongxin_node::retention::prune(&mut conn, &street_archive, retention, next).unwrap();
+        let outbox_rows: i64 = tongxin_node::store::schema::outbox::table
+            .count()
+            .get_result(&mut conn)
+            .unwrap();
+        drop(conn);
         let size = |node: &RunningNode, db: &Path| {
             let mut c = node.node.store.target.connect().unwrap();
             if let tongxin_node::store::AnyConnection::Sqlite(c) = &mut c {
@@ -156,14 +177,17 @@ async fn main() {
             file_size(db) + file_size(&db.with_file_name("tongxin.db-wal"))
         };
         let (kept, all) = (size(&community, &db_file), size(&loue, &keeper_db));
+        let sender = size(&street, &street_db);
         println!(
-            "{:>4} {:>10} {:>12} {:>11.1} {:>12.1} {:>24.1}",
+            "{:>4} {:>10} {:>12} {:>11.1} {:>12.1} {:>24.1} {:>14} {:>15.1}",
             day,
             applied,
             rows,
             mib(kept),
             mib(dir_size(&archive)),
             mib(all),
+            outbox_rows,
+            mib(sender),
         );
     }
     street.stop().await;
