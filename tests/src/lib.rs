@@ -598,7 +598,7 @@ pub async fn start_app(org_id: OrgId, app: Application) -> RunningNode {
         node,
         stop,
         task: Some(task),
-        http: reqwest::Client::new(),
+        http: http_client(),
         token: String::new(),
     };
     n.token = n.login("admin", "correct horse battery").await;
@@ -618,9 +618,20 @@ pub async fn start_app_unattended(org_id: OrgId, app: Application) -> RunningNod
         node,
         stop,
         task: Some(task),
-        http: reqwest::Client::new(),
+        http: http_client(),
         token: String::new(),
     }
+}
+
+/// The tests' HTTP client. It lets an idle connection go after 2 s, before the node's server
+/// closes it (actix-web keeps one alive 5 s): reusing a connection the server is closing at
+/// that moment fails the request (`IncompleteMessage`), as a test waiting ~5 s between two
+/// requests once saw.
+pub fn http_client() -> reqwest::Client {
+    reqwest::Client::builder()
+        .pool_idle_timeout(std::time::Duration::from_secs(2))
+        .build()
+        .expect("an HTTP client")
 }
 
 /// A node running in this process.
