@@ -111,7 +111,7 @@ async fn a_certificate_from_another_ca_is_refused_at_the_tls_handshake() {
         .expect("the alliance's certificate is accepted");
     conn.close(200, "done".into()).await.unwrap();
     // The broker forgets a closed connection a moment after answering the close.
-    eventually(10, "the genuine connection gone at the broker", || async {
+    eventually(30, "the genuine connection gone at the broker", || async {
         b.connections().is_empty().then_some(())
     })
     .await;

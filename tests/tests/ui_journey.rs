@@ -51,7 +51,9 @@ async fn click_and_confirm(c: &Client, css: &str) {
 /// Opens `path` on `node` until its page shows `what` (another node's message may still be on
 /// its way), and returns the page's text.
 async fn page_showing(c: &Client, node: &RunningNode, path: &str, what: &str) -> String {
-    for _ in 0..100 {
+    // By time, not by tries: under a full test run one try can take a second.
+    let until = std::time::Instant::now() + Duration::from_secs(60);
+    while std::time::Instant::now() < until {
         c.goto(&node.url(path)).await.unwrap();
         let t = text(c).await;
         if t.contains(what) {
