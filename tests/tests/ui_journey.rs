@@ -418,7 +418,15 @@ async fn the_seed_story_through_the_ui_and_every_page_in_chinese() {
     )
     .await;
     click(&c, "form[action='/users'] button").await;
-    let users = text(&c).await;
+    // The click starts a navigation: the old page may still be there for a moment.
+    let mut users = String::new();
+    for _ in 0..100 {
+        users = text(&c).await;
+        if users.contains("shenji") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     assert!(
         users.contains("shenji") && users.contains("审计员"),
         "{users}"
