@@ -392,6 +392,8 @@ def body_relations(kind, body):
     if kind == "need.claimed" and body.get("display_name") is not None \
             and body.get("member") is None:
         return "display_name without member"
+    if kind == "sync.compacted" and not body["from_seq"] <= body["to_seq"] <= body["floor"]:
+        return "not from_seq ≤ to_seq ≤ floor"
     if kind == "emergency.declared":
         ids = [post["post_id"] for post in body["posts"]]
         repeated = next((x for n, x in enumerate(ids) if x in ids[:n]), None)
@@ -405,7 +407,7 @@ RELATION_KINDS = {"activity.published", "checkin.attested", "participation.repor
                   "agreement.proposed", "service.logged",
                   "feedback.sent", "signup.invited",
                   "need.claim-decided", "need.claimed",
-                  "emergency.declared"}  # the kinds body_relations knows
+                  "emergency.declared", "sync.compacted"}  # the kinds body_relations knows
 
 
 def body_problem(schemas, kind, body):
