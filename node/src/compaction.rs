@@ -79,7 +79,8 @@ fn key_of(kind: &str, body: &serde_json::Value) -> Option<Key> {
     })
 }
 
-fn closes(kind: &str) -> bool {
+/// Whether `kind` closes the object it is about.
+pub fn closes(kind: &str) -> bool {
     matches!(
         kind,
         "offer.withdrawn" | "need.fulfilled" | "activity.cancelled" | "emergency.closed"
@@ -108,12 +109,7 @@ fn body_of(jws: &str) -> Option<serde_json::Value> {
 /// daily archive) would delete. None when the floor would not move.
 pub fn plan(conn: &mut AnyConnection, before_ms: i64) -> StoreResult<Option<Plan>> {
     let all = Stream::All.to_string();
-    let floor: i64 = out_streams::table
-        .find(&all)
-        .select(out_streams::compacted_through)
-        .first(conn)
-        .optional()?
-        .unwrap_or(0);
+    let floor = floor(conn)?;
     // Up to the last message sent before the cut, and never past one the broker has not
     // confirmed yet (the relay still has to send it).
     let last_before: Option<i64> = outbox::table

@@ -432,8 +432,18 @@ defer_kinds = [{defer}]
         prefix: &str,
         clock: tongxin_node::clock::Clock,
     ) -> RunningNode {
+        self.start_on_with_clock(prefix, None, clock).await
+    }
+
+    /// [`Alliance::start_with_clock`] on the database `db` (SQLite when None).
+    pub async fn start_on_with_clock(
+        &self,
+        prefix: &str,
+        db: Option<&str>,
+        clock: tongxin_node::clock::Clock,
+    ) -> RunningNode {
         let org = self.org(prefix);
-        let cfg = Config::load(&self.config(org, None)).unwrap();
+        let cfg = Config::load(&self.config(org, db)).unwrap();
         start_app(
             org.id.clone(),
             tongxin_node::app::Application::build_with_clock(cfg, clock).unwrap(),

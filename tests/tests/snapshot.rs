@@ -6,9 +6,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // a failing test should panic
 
 use serde_json::{Value, json};
-use tongxin_node::app::Application;
 use tongxin_node::clock::Clock;
-use tongxin_node::config::Config;
 use tongxin_node::store::schema::outbox;
 use tongxin_schema::OrgKind;
 use tongxin_schema::period;
@@ -16,16 +14,6 @@ use tongxin_schema::v1::bodies::{ReportPeriod, SyncCompacted};
 use tongxin_tests::*;
 
 const DAY: i64 = 86_400;
-
-async fn start(a: &Alliance, prefix: &str, db: Option<&str>, clock: &Clock) -> RunningNode {
-    let org = a.org(prefix);
-    let cfg = Config::load(&a.config(org, db)).unwrap();
-    start_app(
-        org.id.clone(),
-        Application::build_with_clock(cfg, clock.clone()).unwrap(),
-    )
-    .await
-}
 
 /// A session lasts hours of the node's clock: after a jump of a day, staff sign in again.
 async fn sign_in_again(node: &mut RunningNode) {
@@ -133,9 +121,11 @@ async fn late_joiners_get_the_current_state(postgres: bool) {
         (None, None)
     };
     let clock = Clock::manual((t0 + 3600) * 1000);
-    let mut street = start(&a, "street", street_db.as_deref(), &clock).await;
-    let mut old = start(&a, "old", None, &clock).await;
-    let away = start(&a, "away", None, &clock).await;
+    let mut street = a
+        .start_on_with_clock("street", street_db.as_deref(), clock.clone())
+        .await;
+    let mut old = a.start_on_with_clock("old", None, clock.clone()).await;
+    let away = a.start_on_with_clock("away", None, clock.clone()).await;
     let s = street.org_id.to_string();
 
     // Day 0: offers, needs and activities, some closed the same day.
@@ -279,8 +269,10 @@ async fn late_joiners_get_the_current_state(postgres: bool) {
     assert!(floor > day0_head && floor < numbered, "floor {floor}");
 
     // A node that joins now, and the community back from its absence.
-    let late = start(&a, "late", late_db.as_deref(), &clock).await;
-    let away = start(&a, "away", None, &clock).await;
+    let late = a
+        .start_on_with_clock("late", late_db.as_deref(), clock.clone())
+        .await;
+    let away = a.start_on_with_clock("away", None, clock.clone()).await;
     for n in [&late, &away] {
         eventually(60, "the street's stream complete", || async {
             (stream_state(n, &street.org_id, "all").await == Some((numbered, numbered)))

@@ -343,10 +343,24 @@ fn apply_one(
         .apply_latency((now as f64 / 1000.0 - m.iat as f64).max(0.0));
     st.last_seq = seq;
     st.last_applied_ms = Some(now);
-    if st.known_head > st.last_seq && streams.may_hold(conn, iss, &stream)? {
+    moved_on(node, conn, st, follow, streams, received)?;
+    Ok(verdict)
+}
+
+/// After a stream's `last_seq` moved: applies what it holds that is now next in order, closes
+/// the gap if none is left, and keeps the row for the batch's end.
+fn moved_on(
+    node: &Node,
+    conn: &mut AnyConnection,
+    mut st: InStream,
+    follow: &mut FollowUp,
+    streams: &mut Streams,
+    received: &mut Received,
+) -> StoreResult<()> {
+    if st.known_head > st.last_seq && streams.may_hold(conn, &st.iss, &st.stream)? {
         drain_held(node, conn, &mut st, follow, received)?;
-        let left = q::has_held(conn, iss, &stream)?;
-        streams.set_may_hold(iss, &stream, left);
+        let left = q::has_held(conn, &st.iss, &st.stream)?;
+        streams.set_may_hold(&st.iss, &st.stream, left);
     }
     st.known_head = st.known_head.max(st.last_seq);
     if st.known_head == st.last_seq {
@@ -354,7 +368,7 @@ fn apply_one(
         st.sync_requested_ms = None;
     }
     streams.store(st);
-    Ok(verdict)
+    Ok(())
 }
 
 /// Whether refusing `m` with `code` is only a closing message whose object was compacted away
@@ -362,15 +376,12 @@ fn apply_one(
 /// that had the object; a node that never had it takes the message for nothing, if it is at or
 /// below the floor the sender gave when we passed over a compacted run.
 fn closes_what_was_compacted(m: &Verified<Message>, code: &str, st: &InStream) -> bool {
-    use tongxin_schema::v1::Kind;
-    let unknown = match m.kind() {
-        Kind::OfferWithdrawn => "unknown_offer",
-        Kind::NeedFulfilled => "unknown_need",
-        Kind::ActivityCancelled => "unknown_activity",
-        Kind::EmergencyClosed => "unknown_emergency",
-        _ => return false,
-    };
-    code == unknown && m.seq <= st.compacted_through as u64
+    let kind = m.kind().as_str();
+    // `offer.withdrawn` of an offer we lack is refused `unknown_offer`, and so on.
+    let unknown = kind
+        .split_once('.')
+        .is_some_and(|(object, _)| code.strip_prefix("unknown_") == Some(object));
+    crate::compaction::closes(kind) && unknown && m.seq <= st.compacted_through as u64
 }
 
 /// A sender said part of its stream is gone for good (PROTOCOL.md §7.10): when the range
@@ -414,19 +425,8 @@ fn pass_over(
         .compacted_through
         .max(stored_seq(gone.floor).unwrap_or(to));
     st.last_applied_ms = Some(now);
-    st.known_head = st.known_head.max(to);
     q::drop_held_upto(conn, iss, &gone.stream, to)?;
-    if st.known_head > st.last_seq && streams.may_hold(conn, iss, &gone.stream)? {
-        drain_held(node, conn, &mut st, follow, received)?;
-        let left = q::has_held(conn, iss, &gone.stream)?;
-        streams.set_may_hold(iss, &gone.stream, left);
-    }
-    if st.known_head == st.last_seq {
-        st.gap_since_ms = None;
-        st.sync_requested_ms = None;
-    }
-    streams.store(st);
-    Ok(())
+    moved_on(node, conn, st, follow, streams, received)
 }
 
 /// Applies or defers one in-order message; `Some((code, reason))` when it was refused.
